@@ -1,0 +1,172 @@
+package dev.isthmus.bindings;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.SymbolLookup;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Resolves each {@link NativeLibrary} in the order DESIGN.md §3 fixes: an explicit override
+ * (system property, then environment variable), versioned sonames through the dynamic loader,
+ * well-known directories (and Python environments' {@code nvidia/.../lib} folders for the
+ * CUDA libraries), and last a copy bundled on the class path. Nothing is ever downloaded.
+ */
+final class LibraryLocator {
+    private static final Map<NativeLibrary, Object> OUTCOMES = new EnumMap<>(NativeLibrary.class);
+
+    private LibraryLocator() {
+    }
+
+    static synchronized LoadedLibrary load(NativeLibrary library) {
+        Object outcome = OUTCOMES.computeIfAbsent(library, LibraryLocator::locate);
+        if (outcome instanceof LoadedLibrary loaded) {
+            return loaded;
+        }
+        throw (NativeLibraryException) outcome;
+    }
+
+    /** For tests: forget what was resolved so that a changed override is read again. */
+    static synchronized void forget(NativeLibrary library) {
+        OUTCOMES.remove(library);
+    }
+
+    private static Object locate(NativeLibrary library) {
+        List<String> attempts = new ArrayList<>();
+        LoadedLibrary loaded = locate(library, System.getProperty(library.propertyKey()),
+                System.getenv(library.environmentKey()), attempts);
+        return loaded != null ? loaded : new NativeLibraryException(library, attempts);
+    }
+
+    /**
+     * Tries each place in order and returns the first library that loads, or null with
+     * {@code attempts} listing every place tried and why it failed.
+     */
+    static LoadedLibrary locate(NativeLibrary library, String propertyValue, String environmentValue,
+                                List<String> attempts) {
+        String explicit = propertyValue;
+        String explicitFrom = "-D" + library.propertyKey();
+        if (explicit == null || explicit.isBlank()) {
+            explicit = environmentValue;
+            explicitFrom = library.environmentKey();
+        }
+        if (explicit != null && !explicit.isBlank()) {
+            // An explicit choice is final: falling back silently would hide the user's mistake.
+            return tryPath(library, Path.of(explicit), "override (" + explicitFrom + ")", attempts);
+        }
+
+        for (String soname : library.sonames()) {
+            try {
+                SymbolLookup lookup = SymbolLookup.libraryLookup(soname, Arena.global());
+                return new LoadedLibrary(library, soname, "dynamic loader", lookup);
+            } catch (IllegalArgumentException | IllegalCallerException notLoadable) {
+                attempts.add("dynamic loader: " + soname + " (not found on the loader's path)");
+            }
+        }
+
+        for (Path directory : candidateDirectories(library)) {
+            for (String soname : library.sonames()) {
+                Path file = directory.resolve(soname);
+                if (Files.exists(file)) {
+                    LoadedLibrary found = tryPath(library, file, "well-known directory", attempts);
+                    if (found != null) {
+                        return found;
+                    }
+                }
+            }
+            attempts.add("directory " + directory + " (no " + String.join(", ", library.sonames()) + ")");
+        }
+
+        if (library.bundled().isPresent()) {
+            BundledLibrary bundled = library.bundled().get();
+            try {
+                Path file = bundled.extract();
+                LoadedLibrary loaded = tryPath(library, file, "bundled (" + bundled.description() + ")", attempts);
+                if (loaded != null) {
+                    return loaded;
+                }
+            } catch (IOException | RuntimeException unavailable) {
+                attempts.add("bundled " + bundled.description() + " (" + unavailable.getMessage() + ")");
+            }
+        }
+        return null;
+    }
+
+    private static LoadedLibrary tryPath(NativeLibrary library, Path file, String source, List<String> attempts) {
+        if (!Files.isRegularFile(file)) {
+            attempts.add(source + ": " + file + " (no such file)");
+            return null;
+        }
+        String notElf = notAnElfFile(file);
+        if (notElf != null) {
+            attempts.add(source + ": " + file + " (the dynamic loader refused it: " + notElf + ")");
+            return null;
+        }
+        try {
+            SymbolLookup lookup = SymbolLookup.libraryLookup(file, Arena.global());
+            return new LoadedLibrary(library, file.toString(), source, lookup);
+        } catch (IllegalArgumentException | IllegalCallerException notLoadable) {
+            attempts.add(source + ": " + file + " (the dynamic loader refused it: " + notLoadable.getMessage() + ")");
+            return null;
+        }
+    }
+
+    /** Why the file cannot be a shared library, or null; checked before dlopen, which is noisy on garbage. */
+    private static String notAnElfFile(Path file) {
+        try (var in = Files.newInputStream(file)) {
+            byte[] magic = in.readNBytes(4);
+            boolean elf = magic.length == 4 && magic[0] == 0x7f && magic[1] == 'E' && magic[2] == 'L' && magic[3] == 'F';
+            return elf ? null : "not an ELF shared library";
+        } catch (IOException unreadable) {
+            return "unreadable: " + unreadable.getMessage();
+        }
+    }
+
+    private static List<Path> candidateDirectories(NativeLibrary library) {
+        List<Path> directories = new ArrayList<>();
+        for (String directory : library.wellKnownDirectories()) {
+            directories.add(Path.of(directory));
+        }
+        if (!library.pythonPackageDirectories().isEmpty()) {
+            for (Path sitePackages : pythonSitePackages()) {
+                for (String relative : library.pythonPackageDirectories()) {
+                    Path candidate = sitePackages.resolve(relative);
+                    if (Files.isDirectory(candidate)) {
+                        directories.add(candidate);
+                    }
+                }
+            }
+        }
+        return directories;
+    }
+
+    /** site-packages / dist-packages folders of the usual Python installations. */
+    private static List<Path> pythonSitePackages() {
+        List<Path> roots = new ArrayList<>();
+        String home = System.getProperty("user.home", "/root");
+        for (String base : List.of("/usr/local/lib", "/usr/lib", "/opt/conda/lib", home + "/.local/lib")) {
+            Path basePath = Path.of(base);
+            if (!Files.isDirectory(basePath)) {
+                continue;
+            }
+            try (DirectoryStream<Path> pythons = Files.newDirectoryStream(basePath, "python3*")) {
+                for (Path python : pythons) {
+                    for (String kind : List.of("site-packages", "dist-packages")) {
+                        Path packages = python.resolve(kind);
+                        if (Files.isDirectory(packages)) {
+                            roots.add(packages);
+                        }
+                    }
+                }
+            } catch (IOException unreadable) {
+                // An unreadable folder is simply not a candidate.
+            }
+        }
+        return roots;
+    }
+}

@@ -1,0 +1,129 @@
+package dev.isthmus.bindings;
+
+import java.lang.foreign.SymbolLookup;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The native libraries Isthmus reaches through its jextract bindings. The generated code
+ * resolves every symbol through {@link #symbols()}, so a class loads on any machine and a
+ * missing library fails only when one of its functions is first needed, with the list of
+ * places that were tried.
+ */
+public enum NativeLibrary {
+    OPENBLAS("OpenBLAS", "CPU linear algebra", "openblas",
+            List.of("libopenblas.so.0", "libopenblas.so"),
+            List.of("/usr/lib/x86_64-linux-gnu/openblas-pthread", "/usr/lib/x86_64-linux-gnu",
+                    "/usr/lib64", "/usr/local/lib", "/opt/OpenBLAS/lib"),
+            List.of(),
+            "apt-get install libopenblas0-pthread, keep org.bytedeco:openblas on the class path,",
+            BundledLibrary.OPENBLAS),
+    CUDA("CUDA driver", "NVIDIA GPU access", "cuda",
+            List.of("libcuda.so.1", "libcuda.so"),
+            List.of("/usr/lib/x86_64-linux-gnu", "/usr/local/nvidia/lib64", "/usr/lib64", "/usr/lib/wsl/lib"),
+            List.of(),
+            "install the NVIDIA driver (libcuda.so.1 comes with it; a GPU is needed),",
+            null),
+    CUBLAS("cuBLAS", "GPU linear algebra", "cublas",
+            List.of("libcublas.so.13", "libcublas.so.12", "libcublas.so.11", "libcublas.so"),
+            List.of("/usr/local/cuda/lib64", "/usr/local/cuda/targets/x86_64-linux/lib", "/usr/lib/x86_64-linux-gnu",
+                    "/usr/lib64"),
+            List.of("nvidia/cublas/lib", "nvidia/cu13/lib"),
+            "install the CUDA toolkit's cuBLAS (or pip's nvidia-cublas-cu12),",
+            null),
+    CUDNN("cuDNN", "GPU convolutions, pooling and batch norm", "cudnn",
+            List.of("libcudnn.so.9", "libcudnn.so.8", "libcudnn.so"),
+            List.of("/usr/local/cuda/lib64", "/usr/local/cuda/targets/x86_64-linux/lib", "/usr/lib/x86_64-linux-gnu",
+                    "/usr/lib64"),
+            List.of("nvidia/cudnn/lib"),
+            "install cuDNN 8 or 9 (or pip's nvidia-cudnn-cu12),",
+            null);
+
+    private final String displayName;
+    private final String purpose;
+    private final String shortName;
+    private final List<String> sonames;
+    private final List<String> wellKnownDirectories;
+    private final List<String> pythonPackageDirectories;
+    private final String installHint;
+    private final BundledLibrary bundled;
+
+    NativeLibrary(String displayName, String purpose, String shortName, List<String> sonames,
+                  List<String> wellKnownDirectories, List<String> pythonPackageDirectories, String installHint,
+                  BundledLibrary bundled) {
+        this.displayName = displayName;
+        this.purpose = purpose;
+        this.shortName = shortName;
+        this.sonames = sonames;
+        this.wellKnownDirectories = wellKnownDirectories;
+        this.pythonPackageDirectories = pythonPackageDirectories;
+        this.installHint = installHint;
+        this.bundled = bundled;
+    }
+
+    public String displayName() {
+        return displayName;
+    }
+
+    String purpose() {
+        return purpose;
+    }
+
+    /** System property naming the library file explicitly, e.g. {@code isthmus.library.cublas}. */
+    public String propertyKey() {
+        return "isthmus.library." + shortName;
+    }
+
+    /** Environment variable naming the library file explicitly, e.g. {@code ISTHMUS_LIBRARY_CUBLAS}. */
+    public String environmentKey() {
+        return "ISTHMUS_LIBRARY_" + shortName.toUpperCase(java.util.Locale.ROOT);
+    }
+
+    /** Versioned sonames tried through the dynamic loader, newest first. */
+    public List<String> sonames() {
+        return sonames;
+    }
+
+    List<String> wellKnownDirectories() {
+        return wellKnownDirectories;
+    }
+
+    List<String> pythonPackageDirectories() {
+        return pythonPackageDirectories;
+    }
+
+    String installHint() {
+        return installHint;
+    }
+
+    Optional<BundledLibrary> bundled() {
+        return Optional.ofNullable(bundled);
+    }
+
+    /**
+     * Finds and loads the library (once; the outcome, success or failure, is remembered).
+     *
+     * @throws NativeLibraryException naming every place tried, when it cannot be loaded
+     */
+    public LoadedLibrary load() {
+        return LibraryLocator.load(this);
+    }
+
+    /** Whether {@link #load()} succeeds. */
+    public boolean isAvailable() {
+        try {
+            load();
+            return true;
+        } catch (NativeLibraryException missing) {
+            return false;
+        }
+    }
+
+    /**
+     * The lookup the generated bindings use. It loads the library on the first symbol
+     * requested, so merely loading a binding class never touches the file system.
+     */
+    public SymbolLookup symbols() {
+        return name -> load().lookup().find(name);
+    }
+}

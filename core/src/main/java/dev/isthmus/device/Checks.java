@@ -1,0 +1,97 @@
+package dev.isthmus.device;
+
+import dev.isthmus.tensor.DType;
+import dev.isthmus.tensor.Shape;
+import dev.isthmus.tensor.Tensor;
+
+/**
+ * Argument validation shared by every device, run before any native call. Messages name the
+ * operation and the shapes involved. The checks build no strings unless they fail, so they cost
+ * nothing on the hot path.
+ */
+public final class Checks {
+    private Checks() {
+    }
+
+    /** The tensor is open, lives on {@code device} and holds {@code dtype} elements. */
+    public static void tensor(String operation, String role, Tensor tensor, Device device, DType dtype) {
+        if (tensor == null) {
+            throw new IllegalArgumentException(operation + ": " + role + " is null");
+        }
+        tensor.ensureOpen();
+        if (tensor.device() != device) {
+            throw new IllegalArgumentException(operation + ": " + role + " " + tensor.shape() + " lives on "
+                    + tensor.device().name() + ", but the operation runs on " + device.name());
+        }
+        if (tensor.dtype() != dtype) {
+            throw new IllegalArgumentException(operation + ": " + role + " " + tensor.shape() + " is "
+                    + tensor.dtype() + ", expected " + dtype);
+        }
+    }
+
+    public static void f32(String operation, String role, Tensor tensor, Device device) {
+        tensor(operation, role, tensor, device, DType.F32);
+    }
+
+    public static void sameShape(String operation, Tensor first, String firstRole, Tensor second, String secondRole) {
+        if (!first.shape().equals(second.shape())) {
+            throw new IllegalArgumentException(operation + ": " + firstRole + " " + first.shape() + " and "
+                    + secondRole + " " + second.shape() + " must have the same shape");
+        }
+    }
+
+    public static void sameCount(String operation, Tensor first, String firstRole, Tensor second, String secondRole) {
+        if (first.elementCount() != second.elementCount()) {
+            throw new IllegalArgumentException(operation + ": " + firstRole + " " + first.shape() + " and "
+                    + secondRole + " " + second.shape() + " must have the same number of elements");
+        }
+    }
+
+    public static void shape(String operation, String role, Tensor tensor, Shape expected) {
+        if (!tensor.shape().equals(expected)) {
+            throw new IllegalArgumentException(operation + ": " + role + " has shape " + tensor.shape()
+                    + ", expected " + expected);
+        }
+    }
+
+    public static void nonNegative(String operation, String name, long value) {
+        if (value < 0) {
+            throw new IllegalArgumentException(operation + ": " + name + " must be >= 0, got " + value);
+        }
+    }
+
+    public static void positive(String operation, String name, long value) {
+        if (value <= 0) {
+            throw new IllegalArgumentException(operation + ": " + name + " must be > 0, got " + value);
+        }
+    }
+
+    public static void finite(String operation, String name, double value) {
+        if (!Double.isFinite(value)) {
+            throw new IllegalArgumentException(operation + ": " + name + " must be finite, got " + value);
+        }
+    }
+
+    /**
+     * A row-major matrix of {@code rows × cols} with leading dimension {@code ld} starting at
+     * element {@code offset} lies inside {@code tensor}.
+     */
+    public static void matrix(String operation, String role, Tensor tensor, long offset, int rows, int cols, int ld) {
+        if (offset < 0) {
+            throw new IllegalArgumentException(operation + ": " + role + " offset must be >= 0, got " + offset);
+        }
+        if (ld < Math.max(1, cols)) {
+            throw new IllegalArgumentException(operation + ": " + role + " is " + rows + "x" + cols
+                    + " (row-major) so its leading dimension must be >= " + Math.max(1, cols) + ", got " + ld);
+        }
+        if (rows == 0 || cols == 0) {
+            return;
+        }
+        long last = offset + (long) (rows - 1) * ld + cols;
+        if (last > tensor.elementCount()) {
+            throw new IllegalArgumentException(operation + ": " + role + " of " + rows + "x" + cols + " with leading dimension "
+                    + ld + " at offset " + offset + " needs " + last + " elements, but tensor " + tensor.shape()
+                    + " has " + tensor.elementCount());
+        }
+    }
+}

@@ -1,0 +1,6 @@
+package dev.isthmus.device;
+
+public enum DeviceKind {
+    CPU,
+    CUDA
+}

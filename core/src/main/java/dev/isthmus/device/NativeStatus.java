@@ -1,0 +1,121 @@
+package dev.isthmus.device;
+
+import dev.isthmus.bindings.LoadedLibrary;
+import dev.isthmus.bindings.NativeLibrary;
+import dev.isthmus.bindings.NativeLibraryException;
+import dev.isthmus.bindings.cublas.cublas_h;
+import dev.isthmus.bindings.cuda.cuda_h;
+import dev.isthmus.bindings.cudnn.cudnn_h;
+import dev.isthmus.device.cpu.OpenBlas;
+import dev.isthmus.device.cuda.CudaDriver;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Finds out which native libraries this machine has, where they came from and which versions they
+ * report. Never throws: whatever is missing or broken becomes the library's {@code reason}.
+ */
+public final class NativeStatus {
+    private NativeStatus() {
+    }
+
+    public static List<LibraryStatus> report() {
+        List<LibraryStatus> statuses = new ArrayList<>();
+        statuses.add(openBlas());
+        statuses.add(cudaDriver());
+        statuses.add(cublas());
+        statuses.add(cudnn());
+        return statuses;
+    }
+
+    public static LibraryStatus openBlas() {
+        return probe(NativeLibrary.OPENBLAS, (loaded, details) -> {
+            details.put("config", OpenBlas.config());
+            details.put("core", OpenBlas.coreName());
+            details.put("threads", OpenBlas.threads());
+            details.put("OPENBLAS_CORETYPE", System.getenv("OPENBLAS_CORETYPE"));
+            String config = OpenBlas.config();
+            // "OpenBLAS 0.3.21 DYNAMIC_ARCH ..." — the version is the second word.
+            String[] words = config.split("\\s+");
+            return words.length > 1 && words[0].equals("OpenBLAS") ? words[1] : config;
+        });
+    }
+
+    public static LibraryStatus cudaDriver() {
+        return probe(NativeLibrary.CUDA, (loaded, details) -> {
+            int version = CudaDriver.driverVersion();
+            CudaDriver.initialize();
+            int count = CudaDriver.deviceCount();
+            List<Map<String, Object>> devices = new ArrayList<>();
+            for (int index = 0; index < count; index++) {
+                int device = CudaDriver.device(index);
+                Map<String, Object> facts = new LinkedHashMap<>();
+                facts.put("index", index);
+                facts.put("name", CudaDriver.deviceName(device));
+                facts.put("compute_capability", CudaDriver.attribute(device, cuda_h.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR())
+                        + "." + CudaDriver.attribute(device, cuda_h.CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR()));
+                facts.put("memory_bytes", CudaDriver.totalMemory(device));
+                devices.add(facts);
+            }
+            details.put("devices", devices);
+            return (version / 1000) + "." + (version % 1000) / 10;
+        });
+    }
+
+    public static LibraryStatus cublas() {
+        return probe(NativeLibrary.CUBLAS, (loaded, details) -> {
+            try (Arena arena = Arena.ofConfined()) {
+                MemorySegment value = arena.allocate(ValueLayout.JAVA_INT);
+                int[] parts = new int[3];
+                int[] properties = {cublas_h.MAJOR_VERSION(), cublas_h.MINOR_VERSION(), cublas_h.PATCH_LEVEL()};
+                for (int i = 0; i < 3; i++) {
+                    int status = cublas_h.cublasGetProperty(properties[i], value);
+                    if (status != 0) {
+                        throw new IllegalStateException("cublasGetProperty returned status " + status);
+                    }
+                    parts[i] = value.get(ValueLayout.JAVA_INT, 0);
+                }
+                return parts[0] + "." + parts[1] + "." + parts[2];
+            }
+        });
+    }
+
+    public static LibraryStatus cudnn() {
+        return probe(NativeLibrary.CUDNN, (loaded, details) -> {
+            long version = cudnn_h.cudnnGetVersion();
+            details.put("cudart_version", cudnn_h.cudnnGetCudartVersion());
+            // cuDNN 9 encodes major*10000 + minor*100 + patch; cuDNN 8 major*1000 + minor*100 + patch.
+            return version >= 90000 ? (version / 10000) + "." + (version % 10000) / 100 + "." + version % 100
+                    : (version / 1000) + "." + (version % 1000) / 100 + "." + version % 100;
+        });
+    }
+
+    private interface Probe {
+        String run(LoadedLibrary loaded, Map<String, Object> details);
+    }
+
+    private static LibraryStatus probe(NativeLibrary library, Probe probe) {
+        Map<String, Object> details = new LinkedHashMap<>();
+        LoadedLibrary loaded;
+        try {
+            loaded = library.load();
+        } catch (NativeLibraryException missing) {
+            details.put("tried", missing.attempts());
+            return new LibraryStatus(library.displayName(), false, null, null, null, details, "not found");
+        }
+        try {
+            String version = probe.run(loaded, details);
+            return new LibraryStatus(library.displayName(), true, loaded.location(), loaded.source(), version, details, null);
+        } catch (RuntimeException | LinkageError broken) {
+            String reason = broken.getMessage() != null ? broken.getMessage() : broken.toString();
+            return new LibraryStatus(library.displayName(), false, loaded.location(), loaded.source(), null, details,
+                    "loaded but unusable: " + reason);
+        }
+    }
+}

@@ -1,0 +1,194 @@
+package dev.isthmus.tensor;
+
+import dev.isthmus.device.Device;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * An n-dimensional array of {@link DType#F32} (or I32) elements in row-major order that lives on a
+ * {@link Device}. A tensor owns its memory and frees it on {@link #close()}, or is a view of
+ * another tensor's memory (a reshape or a slice) that frees nothing. Any use of a closed tensor,
+ * or of a view whose memory was freed, throws {@link IllegalStateException}.
+ */
+public final class Tensor implements AutoCloseable {
+    private final Device device;
+    private final Shape shape;
+    private final DType dtype;
+    private final Storage storage;
+    private final long byteOffset;
+    private final boolean owner;
+    private final MemorySegment memory;
+    private volatile boolean closed;
+
+    /** For devices: a tensor that owns {@code storage}. */
+    public static Tensor owning(Storage storage, Shape shape, DType dtype) {
+        return new Tensor(storage, shape, dtype, 0, true);
+    }
+
+    private Tensor(Storage storage, Shape shape, DType dtype, long byteOffset, boolean owner) {
+        this.device = storage.device();
+        this.shape = shape;
+        this.dtype = dtype;
+        this.storage = storage;
+        this.byteOffset = byteOffset;
+        this.owner = owner;
+        long byteSize = shape.elementCount() * dtype.byteSize();
+        if (byteOffset < 0 || byteOffset + byteSize > storage.byteSize()) {
+            throw new IllegalArgumentException("a " + shape + " " + dtype + " window at byte " + byteOffset
+                    + " does not fit in a block of " + storage.byteSize() + " bytes");
+        }
+        MemorySegment base = storage.base();
+        // Host memory is a sized slice; device memory a pointer carrier moved by the offset.
+        this.memory = storage.isHost() ? base.asSlice(byteOffset, byteSize)
+                : MemorySegment.ofAddress(base.address() + byteOffset);
+    }
+
+    public Device device() {
+        return device;
+    }
+
+    public Shape shape() {
+        return shape;
+    }
+
+    public DType dtype() {
+        return dtype;
+    }
+
+    public long elementCount() {
+        return shape.elementCount();
+    }
+
+    public long byteSize() {
+        return shape.elementCount() * dtype.byteSize();
+    }
+
+    /**
+     * The elements: on the CPU a segment of exactly {@link #byteSize()} bytes; on a GPU a
+     * zero-length segment whose address is the device pointer (for native calls only).
+     *
+     * @throws IllegalStateException if the tensor is closed or its memory was freed
+     */
+    public MemorySegment memory() {
+        ensureOpen();
+        return memory;
+    }
+
+    public boolean isClosed() {
+        return closed || storage.isReleased();
+    }
+
+    /** Whether this tensor and {@code other} share memory. */
+    public boolean sharesMemoryWith(Tensor other) {
+        return storage == other.storage;
+    }
+
+    public void ensureOpen() {
+        if (closed) {
+            throw new IllegalStateException("tensor " + shape + " " + dtype + " on " + device.name() + " is closed");
+        }
+        if (storage.isReleased()) {
+            throw new IllegalStateException("tensor " + shape + " " + dtype + " on " + device.name()
+                    + " is a view of memory that was freed when its owner was closed");
+        }
+    }
+
+    /** The same elements seen with another shape of the same element count (no copy). */
+    public Tensor reshape(Shape newShape) {
+        ensureOpen();
+        if (newShape.elementCount() != shape.elementCount()) {
+            throw new IllegalArgumentException("reshape: " + shape + " has " + shape.elementCount()
+                    + " elements, " + newShape + " has " + newShape.elementCount());
+        }
+        return new Tensor(storage, newShape, dtype, byteOffset, false);
+    }
+
+    /** A view of {@code newShape.elementCount()} elements starting at element {@code elementOffset}. */
+    public Tensor slice(long elementOffset, Shape newShape) {
+        ensureOpen();
+        if (elementOffset < 0 || elementOffset + newShape.elementCount() > shape.elementCount()) {
+            throw new IllegalArgumentException("slice: elements [" + elementOffset + ", "
+                    + (elementOffset + newShape.elementCount()) + ") are outside tensor " + shape);
+        }
+        return new Tensor(storage, newShape, dtype, byteOffset + elementOffset * dtype.byteSize(), false);
+    }
+
+    /** The samples {@code [from, from + count)} of a batch-major tensor, as a view. */
+    public Tensor batchSlice(int from, int count) {
+        if (shape.rank() == 0) {
+            throw new IllegalArgumentException("batchSlice: a scalar has no batch dimension");
+        }
+        if (from < 0 || count < 0 || from + count > shape.dim(0)) {
+            throw new IllegalArgumentException("batchSlice: samples [" + from + ", " + (from + count)
+                    + ") are outside batch " + shape);
+        }
+        return slice((long) from * shape.featuresPerSample(), shape.withBatch(count));
+    }
+
+    /** Copies the elements to a new Java array (waits for the device). */
+    public float[] toFloatArray() {
+        requireDType(DType.F32, "toFloatArray");
+        float[] values = new float[Math.toIntExact(elementCount())];
+        device.copyToHost(this, MemorySegment.ofArray(values));
+        return values;
+    }
+
+    public int[] toIntArray() {
+        requireDType(DType.I32, "toIntArray");
+        int[] values = new int[Math.toIntExact(elementCount())];
+        device.copyToHost(this, MemorySegment.ofArray(values));
+        return values;
+    }
+
+    /** Overwrites every element from a Java array of exactly {@link #elementCount()} values. */
+    public Tensor copyFrom(float[] values) {
+        requireDType(DType.F32, "copyFrom");
+        if (values == null || values.length != elementCount()) {
+            throw new IllegalArgumentException("copyFrom: tensor " + shape + " needs " + elementCount()
+                    + " values, got " + (values == null ? "null" : values.length));
+        }
+        device.copyFromHost(MemorySegment.ofArray(values), this);
+        return this;
+    }
+
+    public Tensor copyFrom(int[] values) {
+        requireDType(DType.I32, "copyFrom");
+        if (values == null || values.length != elementCount()) {
+            throw new IllegalArgumentException("copyFrom: tensor " + shape + " needs " + elementCount()
+                    + " values, got " + (values == null ? "null" : values.length));
+        }
+        device.copyFromHost(MemorySegment.ofArray(values), this);
+        return this;
+    }
+
+    /** The single element of a one-element tensor. */
+    public float item() {
+        if (elementCount() != 1) {
+            throw new IllegalArgumentException("item: tensor " + shape + " has " + elementCount() + " elements, not 1");
+        }
+        return toFloatArray()[0];
+    }
+
+    private void requireDType(DType expected, String operation) {
+        if (dtype != expected) {
+            throw new IllegalArgumentException(operation + ": tensor " + shape + " is " + dtype + ", not " + expected);
+        }
+    }
+
+    /** Frees the memory if this tensor owns it; closing twice is harmless. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        if (owner) {
+            device.release(storage);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "Tensor" + shape + " " + dtype + " on " + device.name() + (isClosed() ? " (closed)" : "");
+    }
+}

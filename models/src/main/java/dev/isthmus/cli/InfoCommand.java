@@ -1,0 +1,81 @@
+package dev.isthmus.cli;
+
+import dev.isthmus.device.LibraryStatus;
+import dev.isthmus.device.NativeStatus;
+import dev.isthmus.io.Json;
+
+import java.io.PrintStream;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/** {@code isthmus info}: the JDK, and each native library's location and version, or why it is missing. */
+final class InfoCommand implements Command {
+    @Override
+    public String name() {
+        return "info";
+    }
+
+    @Override
+    public String summary() {
+        return "the JDK and the native libraries found (OpenBLAS, CUDA, cuBLAS, cuDNN)";
+    }
+
+    @Override
+    public String help() {
+        return """
+                Usage: isthmus info [--json]
+
+                Prints the JDK, then for OpenBLAS, the CUDA driver, cuBLAS and cuDNN: the file loaded,
+                how it was found and the version it reports, or the reason it is unavailable.
+                Override any library with -Disthmus.library.NAME=/path or ISTHMUS_LIBRARY_NAME=/path
+                (NAME: openblas, cuda, cublas, cudnn).
+                """;
+    }
+
+    @Override
+    public int run(String[] args, PrintStream out, PrintStream err) {
+        Options options = Options.parse(name(), args, Set.of(), Set.of("json"));
+        if (!options.positionals().isEmpty()) {
+            throw new UsageException(name() + ": unexpected argument '" + options.positionals().get(0) + "'");
+        }
+        Map<String, Object> jdk = new LinkedHashMap<>();
+        jdk.put("version", System.getProperty("java.version"));
+        jdk.put("vm", System.getProperty("java.vm.name") + " " + System.getProperty("java.vm.version"));
+        jdk.put("home", System.getProperty("java.home"));
+        jdk.put("os", System.getProperty("os.name") + " " + System.getProperty("os.arch"));
+        jdk.put("cores", Runtime.getRuntime().availableProcessors());
+
+        List<LibraryStatus> libraries = NativeStatus.report();
+
+        out.println("JDK         " + jdk.get("version") + " (" + jdk.get("vm") + ") at " + jdk.get("home"));
+        out.println("Machine     " + jdk.get("os") + ", " + jdk.get("cores") + " cores");
+        for (LibraryStatus library : libraries) {
+            if (library.available()) {
+                out.printf("%-11s %s — %s (%s)%n", library.name(), library.version(), library.location(), library.source());
+            } else {
+                out.printf("%-11s unavailable: %s%n", library.name(), library.reason());
+            }
+            library.details().forEach((key, value) -> {
+                if (value instanceof List<?> items) {
+                    out.printf("%-11s   %s:%n", "", key);
+                    items.forEach(item -> out.printf("%-11s     %s%n", "", item));
+                } else {
+                    out.printf("%-11s   %s: %s%n", "", key, value);
+                }
+            });
+        }
+        if (options.flag("json")) {
+            Map<String, Object> json = new LinkedHashMap<>();
+            json.put("jdk", jdk);
+            Map<String, Object> native_ = new LinkedHashMap<>();
+            for (LibraryStatus library : libraries) {
+                native_.put(library.name(), library.toJson());
+            }
+            json.put("libraries", native_);
+            out.println(Json.write(json));
+        }
+        return 0;
+    }
+}
