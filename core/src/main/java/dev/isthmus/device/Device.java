@@ -256,6 +256,323 @@ public abstract class Device implements AutoCloseable {
 
     protected abstract void doMul(Tensor a, Tensor b, Tensor out);
 
+    // ---------------------------------------------------------------- layer kernels
+
+    /** A convolution prepared for {@code geometry}; close it when the layer is done with it. */
+    public final ConvolutionPlan convolution(ConvGeometry geometry) {
+        ensureOpen();
+        if (geometry == null) {
+            throw new IllegalArgumentException("convolution: geometry must not be null");
+        }
+        return newConvolution(geometry);
+    }
+
+    public final PoolingPlan pooling(PoolGeometry geometry) {
+        ensureOpen();
+        if (geometry == null) {
+            throw new IllegalArgumentException("pooling: geometry must not be null");
+        }
+        return newPooling(geometry);
+    }
+
+    /** Batch normalisation over axis 1 of inputs of {@code inputShape} ([N, C, ...]). */
+    public final BatchNormPlan batchNorm(Shape inputShape) {
+        ensureOpen();
+        if (inputShape == null) {
+            throw new IllegalArgumentException("batchNorm: input shape must not be null");
+        }
+        return newBatchNorm(inputShape);
+    }
+
+    /** y[n, c, ...] += bias[c] for y of shape [N, C, ...] and bias of shape [C]. */
+    public final void addBias(Tensor y, Tensor bias) {
+        final String op = "addBias";
+        Checks.f32(op, "tensor", y, this);
+        Checks.f32(op, "bias", bias, this);
+        checkPerChannel(op, y, bias);
+        doAddBias(y, bias);
+    }
+
+    /** biasGrad[c] += the sum of dy[n, c, ...] over every n and position. */
+    public final void biasGradient(Tensor gradOutput, Tensor biasGrad) {
+        final String op = "biasGradient";
+        Checks.f32(op, "output gradient", gradOutput, this);
+        Checks.f32(op, "bias gradient", biasGrad, this);
+        checkPerChannel(op, gradOutput, biasGrad);
+        doBiasGradient(gradOutput, biasGrad);
+    }
+
+    private static void checkPerChannel(String op, Tensor batch, Tensor perChannel) {
+        if (batch.shape().rank() < 2 || perChannel.shape().rank() != 1
+                || perChannel.shape().dim(0) != batch.shape().dim(1)) {
+            throw new IllegalArgumentException(op + ": per-channel tensor " + perChannel.shape()
+                    + " does not match the channels (axis 1) of " + batch.shape());
+        }
+    }
+
+    /** y = f(x) element-wise; {@code alpha} is LeakyReLU's slope or ELU's alpha. y may be x. */
+    public final void activationForward(Activation function, float alpha, Tensor x, Tensor y) {
+        final String op = "activation forward";
+        if (function == null) {
+            throw new IllegalArgumentException(op + ": function must not be null");
+        }
+        Checks.f32(op, "input", x, this);
+        Checks.f32(op, "output", y, this);
+        Checks.sameShape(op, x, "input", y, "output");
+        doActivationForward(function, alpha, x, y);
+    }
+
+    /** dx = f'(x) · dy, given the forward's input x and output y. dx may be dy. */
+    public final void activationBackward(Activation function, float alpha, Tensor x, Tensor y, Tensor gradOutput,
+                                         Tensor gradInput) {
+        final String op = "activation backward";
+        if (function == null) {
+            throw new IllegalArgumentException(op + ": function must not be null");
+        }
+        Checks.f32(op, "input", x, this);
+        Checks.f32(op, "output", y, this);
+        Checks.f32(op, "output gradient", gradOutput, this);
+        Checks.f32(op, "input gradient", gradInput, this);
+        Checks.sameShape(op, x, "input", y, "output");
+        Checks.sameShape(op, x, "input", gradOutput, "output gradient");
+        Checks.sameShape(op, x, "input", gradInput, "input gradient");
+        doActivationBackward(function, alpha, x, y, gradOutput, gradInput);
+    }
+
+    /** Softmax (or log-softmax) over axis 1 of x: [N, C] or [N, C, ...]. */
+    public final void softmaxForward(boolean log, Tensor x, Tensor y) {
+        final String op = log ? "log-softmax forward" : "softmax forward";
+        Checks.f32(op, "input", x, this);
+        Checks.f32(op, "output", y, this);
+        Checks.sameShape(op, x, "input", y, "output");
+        if (x.shape().rank() < 2) {
+            throw new IllegalArgumentException(op + ": input " + x.shape() + " needs at least [N, C]");
+        }
+        doSoftmaxForward(log, x, y);
+    }
+
+    /** dx from the forward's output y and dy. */
+    public final void softmaxBackward(boolean log, Tensor y, Tensor gradOutput, Tensor gradInput) {
+        final String op = log ? "log-softmax backward" : "softmax backward";
+        Checks.f32(op, "output", y, this);
+        Checks.f32(op, "output gradient", gradOutput, this);
+        Checks.f32(op, "input gradient", gradInput, this);
+        Checks.sameShape(op, y, "output", gradOutput, "output gradient");
+        Checks.sameShape(op, y, "output", gradInput, "input gradient");
+        if (y.shape().rank() < 2) {
+            throw new IllegalArgumentException(op + ": output " + y.shape() + " needs at least [N, C]");
+        }
+        doSoftmaxBackward(log, y, gradOutput, gradInput);
+    }
+
+    /**
+     * Inverted dropout: mask[i] = 0 with probability p, else 1/(1 − p); y = x · mask. The mask
+     * comes from a counter-based generator: element i of call {@code counter} under {@code seed}
+     * gets the same draw on every device.
+     */
+    public final void dropoutForward(Tensor x, Tensor y, Tensor mask, float p, long seed, long counter) {
+        final String op = "dropout forward";
+        Checks.f32(op, "input", x, this);
+        Checks.f32(op, "output", y, this);
+        Checks.f32(op, "mask", mask, this);
+        Checks.sameShape(op, x, "input", y, "output");
+        Checks.sameShape(op, x, "input", mask, "mask");
+        if (!(p >= 0 && p < 1)) {
+            throw new IllegalArgumentException(op + ": p must be in [0, 1), got " + p);
+        }
+        doDropoutForward(x, y, mask, p, seed, counter);
+    }
+
+    // ---------------------------------------------------------------- losses
+
+    /**
+     * Mean softmax cross-entropy of {@code logits} [N, C] against class indices {@code labels} [N]
+     * (I32), with label smoothing as PyTorch defines it. Writes the loss to {@code loss} [1] and,
+     * unless null, d loss / d logits to {@code gradLogits}.
+     */
+    public final void softmaxCrossEntropy(Tensor logits, Tensor labels, float labelSmoothing, Tensor loss,
+                                          Tensor gradLogits) {
+        final String op = "softmax cross-entropy";
+        Checks.f32(op, "logits", logits, this);
+        Checks.tensor(op, "labels", labels, this, DType.I32);
+        Checks.f32(op, "loss", loss, this);
+        if (logits.shape().rank() != 2) {
+            throw new IllegalArgumentException(op + ": logits " + logits.shape() + " must be [N, C]");
+        }
+        if (labels.shape().rank() != 1 || labels.shape().dim(0) != logits.shape().dim(0)) {
+            throw new IllegalArgumentException(op + ": labels " + labels.shape() + " must be [N] for logits "
+                    + logits.shape());
+        }
+        if (logits.shape().dim(0) == 0) {
+            throw new IllegalArgumentException(op + ": the batch is empty");
+        }
+        if (loss.elementCount() != 1) {
+            throw new IllegalArgumentException(op + ": loss must hold one element, got " + loss.shape());
+        }
+        if (!(labelSmoothing >= 0 && labelSmoothing <= 1)) {
+            throw new IllegalArgumentException(op + ": label smoothing must be in [0, 1], got " + labelSmoothing);
+        }
+        if (gradLogits != null) {
+            Checks.f32(op, "logits gradient", gradLogits, this);
+            Checks.sameShape(op, logits, "logits", gradLogits, "logits gradient");
+        }
+        doSoftmaxCrossEntropy(logits, labels, labelSmoothing, loss, gradLogits);
+    }
+
+    /** Mean of an element-wise loss into {@code loss} [1]; unless null, its gradient into {@code gradInput}. */
+    public final void pointwiseLoss(PointwiseLoss kind, float beta, Tensor input, Tensor target, Tensor loss,
+                                    Tensor gradInput) {
+        final String op = kind + " loss";
+        Checks.f32(op, "input", input, this);
+        Checks.f32(op, "target", target, this);
+        Checks.f32(op, "loss", loss, this);
+        Checks.sameShape(op, input, "input", target, "target");
+        if (input.elementCount() == 0) {
+            throw new IllegalArgumentException(op + ": the input is empty");
+        }
+        if (loss.elementCount() != 1) {
+            throw new IllegalArgumentException(op + ": loss must hold one element, got " + loss.shape());
+        }
+        if (kind == PointwiseLoss.SMOOTH_L1 && !(beta > 0)) {
+            throw new IllegalArgumentException(op + ": beta must be > 0, got " + beta);
+        }
+        if (gradInput != null) {
+            Checks.f32(op, "input gradient", gradInput, this);
+            Checks.sameShape(op, input, "input", gradInput, "input gradient");
+        }
+        doPointwiseLoss(kind, beta, input, target, loss, gradInput);
+    }
+
+    // ---------------------------------------------------------------- optimizer updates
+
+    /**
+     * PyTorch's SGD: g = grad + weightDecay·param; with momentum, buf = g on the first step, else
+     * momentum·buf + (1 − dampening)·g, and g = g + momentum·buf (Nesterov) or buf; param −= lr·g.
+     * {@code momentumBuffer} is null when momentum is 0.
+     */
+    public final void sgdStep(Tensor param, Tensor grad, Tensor momentumBuffer, float lr, float momentum,
+                              float dampening, float weightDecay, boolean nesterov, boolean firstStep) {
+        final String op = "sgd step";
+        checkUpdate(op, param, grad);
+        if (momentum != 0) {
+            checkState(op, "momentum buffer", param, momentumBuffer);
+        }
+        doSgdStep(param, grad, momentum != 0 ? momentumBuffer : null, lr, momentum, dampening, weightDecay, nesterov,
+                firstStep);
+    }
+
+    /**
+     * PyTorch's Adam (decoupled = false) and AdamW (decoupled = true) at step {@code step} (from 1):
+     * m = β1·m + (1 − β1)·g; v = β2·v + (1 − β2)·g²; param −= lr/(1 − β1^t) · m / (sqrt(v)/sqrt(1 − β2^t) + eps).
+     */
+    public final void adamStep(Tensor param, Tensor grad, Tensor expAvg, Tensor expAvgSq, float lr, float beta1,
+                               float beta2, float eps, float weightDecay, boolean decoupled, int step) {
+        final String op = decoupled ? "adamw step" : "adam step";
+        checkUpdate(op, param, grad);
+        checkState(op, "exp_avg", param, expAvg);
+        checkState(op, "exp_avg_sq", param, expAvgSq);
+        Checks.positive(op, "step", step);
+        doAdamStep(param, grad, expAvg, expAvgSq, lr, beta1, beta2, eps, weightDecay, decoupled, step);
+    }
+
+    /**
+     * PyTorch's RMSprop: sq = α·sq + (1 − α)·g²; avg = sqrt(sq − ga²) + eps when centered (ga, the
+     * running mean of g, is non-null), else sqrt(sq) + eps; with momentum buf = μ·buf + g/avg and
+     * param −= lr·buf, else param −= lr·g/avg.
+     */
+    public final void rmspropStep(Tensor param, Tensor grad, Tensor squareAvg, Tensor gradAvg, Tensor momentumBuffer,
+                                  float lr, float alpha, float eps, float weightDecay, float momentum) {
+        final String op = "rmsprop step";
+        checkUpdate(op, param, grad);
+        checkState(op, "square_avg", param, squareAvg);
+        if (gradAvg != null) {
+            checkState(op, "grad_avg", param, gradAvg);
+        }
+        if (momentum != 0) {
+            checkState(op, "momentum buffer", param, momentumBuffer);
+        }
+        doRmspropStep(param, grad, squareAvg, gradAvg, momentum != 0 ? momentumBuffer : null, lr, alpha, eps,
+                weightDecay, momentum);
+    }
+
+    /** PyTorch's Adagrad with the step's decayed rate {@code clr}: sum += g²; param −= clr·g/(sqrt(sum) + eps). */
+    public final void adagradStep(Tensor param, Tensor grad, Tensor sum, float clr, float eps, float weightDecay) {
+        final String op = "adagrad step";
+        checkUpdate(op, param, grad);
+        checkState(op, "sum", param, sum);
+        doAdagradStep(param, grad, sum, clr, eps, weightDecay);
+    }
+
+    private void checkUpdate(String op, Tensor param, Tensor grad) {
+        Checks.f32(op, "parameter", param, this);
+        Checks.f32(op, "gradient", grad, this);
+        Checks.sameShape(op, param, "parameter", grad, "gradient");
+    }
+
+    private void checkState(String op, String role, Tensor param, Tensor state) {
+        Checks.f32(op, role, state, this);
+        Checks.sameShape(op, param, "parameter", state, role);
+    }
+
+    // ---------------------------------------------------------------- reductions (read on the host)
+
+    /** Σ x² in double precision (waits for the device). */
+    public final double sumOfSquares(Tensor x) {
+        Checks.f32("sumOfSquares", "tensor", x, this);
+        return doSumOfSquares(x);
+    }
+
+    /** How many elements are NaN or infinite (waits for the device). */
+    public final long countNonFinite(Tensor x) {
+        Checks.f32("countNonFinite", "tensor", x, this);
+        return doCountNonFinite(x);
+    }
+
+    protected abstract ConvolutionPlan newConvolution(ConvGeometry geometry);
+
+    protected abstract PoolingPlan newPooling(PoolGeometry geometry);
+
+    protected abstract BatchNormPlan newBatchNorm(Shape inputShape);
+
+    protected abstract void doAddBias(Tensor y, Tensor bias);
+
+    protected abstract void doBiasGradient(Tensor gradOutput, Tensor biasGrad);
+
+    protected abstract void doActivationForward(Activation function, float alpha, Tensor x, Tensor y);
+
+    protected abstract void doActivationBackward(Activation function, float alpha, Tensor x, Tensor y,
+                                                 Tensor gradOutput, Tensor gradInput);
+
+    protected abstract void doSoftmaxForward(boolean log, Tensor x, Tensor y);
+
+    protected abstract void doSoftmaxBackward(boolean log, Tensor y, Tensor gradOutput, Tensor gradInput);
+
+    protected abstract void doDropoutForward(Tensor x, Tensor y, Tensor mask, float p, long seed, long counter);
+
+    protected abstract void doSoftmaxCrossEntropy(Tensor logits, Tensor labels, float labelSmoothing, Tensor loss,
+                                                  Tensor gradLogits);
+
+    protected abstract void doPointwiseLoss(PointwiseLoss kind, float beta, Tensor input, Tensor target, Tensor loss,
+                                            Tensor gradInput);
+
+    protected abstract void doSgdStep(Tensor param, Tensor grad, Tensor momentumBuffer, float lr, float momentum,
+                                      float dampening, float weightDecay, boolean nesterov, boolean firstStep);
+
+    protected abstract void doAdamStep(Tensor param, Tensor grad, Tensor expAvg, Tensor expAvgSq, float lr,
+                                       float beta1, float beta2, float eps, float weightDecay, boolean decoupled,
+                                       int step);
+
+    protected abstract void doRmspropStep(Tensor param, Tensor grad, Tensor squareAvg, Tensor gradAvg,
+                                          Tensor momentumBuffer, float lr, float alpha, float eps, float weightDecay,
+                                          float momentum);
+
+    protected abstract void doAdagradStep(Tensor param, Tensor grad, Tensor sum, float clr, float eps,
+                                          float weightDecay);
+
+    protected abstract double doSumOfSquares(Tensor x);
+
+    protected abstract long doCountNonFinite(Tensor x);
+
     // ---------------------------------------------------------------- lifecycle
 
     protected final void ensureOpen() {

@@ -1,7 +1,15 @@
 package dev.isthmus.device.cpu;
 
+import dev.isthmus.device.Activation;
+import dev.isthmus.device.BatchNormPlan;
+import dev.isthmus.device.ConvGeometry;
+import dev.isthmus.device.ConvolutionPlan;
 import dev.isthmus.device.Device;
 import dev.isthmus.device.DeviceKind;
+import dev.isthmus.device.PointwiseLoss;
+import dev.isthmus.device.PoolGeometry;
+import dev.isthmus.device.PoolingPlan;
+import dev.isthmus.tensor.Shape;
 import dev.isthmus.tensor.Storage;
 import dev.isthmus.tensor.Tensor;
 
@@ -22,6 +30,9 @@ public final class CpuDevice extends Device {
 
     private final int threads;
     private final CpuParallel parallel;
+    private final CpuElementwise elementwise;
+    private final CpuSoftmax softmax;
+    private final CpuOptimizers optimizers;
 
     /** A CPU device using every available core. */
     public CpuDevice() {
@@ -36,6 +47,9 @@ public final class CpuDevice extends Device {
         OpenBlas.setThreads(threads);
         this.threads = threads;
         this.parallel = new CpuParallel(threads);
+        this.elementwise = new CpuElementwise(parallel);
+        this.softmax = new CpuSoftmax(parallel);
+        this.optimizers = new CpuOptimizers(parallel);
     }
 
     @Override
@@ -103,6 +117,13 @@ public final class CpuDevice extends Device {
 
     // ---------------------------------------------------------------- kernels
 
+    /** GEMM without validation, for the device's own plans (their callers validated). */
+    void rawGemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
+                 Tensor a, long aOffset, int lda, Tensor b, long bOffset, int ldb,
+                 float beta, Tensor c, long cOffset, int ldc) {
+        doGemm(transA, transB, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc);
+    }
+
     @Override
     protected void doGemm(boolean transA, boolean transB, int m, int n, int k, float alpha,
                           Tensor a, long aOffset, int lda, Tensor b, long bOffset, int ldb,
@@ -166,6 +187,104 @@ public final class CpuDevice extends Device {
                         left.getAtIndex(ValueLayout.JAVA_FLOAT, i) * right.getAtIndex(ValueLayout.JAVA_FLOAT, i));
             }
         });
+    }
+
+    // ---------------------------------------------------------------- layer kernels
+
+    @Override
+    protected ConvolutionPlan newConvolution(ConvGeometry geometry) {
+        return new CpuConvolution(this, geometry);
+    }
+
+    @Override
+    protected PoolingPlan newPooling(PoolGeometry geometry) {
+        return new CpuPooling(this, geometry);
+    }
+
+    @Override
+    protected BatchNormPlan newBatchNorm(Shape inputShape) {
+        return new CpuBatchNorm(this, inputShape);
+    }
+
+    @Override
+    protected void doAddBias(Tensor y, Tensor bias) {
+        elementwise.addBias(y, bias);
+    }
+
+    @Override
+    protected void doBiasGradient(Tensor gradOutput, Tensor biasGrad) {
+        elementwise.biasGradient(gradOutput, biasGrad);
+    }
+
+    @Override
+    protected void doActivationForward(Activation function, float alpha, Tensor x, Tensor y) {
+        elementwise.activationForward(function, alpha, x, y);
+    }
+
+    @Override
+    protected void doActivationBackward(Activation function, float alpha, Tensor x, Tensor y, Tensor gradOutput,
+                                        Tensor gradInput) {
+        elementwise.activationBackward(function, alpha, x, y, gradOutput, gradInput);
+    }
+
+    @Override
+    protected void doSoftmaxForward(boolean log, Tensor x, Tensor y) {
+        softmax.forward(log, x, y);
+    }
+
+    @Override
+    protected void doSoftmaxBackward(boolean log, Tensor y, Tensor gradOutput, Tensor gradInput) {
+        softmax.backward(log, y, gradOutput, gradInput);
+    }
+
+    @Override
+    protected void doDropoutForward(Tensor x, Tensor y, Tensor mask, float p, long seed, long counter) {
+        elementwise.dropoutForward(x, y, mask, p, seed, counter);
+    }
+
+    @Override
+    protected void doSoftmaxCrossEntropy(Tensor logits, Tensor labels, float labelSmoothing, Tensor loss,
+                                         Tensor gradLogits) {
+        softmax.crossEntropy(logits, labels, labelSmoothing, loss, gradLogits);
+    }
+
+    @Override
+    protected void doPointwiseLoss(PointwiseLoss kind, float beta, Tensor input, Tensor target, Tensor loss,
+                                   Tensor gradInput) {
+        CpuLosses.pointwise(kind, beta, input, target, loss, gradInput);
+    }
+
+    @Override
+    protected void doSgdStep(Tensor param, Tensor grad, Tensor momentumBuffer, float lr, float momentum,
+                             float dampening, float weightDecay, boolean nesterov, boolean firstStep) {
+        optimizers.sgd(param, grad, momentumBuffer, lr, momentum, dampening, weightDecay, nesterov, firstStep);
+    }
+
+    @Override
+    protected void doAdamStep(Tensor param, Tensor grad, Tensor expAvg, Tensor expAvgSq, float lr, float beta1,
+                              float beta2, float eps, float weightDecay, boolean decoupled, int step) {
+        optimizers.adam(param, grad, expAvg, expAvgSq, lr, beta1, beta2, eps, weightDecay, decoupled, step);
+    }
+
+    @Override
+    protected void doRmspropStep(Tensor param, Tensor grad, Tensor squareAvg, Tensor gradAvg, Tensor momentumBuffer,
+                                 float lr, float alpha, float eps, float weightDecay, float momentum) {
+        optimizers.rmsprop(param, grad, squareAvg, gradAvg, momentumBuffer, lr, alpha, eps, weightDecay, momentum);
+    }
+
+    @Override
+    protected void doAdagradStep(Tensor param, Tensor grad, Tensor sum, float clr, float eps, float weightDecay) {
+        optimizers.adagrad(param, grad, sum, clr, eps, weightDecay);
+    }
+
+    @Override
+    protected double doSumOfSquares(Tensor x) {
+        return elementwise.sumOfSquares(x);
+    }
+
+    @Override
+    protected long doCountNonFinite(Tensor x) {
+        return elementwise.countNonFinite(x);
     }
 
     @Override

@@ -1,0 +1,16 @@
+package dev.isthmus.device;
+
+/** Element-wise activation functions, with PyTorch's definitions. */
+public enum Activation {
+    /** max(0, x). */
+    RELU,
+    /** x for x > 0, alpha·x otherwise. */
+    LEAKY_RELU,
+    /** x for x > 0, alpha·(exp(x) − 1) otherwise. */
+    ELU,
+    /** 1 / (1 + exp(−x)). */
+    SIGMOID,
+    TANH,
+    /** x·Φ(x) with the exact normal CDF (PyTorch's approximate='none'). */
+    GELU
+}

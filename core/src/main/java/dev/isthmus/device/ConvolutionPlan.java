@@ -1,0 +1,79 @@
+package dev.isthmus.device;
+
+import dev.isthmus.tensor.Shape;
+import dev.isthmus.tensor.Tensor;
+
+/**
+ * A convolution prepared for one geometry on one device: the CPU keeps its im2col workspace, the
+ * GPU its cuDNN descriptors, chosen algorithms and workspace. Made by
+ * {@link Device#convolution(ConvGeometry)}; every call checks the tensors against the geometry
+ * before any native work. Gradient outputs accumulate (+=), as parameter gradients must.
+ */
+public abstract class ConvolutionPlan implements AutoCloseable {
+    protected final Device device;
+    protected final ConvGeometry geometry;
+    private final Shape biasShape;
+
+    protected ConvolutionPlan(Device device, ConvGeometry geometry) {
+        this.device = device;
+        this.geometry = geometry;
+        this.biasShape = Shape.of(geometry.outChannels());
+    }
+
+    public ConvGeometry geometry() {
+        return geometry;
+    }
+
+    /** y = conv(x, weight) + bias (bias may be null). */
+    public final void forward(Tensor x, Tensor weight, Tensor bias, Tensor y) {
+        final String op = "conv2d forward";
+        check(op, "input", x, geometry.inputShape());
+        check(op, "weight", weight, geometry.weightShape());
+        if (bias != null) {
+            check(op, "bias", bias, biasShape);
+        }
+        check(op, "output", y, geometry.outputShape());
+        doForward(x, weight, bias, y);
+    }
+
+    /** dx = conv_transpose(dy, weight) (overwrites dx). */
+    public final void backwardData(Tensor gradOutput, Tensor weight, Tensor gradInput) {
+        final String op = "conv2d backward data";
+        check(op, "output gradient", gradOutput, geometry.outputShape());
+        check(op, "weight", weight, geometry.weightShape());
+        check(op, "input gradient", gradInput, geometry.inputShape());
+        doBackwardData(gradOutput, weight, gradInput);
+    }
+
+    /** weightGrad += dL/dweight. */
+    public final void backwardFilter(Tensor x, Tensor gradOutput, Tensor weightGrad) {
+        final String op = "conv2d backward filter";
+        check(op, "input", x, geometry.inputShape());
+        check(op, "output gradient", gradOutput, geometry.outputShape());
+        check(op, "weight gradient", weightGrad, geometry.weightShape());
+        doBackwardFilter(x, gradOutput, weightGrad);
+    }
+
+    /** biasGrad += the sum of dy over batch and space. */
+    public final void backwardBias(Tensor gradOutput, Tensor biasGrad) {
+        final String op = "conv2d backward bias";
+        check(op, "output gradient", gradOutput, geometry.outputShape());
+        check(op, "bias gradient", biasGrad, biasShape);
+        device.biasGradient(gradOutput, biasGrad);
+    }
+
+    private void check(String op, String role, Tensor tensor, Shape expected) {
+        Checks.f32(op, role, tensor, device);
+        Checks.shape(op, role, tensor, expected);
+    }
+
+    protected abstract void doForward(Tensor x, Tensor weight, Tensor bias, Tensor y);
+
+    protected abstract void doBackwardData(Tensor gradOutput, Tensor weight, Tensor gradInput);
+
+    protected abstract void doBackwardFilter(Tensor x, Tensor gradOutput, Tensor weightGrad);
+
+    @Override
+    public void close() {
+    }
+}

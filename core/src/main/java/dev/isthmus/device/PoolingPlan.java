@@ -1,0 +1,52 @@
+package dev.isthmus.device;
+
+import dev.isthmus.tensor.Shape;
+import dev.isthmus.tensor.Tensor;
+
+/**
+ * Max or average pooling prepared for one geometry on one device (the CPU keeps the arg-max of
+ * each window for the backward pass; cuDNN its descriptors). Made by {@link Device#pooling}.
+ */
+public abstract class PoolingPlan implements AutoCloseable {
+    protected final Device device;
+    protected final PoolGeometry geometry;
+
+    protected PoolingPlan(Device device, PoolGeometry geometry) {
+        this.device = device;
+        this.geometry = geometry;
+    }
+
+    public PoolGeometry geometry() {
+        return geometry;
+    }
+
+    public final void forward(Tensor x, Tensor y) {
+        final String op = geometry.mode() + " pool forward";
+        check(op, "input", x, geometry.inputShape());
+        check(op, "output", y, geometry.outputShape());
+        doForward(x, y);
+    }
+
+    /** dx = the gradient of the last forward (x and y are that forward's tensors); overwrites dx. */
+    public final void backward(Tensor x, Tensor y, Tensor gradOutput, Tensor gradInput) {
+        final String op = geometry.mode() + " pool backward";
+        check(op, "input", x, geometry.inputShape());
+        check(op, "output", y, geometry.outputShape());
+        check(op, "output gradient", gradOutput, geometry.outputShape());
+        check(op, "input gradient", gradInput, geometry.inputShape());
+        doBackward(x, y, gradOutput, gradInput);
+    }
+
+    private void check(String op, String role, Tensor tensor, Shape expected) {
+        Checks.f32(op, role, tensor, device);
+        Checks.shape(op, role, tensor, expected);
+    }
+
+    protected abstract void doForward(Tensor x, Tensor y);
+
+    protected abstract void doBackward(Tensor x, Tensor y, Tensor gradOutput, Tensor gradInput);
+
+    @Override
+    public void close() {
+    }
+}

@@ -1,0 +1,85 @@
+package dev.isthmus.loss;
+
+import dev.isthmus.device.Device;
+import dev.isthmus.tensor.Shape;
+import dev.isthmus.tensor.Tensor;
+
+/**
+ * A scalar objective averaged over the batch (PyTorch's reduction='mean'). {@link #forward}
+ * writes the loss to a one-element device tensor and, when asked, dL/dinput in the same pass (the
+ * fused form costs nothing extra); {@link #backward} hands that gradient to the network.
+ */
+public abstract class Loss implements AutoCloseable {
+    private Device device;
+    private Shape inputShape;
+    private Tensor loss;
+    private Tensor gradient;
+    private boolean gradientReady;
+
+    public abstract String describe();
+
+    /**
+     * @param input           the network's output
+     * @param target          labels (I32 [N]) for classification losses, values of the input's shape otherwise
+     * @param computeGradient whether {@link #backward} will be called
+     * @return the loss, a one-element tensor on the input's device
+     */
+    public final Tensor forward(Tensor input, Tensor target, boolean computeGradient) {
+        if (input == null || target == null) {
+            throw new IllegalArgumentException(describe() + ": input and target must not be null");
+        }
+        input.ensureOpen();
+        if (device != null && input.device() != device) {
+            throw new IllegalArgumentException(describe() + ": input lives on " + input.device().name()
+                    + ", the loss was used on " + device.name());
+        }
+        if (!input.shape().equals(inputShape)) {
+            closeBuffers();
+            device = input.device();
+            inputShape = input.shape();
+            loss = device.allocate(Shape.of(1));
+            gradient = device.allocate(inputShape);
+        }
+        compute(input, target, loss, computeGradient ? gradient : null);
+        gradientReady = computeGradient;
+        return loss;
+    }
+
+    /** dL/dinput of the last forward, which must have asked for it. */
+    public final Tensor backward() {
+        if (!gradientReady) {
+            throw new IllegalStateException(describe() + ": backward needs a forward with computeGradient first");
+        }
+        return gradient;
+    }
+
+    /** The last loss, read on the host (waits for the device). */
+    public final float value() {
+        if (loss == null) {
+            throw new IllegalStateException(describe() + ": no forward yet");
+        }
+        return loss.item();
+    }
+
+    protected abstract void compute(Tensor input, Tensor target, Tensor loss, Tensor gradient);
+
+    private void closeBuffers() {
+        if (loss != null) {
+            loss.close();
+            gradient.close();
+        }
+    }
+
+    @Override
+    public void close() {
+        closeBuffers();
+        loss = null;
+        inputShape = null;
+        gradientReady = false;
+    }
+
+    @Override
+    public String toString() {
+        return describe();
+    }
+}

@@ -1,0 +1,166 @@
+package dev.isthmus.nn;
+
+import dev.isthmus.device.BatchNormPlan;
+import dev.isthmus.device.Device;
+import dev.isthmus.tensor.Shape;
+import dev.isthmus.tensor.Tensor;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * Batch normalisation over axis 1 with PyTorch's semantics: batch statistics in training (the
+ * running statistics move by {@code momentum} towards them, the variance unbiased), running
+ * statistics in eval; optional affine weight (γ, init 1) and bias (β, init 0).
+ * {@link BatchNorm2d} takes [N, C, H, W]; {@link BatchNorm1d} [N, C] or [N, C, L].
+ */
+public abstract class BatchNorm extends Layer {
+    private final int numFeatures;
+    private final float eps;
+    private final float momentum;
+    private final boolean affine;
+    private long batchesTracked;
+
+    private Tensor weight;
+    private Tensor weightGrad;
+    private Tensor bias;
+    private Tensor biasGrad;
+    private Tensor runningMean;
+    private Tensor runningVar;
+    private Tensor savedMean;
+    private Tensor savedInvStd;
+    private BatchNormPlan plan;
+    private Tensor output;
+    private Tensor gradInput;
+    private Tensor input;
+
+    protected BatchNorm(int numFeatures, float eps, float momentum, boolean affine) {
+        if (numFeatures <= 0) {
+            throw new IllegalArgumentException(name() + "(" + numFeatures + "): features must be > 0");
+        }
+        if (!(eps > 0)) {
+            throw new IllegalArgumentException(name() + ": eps must be > 0, got " + eps);
+        }
+        if (!(momentum >= 0 && momentum <= 1)) {
+            throw new IllegalArgumentException(name() + ": momentum must be in [0, 1], got " + momentum);
+        }
+        this.numFeatures = numFeatures;
+        this.eps = eps;
+        this.momentum = momentum;
+        this.affine = affine;
+    }
+
+    abstract String name();
+
+    /** Whether this rank of input is accepted (2-D: 4; 1-D: 2 or 3). */
+    abstract boolean acceptsRank(int rank);
+
+    abstract String expectedInput();
+
+    @Override
+    public String describe() {
+        return name() + "(" + numFeatures + (eps != 1e-5f ? ", eps=" + eps : "")
+                + (momentum != 0.1f ? ", momentum=" + momentum : "") + (affine ? "" : ", affine=false") + ")";
+    }
+
+    @Override
+    protected Shape outputShapeFor(Shape input) {
+        if (!acceptsRank(input.rank()) || input.dim(1) != numFeatures) {
+            throw new IllegalArgumentException(describe() + ": expected input " + expectedInput() + ", got " + input);
+        }
+        return input;
+    }
+
+    @Override
+    protected void createParameters(Device device) {
+        Shape channels = Shape.of(numFeatures);
+        // Without affine, γ = 1 and β = 0 stay fixed; their gradients land in scratch tensors.
+        weight = device.allocate(channels);
+        weightGrad = device.allocate(channels);
+        bias = device.allocate(channels);
+        biasGrad = device.allocate(channels);
+        runningMean = device.allocate(channels);
+        runningVar = device.allocate(channels);
+        savedMean = device.allocate(channels);
+        savedInvStd = device.allocate(channels);
+        device.fill(weight, 1f);
+        device.fill(runningVar, 1f);
+    }
+
+    @Override
+    public void resetParameters(SplittableRandom random) {
+        Device device = device();
+        device.fill(weight, 1f);
+        device.fill(bias, 0f);
+        device.fill(runningMean, 0f);
+        device.fill(runningVar, 1f);
+        batchesTracked = 0;
+    }
+
+    @Override
+    protected void allocateBuffers(Device device, Shape input, Shape output) {
+        plan = device.batchNorm(input);
+        this.output = device.allocate(output);
+        this.gradInput = device.allocate(input);
+    }
+
+    @Override
+    protected void releaseBuffers() {
+        closeAll(plan, output, gradInput);
+    }
+
+    @Override
+    protected void releaseParameters() {
+        closeAll(weight, weightGrad, bias, biasGrad, runningMean, runningVar, savedMean, savedInvStd);
+    }
+
+    @Override
+    public Tensor forward(Tensor x, boolean training) {
+        beginForward(x, training);
+        input = x;
+        if (training) {
+            plan.forwardTraining(x, weight, bias, runningMean, runningVar, momentum, eps, output, savedMean, savedInvStd);
+            batchesTracked++;
+        } else {
+            plan.forwardInference(x, weight, bias, runningMean, runningVar, eps, output);
+        }
+        return output;
+    }
+
+    @Override
+    public Tensor backward(Tensor gradOutput) {
+        beginBackward(gradOutput);
+        plan.backward(input, gradOutput, weight, savedMean, savedInvStd, gradInput, weightGrad, biasGrad);
+        return propagatesDown() ? gradInput : null;
+    }
+
+    @Override
+    public List<Parameter> parameters() {
+        if (!affine) {
+            return List.of();
+        }
+        List<Parameter> parameters = new ArrayList<>();
+        parameters.add(new Parameter("weight", weight, weightGrad));
+        parameters.add(new Parameter("bias", bias, biasGrad));
+        return parameters;
+    }
+
+    @Override
+    public List<NamedTensor> buffers() {
+        return List.of(new NamedTensor("running_mean", runningMean), new NamedTensor("running_var", runningVar));
+    }
+
+    /** PyTorch's num_batches_tracked: training forwards so far. */
+    public long batchesTracked() {
+        return batchesTracked;
+    }
+
+    public void setBatchesTracked(long batchesTracked) {
+        this.batchesTracked = batchesTracked;
+    }
+
+    public int numFeatures() {
+        return numFeatures;
+    }
+}

@@ -1,0 +1,27 @@
+package dev.isthmus.nn;
+
+/** Batch norm over the channels of [N, C, H, W]. */
+public final class BatchNorm2d extends BatchNorm {
+    public BatchNorm2d(int numFeatures) {
+        this(numFeatures, 1e-5f, 0.1f, true);
+    }
+
+    public BatchNorm2d(int numFeatures, float eps, float momentum, boolean affine) {
+        super(numFeatures, eps, momentum, affine);
+    }
+
+    @Override
+    String name() {
+        return "BatchNorm2d";
+    }
+
+    @Override
+    boolean acceptsRank(int rank) {
+        return rank == 4;
+    }
+
+    @Override
+    String expectedInput() {
+        return "[N, " + numFeatures() + ", H, W]";
+    }
+}

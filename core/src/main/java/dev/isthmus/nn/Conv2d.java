@@ -1,0 +1,184 @@
+package dev.isthmus.nn;
+
+import dev.isthmus.device.ConvGeometry;
+import dev.isthmus.device.ConvolutionPlan;
+import dev.isthmus.device.Device;
+import dev.isthmus.init.Initializer;
+import dev.isthmus.init.Initializers;
+import dev.isthmus.tensor.Shape;
+import dev.isthmus.tensor.Tensor;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * 2-D convolution over NCHW input (PyTorch's nn.Conv2d with padding_mode='zeros'): kernel,
+ * stride, padding and dilation per axis, optional bias, and groups.
+ */
+public final class Conv2d extends Layer {
+    private final int inChannels;
+    private final int outChannels;
+    private final int kernelHeight;
+    private final int kernelWidth;
+    private final int strideHeight;
+    private final int strideWidth;
+    private final int padHeight;
+    private final int padWidth;
+    private final int dilationHeight;
+    private final int dilationWidth;
+    private final int groups;
+    private final boolean hasBias;
+
+    private Tensor weight;
+    private Tensor weightGrad;
+    private Tensor bias;
+    private Tensor biasGrad;
+    private ConvolutionPlan plan;
+    private Tensor output;
+    private Tensor gradInput;
+    private Tensor input;
+
+    /** A square kernel with equal stride, padding and dilation on both axes. */
+    public Conv2d(int inChannels, int outChannels, int kernel, int stride, int padding, boolean bias) {
+        this(inChannels, outChannels, kernel, kernel, stride, stride, padding, padding, 1, 1, 1, bias);
+    }
+
+    public Conv2d(int inChannels, int outChannels, int kernelHeight, int kernelWidth, int strideHeight,
+                  int strideWidth, int padHeight, int padWidth, int dilationHeight, int dilationWidth, int groups,
+                  boolean bias) {
+        this.inChannels = inChannels;
+        this.outChannels = outChannels;
+        this.kernelHeight = kernelHeight;
+        this.kernelWidth = kernelWidth;
+        this.strideHeight = strideHeight;
+        this.strideWidth = strideWidth;
+        this.padHeight = padHeight;
+        this.padWidth = padWidth;
+        this.dilationHeight = dilationHeight;
+        this.dilationWidth = dilationWidth;
+        this.groups = groups;
+        this.hasBias = bias;
+        // Validates every number now, with a nominal input large enough for any kernel.
+        geometry(1, Math.max(1, dilationHeight * (kernelHeight - 1) + 1), Math.max(1, dilationWidth * (kernelWidth - 1) + 1));
+    }
+
+    private ConvGeometry geometry(int batch, int height, int width) {
+        return new ConvGeometry(batch, inChannels, height, width, outChannels, kernelHeight, kernelWidth,
+                strideHeight, strideWidth, padHeight, padWidth, dilationHeight, dilationWidth, groups);
+    }
+
+    @Override
+    public String describe() {
+        StringBuilder text = new StringBuilder("Conv2d(").append(inChannels).append(", ").append(outChannels)
+                .append(", kernel=").append(kernelHeight).append('x').append(kernelWidth);
+        if (strideHeight != 1 || strideWidth != 1) {
+            text.append(", stride=").append(strideHeight).append('x').append(strideWidth);
+        }
+        if (padHeight != 0 || padWidth != 0) {
+            text.append(", padding=").append(padHeight).append('x').append(padWidth);
+        }
+        if (dilationHeight != 1 || dilationWidth != 1) {
+            text.append(", dilation=").append(dilationHeight).append('x').append(dilationWidth);
+        }
+        if (groups != 1) {
+            text.append(", groups=").append(groups);
+        }
+        if (!hasBias) {
+            text.append(", bias=false");
+        }
+        return text.append(')').toString();
+    }
+
+    @Override
+    protected Shape outputShapeFor(Shape input) {
+        if (input.rank() != 4 || input.dim(1) != inChannels) {
+            throw new IllegalArgumentException(describe() + ": expected input [N, " + inChannels + ", H, W], got " + input);
+        }
+        try {
+            return geometry(input.dim(0), input.dim(2), input.dim(3)).outputShape();
+        } catch (IllegalArgumentException tooSmall) {
+            throw new IllegalArgumentException(describe() + ": input " + input + ": " + tooSmall.getMessage());
+        }
+    }
+
+    @Override
+    protected void createParameters(Device device) {
+        Shape weightShape = Shape.of(outChannels, inChannels / groups, kernelHeight, kernelWidth);
+        weight = device.allocate(weightShape);
+        weightGrad = device.allocate(weightShape);
+        if (hasBias) {
+            bias = device.allocate(Shape.of(outChannels));
+            biasGrad = device.allocate(Shape.of(outChannels));
+        }
+    }
+
+    @Override
+    public void resetParameters(SplittableRandom random) {
+        Initializers.torchDefaultWeight().fill(weight, random);
+        if (hasBias) {
+            Initializers.torchDefaultBias(Initializer.fans(weight)[0]).fill(bias, random);
+        }
+    }
+
+    @Override
+    protected void allocateBuffers(Device device, Shape input, Shape output) {
+        plan = device.convolution(geometry(input.dim(0), input.dim(2), input.dim(3)));
+        this.output = device.allocate(output);
+        this.gradInput = propagatesDown() ? device.allocate(input) : null;
+    }
+
+    @Override
+    protected void releaseBuffers() {
+        closeAll(plan, output, gradInput);
+        gradInput = null;
+    }
+
+    @Override
+    protected void releaseParameters() {
+        closeAll(weight, weightGrad, bias, biasGrad);
+    }
+
+    @Override
+    public Tensor forward(Tensor x, boolean training) {
+        beginForward(x, training);
+        input = x;
+        plan.forward(x, weight, bias, output);
+        return output;
+    }
+
+    @Override
+    public Tensor backward(Tensor gradOutput) {
+        beginBackward(gradOutput);
+        plan.backwardFilter(input, gradOutput, weightGrad);
+        if (hasBias) {
+            plan.backwardBias(gradOutput, biasGrad);
+        }
+        if (!propagatesDown()) {
+            return null;
+        }
+        if (gradInput == null) {
+            gradInput = device().allocate(inputShape());
+        }
+        plan.backwardData(gradOutput, weight, gradInput);
+        return gradInput;
+    }
+
+    @Override
+    public List<Parameter> parameters() {
+        List<Parameter> parameters = new ArrayList<>();
+        parameters.add(new Parameter("weight", weight, weightGrad));
+        if (hasBias) {
+            parameters.add(new Parameter("bias", bias, biasGrad));
+        }
+        return parameters;
+    }
+
+    public int inChannels() {
+        return inChannels;
+    }
+
+    public int outChannels() {
+        return outChannels;
+    }
+}

@@ -1,0 +1,99 @@
+package dev.isthmus.nn;
+
+import dev.isthmus.device.Device;
+import dev.isthmus.tensor.Shape;
+import dev.isthmus.tensor.Tensor;
+
+import java.util.SplittableRandom;
+
+/**
+ * Inverted dropout: in training each element is zeroed with probability p and the rest scaled by
+ * 1/(1 − p); in eval mode the layer is the identity. Masks come from a counter-based generator
+ * (seed, call counter, element), so a seed replays the same masks on every device, and the counter
+ * is saved with checkpoints so that a resumed run continues the same sequence.
+ */
+public final class Dropout extends Layer {
+    private final float p;
+    private long seed;
+    private long calls;
+    private Tensor output;
+    private Tensor mask;
+    private Tensor gradInput;
+
+    public Dropout(float p) {
+        if (!(p >= 0 && p < 1)) {
+            throw new IllegalArgumentException("Dropout(" + p + "): p must be in [0, 1)");
+        }
+        this.p = p;
+    }
+
+    @Override
+    public String describe() {
+        return "Dropout(p=" + p + ")";
+    }
+
+    /** The seed draws a fresh stream for this layer. */
+    @Override
+    public void resetParameters(SplittableRandom random) {
+        seed = random.nextLong();
+        calls = 0;
+    }
+
+    public long seed() {
+        return seed;
+    }
+
+    /** How many training forwards have drawn masks: the generator's position. */
+    public long calls() {
+        return calls;
+    }
+
+    /** Restores the generator's position (from a checkpoint). */
+    public void restoreGenerator(long seed, long calls) {
+        if (calls < 0) {
+            throw new IllegalArgumentException(describe() + ": call counter must be >= 0, got " + calls);
+        }
+        this.seed = seed;
+        this.calls = calls;
+    }
+
+    @Override
+    protected Shape outputShapeFor(Shape input) {
+        return input;
+    }
+
+    @Override
+    protected void allocateBuffers(Device device, Shape input, Shape output) {
+        this.output = device.allocate(output);
+        this.mask = device.allocate(input);
+        this.gradInput = device.allocate(input);
+    }
+
+    @Override
+    protected void releaseBuffers() {
+        closeAll(output, mask, gradInput);
+    }
+
+    @Override
+    public Tensor forward(Tensor x, boolean training) {
+        beginForward(x, training);
+        if (!training || p == 0) {
+            return x;
+        }
+        device().dropoutForward(x, output, mask, p, seed, calls++);
+        return output;
+    }
+
+    @Override
+    public Tensor backward(Tensor gradOutput) {
+        beginBackward(gradOutput);
+        if (!propagatesDown()) {
+            return null;
+        }
+        if (p == 0) {
+            return gradOutput;
+        }
+        device().mul(gradOutput, mask, gradInput);
+        return gradInput;
+    }
+}

@@ -1,0 +1,54 @@
+package dev.isthmus.nn;
+
+import dev.isthmus.device.Activation;
+import dev.isthmus.device.Device;
+import dev.isthmus.tensor.Shape;
+import dev.isthmus.tensor.Tensor;
+
+/** An element-wise activation layer of any shape; the subclasses name the function. */
+public abstract class ElementwiseActivation extends Layer {
+    private final Activation function;
+    private final float alpha;
+    private Tensor output;
+    private Tensor gradInput;
+    private Tensor input;
+
+    protected ElementwiseActivation(Activation function, float alpha) {
+        this.function = function;
+        this.alpha = alpha;
+    }
+
+    @Override
+    protected Shape outputShapeFor(Shape input) {
+        return input;
+    }
+
+    @Override
+    protected void allocateBuffers(Device device, Shape input, Shape output) {
+        this.output = device.allocate(output);
+        this.gradInput = device.allocate(input);
+    }
+
+    @Override
+    protected void releaseBuffers() {
+        closeAll(output, gradInput);
+    }
+
+    @Override
+    public Tensor forward(Tensor x, boolean training) {
+        beginForward(x, training);
+        input = x;
+        device().activationForward(function, alpha, x, output);
+        return output;
+    }
+
+    @Override
+    public Tensor backward(Tensor gradOutput) {
+        beginBackward(gradOutput);
+        if (!propagatesDown()) {
+            return null;
+        }
+        device().activationBackward(function, alpha, input, output, gradOutput, gradInput);
+        return gradInput;
+    }
+}

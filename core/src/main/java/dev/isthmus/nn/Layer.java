@@ -1,0 +1,212 @@
+package dev.isthmus.nn;
+
+import dev.isthmus.device.Device;
+import dev.isthmus.tensor.Shape;
+import dev.isthmus.tensor.Tensor;
+
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * One stage of the explicit forward/backward pipeline, after Caffe's Layer:
+ * <ul>
+ *   <li>{@link #setup} checks the input shape, allocates parameters (the first time) and the
+ *       output and gradient buffers for that batch shape, and returns the output shape; it runs
+ *       again only when the shape changes;</li>
+ *   <li>{@link #forward} computes the output and keeps what backward needs;</li>
+ *   <li>{@link #backward} takes dL/dy, <em>accumulates</em> parameter gradients, and returns
+ *       dL/dx (or null when no earlier layer needs it).</li>
+ * </ul>
+ * All arithmetic goes through the {@link Device}, so the same layer runs on the CPU and the GPU.
+ * The tensors a layer returns are its own buffers, valid until its next forward or backward.
+ */
+public abstract class Layer implements AutoCloseable {
+    private Device device;
+    private Shape inputShape;
+    private Shape outputShape;
+    private boolean parametersCreated;
+    private boolean propagateDown = true;
+    private boolean forwardInTraining;
+    private boolean closed;
+
+    /** What the layer is, with its configuration, for messages and summaries: "Conv2d(3, 16, kernel=3x3)". */
+    public abstract String describe();
+
+    /**
+     * Prepares the layer for inputs of {@code inputShape} on {@code device} and returns the output
+     * shape. Repeating it with the same shape does nothing.
+     *
+     * @throws IllegalArgumentException when the input shape does not fit the layer, naming the layer,
+     *                                  the expected and the actual shapes
+     */
+    public final Shape setup(Device device, Shape inputShape) {
+        if (closed) {
+            throw new IllegalStateException(describe() + " is closed");
+        }
+        if (device == null || inputShape == null) {
+            throw new IllegalArgumentException(describe() + ": setup needs a device and an input shape");
+        }
+        if (this.device != null && this.device != device) {
+            throw new IllegalStateException(describe() + " lives on " + this.device.name()
+                    + "; it cannot be set up again on " + device.name());
+        }
+        if (inputShape.equals(this.inputShape)) {
+            return outputShape;
+        }
+        Shape output = outputShapeFor(inputShape);
+        if (!parametersCreated) {
+            createParameters(device);
+            parametersCreated = true;
+        }
+        if (this.inputShape != null) {
+            releaseBuffers();
+        }
+        this.device = device;
+        this.inputShape = inputShape;
+        this.outputShape = output;
+        allocateBuffers(device, inputShape, output);
+        forwardInTraining = false;
+        return output;
+    }
+
+    /** Validates an input shape and returns the output shape, allocating nothing. */
+    protected abstract Shape outputShapeFor(Shape input);
+
+    /**
+     * The output shape for an input shape, without setting anything up.
+     *
+     * @throws IllegalArgumentException when the input does not fit, naming the layer and the shapes
+     */
+    public final Shape outputShapeOf(Shape input) {
+        if (input == null) {
+            throw new IllegalArgumentException(describe() + ": input shape is null");
+        }
+        return outputShapeFor(input);
+    }
+
+    /** Allocates parameters and their gradients (once, on the first setup). */
+    protected void createParameters(Device device) {
+    }
+
+    /** Allocates the per-shape buffers: output, input gradient, saved values, plans. */
+    protected abstract void allocateBuffers(Device device, Shape input, Shape output);
+
+    /** Frees what {@link #allocateBuffers} made. */
+    protected abstract void releaseBuffers();
+
+    public abstract Tensor forward(Tensor x, boolean training);
+
+    /**
+     * @param gradOutput dL/dy, of the output shape
+     * @return dL/dx, or null when {@link #propagatesDown()} is false
+     */
+    public abstract Tensor backward(Tensor gradOutput);
+
+    /** Trainable parameters with names relative to this layer ({@code weight}, {@code conv1.weight}). */
+    public List<Parameter> parameters() {
+        return List.of();
+    }
+
+    /** Non-trainable state saved in checkpoints ({@code running_mean}, {@code running_var}). */
+    public List<NamedTensor> buffers() {
+        return List.of();
+    }
+
+    /** Sets parameters and buffers to PyTorch's default initial values, drawing from {@code random}. */
+    public void resetParameters(SplittableRandom random) {
+    }
+
+    /** Whether backward computes dL/dx (false for the first layer of a network: nobody needs it). */
+    public boolean propagatesDown() {
+        return propagateDown;
+    }
+
+    public void setPropagateDown(boolean propagateDown) {
+        this.propagateDown = propagateDown;
+    }
+
+    public final Device device() {
+        return device;
+    }
+
+    public final Shape inputShape() {
+        return inputShape;
+    }
+
+    public final Shape outputShape() {
+        return outputShape;
+    }
+
+    /** Checks x against the set-up shape and device before any work; records the mode for backward. */
+    protected final void beginForward(Tensor x, boolean training) {
+        if (inputShape == null) {
+            throw new IllegalStateException(describe() + ": forward before setup");
+        }
+        if (x == null) {
+            throw new IllegalArgumentException(describe() + ": input is null");
+        }
+        x.ensureOpen();
+        if (x.device() != device) {
+            throw new IllegalArgumentException(describe() + ": input " + x.shape() + " lives on " + x.device().name()
+                    + ", the layer on " + device.name());
+        }
+        if (!x.shape().equals(inputShape)) {
+            throw new IllegalArgumentException(describe() + ": input " + x.shape() + " does not match the shape "
+                    + inputShape + " the layer was set up for (set it up again for a new shape)");
+        }
+        forwardInTraining = training;
+    }
+
+    /** Checks dy and that a training-mode forward came first. */
+    protected final void beginBackward(Tensor gradOutput) {
+        if (!forwardInTraining) {
+            throw new IllegalStateException(describe() + ": backward needs a forward in training mode first");
+        }
+        if (gradOutput == null) {
+            throw new IllegalArgumentException(describe() + ": output gradient is null");
+        }
+        gradOutput.ensureOpen();
+        if (gradOutput.device() != device) {
+            throw new IllegalArgumentException(describe() + ": output gradient lives on " + gradOutput.device().name()
+                    + ", the layer on " + device.name());
+        }
+        if (!gradOutput.shape().equals(outputShape)) {
+            throw new IllegalArgumentException(describe() + ": output gradient " + gradOutput.shape()
+                    + " does not match the output shape " + outputShape);
+        }
+    }
+
+    /** Frees parameters and buffers. Closing twice is harmless. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        if (inputShape != null) {
+            releaseBuffers();
+        }
+        releaseParameters();
+    }
+
+    /** Frees what {@link #createParameters} made. */
+    protected void releaseParameters() {
+    }
+
+    protected static void closeAll(AutoCloseable... resources) {
+        for (AutoCloseable resource : resources) {
+            if (resource != null) {
+                try {
+                    resource.close();
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            }
+        }
+    }
+
+    @Override
+    public String toString() {
+        return describe();
+    }
+}

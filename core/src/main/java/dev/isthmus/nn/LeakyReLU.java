@@ -1,0 +1,29 @@
+package dev.isthmus.nn;
+
+import dev.isthmus.device.Activation;
+
+/** x for x > 0, slope·x otherwise (PyTorch's default slope is 0.01). */
+public final class LeakyReLU extends ElementwiseActivation {
+    private final float negativeSlope;
+
+    public LeakyReLU() {
+        this(0.01f);
+    }
+
+    public LeakyReLU(float negativeSlope) {
+        super(Activation.LEAKY_RELU, checked(negativeSlope));
+        this.negativeSlope = negativeSlope;
+    }
+
+    private static float checked(float slope) {
+        if (!Float.isFinite(slope)) {
+            throw new IllegalArgumentException("LeakyReLU: negative slope must be finite, got " + slope);
+        }
+        return slope;
+    }
+
+    @Override
+    public String describe() {
+        return "LeakyReLU(" + negativeSlope + ")";
+    }
+}

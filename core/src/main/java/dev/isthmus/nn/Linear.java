@@ -1,0 +1,130 @@
+package dev.isthmus.nn;
+
+import dev.isthmus.device.Device;
+import dev.isthmus.device.Transpose;
+import dev.isthmus.init.Initializers;
+import dev.isthmus.tensor.Shape;
+import dev.isthmus.tensor.Tensor;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/** y = x·Wᵀ + b for x of shape [N, in]; W is [out, in], b is [out] (PyTorch's nn.Linear). */
+public final class Linear extends Layer {
+    private final int inFeatures;
+    private final int outFeatures;
+    private final boolean hasBias;
+    private Tensor weight;
+    private Tensor weightGrad;
+    private Tensor bias;
+    private Tensor biasGrad;
+    private Tensor output;
+    private Tensor gradInput;
+    private Tensor input;
+
+    public Linear(int inFeatures, int outFeatures) {
+        this(inFeatures, outFeatures, true);
+    }
+
+    public Linear(int inFeatures, int outFeatures, boolean bias) {
+        if (inFeatures <= 0 || outFeatures <= 0) {
+            throw new IllegalArgumentException("Linear(" + inFeatures + ", " + outFeatures + "): sizes must be > 0");
+        }
+        this.inFeatures = inFeatures;
+        this.outFeatures = outFeatures;
+        this.hasBias = bias;
+    }
+
+    @Override
+    public String describe() {
+        return "Linear(" + inFeatures + ", " + outFeatures + (hasBias ? "" : ", bias=false") + ")";
+    }
+
+    @Override
+    protected Shape outputShapeFor(Shape input) {
+        if (input.rank() != 2 || input.dim(1) != inFeatures) {
+            throw new IllegalArgumentException(describe() + ": expected input [N, " + inFeatures + "], got " + input);
+        }
+        return Shape.of(input.dim(0), outFeatures);
+    }
+
+    @Override
+    protected void createParameters(Device device) {
+        weight = device.allocate(Shape.of(outFeatures, inFeatures));
+        weightGrad = device.allocate(Shape.of(outFeatures, inFeatures));
+        if (hasBias) {
+            bias = device.allocate(Shape.of(outFeatures));
+            biasGrad = device.allocate(Shape.of(outFeatures));
+        }
+    }
+
+    @Override
+    public void resetParameters(SplittableRandom random) {
+        Initializers.torchDefaultWeight().fill(weight, random);
+        if (hasBias) {
+            Initializers.torchDefaultBias(inFeatures).fill(bias, random);
+        }
+    }
+
+    @Override
+    protected void allocateBuffers(Device device, Shape input, Shape output) {
+        this.output = device.allocate(output);
+        this.gradInput = device.allocate(input);
+    }
+
+    @Override
+    protected void releaseBuffers() {
+        closeAll(output, gradInput);
+    }
+
+    @Override
+    protected void releaseParameters() {
+        closeAll(weight, weightGrad, bias, biasGrad);
+    }
+
+    @Override
+    public Tensor forward(Tensor x, boolean training) {
+        beginForward(x, training);
+        input = x;
+        device().matmul(x, Transpose.NO, weight, Transpose.YES, output, 1f, 0f);
+        if (hasBias) {
+            device().addBias(output, bias);
+        }
+        return output;
+    }
+
+    @Override
+    public Tensor backward(Tensor gradOutput) {
+        beginBackward(gradOutput);
+        Device device = device();
+        // dW += dyᵀ·x ; db += Σ_n dy ; dx = dy·W
+        device.matmul(gradOutput, Transpose.YES, input, Transpose.NO, weightGrad, 1f, 1f);
+        if (hasBias) {
+            device.biasGradient(gradOutput, biasGrad);
+        }
+        if (!propagatesDown()) {
+            return null;
+        }
+        device.matmul(gradOutput, Transpose.NO, weight, Transpose.NO, gradInput, 1f, 0f);
+        return gradInput;
+    }
+
+    @Override
+    public List<Parameter> parameters() {
+        List<Parameter> parameters = new ArrayList<>();
+        parameters.add(new Parameter("weight", weight, weightGrad));
+        if (hasBias) {
+            parameters.add(new Parameter("bias", bias, biasGrad));
+        }
+        return parameters;
+    }
+
+    public int inFeatures() {
+        return inFeatures;
+    }
+
+    public int outFeatures() {
+        return outFeatures;
+    }
+}

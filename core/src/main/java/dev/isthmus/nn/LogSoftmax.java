@@ -1,0 +1,8 @@
+package dev.isthmus.nn;
+
+/** log(softmax(x)) over axis 1, computed stably (x − max − log Σ exp(x − max)). */
+public final class LogSoftmax extends Softmax {
+    public LogSoftmax() {
+        super(true);
+    }
+}

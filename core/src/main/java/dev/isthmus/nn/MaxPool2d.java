@@ -1,0 +1,39 @@
+package dev.isthmus.nn;
+
+import dev.isthmus.device.PoolGeometry;
+import dev.isthmus.device.PoolMode;
+import dev.isthmus.tensor.Shape;
+
+/** Max pooling (PyTorch's nn.MaxPool2d without dilation or ceil mode). */
+public final class MaxPool2d extends Pool2d {
+    private final int kernel;
+    private final int stride;
+    private final int padding;
+
+    /** Kernel and stride equal, no padding: MaxPool2d(2) halves each side. */
+    public MaxPool2d(int kernel) {
+        this(kernel, kernel, 0);
+    }
+
+    public MaxPool2d(int kernel, int stride, int padding) {
+        this.kernel = kernel;
+        this.stride = stride;
+        this.padding = padding;
+        validate(PoolMode.MAX, kernel, stride, padding);
+    }
+
+    static void validate(PoolMode mode, int kernel, int stride, int padding) {
+        int side = Math.max(1, kernel);
+        new PoolGeometry(mode, 1, 1, side, side, kernel, kernel, stride, stride, padding, padding);
+    }
+
+    @Override
+    public String describe() {
+        return "MaxPool2d(kernel=" + kernel + ", stride=" + stride + (padding != 0 ? ", padding=" + padding : "") + ")";
+    }
+
+    @Override
+    protected PoolGeometry geometry(Shape input) {
+        return window(PoolMode.MAX, input, kernel, kernel, stride, stride, padding, padding);
+    }
+}

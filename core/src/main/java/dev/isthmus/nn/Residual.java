@@ -1,0 +1,155 @@
+package dev.isthmus.nn;
+
+import dev.isthmus.device.Activation;
+import dev.isthmus.device.Device;
+import dev.isthmus.tensor.Shape;
+import dev.isthmus.tensor.Tensor;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * A residual block: y = relu(main(x) + shortcut(x)), where the shortcut is the identity or a
+ * projection (1×1 conv + batch norm when the shape changes). The main branch's parameters are
+ * named without a prefix and the projection's under {@code downsample}, as torchvision's
+ * BasicBlock names them ({@code conv1.weight}, {@code downsample.0.weight}).
+ */
+public final class Residual extends Layer {
+    private final Sequential main;
+    private final Layer shortcut;
+    private final boolean finalRelu;
+    private Tensor sum;
+    private Tensor output;
+    private Tensor gradSum;
+    private Tensor gradInput;
+
+    /**
+     * @param main      the main branch
+     * @param shortcut  the projection, or null for the identity
+     * @param finalRelu whether a ReLU follows the addition
+     */
+    public Residual(Sequential main, Layer shortcut, boolean finalRelu) {
+        if (main == null) {
+            throw new IllegalArgumentException("Residual: the main branch must not be null");
+        }
+        this.main = main;
+        this.shortcut = shortcut;
+        this.finalRelu = finalRelu;
+    }
+
+    @Override
+    public String describe() {
+        return "Residual(" + (shortcut == null ? "identity" : "projection") + " shortcut)";
+    }
+
+    @Override
+    protected Shape outputShapeFor(Shape input) {
+        Shape mainShape = main.outputShapeOf(input);
+        Shape shortcutShape = shortcut == null ? input : shortcut.outputShapeOf(input);
+        if (!mainShape.equals(shortcutShape)) {
+            throw new IllegalArgumentException(describe() + ": the main branch gives " + mainShape
+                    + " but the shortcut gives " + shortcutShape + " for input " + input
+                    + (shortcut == null ? " (a projection shortcut is needed)" : ""));
+        }
+        return mainShape;
+    }
+
+    @Override
+    protected void allocateBuffers(Device device, Shape input, Shape output) {
+        // Both branches need dL/dx of the block, so both propagate down.
+        main.setPropagateDown(true);
+        main.setup(device, input);
+        if (shortcut != null) {
+            shortcut.setPropagateDown(true);
+            shortcut.setup(device, input);
+        }
+        this.sum = device.allocate(output);
+        this.output = finalRelu ? device.allocate(output) : sum;
+        this.gradSum = finalRelu ? device.allocate(output) : null;
+        this.gradInput = device.allocate(input);
+    }
+
+    @Override
+    protected void releaseBuffers() {
+        closeAll(sum, finalRelu ? output : null, gradSum, gradInput);
+    }
+
+    @Override
+    public Tensor forward(Tensor x, boolean training) {
+        beginForward(x, training);
+        Device device = device();
+        Tensor branch = main.forward(x, training);
+        Tensor skip = shortcut == null ? x : shortcut.forward(x, training);
+        device.add(branch, skip, sum);
+        if (finalRelu) {
+            device.activationForward(Activation.RELU, 0f, sum, output);
+        }
+        return output;
+    }
+
+    @Override
+    public Tensor backward(Tensor gradOutput) {
+        beginBackward(gradOutput);
+        Device device = device();
+        Tensor gradient = gradOutput;
+        if (finalRelu) {
+            device.activationBackward(Activation.RELU, 0f, sum, output, gradOutput, gradSum);
+            gradient = gradSum;
+        }
+        Tensor mainGrad = main.backward(gradient);
+        Tensor skipGrad = shortcut == null ? gradient : shortcut.backward(gradient);
+        if (!propagatesDown()) {
+            return null;
+        }
+        device.add(mainGrad, skipGrad, gradInput);
+        return gradInput;
+    }
+
+    @Override
+    public List<Parameter> parameters() {
+        List<Parameter> parameters = new ArrayList<>(main.parameters());
+        if (shortcut != null) {
+            for (Parameter parameter : shortcut.parameters()) {
+                parameters.add(parameter.withPrefix("downsample"));
+            }
+        }
+        return parameters;
+    }
+
+    @Override
+    public List<NamedTensor> buffers() {
+        List<NamedTensor> buffers = new ArrayList<>(main.buffers());
+        if (shortcut != null) {
+            for (NamedTensor buffer : shortcut.buffers()) {
+                buffers.add(buffer.withPrefix("downsample"));
+            }
+        }
+        return buffers;
+    }
+
+    public Sequential mainBranch() {
+        return main;
+    }
+
+    public Layer shortcut() {
+        return shortcut;
+    }
+
+    @Override
+    public void resetParameters(SplittableRandom random) {
+        main.resetParameters(random);
+        if (shortcut != null) {
+            shortcut.resetParameters(random);
+        }
+    }
+
+    @Override
+    public void close() {
+        super.close();
+        main.close();
+        if (shortcut != null) {
+            shortcut.close();
+        }
+    }
+}

@@ -1,0 +1,161 @@
+package dev.isthmus.nn;
+
+import dev.isthmus.device.Device;
+import dev.isthmus.tensor.Shape;
+import dev.isthmus.tensor.Tensor;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+
+/**
+ * Layers applied one after another. Each child has a name that prefixes its parameters, as in
+ * PyTorch: children added without a name are numbered by position ({@code features.0.weight}),
+ * named ones keep their name ({@code conv1.weight}).
+ */
+public final class Sequential extends Layer {
+    private final List<String> names = new ArrayList<>();
+    private final List<Layer> layers = new ArrayList<>();
+
+    public Sequential(Layer... layers) {
+        for (Layer layer : layers) {
+            add(layer);
+        }
+    }
+
+    /** Appends a layer named by its position. */
+    public Sequential add(Layer layer) {
+        return add(Integer.toString(layers.size()), layer);
+    }
+
+    /** Appends a named layer. */
+    public Sequential add(String name, Layer layer) {
+        if (inputShape() != null) {
+            throw new IllegalStateException("Sequential: cannot add layers after setup");
+        }
+        if (layer == null || name == null || name.isEmpty() || name.contains(".")) {
+            throw new IllegalArgumentException("Sequential: a child needs a layer and a name without dots, got '"
+                    + name + "'");
+        }
+        if (names.contains(name)) {
+            throw new IllegalArgumentException("Sequential: two children named '" + name + "'");
+        }
+        names.add(name);
+        layers.add(layer);
+        return this;
+    }
+
+    public List<Layer> layers() {
+        return Collections.unmodifiableList(layers);
+    }
+
+    /** Children by name, in order. */
+    public Map<String, Layer> children() {
+        Map<String, Layer> children = new LinkedHashMap<>();
+        for (int i = 0; i < layers.size(); i++) {
+            children.put(names.get(i), layers.get(i));
+        }
+        return children;
+    }
+
+    @Override
+    public String describe() {
+        return "Sequential(" + layers.size() + " layers)";
+    }
+
+    @Override
+    protected Shape outputShapeFor(Shape input) {
+        if (layers.isEmpty()) {
+            throw new IllegalArgumentException("Sequential: no layers");
+        }
+        Shape shape = input;
+        for (int i = 0; i < layers.size(); i++) {
+            try {
+                shape = layers.get(i).outputShapeOf(shape);
+            } catch (IllegalArgumentException mismatch) {
+                throw new IllegalArgumentException("layer " + names.get(i) + ": " + mismatch.getMessage(), mismatch);
+            }
+        }
+        return shape;
+    }
+
+    @Override
+    protected void allocateBuffers(Device device, Shape input, Shape output) {
+        Shape shape = input;
+        for (int i = 0; i < layers.size(); i++) {
+            Layer layer = layers.get(i);
+            layer.setPropagateDown(i > 0 || propagatesDown());
+            shape = layer.setup(device, shape);
+        }
+    }
+
+    @Override
+    protected void releaseBuffers() {
+        // Children keep their buffers until they are set up again or closed.
+    }
+
+    @Override
+    public Tensor forward(Tensor x, boolean training) {
+        beginForward(x, training);
+        Tensor activation = x;
+        for (int i = 0; i < layers.size(); i++) {
+            activation = layers.get(i).forward(activation, training);
+        }
+        return activation;
+    }
+
+    @Override
+    public Tensor backward(Tensor gradOutput) {
+        if (gradOutput == null) {
+            throw new IllegalArgumentException(describe() + ": output gradient is null");
+        }
+        Tensor gradient = gradOutput;
+        for (int i = layers.size() - 1; i >= 0; i--) {
+            gradient = layers.get(i).backward(gradient);
+            if (gradient == null) {
+                break;
+            }
+        }
+        return gradient;
+    }
+
+    @Override
+    public List<Parameter> parameters() {
+        List<Parameter> parameters = new ArrayList<>();
+        for (int i = 0; i < layers.size(); i++) {
+            for (Parameter parameter : layers.get(i).parameters()) {
+                parameters.add(parameter.withPrefix(names.get(i)));
+            }
+        }
+        return parameters;
+    }
+
+    @Override
+    public List<NamedTensor> buffers() {
+        List<NamedTensor> buffers = new ArrayList<>();
+        for (int i = 0; i < layers.size(); i++) {
+            for (NamedTensor buffer : layers.get(i).buffers()) {
+                buffers.add(buffer.withPrefix(names.get(i)));
+            }
+        }
+        return buffers;
+    }
+
+    @Override
+    public void resetParameters(SplittableRandom random) {
+        for (Layer layer : layers) {
+            layer.resetParameters(random);
+        }
+    }
+
+    @Override
+    public void close() {
+        super.close();
+        for (Layer layer : layers) {
+            layer.close();
+        }
+    }
+}

@@ -1,0 +1,61 @@
+package dev.isthmus.nn;
+
+import dev.isthmus.device.Device;
+import dev.isthmus.tensor.Shape;
+import dev.isthmus.tensor.Tensor;
+
+/** Softmax over axis 1 (PyTorch's nn.Softmax(dim=1)); {@link LogSoftmax} is its logarithm. */
+public class Softmax extends Layer {
+    private final boolean log;
+    private Tensor output;
+    private Tensor gradInput;
+
+    public Softmax() {
+        this(false);
+    }
+
+    Softmax(boolean log) {
+        this.log = log;
+    }
+
+    @Override
+    public String describe() {
+        return log ? "LogSoftmax(dim=1)" : "Softmax(dim=1)";
+    }
+
+    @Override
+    protected Shape outputShapeFor(Shape input) {
+        if (input.rank() < 2) {
+            throw new IllegalArgumentException(describe() + ": expected input [N, C, ...], got " + input);
+        }
+        return input;
+    }
+
+    @Override
+    protected void allocateBuffers(Device device, Shape input, Shape output) {
+        this.output = device.allocate(output);
+        this.gradInput = device.allocate(input);
+    }
+
+    @Override
+    protected void releaseBuffers() {
+        closeAll(output, gradInput);
+    }
+
+    @Override
+    public Tensor forward(Tensor x, boolean training) {
+        beginForward(x, training);
+        device().softmaxForward(log, x, output);
+        return output;
+    }
+
+    @Override
+    public Tensor backward(Tensor gradOutput) {
+        beginBackward(gradOutput);
+        if (!propagatesDown()) {
+            return null;
+        }
+        device().softmaxBackward(log, output, gradOutput, gradInput);
+        return gradInput;
+    }
+}

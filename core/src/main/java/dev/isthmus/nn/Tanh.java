@@ -1,0 +1,15 @@
+package dev.isthmus.nn;
+
+import dev.isthmus.device.Activation;
+
+/** tanh(x). */
+public final class Tanh extends ElementwiseActivation {
+    public Tanh() {
+        super(Activation.TANH, 0f);
+    }
+
+    @Override
+    public String describe() {
+        return "Tanh()";
+    }
+}

@@ -1,0 +1,64 @@
+package dev.isthmus.optim;
+
+import dev.isthmus.nn.Parameter;
+import dev.isthmus.tensor.Tensor;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Adagrad (torch.optim.Adagrad): the rate decays as lr / (1 + (step − 1)·lr_decay); the sum of
+ * squared gradients starts at {@code initialAccumulatorValue}; eps 1e-10 by default.
+ */
+public final class AdaGrad extends Optimizer {
+    private final double learningRateDecay;
+    private final double weightDecay;
+    private final double initialAccumulatorValue;
+    private final double eps;
+    private final Tensor[] sums;
+
+    public AdaGrad(List<Parameter> parameters, double learningRate) {
+        this(parameters, learningRate, 0, 0, 0, 1e-10);
+    }
+
+    public AdaGrad(List<Parameter> parameters, double learningRate, double learningRateDecay, double weightDecay,
+                   double initialAccumulatorValue, double eps) {
+        super(parameters, learningRate);
+        requireNonNegative("Adagrad", "lr_decay", learningRateDecay);
+        requireNonNegative("Adagrad", "weight decay", weightDecay);
+        requireNonNegative("Adagrad", "initial accumulator value", initialAccumulatorValue);
+        requireNonNegative("Adagrad", "eps", eps);
+        this.learningRateDecay = learningRateDecay;
+        this.weightDecay = weightDecay;
+        this.initialAccumulatorValue = initialAccumulatorValue;
+        this.eps = eps;
+        this.sums = newState("sum");
+        for (Tensor sum : sums) {
+            sum.device().fill(sum, (float) initialAccumulatorValue);
+        }
+    }
+
+    @Override
+    protected void update(int index, Tensor value, Tensor grad, int step) {
+        double decayedRate = learningRate() / (1 + (step - 1) * learningRateDecay);
+        value.device().adagradStep(value, grad, sums[index], (float) decayedRate, (float) eps, (float) weightDecay);
+    }
+
+    @Override
+    public Map<String, Object> hyperparameters() {
+        Map<String, Object> hyper = new LinkedHashMap<>();
+        hyper.put("lr", learningRate());
+        hyper.put("lr_decay", learningRateDecay);
+        hyper.put("weight_decay", weightDecay);
+        hyper.put("initial_accumulator_value", initialAccumulatorValue);
+        hyper.put("eps", eps);
+        return hyper;
+    }
+
+    @Override
+    public String describe() {
+        return "Adagrad(lr=" + learningRate() + (learningRateDecay != 0 ? ", lr_decay=" + learningRateDecay : "")
+                + (weightDecay != 0 ? ", weight_decay=" + weightDecay : "") + ")";
+    }
+}

@@ -1,0 +1,61 @@
+package dev.isthmus.optim;
+
+import dev.isthmus.nn.Parameter;
+import dev.isthmus.tensor.Tensor;
+
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Stochastic gradient descent with momentum, dampening, Nesterov and weight decay (torch.optim.SGD). */
+public final class Sgd extends Optimizer {
+    private final double momentum;
+    private final double dampening;
+    private final double weightDecay;
+    private final boolean nesterov;
+    private final Tensor[] momentumBuffers;
+
+    public Sgd(List<Parameter> parameters, double learningRate) {
+        this(parameters, learningRate, 0, 0, 0, false);
+    }
+
+    public Sgd(List<Parameter> parameters, double learningRate, double momentum, double dampening,
+               double weightDecay, boolean nesterov) {
+        super(parameters, learningRate);
+        requireNonNegative("SGD", "momentum", momentum);
+        requireNonNegative("SGD", "dampening", dampening);
+        requireNonNegative("SGD", "weight decay", weightDecay);
+        if (nesterov && (momentum <= 0 || dampening != 0)) {
+            throw new IllegalArgumentException("SGD: Nesterov momentum requires a momentum and zero dampening");
+        }
+        this.momentum = momentum;
+        this.dampening = dampening;
+        this.weightDecay = weightDecay;
+        this.nesterov = nesterov;
+        this.momentumBuffers = momentum != 0 ? newState("momentum_buffer") : null;
+    }
+
+    @Override
+    protected void update(int index, Tensor value, Tensor grad, int step) {
+        value.device().sgdStep(value, grad, momentumBuffers == null ? null : momentumBuffers[index],
+                (float) learningRate(), (float) momentum, (float) dampening, (float) weightDecay, nesterov, step == 1);
+    }
+
+    @Override
+    public Map<String, Object> hyperparameters() {
+        Map<String, Object> hyper = new LinkedHashMap<>();
+        hyper.put("lr", learningRate());
+        hyper.put("momentum", momentum);
+        hyper.put("dampening", dampening);
+        hyper.put("weight_decay", weightDecay);
+        hyper.put("nesterov", nesterov);
+        return hyper;
+    }
+
+    @Override
+    public String describe() {
+        return "SGD(lr=" + learningRate() + (momentum != 0 ? ", momentum=" + momentum : "")
+                + (dampening != 0 ? ", dampening=" + dampening : "") + (weightDecay != 0 ? ", weight_decay=" + weightDecay : "")
+                + (nesterov ? ", nesterov" : "") + ")";
+    }
+}
