@@ -295,8 +295,16 @@ public final class SafeTensors implements AutoCloseable {
                 length.putLong(padded).flip();
                 writeFully(channel, length);
                 writeFully(channel, java.nio.ByteBuffer.wrap(headerBytes));
+                byte[] chunk = new byte[1 << 20];
+                MemorySegment staging = MemorySegment.ofArray(chunk);
                 for (Item item : items) {
-                    writeFully(channel, item.data().asByteBuffer());
+                    // Copy through a byte[]: the data may be native memory or any Java array.
+                    long size = item.data().byteSize();
+                    for (long done = 0; done < size; done += chunk.length) {
+                        int n = (int) Math.min(chunk.length, size - done);
+                        MemorySegment.copy(item.data(), done, staging, 0, n);
+                        writeFully(channel, java.nio.ByteBuffer.wrap(chunk, 0, n));
+                    }
                 }
                 channel.force(true);
             }
