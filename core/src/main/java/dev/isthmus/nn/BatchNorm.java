@@ -116,8 +116,7 @@ public abstract class BatchNorm extends Layer {
     }
 
     @Override
-    public Tensor forward(Tensor x, boolean training) {
-        beginForward(x, training);
+    protected Tensor doForward(Tensor x, boolean training) {
         input = x;
         if (training) {
             plan.forwardTraining(x, weight, bias, runningMean, runningVar, momentum, eps, output, savedMean, savedInvStd);
@@ -129,8 +128,7 @@ public abstract class BatchNorm extends Layer {
     }
 
     @Override
-    public Tensor backward(Tensor gradOutput) {
-        beginBackward(gradOutput);
+    protected Tensor doBackward(Tensor gradOutput) {
         plan.backward(input, gradOutput, weight, savedMean, savedInvStd, gradInput, weightGrad, biasGrad);
         return propagatesDown() ? gradInput : null;
     }

@@ -140,16 +140,14 @@ public final class Conv2d extends Layer {
     }
 
     @Override
-    public Tensor forward(Tensor x, boolean training) {
-        beginForward(x, training);
+    protected Tensor doForward(Tensor x, boolean training) {
         input = x;
         plan.forward(x, weight, bias, output);
         return output;
     }
 
     @Override
-    public Tensor backward(Tensor gradOutput) {
-        beginBackward(gradOutput);
+    protected Tensor doBackward(Tensor gradOutput) {
         plan.backwardFilter(input, gradOutput, weightGrad);
         if (hasBias) {
             plan.backwardBias(gradOutput, biasGrad);

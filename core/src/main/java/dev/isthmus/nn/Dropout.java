@@ -75,8 +75,7 @@ public final class Dropout extends Layer {
     }
 
     @Override
-    public Tensor forward(Tensor x, boolean training) {
-        beginForward(x, training);
+    protected Tensor doForward(Tensor x, boolean training) {
         if (!training || p == 0) {
             return x;
         }
@@ -85,8 +84,7 @@ public final class Dropout extends Layer {
     }
 
     @Override
-    public Tensor backward(Tensor gradOutput) {
-        beginBackward(gradOutput);
+    protected Tensor doBackward(Tensor gradOutput) {
         if (!propagatesDown()) {
             return null;
         }

@@ -35,16 +35,14 @@ public abstract class ElementwiseActivation extends Layer {
     }
 
     @Override
-    public Tensor forward(Tensor x, boolean training) {
-        beginForward(x, training);
+    protected Tensor doForward(Tensor x, boolean training) {
         input = x;
         device().activationForward(function, alpha, x, output);
         return output;
     }
 
     @Override
-    public Tensor backward(Tensor gradOutput) {
-        beginBackward(gradOutput);
+    protected Tensor doBackward(Tensor gradOutput) {
         if (!propagatesDown()) {
             return null;
         }

@@ -37,8 +37,7 @@ public final class Flatten extends Layer {
     }
 
     @Override
-    public Tensor forward(Tensor x, boolean training) {
-        beginForward(x, training);
+    protected Tensor doForward(Tensor x, boolean training) {
         // Upstream layers hand back the same buffer every step, so the view is made once.
         if (x != lastInput) {
             lastInput = x;
@@ -48,8 +47,7 @@ public final class Flatten extends Layer {
     }
 
     @Override
-    public Tensor backward(Tensor gradOutput) {
-        beginBackward(gradOutput);
+    protected Tensor doBackward(Tensor gradOutput) {
         if (!propagatesDown()) {
             return null;
         }

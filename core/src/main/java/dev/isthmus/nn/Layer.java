@@ -28,6 +28,7 @@ public abstract class Layer implements AutoCloseable {
     private boolean propagateDown = true;
     private boolean forwardInTraining;
     private boolean closed;
+    private Tensor lastOutput;
 
     /** What the layer is, with its configuration, for messages and summaries: "Conv2d(3, 16, kernel=3x3)". */
     public abstract String describe();
@@ -66,6 +67,7 @@ public abstract class Layer implements AutoCloseable {
         this.outputShape = output;
         allocateBuffers(device, inputShape, output);
         forwardInTraining = false;
+        lastOutput = null;
         return output;
     }
 
@@ -94,13 +96,43 @@ public abstract class Layer implements AutoCloseable {
     /** Frees what {@link #allocateBuffers} made. */
     protected abstract void releaseBuffers();
 
-    public abstract Tensor forward(Tensor x, boolean training);
+    /**
+     * Computes the output for {@code x} (of the set-up shape, on the layer's device); in training
+     * mode the layer keeps what backward needs.
+     *
+     * @return the layer's output buffer, valid until its next forward
+     */
+    public final Tensor forward(Tensor x, boolean training) {
+        beginForward(x, training);
+        Tensor output = doForward(x, training);
+        lastOutput = output;
+        return output;
+    }
 
     /**
      * @param gradOutput dL/dy, of the output shape
      * @return dL/dx, or null when {@link #propagatesDown()} is false
      */
-    public abstract Tensor backward(Tensor gradOutput);
+    public final Tensor backward(Tensor gradOutput) {
+        beginBackward(gradOutput);
+        return doBackward(gradOutput);
+    }
+
+    /** The forward pass proper; x has been checked. */
+    protected abstract Tensor doForward(Tensor x, boolean training);
+
+    /** The backward pass proper; dy has been checked and a training forward came first. */
+    protected abstract Tensor doBackward(Tensor gradOutput);
+
+    /** The output of the last forward, or null (for diagnosing where values went non-finite). */
+    public final Tensor lastOutput() {
+        return lastOutput;
+    }
+
+    /** Sub-layers by name, in forward order; empty for a leaf layer. */
+    public java.util.Map<String, Layer> children() {
+        return java.util.Map.of();
+    }
 
     /** Trainable parameters with names relative to this layer ({@code weight}, {@code conv1.weight}). */
     public List<Parameter> parameters() {
@@ -138,7 +170,7 @@ public abstract class Layer implements AutoCloseable {
     }
 
     /** Checks x against the set-up shape and device before any work; records the mode for backward. */
-    protected final void beginForward(Tensor x, boolean training) {
+    private void beginForward(Tensor x, boolean training) {
         if (inputShape == null) {
             throw new IllegalStateException(describe() + ": forward before setup");
         }
@@ -158,7 +190,7 @@ public abstract class Layer implements AutoCloseable {
     }
 
     /** Checks dy and that a training-mode forward came first. */
-    protected final void beginBackward(Tensor gradOutput) {
+    private void beginBackward(Tensor gradOutput) {
         if (!forwardInTraining) {
             throw new IllegalStateException(describe() + ": backward needs a forward in training mode first");
         }

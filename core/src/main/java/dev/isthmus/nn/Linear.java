@@ -84,8 +84,7 @@ public final class Linear extends Layer {
     }
 
     @Override
-    public Tensor forward(Tensor x, boolean training) {
-        beginForward(x, training);
+    protected Tensor doForward(Tensor x, boolean training) {
         input = x;
         device().matmul(x, Transpose.NO, weight, Transpose.YES, output, 1f, 0f);
         if (hasBias) {
@@ -95,8 +94,7 @@ public final class Linear extends Layer {
     }
 
     @Override
-    public Tensor backward(Tensor gradOutput) {
-        beginBackward(gradOutput);
+    protected Tensor doBackward(Tensor gradOutput) {
         Device device = device();
         // dW += dyᵀ·x ; db += Σ_n dy ; dx = dy·W
         device.matmul(gradOutput, Transpose.YES, input, Transpose.NO, weightGrad, 1f, 1f);

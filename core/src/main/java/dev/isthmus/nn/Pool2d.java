@@ -42,16 +42,14 @@ abstract class Pool2d extends Layer {
     }
 
     @Override
-    public final Tensor forward(Tensor x, boolean training) {
-        beginForward(x, training);
+    protected final Tensor doForward(Tensor x, boolean training) {
         input = x;
         plan.forward(x, output);
         return output;
     }
 
     @Override
-    public final Tensor backward(Tensor gradOutput) {
-        beginBackward(gradOutput);
+    protected final Tensor doBackward(Tensor gradOutput) {
         if (!propagatesDown()) {
             return null;
         }

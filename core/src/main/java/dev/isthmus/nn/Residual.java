@@ -76,8 +76,7 @@ public final class Residual extends Layer {
     }
 
     @Override
-    public Tensor forward(Tensor x, boolean training) {
-        beginForward(x, training);
+    protected Tensor doForward(Tensor x, boolean training) {
         Device device = device();
         Tensor branch = main.forward(x, training);
         Tensor skip = shortcut == null ? x : shortcut.forward(x, training);
@@ -89,8 +88,7 @@ public final class Residual extends Layer {
     }
 
     @Override
-    public Tensor backward(Tensor gradOutput) {
-        beginBackward(gradOutput);
+    protected Tensor doBackward(Tensor gradOutput) {
         Device device = device();
         Tensor gradient = gradOutput;
         if (finalRelu) {
@@ -126,6 +124,16 @@ public final class Residual extends Layer {
             }
         }
         return buffers;
+    }
+
+    /** The main branch's children (unprefixed, as their parameters are named), then the projection. */
+    @Override
+    public java.util.Map<String, Layer> children() {
+        java.util.Map<String, Layer> children = new java.util.LinkedHashMap<>(main.children());
+        if (shortcut != null) {
+            children.put("downsample", shortcut);
+        }
+        return children;
     }
 
     public Sequential mainBranch() {

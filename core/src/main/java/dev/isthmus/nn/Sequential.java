@@ -53,6 +53,7 @@ public final class Sequential extends Layer {
     }
 
     /** Children by name, in order. */
+    @Override
     public Map<String, Layer> children() {
         Map<String, Layer> children = new LinkedHashMap<>();
         for (int i = 0; i < layers.size(); i++) {
@@ -98,8 +99,7 @@ public final class Sequential extends Layer {
     }
 
     @Override
-    public Tensor forward(Tensor x, boolean training) {
-        beginForward(x, training);
+    protected Tensor doForward(Tensor x, boolean training) {
         Tensor activation = x;
         for (int i = 0; i < layers.size(); i++) {
             activation = layers.get(i).forward(activation, training);
@@ -108,10 +108,7 @@ public final class Sequential extends Layer {
     }
 
     @Override
-    public Tensor backward(Tensor gradOutput) {
-        if (gradOutput == null) {
-            throw new IllegalArgumentException(describe() + ": output gradient is null");
-        }
+    protected Tensor doBackward(Tensor gradOutput) {
         Tensor gradient = gradOutput;
         for (int i = layers.size() - 1; i >= 0; i--) {
             gradient = layers.get(i).backward(gradient);

@@ -43,15 +43,13 @@ public class Softmax extends Layer {
     }
 
     @Override
-    public Tensor forward(Tensor x, boolean training) {
-        beginForward(x, training);
+    protected Tensor doForward(Tensor x, boolean training) {
         device().softmaxForward(log, x, output);
         return output;
     }
 
     @Override
-    public Tensor backward(Tensor gradOutput) {
-        beginBackward(gradOutput);
+    protected Tensor doBackward(Tensor gradOutput) {
         if (!propagatesDown()) {
             return null;
         }

@@ -26,8 +26,8 @@ class GradientCheckerTest {
         }
 
         @Override
-        public Tensor backward(Tensor gradOutput) {
-            Tensor correct = super.backward(gradOutput);
+        protected Tensor doBackward(Tensor gradOutput) {
+            Tensor correct = super.doBackward(gradOutput);
             device().copy(gradOutput, correct);
             return correct;
         }
@@ -60,14 +60,12 @@ class GradientCheckerTest {
         }
 
         @Override
-        public Tensor forward(Tensor x, boolean training) {
-            beginForward(x, training);
+        protected Tensor doForward(Tensor x, boolean training) {
             return inner.forward(x, training);
         }
 
         @Override
-        public Tensor backward(Tensor gradOutput) {
-            beginBackward(gradOutput);
+        protected Tensor doBackward(Tensor gradOutput) {
             float[] correct = inner.backward(gradOutput).toFloatArray();
             float[] wrong = new float[correct.length];
             for (int i = 0; i + 1 < correct.length; i++) {
