@@ -21,6 +21,7 @@ import java.util.concurrent.atomic.AtomicLong;
 public abstract class Device implements AutoCloseable {
     private final AtomicLong liveBytes = new AtomicLong();
     private final AtomicLong peakBytes = new AtomicLong();
+    private final AtomicLong allocations = new AtomicLong();
     private volatile boolean closed;
 
     /** "cpu", "cuda:0". */
@@ -43,6 +44,7 @@ public abstract class Device implements AutoCloseable {
         }
         long bytes = shape.elementCount() * dtype.byteSize();
         Storage storage = allocateStorage(bytes);
+        allocations.incrementAndGet();
         long live = liveBytes.addAndGet(bytes);
         peakBytes.accumulateAndGet(live, Math::max);
         return Tensor.owning(storage, shape, dtype);
@@ -85,6 +87,11 @@ public abstract class Device implements AutoCloseable {
     /** Bytes of tensor memory allocated and not yet freed. */
     public final long liveBytes() {
         return liveBytes.get();
+    }
+
+    /** How many tensors this device has allocated in all: a steady-state training step must not change it. */
+    public final long allocationCount() {
+        return allocations.get();
     }
 
     /** The highest {@link #liveBytes()} seen. */

@@ -1,0 +1,210 @@
+package dev.isthmus.io;
+
+import dev.isthmus.nn.Model;
+import dev.isthmus.nn.NamedTensor;
+import dev.isthmus.nn.Parameter;
+import dev.isthmus.optim.Optimizer;
+import dev.isthmus.tensor.Tensor;
+
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Model (and optionally optimizer and training) state in a safetensors file that PyTorch reads too.
+ *
+ * <p>Top-level tensors are exactly the model's {@code state_dict}: parameters and buffers (F32)
+ * under PyTorch's names, and batch norm's {@code num_batches_tracked} (I64 scalars). Optimizer
+ * state follows under {@code optimizer.<parameter>.<key>}; the training position (epoch, step,
+ * generator counters, hyperparameters) is JSON in the metadata entry {@code isthmus}. A
+ * state_dict saved from PyTorch loads as it is; an Isthmus checkpoint loads into PyTorch after
+ * dropping the {@code optimizer.} keys.
+ *
+ * <p>Saving writes a temporary file and renames it, so an interrupted save leaves the previous
+ * checkpoint intact. Loading checks every name, shape and dtype before changing anything.
+ */
+public final class Checkpoint {
+    static final String OPTIMIZER_PREFIX = "optimizer.";
+    static final String METADATA_KEY = "isthmus";
+    private static final String BATCHES_TRACKED = ".num_batches_tracked";
+
+    private Checkpoint() {
+    }
+
+    /**
+     * @param optimizer     saved too when not null
+     * @param trainingState JSON-able facts to restore with the weights (epoch, best metric, ...)
+     */
+    public static void save(Path file, Model model, Optimizer optimizer, Map<String, Object> trainingState) throws IOException {
+        List<SafeTensors.Item> items = new ArrayList<>();
+        for (Parameter parameter : model.parameters()) {
+            items.add(item(parameter.name(), parameter.value()));
+        }
+        for (NamedTensor buffer : model.buffers()) {
+            items.add(item(buffer.name(), buffer.tensor()));
+        }
+        Map<String, Object> generators = new LinkedHashMap<>();
+        for (Map.Entry<String, Long> counter : model.counters().entrySet()) {
+            if (counter.getKey().endsWith(BATCHES_TRACKED)) {
+                items.add(new SafeTensors.Item(counter.getKey(), "I64", new int[0],
+                        MemorySegment.ofArray(new long[] {counter.getValue()})));
+            } else {
+                generators.put(counter.getKey(), counter.getValue());
+            }
+        }
+        Map<String, Object> state = new LinkedHashMap<>();
+        state.put("model", model.name());
+        state.put("generators", generators);
+        if (optimizer != null) {
+            for (NamedTensor tensor : optimizer.state()) {
+                items.add(item(OPTIMIZER_PREFIX + tensor.name(), tensor.tensor()));
+            }
+            Map<String, Object> optimizerFacts = new LinkedHashMap<>();
+            optimizerFacts.put("type", optimizer.getClass().getSimpleName());
+            optimizerFacts.put("steps", optimizer.stepCount());
+            optimizerFacts.put("hyperparameters", optimizer.hyperparameters());
+            state.put("optimizer", optimizerFacts);
+        }
+        if (trainingState != null) {
+            state.put("training", trainingState);
+        }
+        Map<String, String> metadata = new LinkedHashMap<>();
+        metadata.put("format", "pt");
+        metadata.put(METADATA_KEY, Json.write(state));
+        SafeTensors.write(file, items, metadata);
+    }
+
+    private static SafeTensors.Item item(String name, Tensor tensor) {
+        return new SafeTensors.Item(name, "F32", tensor.shape().dims(), MemorySegment.ofArray(tensor.toFloatArray()));
+    }
+
+    /**
+     * Loads weights, buffers and counters into {@code model} and, when {@code optimizer} is not
+     * null, its state. Strict, like PyTorch's load_state_dict: a missing or unexpected name, or a
+     * shape that differs, is an error naming the file, the tensor and both shapes, raised before
+     * anything is changed.
+     *
+     * @return the saved training state (empty for a plain PyTorch state_dict)
+     */
+    public static Map<String, Object> load(Path file, Model model, Optimizer optimizer) throws IOException {
+        try (SafeTensors checkpoint = SafeTensors.open(file)) {
+            Map<String, Tensor> targets = new LinkedHashMap<>();
+            for (Parameter parameter : model.parameters()) {
+                targets.put(parameter.name(), parameter.value());
+            }
+            for (NamedTensor buffer : model.buffers()) {
+                targets.put(buffer.name(), buffer.tensor());
+            }
+            Set<String> counters = new LinkedHashSet<>();
+            for (String counter : model.counters().keySet()) {
+                if (counter.endsWith(BATCHES_TRACKED)) {
+                    counters.add(counter);
+                }
+            }
+            Map<String, Tensor> optimizerTargets = new LinkedHashMap<>();
+            if (optimizer != null) {
+                for (NamedTensor tensor : optimizer.state()) {
+                    optimizerTargets.put(OPTIMIZER_PREFIX + tensor.name(), tensor.tensor());
+                }
+            }
+
+            List<String> problems = new ArrayList<>();
+            checkTensors(checkpoint, targets, problems, "the model");
+            if (optimizer != null) {
+                checkTensors(checkpoint, optimizerTargets, problems, "the optimizer");
+            }
+            for (String counter : counters) {
+                if (checkpoint.contains(counter)) {
+                    SafeTensors.Entry entry = checkpoint.entry(counter);
+                    if (entry.elementCount() != 1 || !(entry.dtype().equals("I64") || entry.dtype().equals("I32"))) {
+                        problems.add(counter + " should be one integer, the file has " + entry.dtype() + " "
+                                + java.util.Arrays.toString(entry.shape()));
+                    }
+                }
+            }
+            for (String name : checkpoint.entries().keySet()) {
+                boolean known = targets.containsKey(name) || counters.contains(name)
+                        || (name.startsWith(OPTIMIZER_PREFIX) && (optimizer == null || optimizerTargets.containsKey(name)));
+                if (!known) {
+                    problems.add("unexpected tensor " + name + " (not in " + model.name() + ")");
+                }
+            }
+            if (!problems.isEmpty()) {
+                throw new IllegalArgumentException("checkpoint " + file + " does not fit " + model.name() + ": "
+                        + String.join("; ", problems));
+            }
+
+            for (Map.Entry<String, Tensor> target : targets.entrySet()) {
+                target.getValue().device().copyFromHost(checkpoint.bytes(target.getKey()), target.getValue());
+            }
+            for (Map.Entry<String, Tensor> target : optimizerTargets.entrySet()) {
+                if (checkpoint.contains(target.getKey())) {
+                    target.getValue().device().copyFromHost(checkpoint.bytes(target.getKey()), target.getValue());
+                }
+            }
+            Map<String, Long> restored = new LinkedHashMap<>();
+            for (String counter : counters) {
+                if (checkpoint.contains(counter)) {
+                    restored.put(counter, checkpoint.entry(counter).dtype().equals("I64")
+                            ? checkpoint.bytes(counter).get(ValueLayout.JAVA_LONG_UNALIGNED, 0)
+                            : checkpoint.bytes(counter).get(ValueLayout.JAVA_INT_UNALIGNED, 0));
+                }
+            }
+            Map<String, Object> state = metadata(checkpoint);
+            if (state.get("generators") instanceof Map<?, ?> generators) {
+                for (Map.Entry<?, ?> generator : generators.entrySet()) {
+                    restored.put(String.valueOf(generator.getKey()), ((Number) generator.getValue()).longValue());
+                }
+            }
+            model.restoreCounters(restored);
+            if (optimizer != null && state.get("optimizer") instanceof Map<?, ?> facts
+                    && facts.get("steps") instanceof Number steps) {
+                optimizer.setStepCount(steps.intValue());
+            }
+            @SuppressWarnings("unchecked")
+            Map<String, Object> training = state.get("training") instanceof Map<?, ?> map
+                    ? (Map<String, Object>) map : Map.of();
+            return training;
+        }
+    }
+
+    private static void checkTensors(SafeTensors checkpoint, Map<String, Tensor> targets, List<String> problems,
+                                     String owner) {
+        for (Map.Entry<String, Tensor> target : targets.entrySet()) {
+            String name = target.getKey();
+            if (!checkpoint.contains(name)) {
+                if (owner.equals("the model")) {
+                    problems.add("missing " + name);
+                }
+                continue;
+            }
+            SafeTensors.Entry entry = checkpoint.entry(name);
+            if (!entry.dtype().equals("F32")) {
+                problems.add(name + " is " + entry.dtype() + " in the file, " + owner + " needs F32");
+            } else if (!java.util.Arrays.equals(entry.shape(), target.getValue().shape().dims())) {
+                problems.add(name + " has shape " + java.util.Arrays.toString(entry.shape()) + " in the file, "
+                        + owner + " expects " + target.getValue().shape());
+            }
+        }
+    }
+
+    /** The training facts saved under the {@code isthmus} metadata entry (empty when absent). */
+    private static Map<String, Object> metadata(SafeTensors checkpoint) {
+        String text = checkpoint.metadata().get(METADATA_KEY);
+        if (text == null) {
+            return Map.of();
+        }
+        try {
+            return Json.parseObject(text);
+        } catch (Json.ParseException bad) {
+            throw new FileFormatException(checkpoint.file(), 8, "the isthmus metadata is not valid JSON: " + bad.getMessage());
+        }
+    }
+}

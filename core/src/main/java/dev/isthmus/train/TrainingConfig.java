@@ -1,0 +1,56 @@
+package dev.isthmus.train;
+
+import dev.isthmus.optim.LrSchedule;
+
+import java.nio.file.Path;
+
+/**
+ * How to train: epochs, batch size, seed, learning-rate schedule (applied per epoch to the
+ * optimizer's base rate), gradient-norm clipping (0: off), early stopping on validation accuracy
+ * (patience 0: off), a checkpoint written after every epoch (null: none), the top-k accuracy
+ * reported besides top-1, and where progress goes.
+ */
+public record TrainingConfig(int epochs, int batchSize, long seed, LrSchedule schedule, double clipNorm,
+                             int earlyStoppingPatience, Path checkpoint, int topK, Progress progress) {
+
+    public TrainingConfig {
+        if (epochs <= 0) {
+            throw new IllegalArgumentException("epochs must be > 0, got " + epochs);
+        }
+        if (batchSize <= 0) {
+            throw new IllegalArgumentException("batch size must be > 0, got " + batchSize);
+        }
+        if (!(clipNorm >= 0) || Double.isInfinite(clipNorm)) {
+            throw new IllegalArgumentException("gradient clip norm must be finite and >= 0, got " + clipNorm);
+        }
+        if (earlyStoppingPatience < 0) {
+            throw new IllegalArgumentException("early-stopping patience must be >= 0, got " + earlyStoppingPatience);
+        }
+        if (topK <= 0) {
+            throw new IllegalArgumentException("top-k must be > 0, got " + topK);
+        }
+        if (schedule == null) {
+            schedule = LrSchedule.constant();
+        }
+        if (progress == null) {
+            progress = Progress.SILENT;
+        }
+    }
+
+    /** Plain SGD-style training: constant rate, no clipping, no early stopping, no checkpoints. */
+    public static TrainingConfig of(int epochs, int batchSize, long seed) {
+        return new TrainingConfig(epochs, batchSize, seed, LrSchedule.constant(), 0, 0, null, 5, Progress.SILENT);
+    }
+
+    public TrainingConfig withCheckpoint(Path file) {
+        return new TrainingConfig(epochs, batchSize, seed, schedule, clipNorm, earlyStoppingPatience, file, topK, progress);
+    }
+
+    public TrainingConfig withProgress(Progress output) {
+        return new TrainingConfig(epochs, batchSize, seed, schedule, clipNorm, earlyStoppingPatience, checkpoint, topK, output);
+    }
+
+    public TrainingConfig withEpochs(int count) {
+        return new TrainingConfig(count, batchSize, seed, schedule, clipNorm, earlyStoppingPatience, checkpoint, topK, progress);
+    }
+}
