@@ -1,0 +1,437 @@
+package dev.isthmus.data;
+
+import dev.isthmus.device.CounterRng;
+import dev.isthmus.tensor.Shape;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * Cuts a dataset into batches in native memory, epoch by epoch: optional shuffling, augmentation
+ * and per-channel normalisation, and optionally a background thread that assembles the next batch
+ * while the caller trains on the current one.
+ *
+ * <p><b>Reproducibility.</b> Everything random is a pure function of the seed and the epoch: the
+ * sample order of epoch e is a Fisher–Yates shuffle whose draws are {@link CounterRng} values of
+ * (seed, e, step), and the augmentation of the sample at position p of epoch e draws from
+ * (seed, e, p). Nothing carries over from one epoch to the next, so {@code startEpoch(e)} after a
+ * restart from a checkpoint reproduces exactly the batches an uninterrupted run would have seen.
+ * With and without prefetching the batches are bit-identical: the same code assembles them.
+ *
+ * <p><b>Memory.</b> Batches live in native buffers allocated once (one, or two when prefetching:
+ * double buffering); a {@link Batch} is valid until the next {@link #next()} or
+ * {@link #startEpoch(int)}. The steady state allocates nothing: the hand-off with the prefetch
+ * thread is two volatile counters and {@link LockSupport} park/unpark.
+ *
+ * <p>One thread at a time may use a loader; {@link #close()} stops the prefetch thread and frees
+ * the buffers, after which the batches it handed out can no longer be read.
+ */
+public final class DataLoader implements AutoCloseable {
+    /** Separate streams of the one seed, so the order and the augmentation draws are unrelated. */
+    private static final long SHUFFLE_STREAM = 1;
+    private static final long AUGMENTATION_STREAM = 2;
+    /** How often a waiting caller checks that the prefetch thread is still alive. */
+    private static final long LIVENESS_CHECK_NANOS = 100_000_000L;
+    private static final AtomicInteger THREAD_NUMBERS = new AtomicInteger();
+
+    /** A native batch buffer and the two views of it next() hands out. */
+    private record Buffer(MemorySegment images, MemorySegment labels, Batch full, Batch last) {
+    }
+
+    private final Dataset dataset;
+    private final int batchSize;
+    private final boolean shuffle;
+    private final int classes;
+    private final int height;
+    private final int width;
+    private final int sampleFloats;
+    private final int batchesPerEpoch;
+    private final int lastBatchSize;
+    private final long shuffleSeed;
+    private final long augmentationSeed;
+    /** Null when there is nothing to do, so the per-sample loop tests one reference. */
+    private final Normalization normalization;
+    private final Augmentation augmentation;
+    private final int[] order;
+    private final Arena arena;
+    private final Buffer[] buffers;
+    /**
+     * One unaugmented sample as the dataset wrote it, then copied to the heap with one bulk copy:
+     * the crop loop runs on Java arrays, fast even before the JIT has compiled it, and each output
+     * row goes back with one bulk copy. All null without augmentation.
+     */
+    private final MemorySegment augmentationSource;
+    private final float[] sourcePixels;
+    private final float[] augmentedRow;
+    private final Thread prefetchThread;
+
+    // The caller's state.
+    private int epoch = -1;
+    private int cursor;
+    private DataLoadingException failure;
+    private boolean closed;
+
+    // The hand-off: the caller writes the job's fields, then increments `posted` (a volatile
+    // write that publishes them); the prefetch thread assembles it, records any failure, then
+    // sets `finished` to the same count. The caller never posts while a job is in flight.
+    private int jobEpoch;
+    private int jobBatch;
+    private Buffer jobBuffer;
+    private Throwable jobFailure;
+    private volatile long posted;
+    private volatile long finished;
+    private volatile boolean stopping;
+    private volatile Thread waiter;
+
+    /**
+     * @param shuffle       a new order each epoch; otherwise the dataset's order
+     * @param dropLast      drop the last batch when it would be smaller than batchSize
+     * @param normalization per-channel (x - mean) / std after scaling to [0, 1]; null for none
+     * @param augmentation  random crop and flip; null for none
+     * @param prefetch      assemble the next batch on a background thread
+     */
+    public DataLoader(Dataset dataset, int batchSize, boolean shuffle, boolean dropLast, long seed,
+                      Normalization normalization, Augmentation augmentation, boolean prefetch) {
+        if (dataset == null) {
+            throw new IllegalArgumentException("DataLoader: dataset is null");
+        }
+        if (dataset.size() < 1) {
+            throw new IllegalArgumentException("DataLoader: dataset " + dataset.describe() + " is empty");
+        }
+        if (batchSize < 1) {
+            throw new IllegalArgumentException("DataLoader: batch size must be >= 1, got " + batchSize);
+        }
+        if (dropLast && batchSize > dataset.size()) {
+            throw new IllegalArgumentException("DataLoader: with dropLast, batch size " + batchSize
+                    + " larger than the dataset (" + dataset.size() + " samples) leaves no batch at all");
+        }
+        Shape sampleShape = dataset.sampleShape();
+        if (sampleShape == null || sampleShape.rank() != 3) {
+            throw new IllegalArgumentException("DataLoader: samples must be [channels, height, width], "
+                    + dataset.describe() + " has " + sampleShape);
+        }
+        int channels = sampleShape.dim(0);
+        if (normalization != null && normalization.channels() != channels) {
+            throw new IllegalArgumentException("DataLoader: normalization has " + normalization.channels()
+                    + " channels, but samples of " + dataset.describe() + " have " + channels);
+        }
+        int capacity = Math.min(batchSize, dataset.size());
+        long batchFloats = (long) capacity * sampleShape.elementCount();
+        if (batchFloats > Shape.MAX_ELEMENTS) {
+            throw new IllegalArgumentException("DataLoader: a batch of " + capacity + " samples of " + sampleShape
+                    + " has more than " + Shape.MAX_ELEMENTS + " elements");
+        }
+        this.dataset = dataset;
+        this.batchSize = batchSize;
+        this.shuffle = shuffle;
+        this.classes = dataset.classes();
+        this.height = sampleShape.dim(1);
+        this.width = sampleShape.dim(2);
+        this.sampleFloats = (int) sampleShape.elementCount();
+        this.batchesPerEpoch = dropLast ? dataset.size() / batchSize : Math.ceilDiv(dataset.size(), batchSize);
+        this.lastBatchSize = dropLast ? batchSize : dataset.size() - (batchesPerEpoch - 1) * batchSize;
+        this.shuffleSeed = CounterRng.mix(seed, SHUFFLE_STREAM, 0);
+        this.augmentationSeed = CounterRng.mix(seed, AUGMENTATION_STREAM, 0);
+        this.normalization = normalization;
+        this.augmentation = augmentation == null || augmentation.isIdentity() ? null : augmentation;
+        this.order = new int[dataset.size()];
+        this.arena = Arena.ofShared();
+        this.buffers = new Buffer[prefetch ? 2 : 1];
+        try {
+            for (int i = 0; i < buffers.length; i++) {
+                buffers[i] = allocateBuffer(sampleShape, capacity);
+            }
+            this.augmentationSource = this.augmentation == null ? null
+                    : arena.allocate(ValueLayout.JAVA_FLOAT, sampleFloats);
+        } catch (RuntimeException | Error failure) {
+            arena.close();
+            throw failure;
+        }
+        this.sourcePixels = this.augmentation == null ? null : new float[sampleFloats];
+        this.augmentedRow = this.augmentation == null ? null : new float[width];
+        if (prefetch) {
+            prefetchThread = new Thread(this::prefetchLoop, "isthmus-data-prefetch-" + THREAD_NUMBERS.incrementAndGet());
+            // A forgotten close() must not keep the JVM alive.
+            prefetchThread.setDaemon(true);
+            prefetchThread.start();
+        } else {
+            prefetchThread = null;
+        }
+    }
+
+    private Buffer allocateBuffer(Shape sampleShape, int capacity) {
+        MemorySegment images = arena.allocate(ValueLayout.JAVA_FLOAT, (long) capacity * sampleFloats);
+        MemorySegment labels = arena.allocate(ValueLayout.JAVA_INT, capacity);
+        Batch full = batchView(images, labels, sampleShape, capacity);
+        Batch last = lastBatchSize == capacity ? full : batchView(images, labels, sampleShape, lastBatchSize);
+        return new Buffer(images, labels, full, last);
+    }
+
+    private Batch batchView(MemorySegment images, MemorySegment labels, Shape sampleShape, int samples) {
+        return new Batch(images.asSlice(0, (long) samples * sampleFloats * Float.BYTES),
+                labels.asSlice(0, (long) samples * Integer.BYTES),
+                Shape.of(samples, sampleShape.dim(0), sampleShape.dim(1), sampleShape.dim(2)));
+    }
+
+    public Dataset dataset() {
+        return dataset;
+    }
+
+    public int batchSize() {
+        return batchSize;
+    }
+
+    public int batchesPerEpoch() {
+        return batchesPerEpoch;
+    }
+
+    /** Rewinds to the first batch of {@code epoch} (>= 0), in that epoch's order. */
+    public void startEpoch(int epoch) {
+        ensureOpen();
+        if (epoch < 0) {
+            throw new IllegalArgumentException("DataLoader: epoch must be >= 0, got " + epoch);
+        }
+        // A prefetch of the previous epoch may still be reading the order; let it finish.
+        awaitPrefetch();
+        for (int i = 0; i < order.length; i++) {
+            order[i] = i;
+        }
+        if (shuffle) {
+            for (int i = order.length - 1; i > 0; i--) {
+                int j = (int) Math.unsignedMultiplyHigh(CounterRng.mix(shuffleSeed, epoch, i), i + 1L);
+                int swapped = order[i];
+                order[i] = order[j];
+                order[j] = swapped;
+            }
+        }
+        this.epoch = epoch;
+        this.cursor = 0;
+        this.failure = null;
+        if (prefetchThread != null) {
+            post(epoch, 0, buffers[0]);
+        }
+    }
+
+    /**
+     * The next batch of the epoch, or null after its last batch. Valid until the next call to
+     * {@code next()} or {@link #startEpoch(int)}.
+     *
+     * @throws DataLoadingException when the batch could not be assembled (the cause says why);
+     *                              the epoch cannot continue, but {@link #startEpoch(int)} may
+     *                              start another
+     */
+    public Batch next() {
+        ensureOpen();
+        if (epoch < 0) {
+            throw new IllegalStateException("DataLoader: call startEpoch(epoch) before next()");
+        }
+        if (failure != null) {
+            throw new IllegalStateException("DataLoader: epoch " + epoch + " stopped at a failed batch; "
+                    + "call startEpoch to go on", failure);
+        }
+        if (cursor >= batchesPerEpoch) {
+            return null;
+        }
+        int batch = cursor;
+        Buffer buffer = buffers[batch % buffers.length];
+        if (prefetchThread == null) {
+            try {
+                assemble(epoch, batch, buffer);
+            } catch (RuntimeException | Error problem) {
+                throw failure = new DataLoadingException(epoch, batch, problem);
+            }
+        } else {
+            awaitPrefetch();
+            if (jobFailure != null) {
+                throw failure = new DataLoadingException(epoch, batch, jobFailure);
+            }
+            if (batch + 1 < batchesPerEpoch) {
+                post(epoch, batch + 1, buffers[(batch + 1) % buffers.length]);
+            }
+        }
+        cursor++;
+        return batch == batchesPerEpoch - 1 ? buffer.last() : buffer.full();
+    }
+
+    /** Stops the prefetch thread and frees the batch buffers. Idempotent. */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        if (prefetchThread != null) {
+            stopping = true;
+            LockSupport.unpark(prefetchThread);
+            joinPrefetchThread();
+        }
+        arena.close();
+    }
+
+    /** The background thread, or null without prefetching; for tests. */
+    Thread prefetchThread() {
+        return prefetchThread;
+    }
+
+    private void ensureOpen() {
+        if (closed) {
+            throw new IllegalStateException("DataLoader: used after close()");
+        }
+    }
+
+    private void joinPrefetchThread() {
+        boolean interrupted = false;
+        while (prefetchThread.isAlive()) {
+            try {
+                prefetchThread.join();
+            } catch (InterruptedException ignored) {
+                // The buffers cannot be freed while the thread may still write them: wait on.
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void post(int epoch, int batch, Buffer buffer) {
+        jobEpoch = epoch;
+        jobBatch = batch;
+        jobBuffer = buffer;
+        jobFailure = null;
+        posted = posted + 1;
+        LockSupport.unpark(prefetchThread);
+    }
+
+    /** Waits until the posted job, if any, is finished. */
+    private void awaitPrefetch() {
+        if (prefetchThread == null || finished == posted) {
+            return;
+        }
+        // Publish ourselves before re-reading `finished`: the prefetch thread writes `finished`
+        // before reading `waiter`, so one of us sees the other's write and no wake-up is lost.
+        waiter = Thread.currentThread();
+        // The wait is short and uninterruptible; an interrupt is kept for the caller, but must not
+        // turn parkNanos (which returns at once while the flag is set) into a spin.
+        boolean interrupted = false;
+        try {
+            while (finished != posted) {
+                if (!prefetchThread.isAlive()) {
+                    throw new IllegalStateException("DataLoader: the prefetch thread " + prefetchThread.getName()
+                            + " died without finishing batch " + jobBatch + " of epoch " + jobEpoch);
+                }
+                LockSupport.parkNanos(this, LIVENESS_CHECK_NANOS);
+                interrupted |= Thread.interrupted();
+            }
+        } finally {
+            waiter = null;
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private void prefetchLoop() {
+        long done = 0;
+        while (true) {
+            while (posted == done && !stopping) {
+                LockSupport.park(this);
+            }
+            if (stopping) {
+                return;
+            }
+            long job = posted;
+            try {
+                assemble(jobEpoch, jobBatch, jobBuffer);
+            } catch (Throwable problem) {
+                // Handed to the caller by next(); the thread lives on for the next epoch.
+                jobFailure = problem;
+            }
+            done = job;
+            finished = job;
+            Thread toWake = waiter;
+            if (toWake != null) {
+                LockSupport.unpark(toWake);
+            }
+        }
+    }
+
+    /** Writes batch {@code batch} of {@code epoch} into {@code buffer}. */
+    private void assemble(int epoch, int batch, Buffer buffer) {
+        int first = batch * batchSize;
+        int count = batch == batchesPerEpoch - 1 ? lastBatchSize : batchSize;
+        for (int sample = 0; sample < count && !stopping; sample++) {
+            int position = first + sample;
+            int index = order[position];
+            int label = dataset.label(index);
+            if (label < 0 || label >= classes) {
+                throw new IllegalStateException(dataset.describe() + ": label " + label + " of sample " + index
+                        + " is outside [0, " + classes + ")");
+            }
+            buffer.labels().setAtIndex(ValueLayout.JAVA_INT, sample, label);
+            long offset = (long) sample * sampleFloats;
+            if (augmentation == null) {
+                dataset.read(index, buffer.images(), offset);
+            } else {
+                dataset.read(index, augmentationSource, 0);
+                MemorySegment.copy(augmentationSource, ValueLayout.JAVA_FLOAT, 0, sourcePixels, 0, sampleFloats);
+                augment(epoch, position, buffer.images(), offset);
+            }
+            if (normalization != null) {
+                normalize(buffer.images(), offset);
+            }
+        }
+    }
+
+    /**
+     * Copies {@link #sourcePixels} into {@code destination} cropped and maybe flipped.
+     * Output pixel (y, x) is source pixel (y + dy, x' + dx), zero outside the image, where
+     * x' = W-1-x when flipped; dy and dx are torchvision's crop offsets minus the padding.
+     */
+    private void augment(int epoch, int position, MemorySegment destination, long offset) {
+        int padding = augmentation.cropPadding();
+        long offsets = 2L * padding + 1;
+        long draw = 3L * position;
+        int dy = (int) Math.unsignedMultiplyHigh(CounterRng.mix(augmentationSeed, epoch, draw), offsets) - padding;
+        int dx = (int) Math.unsignedMultiplyHigh(CounterRng.mix(augmentationSeed, epoch, draw + 1), offsets) - padding;
+        boolean flip = augmentation.horizontalFlip() && CounterRng.mix(augmentationSeed, epoch, draw + 2) < 0;
+        int channels = sampleFloats / (height * width);
+        for (int channel = 0; channel < channels; channel++) {
+            for (int y = 0; y < height; y++) {
+                long sourceY = (long) y + dy;
+                boolean rowInside = sourceY >= 0 && sourceY < height;
+                int sourceRow = rowInside ? (channel * height + (int) sourceY) * width : 0;
+                for (int x = 0; x < width; x++) {
+                    long sourceX = (long) (flip ? width - 1 - x : x) + dx;
+                    augmentedRow[x] = !rowInside || sourceX < 0 || sourceX >= width ? 0f
+                            : sourcePixels[sourceRow + (int) sourceX];
+                }
+                long target = offset + ((long) channel * height + y) * width;
+                MemorySegment.copy(augmentedRow, 0, destination, ValueLayout.JAVA_FLOAT, target * Float.BYTES, width);
+            }
+        }
+    }
+
+    private void normalize(MemorySegment images, long offset) {
+        int plane = height * width;
+        int channels = sampleFloats / plane;
+        for (int channel = 0; channel < channels; channel++) {
+            float mean = normalization.meanOf(channel);
+            float std = normalization.stdOf(channel);
+            long start = offset + (long) channel * plane;
+            for (long i = start; i < start + plane; i++) {
+                images.setAtIndex(ValueLayout.JAVA_FLOAT, i, (images.getAtIndex(ValueLayout.JAVA_FLOAT, i) - mean) / std);
+            }
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "DataLoader[" + dataset.describe() + ", batch " + batchSize + ", " + batchesPerEpoch
+                + " batches per epoch" + (shuffle ? ", shuffled" : "") + (augmentation != null ? ", " + augmentation : "")
+                + (normalization != null ? ", " + normalization : "") + (prefetchThread != null ? ", prefetch" : "") + "]";
+    }
+}

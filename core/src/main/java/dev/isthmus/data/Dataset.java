@@ -1,0 +1,41 @@
+package dev.isthmus.data;
+
+import dev.isthmus.tensor.Shape;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * A fixed, indexable collection of labelled images. Samples are read one at a time into native
+ * memory as floats in [0, 1] (pixel / 255, as torchvision's {@code ToTensor}), channel-major (CHW),
+ * so a {@link DataLoader} can assemble a batch without an intermediate copy.
+ *
+ * <p>Implementations are immutable: {@link #read} and {@link #label} may be called from the
+ * loader's prefetch thread while the caller trains on another.
+ */
+public interface Dataset {
+    int size();
+
+    /** The shape of one sample, [channels, height, width]. */
+    Shape sampleShape();
+
+    /** Labels lie in [0, classes). */
+    int classes();
+
+    /**
+     * The class of sample {@code index}.
+     *
+     * @throws IllegalArgumentException when index is outside [0, size)
+     */
+    int label(int index);
+
+    /**
+     * Writes sample {@code index} as C·H·W floats in [0, 1], CHW order, into {@code destination}
+     * starting at element {@code floatOffset} (not bytes).
+     *
+     * @throws IllegalArgumentException when index is outside [0, size) or the sample does not fit
+     */
+    void read(int index, MemorySegment destination, long floatOffset);
+
+    /** One line for logs: name, size, sample shape, classes. */
+    String describe();
+}

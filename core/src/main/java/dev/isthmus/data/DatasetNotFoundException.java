@@ -1,0 +1,11 @@
+package dev.isthmus.data;
+
+/**
+ * A dataset's files are not where they were looked for. The message says which files, in which
+ * folder(s), and how to get them.
+ */
+public final class DatasetNotFoundException extends RuntimeException {
+    public DatasetNotFoundException(String message) {
+        super(message);
+    }
+}

@@ -1,0 +1,65 @@
+package dev.isthmus.data;
+
+import java.util.Arrays;
+
+/**
+ * Per-channel normalisation applied after scaling to [0, 1]: {@code (x - mean[c]) / std[c]}, the
+ * same arithmetic (a subtraction, then a division) as torchvision's {@code Normalize}.
+ */
+public record Normalization(float[] mean, float[] std) {
+    public Normalization {
+        if (mean == null || std == null || mean.length == 0 || mean.length != std.length) {
+            throw new IllegalArgumentException("Normalization: mean and std need one value per channel, got "
+                    + Arrays.toString(mean) + " and " + Arrays.toString(std));
+        }
+        mean = mean.clone();
+        std = std.clone();
+        for (int channel = 0; channel < mean.length; channel++) {
+            if (!Float.isFinite(mean[channel])) {
+                throw new IllegalArgumentException("Normalization: mean " + mean[channel] + " of channel " + channel
+                        + " is not finite");
+            }
+            if (!(std[channel] > 0) || !Float.isFinite(std[channel])) {
+                throw new IllegalArgumentException("Normalization: std " + std[channel] + " of channel " + channel
+                        + " must be finite and > 0");
+            }
+        }
+    }
+
+    public int channels() {
+        return mean.length;
+    }
+
+    @Override
+    public float[] mean() {
+        return mean.clone();
+    }
+
+    @Override
+    public float[] std() {
+        return std.clone();
+    }
+
+    float meanOf(int channel) {
+        return mean[channel];
+    }
+
+    float stdOf(int channel) {
+        return std[channel];
+    }
+
+    @Override
+    public boolean equals(Object other) {
+        return other instanceof Normalization that && Arrays.equals(mean, that.mean) && Arrays.equals(std, that.std);
+    }
+
+    @Override
+    public int hashCode() {
+        return 31 * Arrays.hashCode(mean) + Arrays.hashCode(std);
+    }
+
+    @Override
+    public String toString() {
+        return "Normalization[mean=" + Arrays.toString(mean) + ", std=" + Arrays.toString(std) + "]";
+    }
+}
