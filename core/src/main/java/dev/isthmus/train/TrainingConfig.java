@@ -1,5 +1,7 @@
 package dev.isthmus.train;
 
+import dev.isthmus.data.Augmentation;
+import dev.isthmus.data.Normalization;
 import dev.isthmus.optim.LrSchedule;
 
 import java.nio.file.Path;
@@ -8,10 +10,12 @@ import java.nio.file.Path;
  * How to train: epochs, batch size, seed, learning-rate schedule (applied per epoch to the
  * optimizer's base rate), gradient-norm clipping (0: off), early stopping on validation accuracy
  * (patience 0: off), a checkpoint written after every epoch (null: none), the top-k accuracy
- * reported besides top-1, and where progress goes.
+ * reported besides top-1, where progress goes, and the input pipeline: normalisation (null: pixels
+ * in [0, 1]) for training and evaluation, augmentation (null: none) for training only.
  */
 public record TrainingConfig(int epochs, int batchSize, long seed, LrSchedule schedule, double clipNorm,
-                             int earlyStoppingPatience, Path checkpoint, int topK, Progress progress) {
+                             int earlyStoppingPatience, Path checkpoint, int topK, Progress progress,
+                             Normalization normalization, Augmentation augmentation) {
 
     public TrainingConfig {
         if (epochs <= 0) {
@@ -39,18 +43,21 @@ public record TrainingConfig(int epochs, int batchSize, long seed, LrSchedule sc
 
     /** Plain SGD-style training: constant rate, no clipping, no early stopping, no checkpoints. */
     public static TrainingConfig of(int epochs, int batchSize, long seed) {
-        return new TrainingConfig(epochs, batchSize, seed, LrSchedule.constant(), 0, 0, null, 5, Progress.SILENT);
+        return new TrainingConfig(epochs, batchSize, seed, LrSchedule.constant(), 0, 0, null, 5, Progress.SILENT, null, null);
     }
 
     public TrainingConfig withCheckpoint(Path file) {
-        return new TrainingConfig(epochs, batchSize, seed, schedule, clipNorm, earlyStoppingPatience, file, topK, progress);
+        return new TrainingConfig(epochs, batchSize, seed, schedule, clipNorm, earlyStoppingPatience, file, topK, progress,
+                normalization, augmentation);
     }
 
     public TrainingConfig withProgress(Progress output) {
-        return new TrainingConfig(epochs, batchSize, seed, schedule, clipNorm, earlyStoppingPatience, checkpoint, topK, output);
+        return new TrainingConfig(epochs, batchSize, seed, schedule, clipNorm, earlyStoppingPatience, checkpoint, topK, output,
+                normalization, augmentation);
     }
 
     public TrainingConfig withEpochs(int count) {
-        return new TrainingConfig(count, batchSize, seed, schedule, clipNorm, earlyStoppingPatience, checkpoint, topK, progress);
+        return new TrainingConfig(count, batchSize, seed, schedule, clipNorm, earlyStoppingPatience, checkpoint, topK, progress,
+                normalization, augmentation);
     }
 }

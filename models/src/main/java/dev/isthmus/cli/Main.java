@@ -9,7 +9,8 @@ import java.util.List;
  * each failure with a one-line reason on standard error.
  */
 public final class Main {
-    private static final List<Command> COMMANDS = List.of(new InfoCommand(), new SummaryCommand(), new BenchCommand());
+    private static final List<Command> COMMANDS = List.of(new InfoCommand(), new SummaryCommand(), new TrainCommand(),
+            new EvalCommand(), new BenchCommand());
 
     private Main() {
     }

@@ -1,0 +1,110 @@
+package dev.isthmus.cli;
+
+import dev.isthmus.io.Json;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/** The command line: exit statuses, one-line errors, and --json as the last line. */
+class CommandLineTest {
+    @TempDir
+    Path folder;
+
+    record Run(int status, String out, String err) {
+        Map<String, Object> json() {
+            List<String> lines = out.lines().toList();
+            return Json.parseObject(lines.getLast());
+        }
+    }
+
+    static Run run(String... args) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int status = Main.run(args, new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8));
+        return new Run(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    }
+
+    @Test
+    void infoReportsEveryLibraryAndNeverFails() {
+        Run info = run("info", "--json");
+        assertEquals(0, info.status(), info.err());
+        @SuppressWarnings("unchecked")
+        Map<String, Object> libraries = (Map<String, Object>) info.json().get("libraries");
+        assertEquals(List.of("OpenBLAS", "CUDA driver", "cuBLAS", "cuDNN"), List.copyOf(libraries.keySet()));
+        @SuppressWarnings("unchecked")
+        Map<String, Object> openBlas = (Map<String, Object>) libraries.get("OpenBLAS");
+        assertEquals(Boolean.TRUE, openBlas.get("available"));
+        for (String gpu : List.of("CUDA driver", "cuBLAS", "cuDNN")) {
+            @SuppressWarnings("unchecked")
+            Map<String, Object> library = (Map<String, Object>) libraries.get(gpu);
+            // Either it works (a GPU machine) or it says why not.
+            assertTrue(Boolean.TRUE.equals(library.get("available")) || library.get("reason") != null, gpu + ": " + library);
+        }
+    }
+
+    @Test
+    void summaryCountsLeNet5sParameters() {
+        Run summary = run("summary", "lenet5", "--json");
+        assertEquals(0, summary.status(), summary.err());
+        assertEquals(61706L, summary.json().get("params"));
+        assertTrue(summary.out().contains("fc3"));
+    }
+
+    @Test
+    void badUsageExitsWithTwoAndOneLine() {
+        for (String[] args : List.of(new String[] {"nonsense"}, new String[] {"summary"}, new String[] {"summary", "alexnet"},
+                new String[] {"train", "lenet5", "--epochs", "zero"}, new String[] {"train", "lenet5", "--bogus", "1"},
+                new String[] {"bench", "--modes", "fly"}, new String[] {"train", "vgg-small", "--data", "fashion-mnist"},
+                new String[] {"train", "lenet5", "--schedule", "step:x"})) {
+            Run run = run(args);
+            assertEquals(2, run.status(), String.join(" ", args) + " -> " + run.err());
+            assertEquals(1, run.err().lines().count(), run.err());
+        }
+    }
+
+    @Test
+    void trainEvalAndResumeOnSyntheticData() {
+        Path checkpoint = folder.resolve("mlp.safetensors");
+        Run train = run("train", "mlp", "--data", "synthetic", "--synthetic-size", "1024", "--epochs", "2", "--batch", "32", "--lr", "0.05",
+                "--checkpoint", checkpoint.toString(), "--json");
+        assertEquals(0, train.status(), train.err());
+        Map<String, Object> result = train.json();
+        assertEquals("mlp", result.get("model"));
+        assertEquals(2L, result.get("epochs"));
+        assertTrue(((Number) result.get("test_accuracy")).doubleValue() > 0.5, result.toString());
+        for (String key : List.of("train_loss", "images_per_s", "seconds", "device")) {
+            assertTrue(result.containsKey(key), key);
+        }
+        assertTrue(Files.isRegularFile(checkpoint));
+
+        Run eval = run("eval", "mlp", "--data", "synthetic", "--synthetic-size", "1024", "--checkpoint", checkpoint.toString(), "--json");
+        assertEquals(0, eval.status(), eval.err());
+        assertEquals(((Number) result.get("test_accuracy")).doubleValue(), ((Number) eval.json().get("test_accuracy")).doubleValue(), 1e-9);
+
+        Run resumed = run("train", "mlp", "--data", "synthetic", "--synthetic-size", "1024", "--epochs", "3", "--batch", "32", "--lr", "0.05",
+                "--resume", checkpoint.toString(), "--json");
+        assertEquals(0, resumed.status(), resumed.err());
+        assertTrue(resumed.out().contains("resumed after epoch 2"), resumed.out());
+        assertEquals(3L, resumed.json().get("epochs"));
+    }
+
+    @Test
+    void failuresExitWithOneAndAReason() {
+        Run missing = run("train", "lenet5", "--data-dir", folder.resolve("nowhere").toString(), "--epochs", "1");
+        assertEquals(1, missing.status());
+        assertEquals(1, missing.err().lines().count(), missing.err());
+        assertTrue(missing.err().contains("dataset-fashion-mnist") || missing.err().contains("nowhere"), missing.err());
+        Run badCheckpoint = run("eval", "mlp", "--data", "synthetic", "--checkpoint", folder.resolve("none.safetensors").toString());
+        assertEquals(1, badCheckpoint.status());
+    }
+}
