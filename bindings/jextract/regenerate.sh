@@ -5,7 +5,9 @@
 #   CBLAS_INCLUDE   folder holding OpenBLAS's cblas.h  (Debian: /usr/include/x86_64-linux-gnu/openblas-pthread)
 #   CUDA_INCLUDE    folder holding the CUDA toolkit's cuda.h and driver_types.h (/usr/local/cuda/include)
 #   NVIDIA_INCLUDE  folder holding cublas_v2.h and cudnn.h with what they include
-#   LIBRARY         any of cblas cuda cublas cudnn (default: all)
+#   LIBRARY         any of cblas cuda cublas cudnn dnnl omp (default: all)
+# oneDNN's dnnl.h is read from DNNL_INCLUDE (default /usr/include, Debian's libdnnl-dev) and gcc's
+# omp.h from OMP_INCLUDE (default: gcc -print-file-name=include).
 #
 # Needs a `jextract` for JDK 25 on PATH (a developer tool: neither it nor the headers are committed).
 # Each <library>.args file lists the symbols to generate. jextract silently skips a name it cannot
@@ -22,7 +24,9 @@ fi
 cblas_include=$1 cuda_include=$2 nvidia_include=$3
 shift 3
 libraries=("$@")
-[ ${#libraries[@]} -gt 0 ] || libraries=(cblas cuda cublas cudnn)
+[ ${#libraries[@]} -gt 0 ] || libraries=(cblas cuda cublas cudnn dnnl omp)
+dnnl_include=${DNNL_INCLUDE:-/usr/include}
+omp_include=${OMP_INCLUDE:-$(gcc -print-file-name=include)}
 
 here=$(cd "$(dirname "$0")" && pwd)
 output_root="$here/../src/generated/java"
@@ -73,6 +77,10 @@ for library in "${libraries[@]}"; do
     cuda)   generate cuda "$cuda_include/cuda.h" CUDA -I "$cuda_include" ;;
     cublas) generate cublas "$nvidia_include/cublas_v2.h" CUBLAS -I "$nvidia_include" -I "$cuda_include" ;;
     cudnn)  generate cudnn "$nvidia_include/cudnn.h" CUDNN -I "$nvidia_include" -I "$cuda_include" ;;
-    *) echo "regenerate: unknown library $library (cblas cuda cublas cudnn)" >&2; exit 2 ;;
+    dnnl)   generate dnnl "$dnnl_include/oneapi/dnnl/dnnl.h" DNNL -I "$dnnl_include" ;;
+    # gcc's omp.h uses __attribute__((__malloc__(f, n))), which libclang 14 rejects; the attribute
+    # only matters to gcc's warnings, so it is defined away.
+    omp)    generate omp "$omp_include/omp.h" OPENMP -I "$omp_include" "-D__malloc__(...)=" ;;
+    *) echo "regenerate: unknown library $library (cblas cuda cublas cudnn dnnl omp)" >&2; exit 2 ;;
   esac
 done
