@@ -77,10 +77,16 @@ public abstract class BatchNormPlan implements AutoCloseable {
         doForwardInference(x, gamma, beta, runningMean, runningVar, eps, y);
     }
 
-    /** dx (overwritten), and gammaGrad += dL/dgamma, betaGrad += dL/dbeta, from a training forward. */
+    /**
+     * dx (overwritten), and gammaGrad += dL/dgamma, betaGrad += dL/dbeta, from a training forward
+     * with the same eps.
+     */
     public final void backward(Tensor x, Tensor gradOutput, Tensor gamma, Tensor savedMean, Tensor savedInvStd,
-                               Tensor gradInput, Tensor gammaGrad, Tensor betaGrad) {
+                               float eps, Tensor gradInput, Tensor gammaGrad, Tensor betaGrad) {
         final String op = "batch norm backward";
+        if (!(eps > 0)) {
+            throw new IllegalArgumentException(op + ": eps must be > 0, got " + eps);
+        }
         check(op, "input", x, inputShape);
         check(op, "output gradient", gradOutput, inputShape);
         check(op, "input gradient", gradInput, inputShape);
@@ -89,7 +95,7 @@ public abstract class BatchNormPlan implements AutoCloseable {
         check(op, "saved inverse std", savedInvStd, channelShape);
         check(op, "gamma gradient", gammaGrad, channelShape);
         check(op, "beta gradient", betaGrad, channelShape);
-        doBackward(x, gradOutput, gamma, savedMean, savedInvStd, gradInput, gammaGrad, betaGrad);
+        doBackward(x, gradOutput, gamma, savedMean, savedInvStd, eps, gradInput, gammaGrad, betaGrad);
     }
 
     private void check(String op, String role, Tensor tensor, Shape expected) {
@@ -105,7 +111,7 @@ public abstract class BatchNormPlan implements AutoCloseable {
                                                Tensor runningVar, float eps, Tensor y);
 
     protected abstract void doBackward(Tensor x, Tensor gradOutput, Tensor gamma, Tensor savedMean,
-                                       Tensor savedInvStd, Tensor gradInput, Tensor gammaGrad, Tensor betaGrad);
+                                       Tensor savedInvStd, float eps, Tensor gradInput, Tensor gammaGrad, Tensor betaGrad);
 
     @Override
     public void close() {

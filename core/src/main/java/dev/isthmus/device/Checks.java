@@ -33,6 +33,14 @@ public final class Checks {
         tensor(operation, role, tensor, device, DType.F32);
     }
 
+    /** Matrix kernels index memory directly: the tensor must be row-major. */
+    public static void rowMajor(String operation, String role, Tensor tensor) {
+        if (tensor.layout() != dev.isthmus.tensor.Layout.ROW_MAJOR) {
+            throw new IllegalArgumentException(operation + ": " + role + " " + tensor.shape()
+                    + " is channels-last; matrix operands must be row-major (copy it into one first)");
+        }
+    }
+
     public static void sameShape(String operation, Tensor first, String firstRole, Tensor second, String secondRole) {
         if (!first.shape().equals(second.shape())) {
             throw new IllegalArgumentException(operation + ": " + firstRole + " " + first.shape() + " and "

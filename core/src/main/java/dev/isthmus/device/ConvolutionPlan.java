@@ -12,11 +12,18 @@ import dev.isthmus.tensor.Tensor;
 public abstract class ConvolutionPlan implements AutoCloseable {
     protected final Device device;
     protected final ConvGeometry geometry;
+    // The shapes every call is checked against, made once: a training step must not allocate.
+    private final Shape inputShape;
+    private final Shape outputShape;
+    private final Shape weightShape;
     private final Shape biasShape;
 
     protected ConvolutionPlan(Device device, ConvGeometry geometry) {
         this.device = device;
         this.geometry = geometry;
+        this.inputShape = geometry.inputShape();
+        this.outputShape = geometry.outputShape();
+        this.weightShape = geometry.weightShape();
         this.biasShape = Shape.of(geometry.outChannels());
     }
 
@@ -27,37 +34,37 @@ public abstract class ConvolutionPlan implements AutoCloseable {
     /** y = conv(x, weight) + bias (bias may be null). */
     public final void forward(Tensor x, Tensor weight, Tensor bias, Tensor y) {
         final String op = "conv2d forward";
-        check(op, "input", x, geometry.inputShape());
-        check(op, "weight", weight, geometry.weightShape());
+        check(op, "input", x, inputShape);
+        check(op, "weight", weight, weightShape);
         if (bias != null) {
             check(op, "bias", bias, biasShape);
         }
-        check(op, "output", y, geometry.outputShape());
+        check(op, "output", y, outputShape);
         doForward(x, weight, bias, y);
     }
 
     /** dx = conv_transpose(dy, weight) (overwrites dx). */
     public final void backwardData(Tensor gradOutput, Tensor weight, Tensor gradInput) {
         final String op = "conv2d backward data";
-        check(op, "output gradient", gradOutput, geometry.outputShape());
-        check(op, "weight", weight, geometry.weightShape());
-        check(op, "input gradient", gradInput, geometry.inputShape());
+        check(op, "output gradient", gradOutput, outputShape);
+        check(op, "weight", weight, weightShape);
+        check(op, "input gradient", gradInput, inputShape);
         doBackwardData(gradOutput, weight, gradInput);
     }
 
     /** weightGrad += dL/dweight. */
     public final void backwardFilter(Tensor x, Tensor gradOutput, Tensor weightGrad) {
         final String op = "conv2d backward filter";
-        check(op, "input", x, geometry.inputShape());
-        check(op, "output gradient", gradOutput, geometry.outputShape());
-        check(op, "weight gradient", weightGrad, geometry.weightShape());
+        check(op, "input", x, inputShape);
+        check(op, "output gradient", gradOutput, outputShape);
+        check(op, "weight gradient", weightGrad, weightShape);
         doBackwardFilter(x, gradOutput, weightGrad);
     }
 
     /** biasGrad += the sum of dy over batch and space. */
     public final void backwardBias(Tensor gradOutput, Tensor biasGrad) {
         final String op = "conv2d backward bias";
-        check(op, "output gradient", gradOutput, geometry.outputShape());
+        check(op, "output gradient", gradOutput, outputShape);
         check(op, "bias gradient", biasGrad, biasShape);
         device.biasGradient(gradOutput, biasGrad);
     }

@@ -1,6 +1,7 @@
 package dev.isthmus.device;
 
 import dev.isthmus.tensor.DType;
+import dev.isthmus.tensor.Layout;
 import dev.isthmus.tensor.Shape;
 import dev.isthmus.tensor.Storage;
 import dev.isthmus.tensor.Tensor;
@@ -36,18 +37,39 @@ public abstract class Device implements AutoCloseable {
         return allocate(shape, DType.F32);
     }
 
-    /** A new zero-filled tensor. */
+    /** A new zero-filled row-major tensor. */
     public final Tensor allocate(Shape shape, DType dtype) {
+        return allocate(shape, dtype, Layout.ROW_MAJOR);
+    }
+
+    /** A new zero-filled tensor in the given layout (channels-last needs a rank-4 shape). */
+    public final Tensor allocate(Shape shape, DType dtype, Layout layout) {
         ensureOpen();
-        if (shape == null || dtype == null) {
-            throw new IllegalArgumentException("allocate: shape and dtype must not be null");
+        if (shape == null || dtype == null || layout == null) {
+            throw new IllegalArgumentException("allocate: shape, dtype and layout must not be null");
+        }
+        if (layout == Layout.CHANNELS_LAST && shape.rank() != 4) {
+            throw new IllegalArgumentException("allocate: channels-last needs a rank-4 [N, C, H, W] shape, got " + shape);
         }
         long bytes = shape.elementCount() * dtype.byteSize();
         Storage storage = allocateStorage(bytes);
         allocations.incrementAndGet();
         long live = liveBytes.addAndGet(bytes);
         peakBytes.accumulateAndGet(live, Math::max);
-        return Tensor.owning(storage, shape, dtype);
+        return Tensor.owning(storage, shape, dtype, layout);
+    }
+
+    /**
+     * A new zero-filled F32 tensor for activations (layer outputs and their gradients) in the
+     * layout this device computes fastest on; see {@link #activationLayout}.
+     */
+    public final Tensor allocateActivation(Shape shape) {
+        return allocate(shape, DType.F32, activationLayout(shape));
+    }
+
+    /** The layout this device prefers for activations of this shape (row-major unless told otherwise). */
+    public Layout activationLayout(Shape shape) {
+        return Layout.ROW_MAJOR;
     }
 
     /** A new F32 tensor holding {@code values}. */
@@ -163,6 +185,9 @@ public abstract class Device implements AutoCloseable {
         Checks.f32(op, "A", a, this);
         Checks.f32(op, "B", b, this);
         Checks.f32(op, "C", c, this);
+        Checks.rowMajor(op, "A", a);
+        Checks.rowMajor(op, "B", b);
+        Checks.rowMajor(op, "C", c);
         Checks.nonNegative(op, "m", m);
         Checks.nonNegative(op, "n", n);
         Checks.nonNegative(op, "k", k);
@@ -429,7 +454,7 @@ public abstract class Device implements AutoCloseable {
     /** Mean of an element-wise loss into {@code loss} [1]; unless null, its gradient into {@code gradInput}. */
     public final void pointwiseLoss(PointwiseLoss kind, float beta, Tensor input, Tensor target, Tensor loss,
                                     Tensor gradInput) {
-        final String op = kind + " loss";
+        final String op = "pointwise loss";
         Checks.f32(op, "input", input, this);
         Checks.f32(op, "target", target, this);
         Checks.f32(op, "loss", loss, this);

@@ -10,10 +10,14 @@ import dev.isthmus.tensor.Tensor;
 public abstract class PoolingPlan implements AutoCloseable {
     protected final Device device;
     protected final PoolGeometry geometry;
+    private final Shape inputShape;
+    private final Shape outputShape;
 
     protected PoolingPlan(Device device, PoolGeometry geometry) {
         this.device = device;
         this.geometry = geometry;
+        this.inputShape = geometry.inputShape();
+        this.outputShape = geometry.outputShape();
     }
 
     public PoolGeometry geometry() {
@@ -21,19 +25,19 @@ public abstract class PoolingPlan implements AutoCloseable {
     }
 
     public final void forward(Tensor x, Tensor y) {
-        final String op = geometry.mode() + " pool forward";
-        check(op, "input", x, geometry.inputShape());
-        check(op, "output", y, geometry.outputShape());
+        final String op = "pool forward";
+        check(op, "input", x, inputShape);
+        check(op, "output", y, outputShape);
         doForward(x, y);
     }
 
     /** dx = the gradient of the last forward (x and y are that forward's tensors); overwrites dx. */
     public final void backward(Tensor x, Tensor y, Tensor gradOutput, Tensor gradInput) {
-        final String op = geometry.mode() + " pool backward";
-        check(op, "input", x, geometry.inputShape());
-        check(op, "output", y, geometry.outputShape());
-        check(op, "output gradient", gradOutput, geometry.outputShape());
-        check(op, "input gradient", gradInput, geometry.inputShape());
+        final String op = "pool backward";
+        check(op, "input", x, inputShape);
+        check(op, "output", y, outputShape);
+        check(op, "output gradient", gradOutput, outputShape);
+        check(op, "input gradient", gradInput, inputShape);
         doBackward(x, y, gradOutput, gradInput);
     }
 

@@ -101,8 +101,8 @@ public abstract class BatchNorm extends Layer {
     @Override
     protected void allocateBuffers(Device device, Shape input, Shape output) {
         plan = device.batchNorm(input);
-        this.output = device.allocate(output);
-        this.gradInput = device.allocate(input);
+        this.output = device.allocateActivation(output);
+        this.gradInput = device.allocateActivation(input);
     }
 
     @Override
@@ -129,7 +129,7 @@ public abstract class BatchNorm extends Layer {
 
     @Override
     protected Tensor doBackward(Tensor gradOutput) {
-        plan.backward(input, gradOutput, weight, savedMean, savedInvStd, gradInput, weightGrad, biasGrad);
+        plan.backward(input, gradOutput, weight, savedMean, savedInvStd, eps, gradInput, weightGrad, biasGrad);
         return propagatesDown() ? gradInput : null;
     }
 

@@ -124,8 +124,8 @@ public final class Conv2d extends Layer {
     @Override
     protected void allocateBuffers(Device device, Shape input, Shape output) {
         plan = device.convolution(geometry(input.dim(0), input.dim(2), input.dim(3)));
-        this.output = device.allocate(output);
-        this.gradInput = propagatesDown() ? device.allocate(input) : null;
+        this.output = device.allocateActivation(output);
+        this.gradInput = propagatesDown() ? device.allocateActivation(input) : null;
     }
 
     @Override
@@ -156,7 +156,7 @@ public final class Conv2d extends Layer {
             return null;
         }
         if (gradInput == null) {
-            gradInput = device().allocate(inputShape());
+            gradInput = device().allocateActivation(inputShape());
         }
         plan.backwardData(gradOutput, weight, gradInput);
         return gradInput;

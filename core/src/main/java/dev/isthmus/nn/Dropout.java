@@ -64,9 +64,9 @@ public final class Dropout extends Layer {
 
     @Override
     protected void allocateBuffers(Device device, Shape input, Shape output) {
-        this.output = device.allocate(output);
-        this.mask = device.allocate(input);
-        this.gradInput = device.allocate(input);
+        this.output = device.allocateActivation(output);
+        this.mask = device.allocateActivation(input);
+        this.gradInput = device.allocateActivation(input);
     }
 
     @Override

@@ -25,8 +25,8 @@ public abstract class ElementwiseActivation extends Layer {
 
     @Override
     protected void allocateBuffers(Device device, Shape input, Shape output) {
-        this.output = device.allocate(output);
-        this.gradInput = device.allocate(input);
+        this.output = device.allocateActivation(output);
+        this.gradInput = device.allocateActivation(input);
     }
 
     @Override

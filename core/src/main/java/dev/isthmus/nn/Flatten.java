@@ -1,15 +1,24 @@
 package dev.isthmus.nn;
 
 import dev.isthmus.device.Device;
+import dev.isthmus.tensor.Layout;
 import dev.isthmus.tensor.Shape;
 import dev.isthmus.tensor.Tensor;
 
-/** [N, d1, d2, ...] to [N, d1·d2·...]: a view of the same memory, no copy. */
+/**
+ * [N, d1, d2, ...] to [N, d1·d2·...] in PyTorch's (row-major) order. A row-major input is viewed,
+ * not copied; a channels-last input (a CPU device's image activations) is copied into row-major
+ * order, and the gradient copied back into the input's layout, so the layers on either side each
+ * see the layout they work in.
+ */
 public final class Flatten extends Layer {
     private Tensor lastInput;
     private Tensor flatView;
     private Tensor lastGradOutput;
     private Tensor gradView;
+    private Tensor flatCopy;
+    private Tensor gradCopy;
+    private Layout inputLayout;
 
     @Override
     public String describe() {
@@ -28,16 +37,31 @@ public final class Flatten extends Layer {
     protected void allocateBuffers(Device device, Shape input, Shape output) {
         lastInput = null;
         lastGradOutput = null;
+        if (device.activationLayout(input) != Layout.ROW_MAJOR) {
+            flatCopy = device.allocateActivation(output);
+            gradCopy = device.allocateActivation(input);
+        }
     }
 
     @Override
     protected void releaseBuffers() {
         lastInput = null;
         lastGradOutput = null;
+        closeAll(flatCopy, gradCopy);
+        flatCopy = null;
+        gradCopy = null;
     }
 
     @Override
     protected Tensor doForward(Tensor x, boolean training) {
+        inputLayout = x.layout();
+        if (inputLayout != Layout.ROW_MAJOR) {
+            if (flatCopy == null) {
+                flatCopy = device().allocateActivation(outputShape());
+            }
+            device().copy(x, flatCopy);
+            return flatCopy;
+        }
         // Upstream layers hand back the same buffer every step, so the view is made once.
         if (x != lastInput) {
             lastInput = x;
@@ -50,6 +74,14 @@ public final class Flatten extends Layer {
     protected Tensor doBackward(Tensor gradOutput) {
         if (!propagatesDown()) {
             return null;
+        }
+        if (inputLayout != Layout.ROW_MAJOR) {
+            if (gradCopy == null || gradCopy.layout() != inputLayout) {
+                closeAll(gradCopy);
+                gradCopy = device().allocate(inputShape(), gradOutput.dtype(), inputLayout);
+            }
+            device().copy(gradOutput, gradCopy);
+            return gradCopy;
         }
         if (gradOutput != lastGradOutput) {
             lastGradOutput = gradOutput;

@@ -22,6 +22,7 @@ public final class Model implements AutoCloseable {
     private final Shape sampleShape;
     private Device device;
     private int batchSize;
+    private Tensor input;
 
     public Model(String name, Layer root, Shape sampleShape) {
         if (name == null || root == null || sampleShape == null) {
@@ -77,16 +78,30 @@ public final class Model implements AutoCloseable {
         }
     }
 
-    /** The logits for a batch of any size (the network is set up again when the size changes). */
+    /**
+     * The logits for a batch of any size (the network is set up again when the size changes). An
+     * input in another layout than the device computes in is copied into one that it does.
+     */
     public Tensor forward(Tensor x, boolean training) {
         requireBuilt();
         if (x == null) {
             throw new IllegalArgumentException(name + ": input is null");
         }
+        x.ensureOpen();
         int batch = x.shape().rank() > 0 ? x.shape().dim(0) : -1;
         if (batch != batchSize && x.shape().equals(batchShape(Math.max(batch, 0)))) {
             root.setup(device, x.shape());
             batchSize = batch;
+        }
+        if (x.device() == device && x.shape().equals(root.inputShape()) && x.layout() != device.activationLayout(x.shape())) {
+            if (input == null || !input.shape().equals(x.shape())) {
+                if (input != null) {
+                    input.close();
+                }
+                input = device.allocateActivation(x.shape());
+            }
+            device.copy(x, input);
+            return root.forward(input, training);
         }
         return root.forward(x, training);
     }
@@ -189,6 +204,9 @@ public final class Model implements AutoCloseable {
     @Override
     public void close() {
         root.close();
+        if (input != null) {
+            input.close();
+        }
     }
 
     @Override

@@ -32,8 +32,8 @@ abstract class Pool2d extends Layer {
     @Override
     protected final void allocateBuffers(Device device, Shape input, Shape output) {
         plan = device.pooling(geometry(input));
-        this.output = device.allocate(output);
-        this.gradInput = device.allocate(input);
+        this.output = device.allocateActivation(output);
+        this.gradInput = device.allocateActivation(input);
     }
 
     @Override

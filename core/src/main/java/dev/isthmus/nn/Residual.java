@@ -64,10 +64,10 @@ public final class Residual extends Layer {
             shortcut.setPropagateDown(true);
             shortcut.setup(device, input);
         }
-        this.sum = device.allocate(output);
-        this.output = finalRelu ? device.allocate(output) : sum;
-        this.gradSum = finalRelu ? device.allocate(output) : null;
-        this.gradInput = device.allocate(input);
+        this.sum = device.allocateActivation(output);
+        this.output = finalRelu ? device.allocateActivation(output) : sum;
+        this.gradSum = finalRelu ? device.allocateActivation(output) : null;
+        this.gradInput = device.allocateActivation(input);
     }
 
     @Override

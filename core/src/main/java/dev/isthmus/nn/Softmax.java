@@ -33,8 +33,8 @@ public class Softmax extends Layer {
 
     @Override
     protected void allocateBuffers(Device device, Shape input, Shape output) {
-        this.output = device.allocate(output);
-        this.gradInput = device.allocate(input);
+        this.output = device.allocateActivation(output);
+        this.gradInput = device.allocateActivation(input);
     }
 
     @Override

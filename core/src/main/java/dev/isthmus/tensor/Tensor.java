@@ -5,15 +5,18 @@ import dev.isthmus.device.Device;
 import java.lang.foreign.MemorySegment;
 
 /**
- * An n-dimensional array of {@link DType#F32} (or I32) elements in row-major order that lives on a
- * {@link Device}. A tensor owns its memory and frees it on {@link #close()}, or is a view of
- * another tensor's memory (a reshape or a slice) that frees nothing. Any use of a closed tensor,
- * or of a view whose memory was freed, throws {@link IllegalStateException}.
+ * An n-dimensional array of {@link DType#F32} (or I32) elements that lives on a {@link Device}.
+ * Its shape is logical (NCHW for images); its {@link Layout} says how the elements sit in memory:
+ * row-major, or channels-last for the activations of a device that computes faster on NHWC.
+ * A tensor owns its memory and frees it on {@link #close()}, or is a view of another tensor's
+ * memory (a reshape or a slice) that frees nothing. Any use of a closed tensor, or of a view whose
+ * memory was freed, throws {@link IllegalStateException}.
  */
 public final class Tensor implements AutoCloseable {
     private final Device device;
     private final Shape shape;
     private final DType dtype;
+    private final Layout layout;
     private final Storage storage;
     private final long byteOffset;
     private final boolean owner;
@@ -21,14 +24,18 @@ public final class Tensor implements AutoCloseable {
     private volatile boolean closed;
 
     /** For devices: a tensor that owns {@code storage}. */
-    public static Tensor owning(Storage storage, Shape shape, DType dtype) {
-        return new Tensor(storage, shape, dtype, 0, true);
+    public static Tensor owning(Storage storage, Shape shape, DType dtype, Layout layout) {
+        if (layout == Layout.CHANNELS_LAST && shape.rank() != 4) {
+            throw new IllegalArgumentException("channels-last needs a rank-4 [N, C, H, W] shape, got " + shape);
+        }
+        return new Tensor(storage, shape, dtype, layout, 0, true);
     }
 
-    private Tensor(Storage storage, Shape shape, DType dtype, long byteOffset, boolean owner) {
+    private Tensor(Storage storage, Shape shape, DType dtype, Layout layout, long byteOffset, boolean owner) {
         this.device = storage.device();
         this.shape = shape;
         this.dtype = dtype;
+        this.layout = layout;
         this.storage = storage;
         this.byteOffset = byteOffset;
         this.owner = owner;
@@ -53,6 +60,10 @@ public final class Tensor implements AutoCloseable {
 
     public DType dtype() {
         return dtype;
+    }
+
+    public Layout layout() {
+        return layout;
     }
 
     public long elementCount() {
@@ -93,24 +104,38 @@ public final class Tensor implements AutoCloseable {
         }
     }
 
-    /** The same elements seen with another shape of the same element count (no copy). */
+    /**
+     * The same elements seen with another shape of the same element count (no copy).
+     *
+     * @throws IllegalStateException for a channels-last tensor, whose memory order is not the
+     *                               logical order: copy it into a row-major tensor first
+     */
     public Tensor reshape(Shape newShape) {
         ensureOpen();
+        requireRowMajor("reshape");
         if (newShape.elementCount() != shape.elementCount()) {
             throw new IllegalArgumentException("reshape: " + shape + " has " + shape.elementCount()
                     + " elements, " + newShape + " has " + newShape.elementCount());
         }
-        return new Tensor(storage, newShape, dtype, byteOffset, false);
+        return new Tensor(storage, newShape, dtype, layout, byteOffset, false);
+    }
+
+    private void requireRowMajor(String operation) {
+        if (layout != Layout.ROW_MAJOR) {
+            throw new IllegalStateException(operation + ": tensor " + shape + " is channels-last; copy it into a "
+                    + "row-major tensor (device.copy) first");
+        }
     }
 
     /** A view of {@code newShape.elementCount()} elements starting at element {@code elementOffset}. */
     public Tensor slice(long elementOffset, Shape newShape) {
         ensureOpen();
+        requireRowMajor("slice");
         if (elementOffset < 0 || elementOffset + newShape.elementCount() > shape.elementCount()) {
             throw new IllegalArgumentException("slice: elements [" + elementOffset + ", "
                     + (elementOffset + newShape.elementCount()) + ") are outside tensor " + shape);
         }
-        return new Tensor(storage, newShape, dtype, byteOffset + elementOffset * dtype.byteSize(), false);
+        return new Tensor(storage, newShape, dtype, layout, byteOffset + elementOffset * dtype.byteSize(), false);
     }
 
     /** The samples {@code [from, from + count)} of a batch-major tensor, as a view. */
@@ -122,7 +147,10 @@ public final class Tensor implements AutoCloseable {
             throw new IllegalArgumentException("batchSlice: samples [" + from + ", " + (from + count)
                     + ") are outside batch " + shape);
         }
-        return slice((long) from * shape.featuresPerSample(), shape.withBatch(count));
+        ensureOpen();
+        // The batch is outermost in both layouts, so a run of samples is one contiguous block.
+        return new Tensor(storage, shape.withBatch(count), dtype, layout,
+                byteOffset + (long) from * shape.featuresPerSample() * dtype.byteSize(), false);
     }
 
     /** Copies the elements to a new Java array (waits for the device). */
@@ -189,6 +217,7 @@ public final class Tensor implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "Tensor" + shape + " " + dtype + " on " + device.name() + (isClosed() ? " (closed)" : "");
+        return "Tensor" + shape + " " + dtype + (layout == Layout.CHANNELS_LAST ? " channels-last" : "") + " on "
+                + device.name() + (isClosed() ? " (closed)" : "");
     }
 }

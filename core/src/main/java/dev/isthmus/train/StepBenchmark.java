@@ -58,7 +58,7 @@ public final class StepBenchmark {
                 for (int j = 0; j < batch; j++) {
                     classes[j] = random.nextInt(10);
                 }
-                inputs[i] = device.fromArray(shape, values);
+                inputs[i] = device.allocateActivation(shape).copyFrom(values);
                 labels[i] = device.allocate(Shape.of(batch), DType.I32).copyFrom(classes);
             }
             Runnable step = mode == Mode.TRAIN ? new Runnable() {

@@ -182,7 +182,7 @@ public final class Trainer implements AutoCloseable {
     /** Device tensors for a batch of {@code size}: images and I32 labels, made once per size. */
     private Tensor[] inputsFor(int size) {
         return inputsBySize.computeIfAbsent(size, n -> new Tensor[] {
-            model.device().allocate(model.batchShape(n)),
+            model.device().allocateActivation(model.batchShape(n)),
             model.device().allocate(Shape.of(n), DType.I32)});
     }
 

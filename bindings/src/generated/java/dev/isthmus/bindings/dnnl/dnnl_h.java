@@ -265,6 +265,15 @@ public class dnnl_h extends dnnl_h$shared {
     public static int dnnl_abcd() {
         return dnnl_abcd;
     }
+    private static final int dnnl_abcde = (int)7L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.dnnl_abcde = 7
+     * }
+     */
+    public static int dnnl_abcde() {
+        return dnnl_abcde;
+    }
     private static final int dnnl_acdb = (int)20L;
     /**
      * {@snippet lang=c :
@@ -318,6 +327,15 @@ public class dnnl_h extends dnnl_h$shared {
      */
     public static int dnnl_oihw() {
         return dnnl_oihw;
+    }
+    private static final int dnnl_goihw = (int)7L;
+    /**
+     * {@snippet lang=c :
+     * enum <anonymous>.dnnl_goihw = 7
+     * }
+     */
+    public static int dnnl_goihw() {
+        return dnnl_goihw;
     }
     private static final int dnnl_forward_training = (int)64L;
     /**

@@ -1,6 +1,7 @@
 package dev.isthmus.device.cpu;
 
 import dev.isthmus.device.BatchNormPlan;
+import dev.isthmus.tensor.Layout;
 import dev.isthmus.tensor.Shape;
 import dev.isthmus.tensor.Tensor;
 
@@ -10,20 +11,32 @@ import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 
 /** Batch normalisation, one channel per task; statistics accumulate in double precision. */
 final class CpuBatchNorm extends BatchNormPlan {
+    private final CpuDevice cpu;
     private final CpuParallel parallel;
 
     CpuBatchNorm(CpuDevice cpu, Shape inputShape) {
         super(cpu, inputShape);
+        this.cpu = cpu;
         this.parallel = cpu.parallel();
     }
+
+    // The loops index [outer, C, inner] row-major: other layouts are converted on the way in and out.
 
     private int grain() {
         return Math.max(1, 16384 / Math.max(1, outer * inner));
     }
 
     @Override
-    protected void doForwardTraining(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
-                                     float momentum, float eps, Tensor y, Tensor savedMean, Tensor savedInvStd) {
+    protected void doForwardTraining(Tensor input, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
+                                     float momentum, float eps, Tensor output, Tensor savedMean, Tensor savedInvStd) {
+        Tensor x = cpu.inLayout(input, Layout.ROW_MAJOR, 0);
+        Tensor y = cpu.rowMajorResult(output);
+        trainingRowMajor(x, gamma, beta, runningMean, runningVar, momentum, eps, y, savedMean, savedInvStd);
+        cpu.store(y, output);
+    }
+
+    private void trainingRowMajor(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
+                                  float momentum, float eps, Tensor y, Tensor savedMean, Tensor savedInvStd) {
         MemorySegment in = x.memory();
         MemorySegment out = y.memory();
         MemorySegment scale = gamma.memory();
@@ -71,8 +84,16 @@ final class CpuBatchNorm extends BatchNormPlan {
     }
 
     @Override
-    protected void doForwardInference(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
-                                      float eps, Tensor y) {
+    protected void doForwardInference(Tensor input, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
+                                      float eps, Tensor output) {
+        Tensor x = cpu.inLayout(input, Layout.ROW_MAJOR, 0);
+        Tensor y = cpu.rowMajorResult(output);
+        inferenceRowMajor(x, gamma, beta, runningMean, runningVar, eps, y);
+        cpu.store(y, output);
+    }
+
+    private void inferenceRowMajor(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
+                                   float eps, Tensor y) {
         MemorySegment in = x.memory();
         MemorySegment out = y.memory();
         MemorySegment scale = gamma.memory();
@@ -95,8 +116,17 @@ final class CpuBatchNorm extends BatchNormPlan {
     }
 
     @Override
-    protected void doBackward(Tensor x, Tensor gradOutput, Tensor gamma, Tensor savedMean, Tensor savedInvStd,
-                              Tensor gradInput, Tensor gammaGrad, Tensor betaGrad) {
+    protected void doBackward(Tensor input, Tensor upstream, Tensor gamma, Tensor savedMean, Tensor savedInvStd,
+                              float eps, Tensor result, Tensor gammaGrad, Tensor betaGrad) {
+        Tensor x = cpu.inLayout(input, Layout.ROW_MAJOR, 0);
+        Tensor gradOutput = cpu.inLayout(upstream, Layout.ROW_MAJOR, 1);
+        Tensor gradInput = cpu.rowMajorResult(result);
+        backwardRowMajor(x, gradOutput, gamma, savedMean, savedInvStd, gradInput, gammaGrad, betaGrad);
+        cpu.store(gradInput, result);
+    }
+
+    private void backwardRowMajor(Tensor x, Tensor gradOutput, Tensor gamma, Tensor savedMean, Tensor savedInvStd,
+                                  Tensor gradInput, Tensor gammaGrad, Tensor betaGrad) {
         MemorySegment in = x.memory();
         MemorySegment dy = gradOutput.memory();
         MemorySegment dx = gradInput.memory();

@@ -2,6 +2,7 @@ package dev.isthmus.device.cpu;
 
 import dev.isthmus.device.ConvGeometry;
 import dev.isthmus.device.ConvolutionPlan;
+import dev.isthmus.tensor.Layout;
 import dev.isthmus.tensor.Shape;
 import dev.isthmus.tensor.Tensor;
 
@@ -43,8 +44,12 @@ final class CpuConvolution extends ConvolutionPlan {
                 * geometry.kernelWidth(), spatial));
     }
 
+    // im2col indexes NCHW: tensors in another layout are converted on the way in and out.
+
     @Override
-    protected void doForward(Tensor x, Tensor weight, Tensor bias, Tensor y) {
+    protected void doForward(Tensor input, Tensor weight, Tensor bias, Tensor output) {
+        Tensor x = cpu.inLayout(input, Layout.ROW_MAJOR, 0);
+        Tensor y = cpu.rowMajorResult(output);
         int inputSize = geometry.inChannels() * geometry.height() * geometry.width();
         int outputSize = geometry.outChannels() * spatial;
         for (int n = 0; n < geometry.batch(); n++) {
@@ -60,10 +65,13 @@ final class CpuConvolution extends ConvolutionPlan {
         if (bias != null) {
             cpu.addBias(y, bias);
         }
+        cpu.store(y, output);
     }
 
     @Override
-    protected void doBackwardData(Tensor gradOutput, Tensor weight, Tensor gradInput) {
+    protected void doBackwardData(Tensor upstream, Tensor weight, Tensor result) {
+        Tensor gradOutput = cpu.inLayout(upstream, Layout.ROW_MAJOR, 1);
+        Tensor gradInput = cpu.rowMajorResult(result);
         int inputSize = geometry.inChannels() * geometry.height() * geometry.width();
         int outputSize = geometry.outChannels() * spatial;
         for (int n = 0; n < geometry.batch(); n++) {
@@ -80,10 +88,13 @@ final class CpuConvolution extends ConvolutionPlan {
                 col2im(gradInput.memory(), (long) n * inputSize);
             }
         }
+        cpu.store(gradInput, result);
     }
 
     @Override
-    protected void doBackwardFilter(Tensor x, Tensor gradOutput, Tensor weightGrad) {
+    protected void doBackwardFilter(Tensor input, Tensor upstream, Tensor weightGrad) {
+        Tensor x = cpu.inLayout(input, Layout.ROW_MAJOR, 0);
+        Tensor gradOutput = cpu.inLayout(upstream, Layout.ROW_MAJOR, 1);
         int inputSize = geometry.inChannels() * geometry.height() * geometry.width();
         int outputSize = geometry.outChannels() * spatial;
         for (int n = 0; n < geometry.batch(); n++) {

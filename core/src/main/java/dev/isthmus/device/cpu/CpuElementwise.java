@@ -2,6 +2,7 @@ package dev.isthmus.device.cpu;
 
 import dev.isthmus.device.Activation;
 import dev.isthmus.device.CounterRng;
+import dev.isthmus.tensor.Layout;
 import dev.isthmus.tensor.Tensor;
 
 import java.lang.foreign.MemorySegment;
@@ -25,15 +26,35 @@ final class CpuElementwise {
         int outer = y.shape().dim(0);
         int channels = y.shape().dim(1);
         int inner = innerSize(y);
-        parallel.forRange(outer * channels, grain(inner), (from, to) -> {
-            for (int row = from; row < to; row++) {
+        boolean channelsLast = y.layout() == Layout.CHANNELS_LAST;
+        int rows = channelsLast ? outer * inner : outer * channels;
+        int rowLength = channelsLast ? channels : inner;
+        if (!parallel.worthSplitting(rows, grain(rowLength))) {
+            addBias(0, rows, out, b, channels, rowLength, channelsLast);
+            return;
+        }
+        parallel.forRange(rows, grain(rowLength), (from, to) -> addBias(from, to, out, b, channels, rowLength, channelsLast));
+    }
+
+    /**
+     * Row-major rows are one channel's plane (one bias value each); channels-last rows are one
+     * position's channels (the whole bias vector).
+     */
+    private static void addBias(int from, int to, MemorySegment out, MemorySegment b, int channels, int rowLength,
+                                boolean channelsLast) {
+        for (int row = from; row < to; row++) {
+            long base = (long) row * rowLength;
+            if (channelsLast) {
+                for (int c = 0; c < channels; c++) {
+                    out.setAtIndex(JAVA_FLOAT, base + c, out.getAtIndex(JAVA_FLOAT, base + c) + b.getAtIndex(JAVA_FLOAT, c));
+                }
+            } else {
                 float value = b.getAtIndex(JAVA_FLOAT, row % channels);
-                long base = (long) row * inner;
-                for (int i = 0; i < inner; i++) {
+                for (int i = 0; i < rowLength; i++) {
                     out.setAtIndex(JAVA_FLOAT, base + i, out.getAtIndex(JAVA_FLOAT, base + i) + value);
                 }
             }
-        });
+        }
     }
 
     void biasGradient(Tensor gradOutput, Tensor biasGrad) {
@@ -42,19 +63,72 @@ final class CpuElementwise {
         int outer = gradOutput.shape().dim(0);
         int channels = gradOutput.shape().dim(1);
         int inner = innerSize(gradOutput);
-        parallel.forRange(channels, Math.max(1, CpuDevice.MIN_PARALLEL_ELEMENTS / Math.max(1, outer * inner)),
-                (from, to) -> {
-                    for (int c = from; c < to; c++) {
-                        double sum = 0;
-                        for (int n = 0; n < outer; n++) {
-                            long base = ((long) n * channels + c) * inner;
-                            for (int i = 0; i < inner; i++) {
-                                sum += dy.getAtIndex(JAVA_FLOAT, base + i);
-                            }
-                        }
-                        db.setAtIndex(JAVA_FLOAT, c, (float) (db.getAtIndex(JAVA_FLOAT, c) + sum));
-                    }
-                });
+        if (gradOutput.layout() == Layout.CHANNELS_LAST) {
+            channelsLastBiasGradient(dy, db, outer * inner, channels);
+            return;
+        }
+        int grain = Math.max(1, CpuDevice.MIN_PARALLEL_ELEMENTS / Math.max(1, outer * inner));
+        if (!parallel.worthSplitting(channels, grain)) {
+            biasGradient(0, channels, dy, db, outer, channels, inner);
+            return;
+        }
+        parallel.forRange(channels, grain, (from, to) -> biasGradient(from, to, dy, db, outer, channels, inner));
+    }
+
+    private static void biasGradient(int from, int to, MemorySegment dy, MemorySegment db, int outer, int channels, int inner) {
+        for (int c = from; c < to; c++) {
+            double sum = 0;
+            for (int n = 0; n < outer; n++) {
+                long base = ((long) n * channels + c) * inner;
+                for (int i = 0; i < inner; i++) {
+                    sum += dy.getAtIndex(JAVA_FLOAT, base + i);
+                }
+            }
+            db.setAtIndex(JAVA_FLOAT, c, (float) (db.getAtIndex(JAVA_FLOAT, c) + sum));
+        }
+    }
+
+    /** Per-chunk partial sums (one row per thread), kept between calls so a step allocates nothing. */
+    private double[][] partialSums = new double[0][];
+
+    /** Σ over positions of channels-last rows: each thread sums its run of positions, then the rows are added in order. */
+    private void channelsLastBiasGradient(MemorySegment dy, MemorySegment db, int positions, int channels) {
+        int threads = parallel.threads();
+        if (partialSums.length < threads || partialSums[0].length < channels) {
+            partialSums = new double[threads][channels];
+        }
+        double[][] sums = partialSums;
+        int chunk = (positions + threads - 1) / threads;
+        if ((long) positions * channels < CpuDevice.MIN_PARALLEL_ELEMENTS) {
+            for (int t = 0; t < threads; t++) {
+                sumPositions(t, chunk, positions, channels, dy, sums[t]);
+            }
+        } else {
+            parallel.forRange(threads, 1, (from, to) -> {
+                for (int t = from; t < to; t++) {
+                    sumPositions(t, chunk, positions, channels, dy, sums[t]);
+                }
+            });
+        }
+        for (int c = 0; c < channels; c++) {
+            double total = 0;
+            for (int t = 0; t < threads; t++) {
+                total += sums[t][c];
+            }
+            db.setAtIndex(JAVA_FLOAT, c, (float) (db.getAtIndex(JAVA_FLOAT, c) + total));
+        }
+    }
+
+    /** Thread t's share of the channels-last bias gradient: positions [t·chunk, (t+1)·chunk). */
+    private static void sumPositions(int t, int chunk, int positions, int channels, MemorySegment dy, double[] row) {
+        java.util.Arrays.fill(row, 0, channels, 0);
+        int end = Math.min(positions, (t + 1) * chunk);
+        for (int position = t * chunk; position < end; position++) {
+            long base = (long) position * channels;
+            for (int c = 0; c < channels; c++) {
+                row[c] += dy.getAtIndex(JAVA_FLOAT, base + c);
+            }
+        }
     }
 
     void activationForward(Activation function, float alpha, Tensor x, Tensor y) {

@@ -39,6 +39,14 @@ public final class CpuParallel implements AutoCloseable {
     }
 
     /**
+     * Whether {@link #forRange} would split [0, count) at all. Kernels test this first and run small
+     * ranges directly, so that the common small case does not even create the lambda.
+     */
+    public boolean worthSplitting(int count, int minChunk) {
+        return workers.length > 0 && count / Math.max(1, minChunk) >= 2;
+    }
+
+    /**
      * Runs {@code body} over [0, count) split into at most {@link #threads()} contiguous chunks of
      * at least {@code minChunk} indices each.
      */

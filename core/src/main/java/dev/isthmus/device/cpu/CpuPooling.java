@@ -4,6 +4,7 @@ import dev.isthmus.device.PoolGeometry;
 import dev.isthmus.device.PoolMode;
 import dev.isthmus.device.PoolingPlan;
 import dev.isthmus.tensor.DType;
+import dev.isthmus.tensor.Layout;
 import dev.isthmus.tensor.Tensor;
 
 import java.lang.foreign.MemorySegment;
@@ -16,17 +17,28 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
  * as PyTorch picks) so that backward routes each gradient to exactly one input.
  */
 final class CpuPooling extends PoolingPlan {
+    private final CpuDevice cpu;
     private final CpuParallel parallel;
     private final Tensor argmax;
 
     CpuPooling(CpuDevice cpu, PoolGeometry geometry) {
         super(cpu, geometry);
+        this.cpu = cpu;
         this.parallel = cpu.parallel();
         this.argmax = geometry.mode() == PoolMode.MAX ? cpu.allocate(geometry.outputShape(), DType.I32) : null;
     }
 
+    // The loops index NCHW: tensors in another layout are converted on the way in and out.
+
     @Override
-    protected void doForward(Tensor x, Tensor y) {
+    protected void doForward(Tensor input, Tensor output) {
+        Tensor x = cpu.inLayout(input, Layout.ROW_MAJOR, 0);
+        Tensor y = cpu.rowMajorResult(output);
+        forwardRowMajor(x, y);
+        cpu.store(y, output);
+    }
+
+    private void forwardRowMajor(Tensor x, Tensor y) {
         PoolGeometry g = geometry;
         MemorySegment in = x.memory();
         MemorySegment out = y.memory();
@@ -95,7 +107,14 @@ final class CpuPooling extends PoolingPlan {
     }
 
     @Override
-    protected void doBackward(Tensor x, Tensor y, Tensor gradOutput, Tensor gradInput) {
+    protected void doBackward(Tensor x, Tensor y, Tensor upstream, Tensor result) {
+        Tensor gradOutput = cpu.inLayout(upstream, Layout.ROW_MAJOR, 1);
+        Tensor gradInput = cpu.rowMajorResult(result);
+        backwardRowMajor(gradOutput, gradInput);
+        cpu.store(gradInput, result);
+    }
+
+    private void backwardRowMajor(Tensor gradOutput, Tensor gradInput) {
         PoolGeometry g = geometry;
         MemorySegment dy = gradOutput.memory();
         MemorySegment dx = gradInput.memory();

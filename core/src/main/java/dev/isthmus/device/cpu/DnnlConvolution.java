@@ -1,0 +1,297 @@
+package dev.isthmus.device.cpu;
+
+import dev.isthmus.bindings.dnnl.dnnl_h;
+import dev.isthmus.device.ConvGeometry;
+import dev.isthmus.device.ConvolutionPlan;
+import dev.isthmus.tensor.Layout;
+import dev.isthmus.tensor.Shape;
+import dev.isthmus.tensor.Tensor;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * Convolution through oneDNN. Activations stay in their layout (channels-last is what its AVX-512
+ * kernels want); weights are reordered every step into the blocked format each primitive chose
+ * (weights are small), and the weight gradient is reordered back with a sum post-op so that it
+ * accumulates into the layer's gradient, as the ConvolutionPlan contract requires. Primitives are
+ * made on first use for the layouts they meet, once.
+ */
+final class DnnlConvolution extends ConvolutionPlan {
+    private final CpuDevice cpu;
+    private final DnnlRuntime dnnl;
+    private final Arena arena = Arena.ofShared();
+    private final MemorySegment userWeights;
+    private final MemorySegment userBias;
+    private Forward forward;
+    private BackwardData backwardData;
+    private BackwardWeights backwardWeights;
+
+    DnnlConvolution(CpuDevice cpu, DnnlRuntime dnnl, ConvGeometry geometry) {
+        super(cpu, geometry);
+        this.cpu = cpu;
+        this.dnnl = dnnl;
+        this.userWeights = dnnl.descriptor(arena, weightDims(), geometry.groups() > 1 ? dnnl_h.dnnl_goihw() : dnnl_h.dnnl_oihw());
+        this.userBias = dnnl.descriptor(arena, new int[] {geometry.outChannels()}, dnnl_h.dnnl_a());
+    }
+
+    /** OIHW, or GOIHW for grouped convolutions (the same memory, split by group). */
+    private int[] weightDims() {
+        ConvGeometry g = geometry;
+        int groups = g.groups();
+        return groups > 1
+                ? new int[] {groups, g.outChannels() / groups, g.inChannels() / groups, g.kernelHeight(), g.kernelWidth()}
+                : new int[] {g.outChannels(), g.inChannels(), g.kernelHeight(), g.kernelWidth()};
+    }
+
+    private MemorySegment anyWeights() {
+        return dnnl.descriptor(arena, weightDims(), dnnl_h.dnnl_format_tag_any());
+    }
+
+    /** The descriptor of an operation between src/dst of the given layouts. */
+    private MemorySegment opDescriptor(int kind, Layout x, Layout y, boolean bias) {
+        ConvGeometry g = geometry;
+        MemorySegment desc = DnnlRuntime.operationDescriptor(arena);
+        MemorySegment src = dnnl.descriptor(arena, g.inputShape(), x);
+        MemorySegment dst = dnnl.descriptor(arena, g.outputShape(), y);
+        MemorySegment weights = anyWeights();
+        MemorySegment biasDesc = bias ? userBias : MemorySegment.NULL;
+        MemorySegment strides = DnnlRuntime.dims(arena, g.strideHeight(), g.strideWidth());
+        // oneDNN counts dilation from 0; its output-size check floors as PyTorch does, so the
+        // right padding can equal the left.
+        MemorySegment dilates = DnnlRuntime.dims(arena, g.dilationHeight() - 1, g.dilationWidth() - 1);
+        MemorySegment padding = DnnlRuntime.dims(arena, g.padHeight(), g.padWidth());
+        int alg = dnnl_h.dnnl_convolution_direct();
+        int status;
+        String name;
+        if (kind == 0) {
+            name = "dnnl_dilated_convolution_forward_desc_init";
+            status = dnnl_h.dnnl_dilated_convolution_forward_desc_init(desc, dnnl_h.dnnl_forward_training(), alg, src, weights,
+                    biasDesc, dst, strides, dilates, padding, padding);
+        } else if (kind == 1) {
+            name = "dnnl_dilated_convolution_backward_data_desc_init";
+            status = dnnl_h.dnnl_dilated_convolution_backward_data_desc_init(desc, alg, src, weights, dst, strides, dilates,
+                    padding, padding);
+        } else {
+            name = "dnnl_dilated_convolution_backward_weights_desc_init";
+            status = dnnl_h.dnnl_dilated_convolution_backward_weights_desc_init(desc, alg, src, weights, biasDesc, dst, strides,
+                    dilates, padding, padding);
+        }
+        DnnlRuntime.check(status, name + " for " + g);
+        return desc;
+    }
+
+    /** Whether the primitive wants the weights in another format than the user's OIHW. */
+    private static boolean needsReorder(MemorySegment wanted, MemorySegment user) {
+        return dnnl_h.dnnl_memory_desc_equal(wanted, user) == 0;
+    }
+
+    /** The forward primitive, with its weight reorder, for one pair of layouts. */
+    private final class Forward implements AutoCloseable {
+        final Layout x;
+        final Layout y;
+        final boolean bias;
+        final DnnlPrimitive primitive;
+        final DnnlPrimitive weightReorder;
+        final Tensor weights;
+
+        Forward(Layout x, Layout y, boolean bias) {
+            this.x = x;
+            this.y = y;
+            this.bias = bias;
+            int[] kinds = bias ? new int[] {dnnl_h.DNNL_ARG_SRC(), dnnl_h.DNNL_ARG_WEIGHTS(), dnnl_h.DNNL_ARG_DST(), dnnl_h.DNNL_ARG_BIAS()}
+                    : new int[] {dnnl_h.DNNL_ARG_SRC(), dnnl_h.DNNL_ARG_WEIGHTS(), dnnl_h.DNNL_ARG_DST()};
+            int[] queries = bias ? new int[] {dnnl_h.dnnl_query_src_md(), dnnl_h.dnnl_query_weights_md(), dnnl_h.dnnl_query_dst_md(),
+                    dnnl_h.dnnl_query_weights_md()}
+                    : new int[] {dnnl_h.dnnl_query_src_md(), dnnl_h.dnnl_query_weights_md(), dnnl_h.dnnl_query_dst_md()};
+            int[] indexes = bias ? new int[] {0, 0, 0, 1} : new int[] {0, 0, 0};
+            primitive = DnnlPrimitive.create(dnnl, "convolution forward", opDescriptor(0, x, y, bias), dnnl.plainAttributes(),
+                    null, kinds, queries, indexes);
+            MemorySegment wanted = primitive.descriptor(dnnl_h.dnnl_query_weights_md(), 0);
+            if (needsReorder(wanted, userWeights)) {
+                weightReorder = DnnlReorder.create(dnnl, "convolution weights", userWeights, wanted, false);
+                weights = cpu.allocate(Shape.of(Math.toIntExact(primitive.bytes(dnnl_h.dnnl_query_weights_md(), 0) / Float.BYTES)));
+            } else {
+                weightReorder = null;
+                weights = null;
+            }
+        }
+
+        @Override
+        public void close() {
+            primitive.close();
+            if (weightReorder != null) {
+                weightReorder.close();
+                weights.close();
+            }
+        }
+    }
+
+    private final class BackwardData implements AutoCloseable {
+        final Layout dy;
+        final Layout dx;
+        final DnnlPrimitive primitive;
+        final DnnlPrimitive weightReorder;
+        final Tensor weights;
+
+        BackwardData(Layout dy, Layout dx) {
+            this.dy = dy;
+            this.dx = dx;
+            Forward hint = forwardFor(dx, dy, false);
+            primitive = DnnlPrimitive.create(dnnl, "convolution backward data", opDescriptor(1, dx, dy, false),
+                    dnnl.plainAttributes(), hint.primitive.primitiveDesc(),
+                    new int[] {dnnl_h.DNNL_ARG_DIFF_DST(), dnnl_h.DNNL_ARG_WEIGHTS(), dnnl_h.DNNL_ARG_DIFF_SRC()},
+                    new int[] {dnnl_h.dnnl_query_diff_dst_md(), dnnl_h.dnnl_query_weights_md(), dnnl_h.dnnl_query_diff_src_md()},
+                    new int[] {0, 0, 0});
+            MemorySegment wanted = primitive.descriptor(dnnl_h.dnnl_query_weights_md(), 0);
+            if (needsReorder(wanted, userWeights)) {
+                weightReorder = DnnlReorder.create(dnnl, "convolution weights", userWeights, wanted, false);
+                weights = cpu.allocate(Shape.of(Math.toIntExact(primitive.bytes(dnnl_h.dnnl_query_weights_md(), 0) / Float.BYTES)));
+            } else {
+                weightReorder = null;
+                weights = null;
+            }
+        }
+
+        @Override
+        public void close() {
+            primitive.close();
+            if (weightReorder != null) {
+                weightReorder.close();
+                weights.close();
+            }
+        }
+    }
+
+    private final class BackwardWeights implements AutoCloseable {
+        final Layout x;
+        final Layout dy;
+        final DnnlPrimitive primitive;
+        final DnnlPrimitive gradientReorder;
+        final Tensor gradient;
+
+        BackwardWeights(Layout x, Layout dy) {
+            this.x = x;
+            this.dy = dy;
+            Forward hint = forwardFor(x, dy, false);
+            primitive = DnnlPrimitive.create(dnnl, "convolution backward weights", opDescriptor(2, x, dy, false),
+                    dnnl.plainAttributes(), hint.primitive.primitiveDesc(),
+                    new int[] {dnnl_h.DNNL_ARG_SRC(), dnnl_h.DNNL_ARG_DIFF_DST(), dnnl_h.DNNL_ARG_DIFF_WEIGHTS()},
+                    new int[] {dnnl_h.dnnl_query_src_md(), dnnl_h.dnnl_query_diff_dst_md(), dnnl_h.dnnl_query_diff_weights_md()},
+                    new int[] {0, 0, 0});
+            MemorySegment produced = primitive.descriptor(dnnl_h.dnnl_query_diff_weights_md(), 0);
+            // The primitive overwrites its output; a reorder with a sum post-op adds it to the layer's gradient.
+            gradientReorder = DnnlReorder.create(dnnl, "convolution weight gradient", produced, userWeights, true);
+            gradient = cpu.allocate(Shape.of(Math.toIntExact(primitive.bytes(dnnl_h.dnnl_query_diff_weights_md(), 0) / Float.BYTES)));
+        }
+
+        @Override
+        public void close() {
+            primitive.close();
+            gradientReorder.close();
+            gradient.close();
+        }
+    }
+
+    /** The forward primitive for these layouts (made on first use; remade if the layouts change). */
+    private Forward forwardFor(Layout x, Layout y, boolean bias) {
+        if (forward == null || forward.x != x || forward.y != y || (bias && !forward.bias)) {
+            if (forward != null) {
+                forward.close();
+            }
+            forward = new Forward(x, y, bias || (forward != null && forward.bias));
+        }
+        return forward;
+    }
+
+    @Override
+    protected void doForward(Tensor x, Tensor weight, Tensor bias, Tensor y) {
+        Forward f = forwardFor(x.layout(), y.layout(), bias != null);
+        Tensor weights = weight;
+        if (f.weightReorder != null) {
+            f.weightReorder.bind(0, weight.memory());
+            f.weightReorder.bind(1, f.weights.memory());
+            f.weightReorder.execute();
+            weights = f.weights;
+        }
+        f.primitive.bind(0, x.memory());
+        f.primitive.bind(1, weights.memory());
+        f.primitive.bind(2, y.memory());
+        if (f.bias) {
+            if (bias == null) {
+                // A primitive made with a bias serves a call without one through a zero bias.
+                cpu.fill(zeroBias(), 0f);
+                f.primitive.bind(3, zeroBias().memory());
+            } else {
+                f.primitive.bind(3, bias.memory());
+            }
+        }
+        f.primitive.execute();
+    }
+
+    private Tensor zeroBias;
+
+    private Tensor zeroBias() {
+        if (zeroBias == null) {
+            zeroBias = cpu.allocate(Shape.of(geometry.outChannels()));
+        }
+        return zeroBias;
+    }
+
+    @Override
+    protected void doBackwardData(Tensor gradOutput, Tensor weight, Tensor gradInput) {
+        if (backwardData == null || backwardData.dy != gradOutput.layout() || backwardData.dx != gradInput.layout()) {
+            if (backwardData != null) {
+                backwardData.close();
+            }
+            backwardData = new BackwardData(gradOutput.layout(), gradInput.layout());
+        }
+        BackwardData b = backwardData;
+        Tensor weights = weight;
+        if (b.weightReorder != null) {
+            b.weightReorder.bind(0, weight.memory());
+            b.weightReorder.bind(1, b.weights.memory());
+            b.weightReorder.execute();
+            weights = b.weights;
+        }
+        b.primitive.bind(0, gradOutput.memory());
+        b.primitive.bind(1, weights.memory());
+        b.primitive.bind(2, gradInput.memory());
+        b.primitive.execute();
+    }
+
+    @Override
+    protected void doBackwardFilter(Tensor x, Tensor gradOutput, Tensor weightGrad) {
+        if (backwardWeights == null || backwardWeights.x != x.layout() || backwardWeights.dy != gradOutput.layout()) {
+            if (backwardWeights != null) {
+                backwardWeights.close();
+            }
+            backwardWeights = new BackwardWeights(x.layout(), gradOutput.layout());
+        }
+        BackwardWeights b = backwardWeights;
+        b.primitive.bind(0, x.memory());
+        b.primitive.bind(1, gradOutput.memory());
+        b.primitive.bind(2, b.gradient.memory());
+        b.primitive.execute();
+        b.gradientReorder.bind(0, b.gradient.memory());
+        b.gradientReorder.bind(1, weightGrad.memory());
+        b.gradientReorder.execute();
+    }
+
+    @Override
+    public void close() {
+        if (forward != null) {
+            forward.close();
+        }
+        if (backwardData != null) {
+            backwardData.close();
+        }
+        if (backwardWeights != null) {
+            backwardWeights.close();
+        }
+        if (zeroBias != null) {
+            zeroBias.close();
+        }
+        arena.close();
+    }
+}

@@ -1,0 +1,117 @@
+package dev.isthmus.device.cpu;
+
+import dev.isthmus.bindings.dnnl.dnnl_h;
+import dev.isthmus.device.Activation;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * oneDNN's element-wise primitives (activations and their gradients, addition) over flat arrays:
+ * when every operand has the same layout the element order does not matter. Primitives are made
+ * for each (function, alpha, length) the first time and found again by a scan of a short list,
+ * which allocates nothing.
+ */
+final class DnnlElementwise implements AutoCloseable {
+    private static final int FORWARD = 0;
+    private static final int BACKWARD = 1;
+    private static final int ADD = 2;
+
+    private record Entry(int kind, Activation function, int alphaBits, long count, DnnlPrimitive primitive) {
+    }
+
+    private final DnnlRuntime dnnl;
+    private final Arena arena = Arena.ofShared();
+    private final List<Entry> entries = new ArrayList<>();
+
+    DnnlElementwise(DnnlRuntime dnnl) {
+        this.dnnl = dnnl;
+    }
+
+    private static int algorithm(Activation function) {
+        return switch (function) {
+            case RELU, LEAKY_RELU -> dnnl_h.dnnl_eltwise_relu();
+            case ELU -> dnnl_h.dnnl_eltwise_elu();
+            case SIGMOID -> dnnl_h.dnnl_eltwise_logistic();
+            case TANH -> dnnl_h.dnnl_eltwise_tanh();
+            case GELU -> dnnl_h.dnnl_eltwise_gelu_erf();
+        };
+    }
+
+    private DnnlPrimitive find(int kind, Activation function, float alpha, long count) {
+        int alphaBits = Float.floatToIntBits(alpha);
+        for (int i = 0; i < entries.size(); i++) {
+            Entry entry = entries.get(i);
+            if (entry.kind == kind && entry.function == function && entry.alphaBits == alphaBits && entry.count == count) {
+                return entry.primitive;
+            }
+        }
+        return null;
+    }
+
+    /** Slots: 0 source, 1 destination. */
+    DnnlPrimitive forward(Activation function, float alpha, long count) {
+        DnnlPrimitive found = find(FORWARD, function, alpha, count);
+        if (found != null) {
+            return found;
+        }
+        DnnlPrimitive made = makeForward(function, alpha, count);
+        entries.add(new Entry(FORWARD, function, Float.floatToIntBits(alpha), count, made));
+        return made;
+    }
+
+    private DnnlPrimitive makeForward(Activation function, float alpha, long count) {
+        MemorySegment data = dnnl.flatDescriptor(arena, count);
+        MemorySegment desc = DnnlRuntime.operationDescriptor(arena);
+        DnnlRuntime.check(dnnl_h.dnnl_eltwise_forward_desc_init(desc, dnnl_h.dnnl_forward_training(), algorithm(function), data,
+                alpha, 0f), "dnnl_eltwise_forward_desc_init(" + function + ")");
+        return DnnlPrimitive.create(dnnl, function + " forward", desc, dnnl.plainAttributes(), null,
+                new int[] {dnnl_h.DNNL_ARG_SRC(), dnnl_h.DNNL_ARG_DST()},
+                new int[] {dnnl_h.dnnl_query_src_md(), dnnl_h.dnnl_query_dst_md()}, new int[2]);
+    }
+
+    /** Slots: 0 forward input x, 1 output gradient dy, 2 input gradient dx. */
+    DnnlPrimitive backward(Activation function, float alpha, long count) {
+        DnnlPrimitive found = find(BACKWARD, function, alpha, count);
+        if (found != null) {
+            return found;
+        }
+        DnnlPrimitive hint = forward(function, alpha, count);
+        MemorySegment data = dnnl.flatDescriptor(arena, count);
+        MemorySegment desc = DnnlRuntime.operationDescriptor(arena);
+        DnnlRuntime.check(dnnl_h.dnnl_eltwise_backward_desc_init(desc, algorithm(function), data, data, alpha, 0f),
+                "dnnl_eltwise_backward_desc_init(" + function + ")");
+        DnnlPrimitive made = DnnlPrimitive.create(dnnl, function + " backward", desc, dnnl.plainAttributes(), hint.primitiveDesc(),
+                new int[] {dnnl_h.DNNL_ARG_SRC(), dnnl_h.DNNL_ARG_DIFF_DST(), dnnl_h.DNNL_ARG_DIFF_SRC()},
+                new int[] {dnnl_h.dnnl_query_src_md(), dnnl_h.dnnl_query_diff_dst_md(), dnnl_h.dnnl_query_diff_src_md()}, new int[3]);
+        entries.add(new Entry(BACKWARD, function, Float.floatToIntBits(alpha), count, made));
+        return made;
+    }
+
+    /** Slots: 0 and 1 the addends, 2 the sum. */
+    DnnlPrimitive add(long count) {
+        DnnlPrimitive found = find(ADD, null, 0f, count);
+        if (found != null) {
+            return found;
+        }
+        MemorySegment data = dnnl.flatDescriptor(arena, count);
+        MemorySegment desc = DnnlRuntime.operationDescriptor(arena);
+        DnnlRuntime.check(dnnl_h.dnnl_binary_desc_init(desc, dnnl_h.dnnl_binary_add(), data, data, data), "dnnl_binary_desc_init");
+        DnnlPrimitive made = DnnlPrimitive.create(dnnl, "add", desc, dnnl.plainAttributes(), null,
+                new int[] {dnnl_h.DNNL_ARG_SRC_0(), dnnl_h.DNNL_ARG_SRC_1(), dnnl_h.DNNL_ARG_DST()},
+                new int[] {dnnl_h.dnnl_query_src_md(), dnnl_h.dnnl_query_src_md(), dnnl_h.dnnl_query_dst_md()}, new int[] {0, 1, 0});
+        entries.add(new Entry(ADD, null, 0, count, made));
+        return made;
+    }
+
+    @Override
+    public void close() {
+        for (Entry entry : entries) {
+            entry.primitive.close();
+        }
+        entries.clear();
+        arena.close();
+    }
+}
