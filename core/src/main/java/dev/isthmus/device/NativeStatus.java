@@ -28,6 +28,7 @@ public final class NativeStatus {
     public static List<LibraryStatus> report() {
         List<LibraryStatus> statuses = new ArrayList<>();
         statuses.add(openBlas());
+        statuses.add(oneDnn());
         statuses.add(cudaDriver());
         statuses.add(cublas());
         statuses.add(cudnn());
@@ -44,6 +45,20 @@ public final class NativeStatus {
             // "OpenBLAS 0.3.21 DYNAMIC_ARCH ..." — the version is the second word.
             String[] words = config.split("\\s+");
             return words.length > 1 && words[0].equals("OpenBLAS") ? words[1] : config;
+        });
+    }
+
+    public static LibraryStatus oneDnn() {
+        return probe(NativeLibrary.DNNL, (loaded, details) -> {
+            MemorySegment version = dev.isthmus.bindings.dnnl.dnnl_h.dnnl_version()
+                    .reinterpret(dev.isthmus.bindings.dnnl.dnnl_version_t.layout().byteSize());
+            String choice = System.getProperty("isthmus.cpu.backend", System.getenv("ISTHMUS_CPU_BACKEND"));
+            details.put("cpu_backend", choice != null && choice.equalsIgnoreCase("openblas")
+                    ? "openblas (turned off by isthmus.cpu.backend=openblas)" : "onednn");
+            details.put("openmp", NativeLibrary.OPENMP.isAvailable() ? NativeLibrary.OPENMP.load().location() : "missing");
+            return dev.isthmus.bindings.dnnl.dnnl_version_t.major(version) + "."
+                    + dev.isthmus.bindings.dnnl.dnnl_version_t.minor(version) + "."
+                    + dev.isthmus.bindings.dnnl.dnnl_version_t.patch(version);
         });
     }
 

@@ -40,7 +40,7 @@ class CommandLineTest {
         assertEquals(0, info.status(), info.err());
         @SuppressWarnings("unchecked")
         Map<String, Object> libraries = (Map<String, Object>) info.json().get("libraries");
-        assertEquals(List.of("OpenBLAS", "CUDA driver", "cuBLAS", "cuDNN"), List.copyOf(libraries.keySet()));
+        assertEquals(List.of("OpenBLAS", "oneDNN", "CUDA driver", "cuBLAS", "cuDNN"), List.copyOf(libraries.keySet()));
         @SuppressWarnings("unchecked")
         Map<String, Object> openBlas = (Map<String, Object>) libraries.get("OpenBLAS");
         assertEquals(Boolean.TRUE, openBlas.get("available"));

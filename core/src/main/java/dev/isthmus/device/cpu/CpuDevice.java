@@ -58,6 +58,10 @@ public final class CpuDevice extends Device {
     }
 
     public CpuDevice(int threads) {
+        this(threads, CpuBackend.AUTO);
+    }
+
+    public CpuDevice(int threads, CpuBackend backend) {
         if (threads < 1) {
             throw new IllegalArgumentException("CpuDevice: threads must be >= 1, got " + threads);
         }
@@ -68,8 +72,20 @@ public final class CpuDevice extends Device {
         this.elementwise = new CpuElementwise(parallel);
         this.softmax = new CpuSoftmax(parallel);
         this.optimizers = new CpuOptimizers(parallel);
-        this.backendReason = DnnlRuntime.unavailableReason();
-        this.dnnl = backendReason == null ? DnnlRuntime.tryCreate(threads) : null;
+        if (backend == null) {
+            throw new IllegalArgumentException("CpuDevice: backend must not be null");
+        }
+        String unavailable = switch (backend) {
+            case OPENBLAS -> "OpenBLAS chosen";
+            case ONEDNN -> DnnlRuntime.unavailableReason(false);
+            case AUTO -> DnnlRuntime.unavailableReason(true);
+        };
+        if (backend == CpuBackend.ONEDNN && unavailable != null) {
+            parallel.close();
+            throw new IllegalStateException("CpuDevice: oneDNN is unavailable: " + unavailable);
+        }
+        this.backendReason = unavailable;
+        this.dnnl = unavailable == null ? DnnlRuntime.create(threads) : null;
         this.dnnlElementwise = dnnl == null ? null : new DnnlElementwise(dnnl);
     }
 

@@ -56,10 +56,14 @@ final class DnnlRuntime implements AutoCloseable {
         configureThisThread();
     }
 
-    /** The reason oneDNN is not used, or null when it can be. */
-    static String unavailableReason() {
+    /**
+     * The reason oneDNN is not used, or null when it can be.
+     *
+     * @param honourSwitch whether -Disthmus.cpu.backend=openblas (or ISTHMUS_CPU_BACKEND) counts
+     */
+    static String unavailableReason(boolean honourSwitch) {
         String choice = System.getProperty(BACKEND_PROPERTY, System.getenv("ISTHMUS_CPU_BACKEND"));
-        if (choice != null && choice.equalsIgnoreCase("openblas")) {
+        if (honourSwitch && choice != null && choice.equalsIgnoreCase("openblas")) {
             return "turned off by " + BACKEND_PROPERTY + "=openblas";
         }
         try {
@@ -71,11 +75,8 @@ final class DnnlRuntime implements AutoCloseable {
         }
     }
 
-    /** oneDNN for {@code threads} threads, or null when it is unavailable or turned off. */
-    static DnnlRuntime tryCreate(int threads) {
-        if (unavailableReason() != null) {
-            return null;
-        }
+    /** oneDNN for {@code threads} threads (check {@link #unavailableReason} first). */
+    static DnnlRuntime create(int threads) {
         return new DnnlRuntime(threads);
     }
 

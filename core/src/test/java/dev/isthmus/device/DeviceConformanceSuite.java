@@ -1,0 +1,289 @@
+package dev.isthmus.device;
+
+import dev.isthmus.device.cpu.CpuBackend;
+import dev.isthmus.device.cpu.CpuDevice;
+import dev.isthmus.nn.Layer;
+import dev.isthmus.nn.NamedTensor;
+import dev.isthmus.nn.Parameter;
+import dev.isthmus.tensor.DType;
+import dev.isthmus.tensor.Layout;
+import dev.isthmus.tensor.Shape;
+import dev.isthmus.tensor.Tensor;
+import dev.isthmus.testing.LayerCases;
+import dev.isthmus.testing.TestData;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
+
+import java.util.List;
+import java.util.SplittableRandom;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/**
+ * DESIGN.md §6's device conformance: every op and every layer's forward and backward on a device
+ * under test against the reference, the CPU device's OpenBLAS + Java backend (which the PyTorch
+ * fixtures pin down). Subclasses name the device; a device this machine lacks is skipped with the
+ * reason (see the subclasses), never passed vacuously.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+public abstract class DeviceConformanceSuite {
+    private Device reference;
+    private Device device;
+
+    /** The device under test; called once. */
+    protected abstract Device createDevice();
+
+    /** Relative and absolute tolerance of a comparison (summation orders differ between kernels). */
+    protected double tolerance() {
+        return 2e-4;
+    }
+
+    @BeforeAll
+    void open() {
+        reference = new CpuDevice(2, CpuBackend.OPENBLAS);
+        device = createDevice();
+    }
+
+    @AfterAll
+    void close() {
+        if (device != null) {
+            device.close();
+        }
+        if (reference != null) {
+            reference.close();
+        }
+    }
+
+    protected Device device() {
+        return device;
+    }
+
+    private void assertClose(String what, float[] expected, float[] actual) {
+        assertEquals(expected.length, actual.length, what + ": length");
+        double tol = tolerance();
+        for (int i = 0; i < expected.length; i++) {
+            if (!(Math.abs(expected[i] - actual[i]) <= tol * (1 + Math.abs(expected[i])))) {
+                throw new AssertionError(what + "[" + i + "] on " + device.name() + ": expected " + expected[i] + ", got "
+                        + actual[i]);
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- ops
+
+    @Test
+    void gemmInEveryTransposition() {
+        SplittableRandom random = new SplittableRandom(3);
+        for (Transpose ta : Transpose.values()) {
+            for (Transpose tb : Transpose.values()) {
+                int m = 1 + random.nextInt(40);
+                int n = 1 + random.nextInt(40);
+                int k = 1 + random.nextInt(60);
+                float[] a = TestData.uniform(m * k, 1, random.nextLong());
+                float[] b = TestData.uniform(k * n, 1, random.nextLong());
+                float[] c = TestData.uniform(m * n, 1, random.nextLong());
+                float[][] results = new float[2][];
+                int index = 0;
+                for (Device d : List.of(reference, device)) {
+                    try (Tensor ta_ = d.fromArray(Shape.of(a.length), a); Tensor tb_ = d.fromArray(Shape.of(b.length), b);
+                         Tensor tc = d.fromArray(Shape.of(c.length), c)) {
+                        d.gemm(ta, tb, m, n, k, 0.7f, ta_, 0, ta == Transpose.YES ? m : k, tb_, 0, tb == Transpose.YES ? k : n,
+                                0.3f, tc, 0, n);
+                        results[index++] = tc.toFloatArray();
+                    }
+                }
+                assertClose("gemm " + ta + tb, results[0], results[1]);
+            }
+        }
+    }
+
+    @Test
+    void elementwiseOpsAndReductions() {
+        float[] a = TestData.uniform(1000, 2, 1);
+        float[] b = TestData.uniform(1000, 2, 2);
+        float[][] reference = run(this.reference, a, b);
+        float[][] actual = run(device, a, b);
+        for (int i = 0; i < reference.length; i++) {
+            assertClose("elementwise result " + i, reference[i], actual[i]);
+        }
+    }
+
+    private static float[][] run(Device d, float[] a, float[] b) {
+        Shape shape = Shape.of(10, 100);
+        try (Tensor x = d.fromArray(shape, a); Tensor y = d.fromArray(shape, b); Tensor out = d.allocate(shape)) {
+            float[][] results = new float[7][];
+            d.add(x, y, out);
+            results[0] = out.toFloatArray();
+            d.mul(x, y, out);
+            results[1] = out.toFloatArray();
+            d.axpy(-0.5f, x, y);
+            results[2] = y.toFloatArray();
+            d.scale(y, 3f);
+            results[3] = y.toFloatArray();
+            d.fill(out, 2.5f);
+            results[4] = out.toFloatArray();
+            results[5] = new float[] {(float) d.sumOfSquares(x)};
+            x.copyFrom(withNonFinite(a));
+            results[6] = new float[] {d.countNonFinite(x)};
+            return results;
+        }
+    }
+
+    private static float[] withNonFinite(float[] values) {
+        float[] copy = values.clone();
+        copy[3] = Float.NaN;
+        copy[10] = Float.POSITIVE_INFINITY;
+        return copy;
+    }
+
+    @ParameterizedTest
+    @EnumSource(Layout.class)
+    void hostCopiesSeeTheLogicalOrderInEveryLayout(Layout layout) {
+        Shape shape = Shape.of(2, 3, 4, 5);
+        float[] values = TestData.uniform(120, 1, 9);
+        try (Tensor tensor = device.allocate(shape, DType.F32, layout); Tensor rowMajor = device.allocate(shape)) {
+            tensor.copyFrom(values);
+            assertArrayEquals(values, tensor.toFloatArray());
+            device.copy(tensor, rowMajor);
+            assertArrayEquals(values, rowMajor.toFloatArray());
+            device.fill(tensor, 0f);
+            device.copy(rowMajor, tensor);
+            assertArrayEquals(values, tensor.toFloatArray());
+        }
+    }
+
+    @Test
+    void dropoutMasksAreIdenticalOnEveryDevice() {
+        Shape shape = Shape.of(4, 3, 5, 5);
+        float[] values = TestData.uniform(300, 1, 4);
+        float[][] masks = new float[2][];
+        int index = 0;
+        for (Device d : List.of(reference, device)) {
+            try (Tensor x = d.allocateActivation(shape).copyFrom(values); Tensor y = d.allocateActivation(shape);
+                 Tensor mask = d.allocateActivation(shape)) {
+                d.dropoutForward(x, y, mask, 0.4f, 1234L, 7L);
+                masks[index++] = mask.toFloatArray();
+            }
+        }
+        assertArrayEquals(masks[0], masks[1]);
+    }
+
+    @Test
+    void lossesAndOptimizerSteps() {
+        float[][] expected = losses(reference);
+        float[][] actual = losses(device);
+        for (int i = 0; i < expected.length; i++) {
+            assertClose("loss/optimizer result " + i, expected[i], actual[i]);
+        }
+    }
+
+    private static float[][] losses(Device d) {
+        Shape shape = Shape.of(6, 5);
+        float[][] results = new float[20][];
+        int r = 0;
+        try (Tensor logits = d.fromArray(shape, TestData.uniform(30, 3, 1));
+             Tensor labels = d.fromInts(Shape.of(6), TestData.labels(6, 5, 2));
+             Tensor target = d.fromArray(shape, TestData.uniform(30, 1, 3));
+             Tensor loss = d.allocate(Shape.of(1)); Tensor grad = d.allocate(shape)) {
+            d.softmaxCrossEntropy(logits, labels, 0.1f, loss, grad);
+            results[r++] = loss.toFloatArray();
+            results[r++] = grad.toFloatArray();
+            for (PointwiseLoss kind : PointwiseLoss.values()) {
+                d.pointwiseLoss(kind, 0.5f, logits, target, loss, grad);
+                results[r++] = concat(loss.toFloatArray(), grad.toFloatArray());
+            }
+            // Each rule on its own parameter and state, two steps each.
+            Tensor[] t = new Tensor[12];
+            try {
+                for (int i = 0; i < t.length; i++) {
+                    t[i] = i % 3 == 0 ? d.fromArray(shape, TestData.uniform(30, 1, 5 + i)) : d.allocate(shape);
+                }
+                try (Tensor g = d.fromArray(shape, TestData.uniform(30, 1, 6))) {
+                    for (int step = 1; step <= 2; step++) {
+                        d.sgdStep(t[0], g, t[1], 0.1f, 0.9f, 0f, 0.01f, true, step == 1);
+                        d.adamStep(t[3], g, t[4], t[5], 0.01f, 0.9f, 0.999f, 1e-8f, 0.01f, step == 2, step);
+                        d.rmspropStep(t[6], g, t[7], t[8], null, 0.01f, 0.9f, 1e-8f, 0f, 0f);
+                        d.adagradStep(t[9], g, t[10], 0.05f, 1e-10f, 0.01f);
+                    }
+                }
+                for (int i = 0; i < t.length; i++) {
+                    if (i != 2 && i != 11) {
+                        results[r++] = t[i].toFloatArray();
+                    }
+                }
+            } finally {
+                for (Tensor tensor : t) {
+                    if (tensor != null) {
+                        tensor.close();
+                    }
+                }
+            }
+        }
+        return java.util.Arrays.copyOf(results, r);
+    }
+
+    private static float[] concat(float[] a, float[] b) {
+        float[] both = java.util.Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, both, a.length, b.length);
+        return both;
+    }
+
+    // ---------------------------------------------------------------- layers
+
+    List<LayerCases.Case> layerCases() {
+        return LayerCases.all();
+    }
+
+    /** Forward (training and eval) and backward of one layer on both devices, from the same parameters and inputs. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("layerCases")
+    void layersMatchTheReference(LayerCases.Case layerCase) {
+        LayerRun expected = runLayer(reference, layerCase, false);
+        for (boolean rowMajorInput : new boolean[] {false, true}) {
+            LayerRun actual = runLayer(device, layerCase, rowMajorInput);
+            String what = layerCase.name() + (rowMajorInput ? " (row-major input)" : "");
+            assertClose(what + " output", expected.output, actual.output);
+            assertClose(what + " input gradient", expected.gradInput, actual.gradInput);
+            assertClose(what + " parameter gradients", expected.gradients, actual.gradients);
+            assertClose(what + " buffers", expected.buffers, actual.buffers);
+            assertClose(what + " eval output", expected.evalOutput, actual.evalOutput);
+        }
+    }
+
+    private record LayerRun(float[] output, float[] gradInput, float[] gradients, float[] buffers, float[] evalOutput) {
+    }
+
+    private static LayerRun runLayer(Device d, LayerCases.Case layerCase, boolean rowMajorInput) {
+        Shape shape = layerCase.input();
+        float[] values = layerCase.spaced() ? TestData.spaced((int) shape.elementCount(), 0.05, 3)
+                : TestData.uniform((int) shape.elementCount(), 1, 3);
+        try (Layer layer = layerCase.factory().get();
+             Tensor input = (rowMajorInput ? d.allocate(shape) : d.allocateActivation(shape)).copyFrom(values)) {
+            Shape output = layer.setup(d, shape);
+            layer.resetParameters(new SplittableRandom(11));
+            for (Parameter parameter : layer.parameters()) {
+                d.fill(parameter.grad(), 0f);
+            }
+            float[] forward = layer.forward(input, true).toFloatArray();
+            try (Tensor gradOutput = d.allocateActivation(output).copyFrom(TestData.uniform((int) output.elementCount(), 1, 4))) {
+                Tensor gradInput = layer.backward(gradOutput);
+                float[] gradients = new float[0];
+                for (Parameter parameter : layer.parameters()) {
+                    gradients = concat(gradients, parameter.grad().toFloatArray());
+                }
+                float[] buffers = new float[0];
+                for (NamedTensor buffer : layer.buffers()) {
+                    buffers = concat(buffers, buffer.tensor().toFloatArray());
+                }
+                float[] eval = layer.forward(input, false).toFloatArray();
+                return new LayerRun(forward, gradInput == null ? new float[0] : gradInput.toFloatArray(), gradients, buffers, eval);
+            }
+        }
+    }
+}
