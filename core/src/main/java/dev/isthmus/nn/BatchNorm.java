@@ -32,7 +32,6 @@ public abstract class BatchNorm extends Layer {
     private Tensor savedInvStd;
     private BatchNormPlan plan;
     private Tensor output;
-    private Tensor gradInput;
     private Tensor input;
 
     protected BatchNorm(int numFeatures, float eps, float momentum, boolean affine) {
@@ -102,12 +101,11 @@ public abstract class BatchNorm extends Layer {
     protected void allocateBuffers(Device device, Shape input, Shape output) {
         plan = device.batchNorm(input);
         this.output = device.allocateActivation(output);
-        this.gradInput = device.allocateActivation(input);
     }
 
     @Override
     protected void releaseBuffers() {
-        closeAll(plan, output, gradInput);
+        closeAll(plan, output);
     }
 
     @Override
@@ -129,6 +127,7 @@ public abstract class BatchNorm extends Layer {
 
     @Override
     protected Tensor doBackward(Tensor gradOutput) {
+        Tensor gradInput = gradientBuffer(gradOutput);
         plan.backward(input, gradOutput, weight, savedMean, savedInvStd, eps, gradInput, weightGrad, biasGrad);
         return propagatesDown() ? gradInput : null;
     }

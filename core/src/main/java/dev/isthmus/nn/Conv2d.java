@@ -36,7 +36,6 @@ public final class Conv2d extends Layer {
     private Tensor biasGrad;
     private ConvolutionPlan plan;
     private Tensor output;
-    private Tensor gradInput;
     private Tensor input;
 
     /** A square kernel with equal stride, padding and dilation on both axes. */
@@ -125,13 +124,11 @@ public final class Conv2d extends Layer {
     protected void allocateBuffers(Device device, Shape input, Shape output) {
         plan = device.convolution(geometry(input.dim(0), input.dim(2), input.dim(3)));
         this.output = device.allocateActivation(output);
-        this.gradInput = propagatesDown() ? device.allocateActivation(input) : null;
     }
 
     @Override
     protected void releaseBuffers() {
-        closeAll(plan, output, gradInput);
-        gradInput = null;
+        closeAll(plan, output);
     }
 
     @Override
@@ -148,18 +145,34 @@ public final class Conv2d extends Layer {
 
     @Override
     protected Tensor doBackward(Tensor gradOutput) {
+        Profile profile = profiler();
+        long started = profile == null ? 0 : profile.start();
         plan.backwardFilter(input, gradOutput, weightGrad);
         if (hasBias) {
             plan.backwardBias(gradOutput, biasGrad);
         }
+        if (profile != null) {
+            profile.stop(this, Profile.Part.BACKWARD_FILTER, started);
+        }
         if (!propagatesDown()) {
             return null;
         }
-        if (gradInput == null) {
-            gradInput = device().allocateActivation(inputShape());
-        }
+        Tensor gradInput = gradientBuffer(gradOutput);
+        started = profile == null ? 0 : profile.start();
         plan.backwardData(gradOutput, weight, gradInput);
+        if (profile != null) {
+            profile.stop(this, Profile.Part.BACKWARD_DATA, started);
+        }
         return gradInput;
+    }
+
+    /** The convolution's sizes for the current input shape. */
+    public ConvGeometry geometry() {
+        Shape input = inputShape();
+        if (input == null) {
+            throw new IllegalStateException(describe() + ": not set up");
+        }
+        return geometry(input.dim(0), input.dim(2), input.dim(3));
     }
 
     @Override

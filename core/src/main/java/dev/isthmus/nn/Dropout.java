@@ -18,7 +18,6 @@ public final class Dropout extends Layer {
     private long calls;
     private Tensor output;
     private Tensor mask;
-    private Tensor gradInput;
 
     public Dropout(float p) {
         if (!(p >= 0 && p < 1)) {
@@ -66,12 +65,11 @@ public final class Dropout extends Layer {
     protected void allocateBuffers(Device device, Shape input, Shape output) {
         this.output = device.allocateActivation(output);
         this.mask = device.allocateActivation(input);
-        this.gradInput = device.allocateActivation(input);
     }
 
     @Override
     protected void releaseBuffers() {
-        closeAll(output, mask, gradInput);
+        closeAll(output, mask);
     }
 
     @Override
@@ -91,6 +89,7 @@ public final class Dropout extends Layer {
         if (p == 0) {
             return gradOutput;
         }
+        Tensor gradInput = gradientBuffer(gradOutput);
         device().mul(gradOutput, mask, gradInput);
         return gradInput;
     }

@@ -10,7 +10,6 @@ public abstract class ElementwiseActivation extends Layer {
     private final Activation function;
     private final float alpha;
     private Tensor output;
-    private Tensor gradInput;
     private Tensor input;
 
     protected ElementwiseActivation(Activation function, float alpha) {
@@ -26,12 +25,11 @@ public abstract class ElementwiseActivation extends Layer {
     @Override
     protected void allocateBuffers(Device device, Shape input, Shape output) {
         this.output = device.allocateActivation(output);
-        this.gradInput = device.allocateActivation(input);
     }
 
     @Override
     protected void releaseBuffers() {
-        closeAll(output, gradInput);
+        closeAll(output);
     }
 
     @Override
@@ -46,6 +44,7 @@ public abstract class ElementwiseActivation extends Layer {
         if (!propagatesDown()) {
             return null;
         }
+        Tensor gradInput = gradientBuffer(gradOutput);
         device().activationBackward(function, alpha, input, output, gradOutput, gradInput);
         return gradInput;
     }

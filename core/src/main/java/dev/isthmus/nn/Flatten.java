@@ -17,7 +17,6 @@ public final class Flatten extends Layer {
     private Tensor lastGradOutput;
     private Tensor gradView;
     private Tensor flatCopy;
-    private Tensor gradCopy;
     private Layout inputLayout;
 
     @Override
@@ -39,7 +38,6 @@ public final class Flatten extends Layer {
         lastGradOutput = null;
         if (device.activationLayout(input) != Layout.ROW_MAJOR) {
             flatCopy = device.allocateActivation(output);
-            gradCopy = device.allocateActivation(input);
         }
     }
 
@@ -47,9 +45,8 @@ public final class Flatten extends Layer {
     protected void releaseBuffers() {
         lastInput = null;
         lastGradOutput = null;
-        closeAll(flatCopy, gradCopy);
+        closeAll(flatCopy);
         flatCopy = null;
-        gradCopy = null;
     }
 
     @Override
@@ -76,10 +73,8 @@ public final class Flatten extends Layer {
             return null;
         }
         if (inputLayout != Layout.ROW_MAJOR) {
-            if (gradCopy == null || gradCopy.layout() != inputLayout) {
-                closeAll(gradCopy);
-                gradCopy = device().allocate(inputShape(), gradOutput.dtype(), inputLayout);
-            }
+            // The device's activation layout is the one a channels-last input came in.
+            Tensor gradCopy = gradientBuffer(gradOutput);
             device().copy(gradOutput, gradCopy);
             return gradCopy;
         }

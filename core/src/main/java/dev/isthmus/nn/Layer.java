@@ -29,6 +29,9 @@ public abstract class Layer implements AutoCloseable {
     private boolean forwardInTraining;
     private boolean closed;
     private Tensor lastOutput;
+    private Profile profile;
+    private GradientBuffers gradientBuffers;
+    private Tensor ownGradient;
 
     /** What the layer is, with its configuration, for messages and summaries: "Conv2d(3, 16, kernel=3x3)". */
     public abstract String describe();
@@ -61,6 +64,7 @@ public abstract class Layer implements AutoCloseable {
         }
         if (this.inputShape != null) {
             releaseBuffers();
+            releaseOwnGradient();
         }
         this.device = device;
         this.inputShape = inputShape;
@@ -104,9 +108,13 @@ public abstract class Layer implements AutoCloseable {
      */
     public final Tensor forward(Tensor x, boolean training) {
         beginForward(x, training);
+        if (profile == null) {
+            return lastOutput = doForward(x, training);
+        }
+        long started = profile.start();
         Tensor output = doForward(x, training);
-        lastOutput = output;
-        return output;
+        profile.stop(this, Profile.Part.FORWARD, started);
+        return lastOutput = output;
     }
 
     /**
@@ -115,7 +123,30 @@ public abstract class Layer implements AutoCloseable {
      */
     public final Tensor backward(Tensor gradOutput) {
         beginBackward(gradOutput);
-        return doBackward(gradOutput);
+        if (profile == null) {
+            return doBackward(gradOutput);
+        }
+        long started = profile.start();
+        Tensor gradInput = doBackward(gradOutput);
+        profile.stop(this, Profile.Part.BACKWARD, started);
+        return gradInput;
+    }
+
+    /**
+     * Times this layer and every layer inside it into {@code profile}; null stops timing. A
+     * container's time includes its children's; what it does itself (a residual block's addition)
+     * is the difference.
+     */
+    public void profile(Profile profile) {
+        this.profile = profile;
+        for (Layer child : children().values()) {
+            child.profile(profile);
+        }
+    }
+
+    /** The profile this layer reports to, or null. */
+    protected final Profile profiler() {
+        return profile;
     }
 
     /** The forward pass proper; x has been checked. */
@@ -208,6 +239,48 @@ public abstract class Layer implements AutoCloseable {
         }
     }
 
+    /**
+     * Makes this layer (and every layer inside it) take its input-gradient buffers from
+     * {@code buffers}, shared across the model, instead of owning one each. Call before setup.
+     */
+    public void shareGradients(GradientBuffers buffers) {
+        this.gradientBuffers = buffers;
+        for (Layer child : children().values()) {
+            child.shareGradients(buffers);
+        }
+    }
+
+    protected final GradientBuffers sharedGradients() {
+        return gradientBuffers;
+    }
+
+    /**
+     * A buffer for dL/dx (of the input shape, in the device's activation layout) that is not
+     * {@code reading}: from the model's shared pool, or the layer's own, made on first use.
+     */
+    protected final Tensor gradientBuffer(Tensor reading) {
+        return gradientBuffer(inputShape, reading);
+    }
+
+    /** As {@link #gradientBuffer(Tensor)}, for a gradient of another shape (a block's inner sums). */
+    protected final Tensor gradientBuffer(Shape shape, Tensor reading) {
+        if (gradientBuffers != null) {
+            return gradientBuffers.acquire(device, shape, device.activationLayout(shape), reading);
+        }
+        if (ownGradient == null || !ownGradient.shape().equals(shape)) {
+            releaseOwnGradient();
+            ownGradient = device.allocateActivation(shape);
+        }
+        return ownGradient;
+    }
+
+    private void releaseOwnGradient() {
+        if (ownGradient != null) {
+            ownGradient.close();
+            ownGradient = null;
+        }
+    }
+
     /** Frees parameters and buffers. Closing twice is harmless. */
     @Override
     public void close() {
@@ -218,6 +291,7 @@ public abstract class Layer implements AutoCloseable {
         if (inputShape != null) {
             releaseBuffers();
         }
+        releaseOwnGradient();
         releaseParameters();
     }
 

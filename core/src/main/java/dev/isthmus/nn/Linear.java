@@ -20,7 +20,6 @@ public final class Linear extends Layer {
     private Tensor bias;
     private Tensor biasGrad;
     private Tensor output;
-    private Tensor gradInput;
     private Tensor input;
 
     public Linear(int inFeatures, int outFeatures) {
@@ -70,12 +69,11 @@ public final class Linear extends Layer {
     @Override
     protected void allocateBuffers(Device device, Shape input, Shape output) {
         this.output = device.allocateActivation(output);
-        this.gradInput = device.allocateActivation(input);
     }
 
     @Override
     protected void releaseBuffers() {
-        closeAll(output, gradInput);
+        closeAll(output);
     }
 
     @Override
@@ -104,6 +102,7 @@ public final class Linear extends Layer {
         if (!propagatesDown()) {
             return null;
         }
+        Tensor gradInput = gradientBuffer(gradOutput);
         device.matmul(gradOutput, Transpose.NO, weight, Transpose.NO, gradInput, 1f, 0f);
         return gradInput;
     }

@@ -23,6 +23,7 @@ public final class Model implements AutoCloseable {
     private Device device;
     private int batchSize;
     private Tensor input;
+    private final GradientBuffers gradients = new GradientBuffers();
 
     public Model(String name, Layer root, Shape sampleShape) {
         if (name == null || root == null || sampleShape == null) {
@@ -65,6 +66,7 @@ public final class Model implements AutoCloseable {
             throw new IllegalArgumentException(name + ": batch size must be > 0, got " + batch);
         }
         root.setPropagateDown(false);
+        root.shareGradients(gradients);
         root.setup(device, batchShape(batch));
         this.device = device;
         this.batchSize = batch;
@@ -201,9 +203,15 @@ public final class Model implements AutoCloseable {
         }
     }
 
+    /** Bytes of the input-gradient buffers the layers share (made on the first backward). */
+    public long gradientBytes() {
+        return gradients.bytes();
+    }
+
     @Override
     public void close() {
         root.close();
+        gradients.close();
         if (input != null) {
             input.close();
         }

@@ -11,7 +11,6 @@ import dev.isthmus.tensor.Tensor;
 abstract class Pool2d extends Layer {
     private PoolingPlan plan;
     private Tensor output;
-    private Tensor gradInput;
     private Tensor input;
 
     /** The window for an input of this shape (validated). */
@@ -33,12 +32,11 @@ abstract class Pool2d extends Layer {
     protected final void allocateBuffers(Device device, Shape input, Shape output) {
         plan = device.pooling(geometry(input));
         this.output = device.allocateActivation(output);
-        this.gradInput = device.allocateActivation(input);
     }
 
     @Override
     protected final void releaseBuffers() {
-        closeAll(plan, output, gradInput);
+        closeAll(plan, output);
     }
 
     @Override
@@ -53,6 +51,7 @@ abstract class Pool2d extends Layer {
         if (!propagatesDown()) {
             return null;
         }
+        Tensor gradInput = gradientBuffer(gradOutput);
         plan.backward(input, output, gradOutput, gradInput);
         return gradInput;
     }

@@ -21,8 +21,7 @@ public final class Residual extends Layer {
     private final boolean finalRelu;
     private Tensor sum;
     private Tensor output;
-    private Tensor gradSum;
-    private Tensor gradInput;
+    private Tensor ownSumGradient;
 
     /**
      * @param main      the main branch
@@ -66,13 +65,12 @@ public final class Residual extends Layer {
         }
         this.sum = device.allocateActivation(output);
         this.output = finalRelu ? device.allocateActivation(output) : sum;
-        this.gradSum = finalRelu ? device.allocateActivation(output) : null;
-        this.gradInput = device.allocateActivation(input);
     }
 
     @Override
     protected void releaseBuffers() {
-        closeAll(sum, finalRelu ? output : null, gradSum, gradInput);
+        closeAll(sum, finalRelu ? output : null, ownSumGradient);
+        ownSumGradient = null;
     }
 
     @Override
@@ -92,16 +90,43 @@ public final class Residual extends Layer {
         Device device = device();
         Tensor gradient = gradOutput;
         if (finalRelu) {
-            device.activationBackward(Activation.RELU, 0f, sum, output, gradOutput, gradSum);
-            gradient = gradSum;
+            gradient = sumGradient(gradOutput);
+            device.activationBackward(Activation.RELU, 0f, sum, output, gradOutput, gradient);
+        }
+        // Both branches read the block's gradient, and the main branch's result waits for the
+        // shortcut's: pinned, neither is handed out to the layers inside while still needed.
+        GradientBuffers shared = sharedGradients();
+        if (shared != null) {
+            shared.pin(gradient);
         }
         Tensor mainGrad = main.backward(gradient);
+        if (shared != null) {
+            shared.pin(mainGrad);
+        }
         Tensor skipGrad = shortcut == null ? gradient : shortcut.backward(gradient);
+        if (shared != null) {
+            shared.unpin(mainGrad);
+            shared.unpin(gradient);
+        }
         if (!propagatesDown()) {
             return null;
         }
+        Tensor gradInput = shared != null ? mainGrad : gradientBuffer(mainGrad);
+        // With shared buffers the sum goes into the main branch's gradient, which nothing else reads.
         device.add(mainGrad, skipGrad, gradInput);
         return gradInput;
+    }
+
+    /** The buffer for dL/d(sum): shared when the model shares gradients, else the block's own. */
+    private Tensor sumGradient(Tensor reading) {
+        GradientBuffers shared = sharedGradients();
+        if (shared != null) {
+            return shared.acquire(device(), outputShape(), device().activationLayout(outputShape()), reading);
+        }
+        if (ownSumGradient == null) {
+            ownSumGradient = device().allocateActivation(outputShape());
+        }
+        return ownSumGradient;
     }
 
     @Override

@@ -8,7 +8,6 @@ import dev.isthmus.tensor.Tensor;
 public class Softmax extends Layer {
     private final boolean log;
     private Tensor output;
-    private Tensor gradInput;
 
     public Softmax() {
         this(false);
@@ -34,12 +33,11 @@ public class Softmax extends Layer {
     @Override
     protected void allocateBuffers(Device device, Shape input, Shape output) {
         this.output = device.allocateActivation(output);
-        this.gradInput = device.allocateActivation(input);
     }
 
     @Override
     protected void releaseBuffers() {
-        closeAll(output, gradInput);
+        closeAll(output);
     }
 
     @Override
@@ -53,6 +51,7 @@ public class Softmax extends Layer {
         if (!propagatesDown()) {
             return null;
         }
+        Tensor gradInput = gradientBuffer(gradOutput);
         device().softmaxBackward(log, output, gradOutput, gradInput);
         return gradInput;
     }

@@ -2,22 +2,28 @@ package dev.isthmus.train;
 
 import dev.isthmus.device.Device;
 import dev.isthmus.loss.CrossEntropyLoss;
+import dev.isthmus.nn.Layer;
 import dev.isthmus.nn.Model;
+import dev.isthmus.nn.Profile;
 import dev.isthmus.optim.Sgd;
 import dev.isthmus.tensor.DType;
 import dev.isthmus.tensor.Shape;
 import dev.isthmus.tensor.Tensor;
 
 import java.lang.management.ManagementFactory;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
  * Steady-state images/s of one training step (zero grads, forward, cross-entropy, backward,
  * SGD-momentum update) or of inference (eval-mode forward), measured as
- * shared/peers/torch_bench.py measures PyTorch: four random batches in rotation, 20 warm-up steps,
- * a 0.3 s calibration, then {@code repeats} timed runs of about {@code seconds} each; the median
- * counts. It also records what a steady-state step allocates: device tensors (must be none) and
+ * shared/peers/torch_bench.py measures PyTorch: four random batches in rotation, warm-up, a 0.3 s
+ * calibration, then {@code repeats} timed runs of about {@code seconds} each; the median counts.
+ * The warm-up is 20 steps as in the peer script and at least two seconds, because the JVM compiles
+ * the hot code during the first seconds on the same two cores the measurement uses. It also records what a steady-state step allocates: device tensors (must be none) and
  * Java heap bytes on the calling thread.
  */
 public final class StepBenchmark {
@@ -34,6 +40,111 @@ public final class StepBenchmark {
     }
 
     public enum Mode { TRAIN, INFER }
+
+    private static final long WARMUP_NANOS = 2_000_000_000L;
+
+    /** One row of a per-layer breakdown: milliseconds per step of each part, and the layer's own GFLOP/s where it has a count. */
+    public record LayerTime(String name, String layer, double forwardMs, double backwardDataMs, double backwardFilterMs,
+                            double otherBackwardMs, double gflopsForward, double gflopsBackwardData,
+                            double gflopsBackwardFilter, long multiplyAdds) {
+    }
+
+    /** A training step taken apart: per layer, then the loss, the optimizer and the batch copy. */
+    public record Breakdown(List<LayerTime> layers, double lossMs, double optimizerMs, double copyMs, double stepMs) {
+    }
+
+    /**
+     * Times {@code steps} training steps layer by layer (the device synchronised around every
+     * part). Convolutions report GFLOP/s of their forward, backward-data and backward-filter.
+     */
+    public static Breakdown profile(Model model, int batch, int steps, long seed) {
+        Device device = model.device();
+        SplittableRandom random = new SplittableRandom(seed);
+        Shape shape = model.batchShape(batch);
+        float[] values = new float[(int) shape.elementCount()];
+        int[] classes = new int[batch];
+        for (int j = 0; j < values.length; j++) {
+            values[j] = (float) random.nextGaussian();
+        }
+        for (int j = 0; j < batch; j++) {
+            classes[j] = random.nextInt(10);
+        }
+        Profile profile = new Profile(device);
+        try (CrossEntropyLoss loss = new CrossEntropyLoss();
+             Sgd optimizer = new Sgd(model.parameters(), 0.01, 0.9, 0, 0, false);
+             Tensor input = device.allocateActivation(shape); Tensor labels = device.allocate(Shape.of(batch), DType.I32)) {
+            labels.copyFrom(classes);
+            java.lang.foreign.MemorySegment host = java.lang.foreign.Arena.ofAuto().allocate((long) values.length * Float.BYTES);
+            java.lang.foreign.MemorySegment.copy(values, 0, host, java.lang.foreign.ValueLayout.JAVA_FLOAT, 0, values.length);
+            long lossNanos = 0;
+            long optimizerNanos = 0;
+            long copyNanos = 0;
+            long stepNanos = 0;
+            for (int step = -5; step < steps; step++) {
+                if (step == 0) {
+                    model.root().profile(profile);
+                    profile.reset();
+                }
+                device.synchronize();
+                long t0 = System.nanoTime();
+                device.copyFromHost(host, input);
+                device.synchronize();
+                long t1 = System.nanoTime();
+                optimizer.zeroGrad();
+                Tensor logits = model.forward(input, true);
+                device.synchronize();
+                long t2 = System.nanoTime();
+                loss.forward(logits, labels, true);
+                device.synchronize();
+                long t3 = System.nanoTime();
+                model.backward(loss.backward());
+                device.synchronize();
+                long t4 = System.nanoTime();
+                optimizer.step();
+                device.synchronize();
+                long t5 = System.nanoTime();
+                if (step >= 0) {
+                    copyNanos += t1 - t0;
+                    lossNanos += t3 - t2;
+                    optimizerNanos += t5 - t4;
+                    stepNanos += t5 - t0;
+                }
+            }
+            model.root().profile(null);
+            List<LayerTime> rows = new ArrayList<>();
+            collect("", model.root(), profile, steps, rows);
+            return new Breakdown(rows, lossNanos / 1e6 / steps, optimizerNanos / 1e6 / steps, copyNanos / 1e6 / steps,
+                    stepNanos / 1e6 / steps);
+        }
+    }
+
+    private static void collect(String prefix, Layer layer, Profile profile, int steps, List<LayerTime> rows) {
+        Map<String, Layer> children = layer.children();
+        double forward = profile.nanos(layer, Profile.Part.FORWARD) / 1e6 / steps;
+        double backward = profile.nanos(layer, Profile.Part.BACKWARD) / 1e6 / steps;
+        if (!children.isEmpty()) {
+            for (Map.Entry<String, Layer> child : children.entrySet()) {
+                collect(prefix.isEmpty() ? child.getKey() : prefix + "." + child.getKey(), child.getValue(), profile, steps, rows);
+                forward -= profile.nanos(child.getValue(), Profile.Part.FORWARD) / 1e6 / steps;
+                backward -= profile.nanos(child.getValue(), Profile.Part.BACKWARD) / 1e6 / steps;
+            }
+            // A container's own work (a residual addition and ReLU) shows when it is measurable.
+            if (forward + backward > 0.01 && layer instanceof dev.isthmus.nn.Residual) {
+                rows.add(new LayerTime(prefix + " (add+relu)", layer.describe(), forward, 0, 0, backward, 0, 0, 0, 0));
+            }
+            return;
+        }
+        double data = profile.nanos(layer, Profile.Part.BACKWARD_DATA) / 1e6 / steps;
+        double filter = profile.nanos(layer, Profile.Part.BACKWARD_FILTER) / 1e6 / steps;
+        double other = Math.max(0, backward - data - filter);
+        long macs = layer instanceof dev.isthmus.nn.Conv2d conv ? conv.geometry().multiplyAdds() : 0;
+        rows.add(new LayerTime(prefix, layer.describe(), forward, data, filter, macs > 0 ? 0 : other,
+                gflops(macs, forward), gflops(macs, data), gflops(macs, filter), macs));
+    }
+
+    private static double gflops(long multiplyAdds, double milliseconds) {
+        return multiplyAdds == 0 || milliseconds <= 0 ? 0 : 2.0 * multiplyAdds / (milliseconds * 1e-3) / 1e9;
+    }
 
     private StepBenchmark() {
     }
@@ -81,7 +192,8 @@ public final class StepBenchmark {
                     model.forward(inputs[i++ & 3], false);
                 }
             };
-            for (int i = 0; i < 20; i++) {
+            long warmupStart = System.nanoTime();
+            for (int i = 0; i < 20 || System.nanoTime() - warmupStart < WARMUP_NANOS; i++) {
                 step.run();
             }
             device.synchronize();

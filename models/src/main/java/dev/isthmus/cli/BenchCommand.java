@@ -32,6 +32,7 @@ final class BenchCommand implements Command {
         return """
                 Usage: isthmus bench [MODEL...] [--modes train,infer] [--batch-train N] [--batch-infer N]
                                      [--seconds S] [--repeats N] [--device cpu|cuda|auto] [--threads N] [--json]
+                       isthmus bench [MODEL...] --layers [--steps 20] [--batch-train N]
 
                 Measures as shared/peers/torch_bench.py does: float32, random data, 20 warm-up steps, then
                 --repeats runs of about --seconds each (median reported). A training step is zero grads,
@@ -40,13 +41,34 @@ final class BenchCommand implements Command {
                 and 256 (infer), 1 s x 5 repeats. Each result is printed as
                   RESULT model=... mode=... batch=... device=... threads=... ips=... spread=MIN..MAX
                 with the Java heap bytes and device allocations per steady-state step.
+
+                --layers takes a training step apart instead: milliseconds per step of each layer's
+                forward, backward-data and backward-filter, the loss, the optimizer and the batch copy,
+                and for every convolution its GFLOP/s next to the SGEMM GFLOP/s that OpenBLAS reaches
+                in the same run on a GEMM of the convolution's size (M = out channels, N = batch x
+                output pixels, K = in channels x kernel area).
                 """;
+    }
+
+    /** The process's peak resident memory so far (VmHWM), as torch_bench.py reports ru_maxrss; -1 if unknown. */
+    static long peakResidentMiB() {
+        try {
+            for (String line : java.nio.file.Files.readAllLines(java.nio.file.Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmHWM:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024;
+                }
+            }
+        } catch (java.io.IOException | NumberFormatException unavailable) {
+            // Not Linux, or /proc is hidden: the figure is simply missing.
+        }
+        return -1;
     }
 
     @Override
     public int run(String[] args, PrintStream out, PrintStream err) {
         Options options = Options.parse(name(), args,
-                Set.of("modes", "batch-train", "batch-infer", "seconds", "repeats", "device", "threads", "seed"), Set.of("json"));
+                Set.of("modes", "batch-train", "batch-infer", "seconds", "repeats", "device", "threads", "seed", "steps"),
+                Set.of("json", "layers"));
         List<String> models = options.positionals().isEmpty() ? CANONICAL : options.positionals();
         for (String model : models) {
             SummaryCommand.zooEntry(model);
@@ -65,6 +87,20 @@ final class BenchCommand implements Command {
         long seed = options.longValue("seed", 0);
         List<Object> results = new ArrayList<>();
         Devices.Choice choice = Devices.open(options.string("device", "cpu"), threads);
+        if (options.flag("layers")) {
+            try (var device = choice.device()) {
+                for (String name : models) {
+                    try (Model model = Zoo.entry(name).create()) {
+                        model.build(device, batchTrain, seed);
+                        results.add(LayerBreakdown.print(model, batchTrain, options.integer("steps", 20, 1, 100_000), seed, out));
+                    }
+                }
+            }
+            if (options.flag("json")) {
+                out.println(Json.write(Map.of("breakdowns", results)));
+            }
+            return 0;
+        }
         try (var device = choice.device()) {
             String threadCount = device instanceof dev.isthmus.device.cpu.CpuDevice cpu ? Integer.toString(cpu.threads()) : "-";
             for (String name : models) {
@@ -75,9 +111,9 @@ final class BenchCommand implements Command {
                         StepBenchmark.Result r = StepBenchmark.measure(model,
                                 mode.equals("train") ? StepBenchmark.Mode.TRAIN : StepBenchmark.Mode.INFER, batch, seconds, repeats, seed);
                         out.printf("RESULT model=%s mode=%s batch=%d device=%s threads=%s ips=%.0f spread=%.0f..%.0f params=%d"
-                                        + " heap_bytes_per_step=%d device_allocations=%d%n", r.model(), r.mode(), r.batch(),
-                                device.name(), threadCount, r.imagesPerSecond(), r.min(), r.max(), r.parameters(),
-                                r.heapBytesPerStep(), r.deviceAllocationsPerRun());
+                                        + " heap_bytes_per_step=%d device_allocations=%d peak_rss_MiB=%d%n", r.model(), r.mode(),
+                                r.batch(), device.name(), threadCount, r.imagesPerSecond(), r.min(), r.max(), r.parameters(),
+                                r.heapBytesPerStep(), r.deviceAllocationsPerRun(), peakResidentMiB());
                         out.flush();
                         Map<String, Object> item = new LinkedHashMap<>();
                         item.put("model", r.model());
@@ -90,6 +126,7 @@ final class BenchCommand implements Command {
                         item.put("params", r.parameters());
                         item.put("heap_bytes_per_step", r.heapBytesPerStep());
                         item.put("device_allocations", r.deviceAllocationsPerRun());
+                        item.put("peak_rss_MiB", peakResidentMiB());
                         results.add(item);
                     }
                 }

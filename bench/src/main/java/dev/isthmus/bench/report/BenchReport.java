@@ -1,0 +1,215 @@
+package dev.isthmus.bench.report;
+
+import dev.isthmus.bench.LayerKernelsBenchmark;
+import dev.isthmus.io.Json;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Turns one sitting's raw figures into a report: {@code report.md} (the canonical suite, Isthmus
+ * against PyTorch's better thread count, with spreads, memory and the JMH kernels), {@code chart.png}
+ * and {@code results.json}, and flags every row more than 15% slower than a previous report.
+ *
+ * <pre>
+ * BenchReport --out DIR --isthmus FILE... --torch FILE... [--jmh FILE] [--previous results.json] [--title TEXT]
+ * </pre>
+ * Isthmus files hold {@code isthmus bench --json} output (the JSON is the last line); torch files
+ * hold {@code torch_bench.py --json} output (one JSON line per result).
+ */
+public final class BenchReport {
+    static final double REGRESSION = 0.15;
+
+    private BenchReport() {
+    }
+
+    /** One canonical-suite row. */
+    record Row(String model, String mode, int batch, double isthmus, double isthmusMin, double isthmusMax, long isthmusRss,
+               long heapBytes, long deviceAllocations, double torch, double torchMin, double torchMax, int torchThreads,
+               long torchRss, Double previous) {
+        double ratio() {
+            return torch > 0 ? isthmus / torch : Double.NaN;
+        }
+
+        boolean regressed() {
+            return previous != null && isthmus < previous * (1 - REGRESSION);
+        }
+    }
+
+    public static void main(String[] args) throws IOException {
+        Map<String, List<String>> options = parse(args);
+        Path out = Path.of(single(options, "out"));
+        Files.createDirectories(out);
+        List<Map<String, Object>> isthmus = new ArrayList<>();
+        for (String file : options.getOrDefault("isthmus", List.of())) {
+            String last = Files.readAllLines(Path.of(file)).stream().filter(l -> l.startsWith("{")).reduce((a, b) -> b)
+                    .orElseThrow(() -> new IllegalArgumentException(file + " holds no isthmus bench --json output"));
+            for (Object result : (List<?>) Json.parseObject(last).get("results")) {
+                isthmus.add(cast(result));
+            }
+        }
+        List<Map<String, Object>> torch = new ArrayList<>();
+        for (String file : options.getOrDefault("torch", List.of())) {
+            for (String line : Files.readAllLines(Path.of(file))) {
+                if (line.startsWith("{")) {
+                    torch.add(Json.parseObject(line));
+                }
+            }
+        }
+        Map<String, Double> previous = previous(options.containsKey("previous") ? Path.of(single(options, "previous")) : null);
+        List<Row> rows = rows(isthmus, torch, previous);
+        List<Map<String, Object>> jmh = options.containsKey("jmh") ? jmh(Path.of(single(options, "jmh"))) : List.of();
+
+        String title = options.containsKey("title") ? String.join(" ", options.get("title")) : "Isthmus benchmark report";
+        String markdown = Markdown.render(title, rows, jmh);
+        Files.writeString(out.resolve("report.md"), markdown);
+        Chart.write(rows, out.resolve("chart.png"));
+        Map<String, Object> raw = new LinkedHashMap<>();
+        raw.put("title", title);
+        raw.put("isthmus", isthmus);
+        raw.put("torch", torch);
+        raw.put("jmh", jmh);
+        Files.writeString(out.resolve("results.json"), Json.write(raw) + "\n");
+        System.out.println(Markdown.table(rows));
+        long regressions = rows.stream().filter(Row::regressed).count();
+        if (regressions > 0) {
+            System.out.println(regressions + " row(s) more than " + (int) (100 * REGRESSION)
+                    + "% slower than the previous report (flagged in the table; timings on a shared machine are noisy)");
+        }
+    }
+
+    private static List<Row> rows(List<Map<String, Object>> isthmus, List<Map<String, Object>> torch, Map<String, Double> previous) {
+        List<Row> rows = new ArrayList<>();
+        for (Map<String, Object> ours : isthmus) {
+            String model = (String) ours.get("model");
+            String mode = (String) ours.get("mode");
+            Map<String, Object> best = null;
+            for (Map<String, Object> peer : torch) {
+                if (model.equals(peer.get("model")) && mode.equals(peer.get("mode"))
+                        && (best == null || number(peer, "images_per_s") > number(best, "images_per_s"))) {
+                    best = peer;
+                }
+            }
+            double[] spread = spread(ours);
+            double[] peerSpread = best == null ? new double[] {0, 0} : spread(best);
+            rows.add(new Row(model, mode, (int) number(ours, "batch"), number(ours, "images_per_s"), spread[0], spread[1],
+                    (long) number(ours, "peak_rss_MiB"), (long) number(ours, "heap_bytes_per_step"),
+                    (long) number(ours, "device_allocations"), best == null ? 0 : number(best, "images_per_s"), peerSpread[0],
+                    peerSpread[1], best == null ? 0 : (int) number(best, "threads"),
+                    best == null ? -1 : (long) number(best, "peak_rss_MiB"), previous.get(model + "/" + mode)));
+        }
+        return rows;
+    }
+
+    private static double[] spread(Map<String, Object> result) {
+        List<?> samples = (List<?>) result.get("samples");
+        double min = Double.MAX_VALUE;
+        double max = 0;
+        for (Object sample : samples) {
+            double v = ((Number) sample).doubleValue();
+            min = Math.min(min, v);
+            max = Math.max(max, v);
+        }
+        return new double[] {min, max};
+    }
+
+    private static Map<String, Double> previous(Path file) throws IOException {
+        Map<String, Double> figures = new LinkedHashMap<>();
+        if (file == null || !Files.isRegularFile(file)) {
+            return figures;
+        }
+        for (Object result : (List<?>) Json.parseObject(Files.readString(file)).get("isthmus")) {
+            Map<String, Object> map = cast(result);
+            figures.put(map.get("model") + "/" + map.get("mode"), number(map, "images_per_s"));
+        }
+        return figures;
+    }
+
+    /** JMH results with, for the convolution kernels, GFLOP/s next to the run's SGEMM ceiling. */
+    private static List<Map<String, Object>> jmh(Path file) throws IOException {
+        List<Map<String, Object>> results = new ArrayList<>();
+        Object parsed = Json.parse(Files.readString(file));
+        double ceiling = 0;
+        for (Object item : (List<?>) parsed) {
+            Map<String, Object> result = cast(item);
+            Map<String, Object> metric = cast(result.get("primaryMetric"));
+            Map<String, Object> params = result.get("params") == null ? Map.of() : cast(result.get("params"));
+            String benchmark = ((String) result.get("benchmark")).replace("dev.isthmus.bench.", "");
+            Map<String, Object> row = new LinkedHashMap<>();
+            row.put("benchmark", benchmark);
+            row.put("params", params);
+            row.put("score", number(metric, "score"));
+            row.put("unit", metric.get("scoreUnit"));
+            if (benchmark.startsWith("SgemmBenchmark")) {
+                double n = Double.parseDouble((String) params.get("size"));
+                Map<String, Object> percentiles = cast(metric.get("scorePercentiles"));
+                double medianMs = number(percentiles, "50.0");
+                double gflops = 2 * n * n * n / (medianMs * 1e-3) / 1e9;
+                row.put("gflops", gflops);
+                ceiling = Math.max(ceiling, gflops);
+            }
+            results.add(row);
+        }
+        for (Map<String, Object> row : results) {
+            String benchmark = (String) row.get("benchmark");
+            if (benchmark.startsWith("LayerKernelsBenchmark.convolution")) {
+                Map<String, Object> params = cast(row.get("params"));
+                double microseconds = ((Number) row.get("score")).doubleValue();
+                double gflops = 2.0 * LayerKernelsBenchmark.multiplyAdds((String) params.get("conv")) / (microseconds * 1e-6) / 1e9;
+                row.put("gflops", gflops);
+                if (ceiling > 0) {
+                    row.put("fraction_of_sgemm", gflops / ceiling);
+                }
+            }
+        }
+        if (ceiling > 0) {
+            Map<String, Object> summary = new LinkedHashMap<>();
+            summary.put("benchmark", "SGEMM ceiling (best SgemmBenchmark size)");
+            summary.put("gflops", ceiling);
+            results.add(summary);
+        }
+        return results;
+    }
+
+    static double number(Map<String, Object> map, String key) {
+        Object value = map.get(key);
+        return value instanceof Number number ? number.doubleValue() : -1;
+    }
+
+    @SuppressWarnings("unchecked")
+    static Map<String, Object> cast(Object value) {
+        return (Map<String, Object>) value;
+    }
+
+    private static Map<String, List<String>> parse(String[] args) {
+        Map<String, List<String>> options = new LinkedHashMap<>();
+        String current = null;
+        for (String arg : args) {
+            if (arg.startsWith("--")) {
+                current = arg.substring(2);
+                options.computeIfAbsent(current, k -> new ArrayList<>());
+            } else if (current == null) {
+                throw new IllegalArgumentException("BenchReport: unexpected argument " + arg);
+            } else {
+                options.get(current).add(arg);
+            }
+        }
+        if (!options.containsKey("out")) {
+            throw new IllegalArgumentException("BenchReport: --out DIR is required");
+        }
+        return options;
+    }
+
+    private static String single(Map<String, List<String>> options, String key) {
+        List<String> values = options.get(key);
+        if (values == null || values.size() != 1) {
+            throw new IllegalArgumentException("BenchReport: --" + key + " takes one value");
+        }
+        return values.getFirst();
+    }
+}
