@@ -22,8 +22,9 @@ import java.util.SplittableRandom;
  * SGD-momentum update) or of inference (eval-mode forward), measured as
  * shared/peers/torch_bench.py measures PyTorch: four random batches in rotation, warm-up, a 0.3 s
  * calibration, then {@code repeats} timed runs of about {@code seconds} each; the median counts.
- * The warm-up is 20 steps as in the peer script and at least two seconds, because the JVM compiles
- * the hot code during the first seconds on the same two cores the measurement uses. It also records what a steady-state step allocates: device tensors (must be none) and
+ * The warm-up is 20 steps as in the peer script, then goes on (up to 15 s) until the rate of two
+ * successive half-second windows agrees within 5%, because the JVM compiles the hot code during the
+ * first seconds on the same cores the measurement uses: steady state is what is compared. It also records what a steady-state step allocates: device tensors (must be none) and
  * Java heap bytes on the calling thread.
  */
 public final class StepBenchmark {
@@ -41,7 +42,29 @@ public final class StepBenchmark {
 
     public enum Mode { TRAIN, INFER }
 
-    private static final long WARMUP_NANOS = 2_000_000_000L;
+    private static final long WINDOW_NANOS = 500_000_000L;
+    private static final long MAX_WARMUP_NANOS = 15_000_000_000L;
+
+    /** Runs steps in half-second windows until two successive windows' rates agree within 5%. */
+    private static void warmUp(Runnable step, Device device) {
+        long start = System.nanoTime();
+        double previous = 0;
+        while (System.nanoTime() - start < MAX_WARMUP_NANOS) {
+            device.synchronize();
+            long windowStart = System.nanoTime();
+            int steps = 0;
+            while (System.nanoTime() - windowStart < WINDOW_NANOS) {
+                step.run();
+                steps++;
+            }
+            device.synchronize();
+            double rate = steps / ((System.nanoTime() - windowStart) / 1e9);
+            if (previous > 0 && Math.abs(rate - previous) <= 0.05 * previous) {
+                return;
+            }
+            previous = rate;
+        }
+    }
 
     /** One row of a per-layer breakdown: milliseconds per step of each part, and the layer's own GFLOP/s where it has a count. */
     public record LayerTime(String name, String layer, double forwardMs, double backwardDataMs, double backwardFilterMs,
@@ -192,11 +215,10 @@ public final class StepBenchmark {
                     model.forward(inputs[i++ & 3], false);
                 }
             };
-            long warmupStart = System.nanoTime();
-            for (int i = 0; i < 20 || System.nanoTime() - warmupStart < WARMUP_NANOS; i++) {
+            for (int i = 0; i < 20; i++) {
                 step.run();
             }
-            device.synchronize();
+            warmUp(step, device);
             long start = System.nanoTime();
             int calibration = 0;
             while (System.nanoTime() - start < 300_000_000L) {

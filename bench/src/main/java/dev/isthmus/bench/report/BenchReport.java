@@ -55,9 +55,30 @@ public final class BenchReport {
         }
         List<Map<String, Object>> torch = new ArrayList<>();
         for (String file : options.getOrDefault("torch", List.of())) {
+            // The JSON lines lack the peak RSS that the RESULT lines print; it is matched back in.
+            Map<String, Long> rss = new LinkedHashMap<>();
+            for (String line : Files.readAllLines(Path.of(file))) {
+                if (line.startsWith("RESULT ")) {
+                    Map<String, String> fields = new LinkedHashMap<>();
+                    for (String word : line.substring(7).split(" ")) {
+                        int equals = word.indexOf('=');
+                        if (equals > 0) {
+                            fields.put(word.substring(0, equals), word.substring(equals + 1));
+                        }
+                    }
+                    if (fields.containsKey("peak_rss_MiB")) {
+                        rss.put(fields.get("model") + "/" + fields.get("mode"), Long.parseLong(fields.get("peak_rss_MiB")));
+                    }
+                }
+            }
             for (String line : Files.readAllLines(Path.of(file))) {
                 if (line.startsWith("{")) {
-                    torch.add(Json.parseObject(line));
+                    Map<String, Object> result = Json.parseObject(line);
+                    Long peak = rss.get(result.get("model") + "/" + result.get("mode"));
+                    if (peak != null) {
+                        result.put("peak_rss_MiB", peak);
+                    }
+                    torch.add(result);
                 }
             }
         }
