@@ -115,7 +115,7 @@ public class LayerKernelsBenchmark {
 
     @Benchmark
     public void convolutionBackwardFilter() {
-        convolution.backwardFilter(x, dy, weightGrad);
+        convolution.backwardFilter(x, dy, weightGrad, null);
     }
 
     @Benchmark

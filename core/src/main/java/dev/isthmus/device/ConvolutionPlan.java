@@ -52,21 +52,19 @@ public abstract class ConvolutionPlan implements AutoCloseable {
         doBackwardData(gradOutput, weight, gradInput);
     }
 
-    /** weightGrad += dL/dweight. */
-    public final void backwardFilter(Tensor x, Tensor gradOutput, Tensor weightGrad) {
+    /**
+     * weightGrad += dL/dweight, and, unless {@code biasGrad} is null, biasGrad += the sum of dy over
+     * batch and space (one pass where the library offers it).
+     */
+    public final void backwardFilter(Tensor x, Tensor gradOutput, Tensor weightGrad, Tensor biasGrad) {
         final String op = "conv2d backward filter";
         check(op, "input", x, inputShape);
         check(op, "output gradient", gradOutput, outputShape);
         check(op, "weight gradient", weightGrad, weightShape);
-        doBackwardFilter(x, gradOutput, weightGrad);
-    }
-
-    /** biasGrad += the sum of dy over batch and space. */
-    public final void backwardBias(Tensor gradOutput, Tensor biasGrad) {
-        final String op = "conv2d backward bias";
-        check(op, "output gradient", gradOutput, outputShape);
-        check(op, "bias gradient", biasGrad, biasShape);
-        device.biasGradient(gradOutput, biasGrad);
+        if (biasGrad != null) {
+            check(op, "bias gradient", biasGrad, biasShape);
+        }
+        doBackwardFilter(x, gradOutput, weightGrad, biasGrad);
     }
 
     private void check(String op, String role, Tensor tensor, Shape expected) {
@@ -78,7 +76,7 @@ public abstract class ConvolutionPlan implements AutoCloseable {
 
     protected abstract void doBackwardData(Tensor gradOutput, Tensor weight, Tensor gradInput);
 
-    protected abstract void doBackwardFilter(Tensor x, Tensor gradOutput, Tensor weightGrad);
+    protected abstract void doBackwardFilter(Tensor x, Tensor gradOutput, Tensor weightGrad, Tensor biasGrad);
 
     @Override
     public void close() {

@@ -147,10 +147,7 @@ public final class Conv2d extends Layer {
     protected Tensor doBackward(Tensor gradOutput) {
         Profile profile = profiler();
         long started = profile == null ? 0 : profile.start();
-        plan.backwardFilter(input, gradOutput, weightGrad);
-        if (hasBias) {
-            plan.backwardBias(gradOutput, biasGrad);
-        }
+        plan.backwardFilter(input, gradOutput, weightGrad, hasBias ? biasGrad : null);
         if (profile != null) {
             profile.stop(this, Profile.Part.BACKWARD_FILTER, started);
         }

@@ -103,6 +103,14 @@ public final class StepBenchmark {
             long optimizerNanos = 0;
             long copyNanos = 0;
             long stepNanos = 0;
+            // Warm up unprofiled first: the JIT's first seconds would otherwise dominate small models.
+            long warmupEnd = System.nanoTime() + 3_000_000_000L;
+            while (System.nanoTime() < warmupEnd) {
+                optimizer.zeroGrad();
+                loss.forward(model.forward(input, true), labels, true);
+                model.backward(loss.backward());
+                optimizer.step();
+            }
             for (int step = -5; step < steps; step++) {
                 if (step == 0) {
                     model.root().profile(profile);

@@ -92,7 +92,10 @@ final class CpuConvolution extends ConvolutionPlan {
     }
 
     @Override
-    protected void doBackwardFilter(Tensor input, Tensor upstream, Tensor weightGrad) {
+    protected void doBackwardFilter(Tensor input, Tensor upstream, Tensor weightGrad, Tensor biasGrad) {
+        if (biasGrad != null) {
+            cpu.biasGradient(upstream, biasGrad);
+        }
         Tensor x = cpu.inLayout(input, Layout.ROW_MAJOR, 0);
         Tensor gradOutput = cpu.inLayout(upstream, Layout.ROW_MAJOR, 1);
         int inputSize = geometry.inChannels() * geometry.height() * geometry.width();

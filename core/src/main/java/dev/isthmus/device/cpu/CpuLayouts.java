@@ -19,7 +19,8 @@ final class CpuLayouts {
     /** Copies {@code shape}'s elements from {@code source} in one layout to {@code destination} in another. */
     static void convert(CpuParallel parallel, Shape shape, MemorySegment source, Layout sourceLayout,
                         MemorySegment destination, Layout destinationLayout) {
-        if (sourceLayout == destinationLayout) {
+        // With one channel, or one pixel per channel, NCHW and NHWC are the same order.
+        if (sourceLayout == destinationLayout || shape.dim(1) == 1 || (long) shape.dim(2) * shape.dim(3) == 1) {
             MemorySegment.copy(source, 0, destination, 0, shape.elementCount() * Integer.BYTES);
             return;
         }

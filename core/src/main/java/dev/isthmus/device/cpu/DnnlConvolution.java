@@ -9,6 +9,7 @@ import dev.isthmus.tensor.Tensor;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 
 /**
  * Convolution through oneDNN. Activations stay in their layout (channels-last is what its AVX-512
@@ -166,19 +167,28 @@ final class DnnlConvolution extends ConvolutionPlan {
     private final class BackwardWeights implements AutoCloseable {
         final Layout x;
         final Layout dy;
+        final boolean bias;
         final DnnlPrimitive primitive;
         final DnnlPrimitive gradientReorder;
         final Tensor gradient;
+        final Tensor biasGradient;
 
-        BackwardWeights(Layout x, Layout dy) {
+        BackwardWeights(Layout x, Layout dy, boolean bias) {
             this.x = x;
             this.dy = dy;
+            this.bias = bias;
             Forward hint = forwardFor(x, dy, false);
-            primitive = DnnlPrimitive.create(dnnl, "convolution backward weights", opDescriptor(2, x, dy, false),
-                    dnnl.plainAttributes(), hint.primitive.primitiveDesc(),
-                    new int[] {dnnl_h.DNNL_ARG_SRC(), dnnl_h.DNNL_ARG_DIFF_DST(), dnnl_h.DNNL_ARG_DIFF_WEIGHTS()},
-                    new int[] {dnnl_h.dnnl_query_src_md(), dnnl_h.dnnl_query_diff_dst_md(), dnnl_h.dnnl_query_diff_weights_md()},
-                    new int[] {0, 0, 0});
+            // The bias gradient comes out of the same pass over dy (a Java sum over NHWC rows costs more than the filter).
+            int[] kinds = bias ? new int[] {dnnl_h.DNNL_ARG_SRC(), dnnl_h.DNNL_ARG_DIFF_DST(), dnnl_h.DNNL_ARG_DIFF_WEIGHTS(),
+                dnnl_h.DNNL_ARG_DIFF_BIAS()}
+                    : new int[] {dnnl_h.DNNL_ARG_SRC(), dnnl_h.DNNL_ARG_DIFF_DST(), dnnl_h.DNNL_ARG_DIFF_WEIGHTS()};
+            int[] queries = bias ? new int[] {dnnl_h.dnnl_query_src_md(), dnnl_h.dnnl_query_diff_dst_md(),
+                dnnl_h.dnnl_query_diff_weights_md(), dnnl_h.dnnl_query_diff_weights_md()}
+                    : new int[] {dnnl_h.dnnl_query_src_md(), dnnl_h.dnnl_query_diff_dst_md(), dnnl_h.dnnl_query_diff_weights_md()};
+            primitive = DnnlPrimitive.create(dnnl, "convolution backward weights", opDescriptor(2, x, dy, bias),
+                    dnnl.plainAttributes(), hint.primitive.primitiveDesc(), kinds, queries,
+                    bias ? new int[] {0, 0, 0, 1} : new int[] {0, 0, 0});
+            biasGradient = bias ? cpu.allocate(Shape.of(geometry.outChannels())) : null;
             MemorySegment produced = primitive.descriptor(dnnl_h.dnnl_query_diff_weights_md(), 0);
             // The primitive overwrites its output; a reorder with a sum post-op adds it to the layer's gradient.
             gradientReorder = DnnlReorder.create(dnnl, "convolution weight gradient", produced, userWeights, true);
@@ -190,6 +200,9 @@ final class DnnlConvolution extends ConvolutionPlan {
             primitive.close();
             gradientReorder.close();
             gradient.close();
+            if (biasGradient != null) {
+                biasGradient.close();
+            }
         }
     }
 
@@ -261,21 +274,34 @@ final class DnnlConvolution extends ConvolutionPlan {
     }
 
     @Override
-    protected void doBackwardFilter(Tensor x, Tensor gradOutput, Tensor weightGrad) {
-        if (backwardWeights == null || backwardWeights.x != x.layout() || backwardWeights.dy != gradOutput.layout()) {
+    protected void doBackwardFilter(Tensor x, Tensor gradOutput, Tensor weightGrad, Tensor biasGrad) {
+        boolean bias = biasGrad != null;
+        if (backwardWeights == null || backwardWeights.x != x.layout() || backwardWeights.dy != gradOutput.layout()
+                || backwardWeights.bias != bias) {
             if (backwardWeights != null) {
                 backwardWeights.close();
             }
-            backwardWeights = new BackwardWeights(x.layout(), gradOutput.layout());
+            backwardWeights = new BackwardWeights(x.layout(), gradOutput.layout(), bias);
         }
         BackwardWeights b = backwardWeights;
         b.primitive.bind(0, x.memory());
         b.primitive.bind(1, gradOutput.memory());
         b.primitive.bind(2, b.gradient.memory());
+        if (bias) {
+            b.primitive.bind(3, b.biasGradient.memory());
+        }
         b.primitive.execute();
         b.gradientReorder.bind(0, b.gradient.memory());
         b.gradientReorder.bind(1, weightGrad.memory());
         b.gradientReorder.execute();
+        if (bias) {
+            MemorySegment produced = b.biasGradient.memory();
+            MemorySegment accumulated = biasGrad.memory();
+            for (int c = 0; c < geometry.outChannels(); c++) {
+                accumulated.setAtIndex(ValueLayout.JAVA_FLOAT, c, accumulated.getAtIndex(ValueLayout.JAVA_FLOAT, c)
+                        + produced.getAtIndex(ValueLayout.JAVA_FLOAT, c));
+            }
+        }
     }
 
     @Override
