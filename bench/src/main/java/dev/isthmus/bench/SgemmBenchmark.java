@@ -3,6 +3,7 @@ package dev.isthmus.bench;
 import dev.isthmus.device.Device;
 import dev.isthmus.device.Transpose;
 import dev.isthmus.device.cpu.CpuDevice;
+import dev.isthmus.device.cpu.OpenBlas;
 import dev.isthmus.tensor.Shape;
 import dev.isthmus.tensor.Tensor;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -22,9 +23,14 @@ import org.openjdk.jmh.annotations.Warmup;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Square SGEMM (C = A·B) through the CPU device: argument validation plus the FFM call into
- * OpenBLAS. GFLOP/s = 2n³ / time. {@code ci/bench-gemm} runs this next to {@code bench/c/sgemm_bench.c}
- * calling the same library from C.
+ * Square SGEMM (C = A·B), GFLOP/s = 2n³ / time:
+ * <ul>
+ *   <li>{@code openBlas}: the generated OpenBLAS binding called directly, what
+ *       {@code ci/bench-gemm} sets next to bench/c/sgemm_bench.c calling the same library from C
+ *       (the cost of FFM), and the "SGEMM ceiling" the report compares convolutions with;</li>
+ *   <li>{@code device}: the CPU device's validated GEMM, which runs on oneDNN's SGEMM when oneDNN is
+ *       installed (AVX-512, where this machine's OpenBLAS is pinned to Haswell kernels).</li>
+ * </ul>
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.SampleTime)
@@ -54,7 +60,12 @@ public class SgemmBenchmark {
     }
 
     @Benchmark
-    public void sgemm() {
+    public void openBlas() {
+        OpenBlas.sgemm(false, false, size, size, size, 1f, a.memory(), size, b.memory(), size, 0f, c.memory(), size);
+    }
+
+    @Benchmark
+    public void device() {
         device.gemm(Transpose.NO, Transpose.NO, size, size, size, 1f, a, 0, size, b, 0, size, 0f, c, 0, size);
     }
 

@@ -63,7 +63,11 @@ final class LibraryLocator {
         for (String soname : library.sonames()) {
             try {
                 SymbolLookup lookup = SymbolLookup.libraryLookup(soname, Arena.global());
-                return new LoadedLibrary(library, soname, "dynamic loader", lookup);
+                String missing = missingSymbol(library, lookup);
+                if (missing == null) {
+                    return new LoadedLibrary(library, soname, "dynamic loader", lookup);
+                }
+                attempts.add("dynamic loader: " + soname + " (" + missing + ")");
             } catch (IllegalArgumentException | IllegalCallerException notLoadable) {
                 attempts.add("dynamic loader: " + soname + " (not found on the loader's path)");
             }
@@ -109,11 +113,26 @@ final class LibraryLocator {
         }
         try {
             SymbolLookup lookup = SymbolLookup.libraryLookup(file, Arena.global());
+            String missing = missingSymbol(library, lookup);
+            if (missing != null) {
+                attempts.add(source + ": " + file + " (" + missing + ")");
+                return null;
+            }
             return new LoadedLibrary(library, file.toString(), source, lookup);
         } catch (IllegalArgumentException | IllegalCallerException notLoadable) {
             attempts.add(source + ": " + file + " (the dynamic loader refused it: " + notLoadable.getMessage() + ")");
             return null;
         }
+    }
+
+    /** Null when the lookup exports the library's signature, else why it is not the library Isthmus needs. */
+    private static String missingSymbol(NativeLibrary library, SymbolLookup lookup) {
+        for (String symbol : library.signature()) {
+            if (lookup.find(symbol).isEmpty()) {
+                return "loaded, but it lacks " + symbol + ": not " + library.expected() + " or an unsupported version";
+            }
+        }
+        return null;
     }
 
     /** Why the file cannot be a shared library, or null; checked before dlopen, which is noisy on garbage. */

@@ -115,6 +115,30 @@ public enum NativeLibrary {
     }
 
     /**
+     * Symbols a file must export to be this library (and the version Isthmus was built against):
+     * a file that lacks one is reported and the search goes on.
+     */
+    List<String> signature() {
+        return switch (this) {
+            case OPENBLAS -> List.of("cblas_sgemm", "openblas_get_config");
+            // The *_desc_init functions exist in oneDNN 2.x only; 3.0 replaced them.
+            case DNNL -> List.of("dnnl_version", "dnnl_dilated_convolution_forward_desc_init", "dnnl_sgemm");
+            case OPENMP -> List.of("omp_set_num_threads");
+            case CUDA -> List.of("cuInit", "cuDriverGetVersion");
+            case CUBLAS -> List.of("cublasCreate_v2", "cublasSgemm_v2");
+            case CUDNN -> List.of("cudnnGetVersion", "cudnnConvolutionForward");
+        };
+    }
+
+    /** What the library is expected to be, for messages about a file that is something else. */
+    String expected() {
+        return switch (this) {
+            case DNNL -> "oneDNN 2.x (libdnnl.so.2)";
+            default -> displayName;
+        };
+    }
+
+    /**
      * Finds and loads the library (once; the outcome, success or failure, is remembered).
      *
      * @throws NativeLibraryException naming every place tried, when it cannot be loaded

@@ -66,6 +66,17 @@ class LibraryLocatorTest {
     }
 
     @Test
+    void aLibraryOfTheWrongKindOrVersionIsExplained() {
+        // OpenBLAS where oneDNN 2 is expected: it loads, but lacks oneDNN's symbols.
+        List<String> attempts = new ArrayList<>();
+        assertNull(LibraryLocator.locate(NativeLibrary.DNNL, bundledOpenBlas(), null, attempts));
+        assertTrue(attempts.get(0).contains("lacks dnnl_version"), attempts::toString);
+        assertTrue(attempts.get(0).contains("oneDNN 2.x"), attempts::toString);
+        NativeLibraryException failure = new NativeLibraryException(NativeLibrary.DNNL, attempts);
+        assertTrue(failure.getMessage().contains("HINT: apt-get install libdnnl2"), failure.getMessage());
+    }
+
+    @Test
     void aMissingLibraryListsEveryPlaceTried() {
         List<String> attempts = new ArrayList<>();
         LoadedLibrary cudnn = LibraryLocator.locate(NativeLibrary.CUDNN, null, null, attempts);

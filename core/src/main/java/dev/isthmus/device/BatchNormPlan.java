@@ -58,7 +58,12 @@ public abstract class BatchNormPlan implements AutoCloseable {
             throw new IllegalArgumentException(op + ": input " + inputShape
                     + " has one value per channel; batch statistics need more than one (use eval mode)");
         }
-        doForwardTraining(x, gamma, beta, runningMean, runningVar, momentum, eps, y, savedMean, savedInvStd);
+        device.enter();
+        try {
+            doForwardTraining(x, gamma, beta, runningMean, runningVar, momentum, eps, y, savedMean, savedInvStd);
+        } finally {
+            device.exit();
+        }
     }
 
     /** y = gamma · (x − running mean) / sqrt(running var + eps) + beta. */
@@ -74,7 +79,12 @@ public abstract class BatchNormPlan implements AutoCloseable {
         if (!(eps > 0)) {
             throw new IllegalArgumentException(op + ": eps must be > 0, got " + eps);
         }
-        doForwardInference(x, gamma, beta, runningMean, runningVar, eps, y);
+        device.enter();
+        try {
+            doForwardInference(x, gamma, beta, runningMean, runningVar, eps, y);
+        } finally {
+            device.exit();
+        }
     }
 
     /**
@@ -95,7 +105,12 @@ public abstract class BatchNormPlan implements AutoCloseable {
         check(op, "saved inverse std", savedInvStd, channelShape);
         check(op, "gamma gradient", gammaGrad, channelShape);
         check(op, "beta gradient", betaGrad, channelShape);
-        doBackward(x, gradOutput, gamma, savedMean, savedInvStd, eps, gradInput, gammaGrad, betaGrad);
+        device.enter();
+        try {
+            doBackward(x, gradOutput, gamma, savedMean, savedInvStd, eps, gradInput, gammaGrad, betaGrad);
+        } finally {
+            device.exit();
+        }
     }
 
     private void check(String op, String role, Tensor tensor, Shape expected) {

@@ -40,7 +40,12 @@ public abstract class ConvolutionPlan implements AutoCloseable {
             check(op, "bias", bias, biasShape);
         }
         check(op, "output", y, outputShape);
-        doForward(x, weight, bias, y);
+        device.enter();
+        try {
+            doForward(x, weight, bias, y);
+        } finally {
+            device.exit();
+        }
     }
 
     /** dx = conv_transpose(dy, weight) (overwrites dx). */
@@ -49,7 +54,12 @@ public abstract class ConvolutionPlan implements AutoCloseable {
         check(op, "output gradient", gradOutput, outputShape);
         check(op, "weight", weight, weightShape);
         check(op, "input gradient", gradInput, inputShape);
-        doBackwardData(gradOutput, weight, gradInput);
+        device.enter();
+        try {
+            doBackwardData(gradOutput, weight, gradInput);
+        } finally {
+            device.exit();
+        }
     }
 
     /**
@@ -64,7 +74,12 @@ public abstract class ConvolutionPlan implements AutoCloseable {
         if (biasGrad != null) {
             check(op, "bias gradient", biasGrad, biasShape);
         }
-        doBackwardFilter(x, gradOutput, weightGrad, biasGrad);
+        device.enter();
+        try {
+            doBackwardFilter(x, gradOutput, weightGrad, biasGrad);
+        } finally {
+            device.exit();
+        }
     }
 
     private void check(String op, String role, Tensor tensor, Shape expected) {

@@ -23,6 +23,8 @@ public abstract class Device implements AutoCloseable {
     private final AtomicLong liveBytes = new AtomicLong();
     private final AtomicLong peakBytes = new AtomicLong();
     private final AtomicLong allocations = new AtomicLong();
+    private final java.util.concurrent.atomic.AtomicReference<Thread> user = new java.util.concurrent.atomic.AtomicReference<>();
+    private int depth;
     private volatile boolean closed;
 
     /** "cpu", "cuda:0". */
@@ -100,9 +102,14 @@ public abstract class Device implements AutoCloseable {
             throw new IllegalArgumentException("release: the block belongs to " + storage.device().name()
                     + ", not " + name());
         }
-        if (storage.markReleased()) {
-            liveBytes.addAndGet(-storage.byteSize());
-            freeStorage(storage);
+        enter();
+        try {
+            if (storage.markReleased()) {
+                liveBytes.addAndGet(-storage.byteSize());
+                freeStorage(storage);
+            }
+        } finally {
+            exit();
         }
     }
 
@@ -133,7 +140,12 @@ public abstract class Device implements AutoCloseable {
         Checks.tensor(op, "source", source, this, source == null ? DType.F32 : source.dtype());
         Checks.tensor(op, "destination", destination, this, source.dtype());
         Checks.sameCount(op, source, "source", destination, "destination");
-        doCopy(source, destination);
+        enter();
+        try {
+            doCopy(source, destination);
+        } finally {
+            exit();
+        }
     }
 
     /** Copies host memory ({@code destination.byteSize()} bytes, native or a Java array) into a tensor. */
@@ -144,7 +156,12 @@ public abstract class Device implements AutoCloseable {
             throw new IllegalArgumentException(op + ": tensor " + destination.shape() + " needs "
                     + destination.byteSize() + " bytes, the host buffer has " + (source == null ? "none" : source.byteSize()));
         }
-        doCopyFromHost(source, destination);
+        enter();
+        try {
+            doCopyFromHost(source, destination);
+        } finally {
+            exit();
+        }
     }
 
     /** Copies a tensor to host memory of exactly its size, after the work queued before it finishes. */
@@ -158,7 +175,12 @@ public abstract class Device implements AutoCloseable {
         if (destination.isReadOnly()) {
             throw new IllegalArgumentException(op + ": the host buffer is read-only");
         }
-        doCopyToHost(source, destination);
+        enter();
+        try {
+            doCopyToHost(source, destination);
+        } finally {
+            exit();
+        }
     }
 
     /** Waits until all queued work has finished. */
@@ -205,7 +227,17 @@ public abstract class Device implements AutoCloseable {
         if (m == 0 || n == 0) {
             return;
         }
-        doGemm(ta, tb, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc);
+        enter();
+        try {
+            enter();
+        try {
+            doGemm(ta, tb, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc);
+        } finally {
+            exit();
+        }
+        } finally {
+            exit();
+        }
     }
 
     /** Whole-tensor matrix product: C[m,n] = alpha · op(A) · op(B) + beta · C for rank-2 tensors. */
@@ -236,7 +268,12 @@ public abstract class Device implements AutoCloseable {
     /** Every element of {@code tensor} ← value. */
     public final void fill(Tensor tensor, float value) {
         Checks.f32("fill", "tensor", tensor, this);
-        doFill(tensor, value);
+        enter();
+        try {
+            doFill(tensor, value);
+        } finally {
+            exit();
+        }
     }
 
     /** y ← alpha · x + y. */
@@ -244,25 +281,45 @@ public abstract class Device implements AutoCloseable {
         Checks.f32("axpy", "x", x, this);
         Checks.f32("axpy", "y", y, this);
         Checks.sameCount("axpy", x, "x", y, "y");
-        doAxpy(alpha, x, y);
+        enter();
+        try {
+            doAxpy(alpha, x, y);
+        } finally {
+            exit();
+        }
     }
 
     /** x ← alpha · x. */
     public final void scale(Tensor x, float alpha) {
         Checks.f32("scale", "x", x, this);
-        doScale(x, alpha);
+        enter();
+        try {
+            doScale(x, alpha);
+        } finally {
+            exit();
+        }
     }
 
     /** out ← a + b, element-wise; out may be a or b. */
     public final void add(Tensor a, Tensor b, Tensor out) {
         elementwiseChecks("add", a, b, out);
-        doAdd(a, b, out);
+        enter();
+        try {
+            doAdd(a, b, out);
+        } finally {
+            exit();
+        }
     }
 
     /** out ← a · b, element-wise; out may be a or b. */
     public final void mul(Tensor a, Tensor b, Tensor out) {
         elementwiseChecks("mul", a, b, out);
-        doMul(a, b, out);
+        enter();
+        try {
+            doMul(a, b, out);
+        } finally {
+            exit();
+        }
     }
 
     private void elementwiseChecks(String op, Tensor a, Tensor b, Tensor out) {
@@ -322,7 +379,12 @@ public abstract class Device implements AutoCloseable {
         Checks.f32(op, "tensor", y, this);
         Checks.f32(op, "bias", bias, this);
         checkPerChannel(op, y, bias);
-        doAddBias(y, bias);
+        enter();
+        try {
+            doAddBias(y, bias);
+        } finally {
+            exit();
+        }
     }
 
     /** biasGrad[c] += the sum of dy[n, c, ...] over every n and position. */
@@ -331,7 +393,12 @@ public abstract class Device implements AutoCloseable {
         Checks.f32(op, "output gradient", gradOutput, this);
         Checks.f32(op, "bias gradient", biasGrad, this);
         checkPerChannel(op, gradOutput, biasGrad);
-        doBiasGradient(gradOutput, biasGrad);
+        enter();
+        try {
+            doBiasGradient(gradOutput, biasGrad);
+        } finally {
+            exit();
+        }
     }
 
     private static void checkPerChannel(String op, Tensor batch, Tensor perChannel) {
@@ -351,7 +418,12 @@ public abstract class Device implements AutoCloseable {
         Checks.f32(op, "input", x, this);
         Checks.f32(op, "output", y, this);
         Checks.sameShape(op, x, "input", y, "output");
-        doActivationForward(function, alpha, x, y);
+        enter();
+        try {
+            doActivationForward(function, alpha, x, y);
+        } finally {
+            exit();
+        }
     }
 
     /** dx = f'(x) · dy, given the forward's input x and output y. dx may be dy. */
@@ -368,7 +440,12 @@ public abstract class Device implements AutoCloseable {
         Checks.sameShape(op, x, "input", y, "output");
         Checks.sameShape(op, x, "input", gradOutput, "output gradient");
         Checks.sameShape(op, x, "input", gradInput, "input gradient");
-        doActivationBackward(function, alpha, x, y, gradOutput, gradInput);
+        enter();
+        try {
+            doActivationBackward(function, alpha, x, y, gradOutput, gradInput);
+        } finally {
+            exit();
+        }
     }
 
     /** Softmax (or log-softmax) over axis 1 of x: [N, C] or [N, C, ...]. */
@@ -380,7 +457,12 @@ public abstract class Device implements AutoCloseable {
         if (x.shape().rank() < 2) {
             throw new IllegalArgumentException(op + ": input " + x.shape() + " needs at least [N, C]");
         }
-        doSoftmaxForward(log, x, y);
+        enter();
+        try {
+            doSoftmaxForward(log, x, y);
+        } finally {
+            exit();
+        }
     }
 
     /** dx from the forward's output y and dy. */
@@ -394,7 +476,12 @@ public abstract class Device implements AutoCloseable {
         if (y.shape().rank() < 2) {
             throw new IllegalArgumentException(op + ": output " + y.shape() + " needs at least [N, C]");
         }
-        doSoftmaxBackward(log, y, gradOutput, gradInput);
+        enter();
+        try {
+            doSoftmaxBackward(log, y, gradOutput, gradInput);
+        } finally {
+            exit();
+        }
     }
 
     /**
@@ -412,7 +499,12 @@ public abstract class Device implements AutoCloseable {
         if (!(p >= 0 && p < 1)) {
             throw new IllegalArgumentException(op + ": p must be in [0, 1), got " + p);
         }
-        doDropoutForward(x, y, mask, p, seed, counter);
+        enter();
+        try {
+            doDropoutForward(x, y, mask, p, seed, counter);
+        } finally {
+            exit();
+        }
     }
 
     // ---------------------------------------------------------------- losses
@@ -448,7 +540,12 @@ public abstract class Device implements AutoCloseable {
             Checks.f32(op, "logits gradient", gradLogits, this);
             Checks.sameShape(op, logits, "logits", gradLogits, "logits gradient");
         }
-        doSoftmaxCrossEntropy(logits, labels, labelSmoothing, loss, gradLogits);
+        enter();
+        try {
+            doSoftmaxCrossEntropy(logits, labels, labelSmoothing, loss, gradLogits);
+        } finally {
+            exit();
+        }
     }
 
     /** Mean of an element-wise loss into {@code loss} [1]; unless null, its gradient into {@code gradInput}. */
@@ -472,7 +569,12 @@ public abstract class Device implements AutoCloseable {
             Checks.f32(op, "input gradient", gradInput, this);
             Checks.sameShape(op, input, "input", gradInput, "input gradient");
         }
-        doPointwiseLoss(kind, beta, input, target, loss, gradInput);
+        enter();
+        try {
+            doPointwiseLoss(kind, beta, input, target, loss, gradInput);
+        } finally {
+            exit();
+        }
     }
 
     // ---------------------------------------------------------------- optimizer updates
@@ -489,8 +591,13 @@ public abstract class Device implements AutoCloseable {
         if (momentum != 0) {
             checkState(op, "momentum buffer", param, momentumBuffer);
         }
-        doSgdStep(param, grad, momentum != 0 ? momentumBuffer : null, lr, momentum, dampening, weightDecay, nesterov,
-                firstStep);
+        enter();
+        try {
+            doSgdStep(param, grad, momentum != 0 ? momentumBuffer : null, lr, momentum, dampening, weightDecay, nesterov,
+                    firstStep);
+        } finally {
+            exit();
+        }
     }
 
     /**
@@ -504,7 +611,12 @@ public abstract class Device implements AutoCloseable {
         checkState(op, "exp_avg", param, expAvg);
         checkState(op, "exp_avg_sq", param, expAvgSq);
         Checks.positive(op, "step", step);
-        doAdamStep(param, grad, expAvg, expAvgSq, lr, beta1, beta2, eps, weightDecay, decoupled, step);
+        enter();
+        try {
+            doAdamStep(param, grad, expAvg, expAvgSq, lr, beta1, beta2, eps, weightDecay, decoupled, step);
+        } finally {
+            exit();
+        }
     }
 
     /**
@@ -523,8 +635,13 @@ public abstract class Device implements AutoCloseable {
         if (momentum != 0) {
             checkState(op, "momentum buffer", param, momentumBuffer);
         }
-        doRmspropStep(param, grad, squareAvg, gradAvg, momentum != 0 ? momentumBuffer : null, lr, alpha, eps,
-                weightDecay, momentum);
+        enter();
+        try {
+            doRmspropStep(param, grad, squareAvg, gradAvg, momentum != 0 ? momentumBuffer : null, lr, alpha, eps,
+                    weightDecay, momentum);
+        } finally {
+            exit();
+        }
     }
 
     /** PyTorch's Adagrad with the step's decayed rate {@code clr}: sum += g²; param −= clr·g/(sqrt(sum) + eps). */
@@ -532,7 +649,12 @@ public abstract class Device implements AutoCloseable {
         final String op = "adagrad step";
         checkUpdate(op, param, grad);
         checkState(op, "sum", param, sum);
-        doAdagradStep(param, grad, sum, clr, eps, weightDecay);
+        enter();
+        try {
+            doAdagradStep(param, grad, sum, clr, eps, weightDecay);
+        } finally {
+            exit();
+        }
     }
 
     private void checkUpdate(String op, Tensor param, Tensor grad) {
@@ -551,13 +673,23 @@ public abstract class Device implements AutoCloseable {
     /** Σ x² in double precision (waits for the device). */
     public final double sumOfSquares(Tensor x) {
         Checks.f32("sumOfSquares", "tensor", x, this);
-        return doSumOfSquares(x);
+        enter();
+        try {
+            return doSumOfSquares(x);
+        } finally {
+            exit();
+        }
     }
 
     /** How many elements are NaN or infinite (waits for the device). */
     public final long countNonFinite(Tensor x) {
         Checks.f32("countNonFinite", "tensor", x, this);
-        return doCountNonFinite(x);
+        enter();
+        try {
+            return doCountNonFinite(x);
+        } finally {
+            exit();
+        }
     }
 
     protected abstract ConvolutionPlan newConvolution(ConvGeometry geometry);
@@ -604,6 +736,32 @@ public abstract class Device implements AutoCloseable {
     protected abstract double doSumOfSquares(Tensor x);
 
     protected abstract long doCountNonFinite(Tensor x);
+
+    // ---------------------------------------------------------------- one operation at a time
+
+    /**
+     * Marks the start of native work by the calling thread. A device runs one operation at a time:
+     * its plans and scratch memory are shared, and a tensor freed by one thread while another's
+     * native call holds its address would crash the JVM. So a second thread is refused, with a
+     * message, rather than let in. Nested calls from the same thread (a plan calling the device)
+     * are fine.
+     */
+    protected final void enter() {
+        Thread current = Thread.currentThread();
+        if (user.get() != current && !user.compareAndSet(null, current)) {
+            Thread other = user.get();
+            throw new IllegalStateException("device " + name() + " is in use by thread '"
+                    + (other == null ? "?" : other.getName()) + "' and runs one operation at a time; give each thread its own"
+                    + " device, or hand the work to one thread");
+        }
+        depth++;
+    }
+
+    protected final void exit() {
+        if (--depth == 0) {
+            user.set(null);
+        }
+    }
 
     // ---------------------------------------------------------------- lifecycle
 

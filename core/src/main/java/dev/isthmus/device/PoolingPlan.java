@@ -28,7 +28,12 @@ public abstract class PoolingPlan implements AutoCloseable {
         final String op = "pool forward";
         check(op, "input", x, inputShape);
         check(op, "output", y, outputShape);
-        doForward(x, y);
+        device.enter();
+        try {
+            doForward(x, y);
+        } finally {
+            device.exit();
+        }
     }
 
     /** dx = the gradient of the last forward (x and y are that forward's tensors); overwrites dx. */
@@ -38,7 +43,12 @@ public abstract class PoolingPlan implements AutoCloseable {
         check(op, "output", y, outputShape);
         check(op, "output gradient", gradOutput, outputShape);
         check(op, "input gradient", gradInput, inputShape);
-        doBackward(x, y, gradOutput, gradInput);
+        device.enter();
+        try {
+            doBackward(x, y, gradOutput, gradInput);
+        } finally {
+            device.exit();
+        }
     }
 
     private void check(String op, String role, Tensor tensor, Shape expected) {

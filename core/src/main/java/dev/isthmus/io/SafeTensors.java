@@ -288,6 +288,7 @@ public final class SafeTensors implements AutoCloseable {
 
         Path folder = file.toAbsolutePath().getParent();
         Files.createDirectories(folder);
+        removeLeftovers(folder, file.getFileName().toString());
         Path temporary = Files.createTempFile(folder, "." + file.getFileName() + ".", ".partial");
         try {
             try (FileChannel channel = FileChannel.open(temporary, StandardOpenOption.WRITE)) {
@@ -312,6 +313,23 @@ public final class SafeTensors implements AutoCloseable {
                     java.nio.file.StandardCopyOption.REPLACE_EXISTING);
         } finally {
             Files.deleteIfExists(temporary);
+        }
+    }
+
+    /**
+     * Deletes what killed writers of this file left behind. One writer owns a checkpoint file at a
+     * time, so any temporary of the same name found now is dead.
+     */
+    private static void removeLeftovers(Path folder, String name) throws IOException {
+        String prefix = "." + name + ".";
+        // A filter, not a glob: a file name may hold glob characters.
+        try (java.nio.file.DirectoryStream<Path> leftovers = Files.newDirectoryStream(folder, candidate -> {
+            String leftover = candidate.getFileName().toString();
+            return leftover.startsWith(prefix) && leftover.endsWith(".partial");
+        })) {
+            for (Path leftover : leftovers) {
+                Files.deleteIfExists(leftover);
+            }
         }
     }
 
