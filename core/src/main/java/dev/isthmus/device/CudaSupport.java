@@ -32,6 +32,6 @@ final class CudaSupport {
         if (why != null) {
             throw new IllegalStateException("cuda:" + index + " is unavailable: " + why);
         }
-        throw new IllegalStateException("cuda:" + index + " is unavailable: this build has no CUDA device yet");
+        return new dev.isthmus.device.cuda.CudaDevice(index);
     }
 }

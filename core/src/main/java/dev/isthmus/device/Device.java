@@ -53,6 +53,9 @@ public abstract class Device implements AutoCloseable {
         if (layout == Layout.CHANNELS_LAST && shape.rank() != 4) {
             throw new IllegalArgumentException("allocate: channels-last needs a rank-4 [N, C, H, W] shape, got " + shape);
         }
+        if (!supports(layout)) {
+            throw new IllegalArgumentException("allocate: " + name() + " keeps tensors " + Layout.ROW_MAJOR + ", not " + layout);
+        }
         long bytes = shape.elementCount() * dtype.byteSize();
         Storage storage = allocateStorage(bytes);
         allocations.incrementAndGet();
@@ -67,6 +70,11 @@ public abstract class Device implements AutoCloseable {
      */
     public final Tensor allocateActivation(Shape shape) {
         return allocate(shape, DType.F32, activationLayout(shape));
+    }
+
+    /** Whether tensors on this device may have {@code layout} (every device supports row-major). */
+    public boolean supports(Layout layout) {
+        return true;
     }
 
     /** The layout this device prefers for activations of this shape (row-major unless told otherwise). */

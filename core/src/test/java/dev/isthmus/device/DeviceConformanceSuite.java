@@ -12,7 +12,9 @@ import dev.isthmus.tensor.Tensor;
 import dev.isthmus.testing.LayerCases;
 import dev.isthmus.testing.TestData;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -24,6 +26,8 @@ import java.util.SplittableRandom;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * DESIGN.md §6's device conformance: every op and every layer's forward and backward on a device
@@ -36,8 +40,15 @@ public abstract class DeviceConformanceSuite {
     private Device reference;
     private Device device;
 
-    /** The device under test; called once. */
+    private String unavailable;
+
+    /** The device under test; called once, and only when {@link #unavailableReason()} is null. */
     protected abstract Device createDevice();
+
+    /** Why this machine cannot run the device under test, or null when it can. */
+    protected String unavailableReason() {
+        return null;
+    }
 
     /** Relative and absolute tolerance of a comparison (summation orders differ between kernels). */
     protected double tolerance() {
@@ -46,8 +57,17 @@ public abstract class DeviceConformanceSuite {
 
     @BeforeAll
     void open() {
-        reference = new CpuDevice(2, CpuBackend.OPENBLAS);
-        device = createDevice();
+        unavailable = unavailableReason();
+        if (unavailable == null) {
+            reference = new CpuDevice(2, CpuBackend.OPENBLAS);
+            device = createDevice();
+        }
+    }
+
+    /** Each case, not the class, is skipped, so that every case is reported skipped with the reason. */
+    @BeforeEach
+    void requireDevice() {
+        Assumptions.assumeTrue(unavailable == null, () -> unavailable);
     }
 
     @AfterAll
@@ -147,6 +167,12 @@ public abstract class DeviceConformanceSuite {
     void hostCopiesSeeTheLogicalOrderInEveryLayout(Layout layout) {
         Shape shape = Shape.of(2, 3, 4, 5);
         float[] values = TestData.uniform(120, 1, 9);
+        if (!device.supports(layout)) {
+            IllegalArgumentException refused = assertThrows(IllegalArgumentException.class,
+                    () -> device.allocate(shape, DType.F32, layout));
+            assertTrue(refused.getMessage().contains(layout.toString()), refused.getMessage());
+            return;
+        }
         try (Tensor tensor = device.allocate(shape, DType.F32, layout); Tensor rowMajor = device.allocate(shape)) {
             tensor.copyFrom(values);
             assertArrayEquals(values, tensor.toFloatArray());

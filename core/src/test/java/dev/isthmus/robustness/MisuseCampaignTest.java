@@ -69,7 +69,7 @@ class MisuseCampaignTest {
         return dim.array(int[].class).ofMinSize(0).ofMaxSize(5);
     }
 
-    @Property(tries = 1500)
+    @Property
     void shapesAreValidOrRefused(@ForAll("dims") int[] dims) {
         Outcomes.run("shape", "shape", () -> {
             Shape shape = Shape.of(dims);
@@ -86,7 +86,7 @@ class MisuseCampaignTest {
         return Arbitraries.integers().between(-2, 7);
     }
 
-    @Property(tries = 1500)
+    @Property
     void elementwiseAndCopyOpsOnMismatchedTensors(@ForAll("small") int a0, @ForAll("small") int a1, @ForAll("small") int b0,
                                                    @ForAll("small") int b1, @ForAll @IntRange(min = 0, max = 9) int op,
                                                    @ForAll boolean closeOne, @ForAll boolean otherDevice, @ForAll boolean ints) {
@@ -112,7 +112,7 @@ class MisuseCampaignTest {
         });
     }
 
-    @Property(tries = 1500)
+    @Property
     void gemmWithArbitraryDimensionsAndOffsets(@ForAll @IntRange(min = -2, max = 12) int m, @ForAll @IntRange(min = -2, max = 12) int n,
                                                @ForAll @IntRange(min = -2, max = 12) int k, @ForAll @IntRange(min = -3, max = 14) int lda,
                                                @ForAll @IntRange(min = -3, max = 14) int ldb, @ForAll @IntRange(min = -3, max = 14) int ldc,
@@ -137,7 +137,7 @@ class MisuseCampaignTest {
     }
 
     /** A layer is made from raw arguments, set up on a random input, and run forward and backward on NaN-laced data. */
-    @Property(tries = 1500)
+    @Property
     void layersRefuseWhatDoesNotFitAndSurviveWhatDoes(@ForAll @IntRange(min = 0, max = 5) int kind,
                                                       @ForAll("small") int p1, @ForAll("small") int p2, @ForAll("small") int p3,
                                                       @ForAll("dims") int[] input, @ForAll boolean poison, @ForAll boolean rowMajor) {
@@ -171,7 +171,7 @@ class MisuseCampaignTest {
         });
     }
 
-    @Property(tries = 1000)
+    @Property
     void lossesRefuseBadLabelsAndShapes(@ForAll @IntRange(min = -1, max = 6) int batch, @ForAll @IntRange(min = -1, max = 6) int classes,
                                         @ForAll @IntRange(min = -3, max = 9) int label, @ForAll @IntRange(min = 0, max = 4) int kind,
                                         @ForAll boolean nan, @ForAll float smoothingOrBeta) {
@@ -196,7 +196,7 @@ class MisuseCampaignTest {
         });
     }
 
-    @Property(tries = 1000)
+    @Property
     void optimizersRefuseImpossibleHyperparameters(@ForAll @IntRange(min = 0, max = 4) int kind, @ForAll double lr,
                                                    @ForAll double second, @ForAll double third) {
         Outcomes.run("optimizer", null, () -> {
@@ -217,7 +217,7 @@ class MisuseCampaignTest {
         });
     }
 
-    @Property(tries = 500)
+    @Property
     void loadersRefuseImpossibleBatches(@ForAll @IntRange(min = -2, max = 70) int size, @ForAll @IntRange(min = -2, max = 80) int batch,
                                         @ForAll boolean dropLast, @ForAll @IntRange(min = -1, max = 3) int epoch) {
         Outcomes.run("loader", null, () -> {

@@ -1,0 +1,246 @@
+// Isthmus's CUDA kernels: what cuBLAS and cuDNN do not cover. Compiled to PTX for the lowest
+// architecture CUDA 13 supports (compute_75) by build-ptx.sh, committed as a resource of core and
+// loaded with cuModuleLoadData; the driver JIT-compiles it for the GPU at hand.
+//
+// Every kernel is extern "C" (stable names for cuModuleGetFunction), takes 64-bit element counts,
+// and walks its range with a grid-stride loop, so any grid size is correct. The formulas are the
+// ones the CPU device implements (see dev.isthmus.device.Device), so the conformance suite can hold
+// both to the same numbers.
+
+#include <stdint.h>
+
+#define GRID_STRIDE(i, n) for (long long i = (long long) blockIdx.x * blockDim.x + threadIdx.x; i < (n); \
+                               i += (long long) blockDim.x * gridDim.x)
+
+// ---------------------------------------------------------------- element-wise
+
+extern "C" __global__ void add_f32(const float *a, const float *b, float *out, long long n) {
+    GRID_STRIDE(i, n) out[i] = a[i] + b[i];
+}
+
+extern "C" __global__ void mul_f32(const float *a, const float *b, float *out, long long n) {
+    GRID_STRIDE(i, n) out[i] = a[i] * b[i];
+}
+
+// y[o, c, i] += bias[c] for y viewed as [outer, channels, inner].
+extern "C" __global__ void bias_add(float *y, const float *bias, long long channels, long long inner, long long n) {
+    GRID_STRIDE(i, n) y[i] += bias[(i / inner) % channels];
+}
+
+// One block per channel: db[c] += sum over outer and inner of dy. Accumulated in double, as on the CPU.
+extern "C" __global__ void bias_grad(const float *dy, float *db, long long outer, long long channels, long long inner) {
+    __shared__ double partial[256];
+    long long c = blockIdx.x;
+    double sum = 0;
+    for (long long k = threadIdx.x; k < outer * inner; k += blockDim.x) {
+        long long o = k / inner, i = k % inner;
+        sum += dy[(o * channels + c) * inner + i];
+    }
+    partial[threadIdx.x] = sum;
+    __syncthreads();
+    for (int s = blockDim.x / 2; s > 0; s >>= 1) {
+        if (threadIdx.x < s) partial[threadIdx.x] += partial[threadIdx.x + s];
+        __syncthreads();
+    }
+    if (threadIdx.x == 0) db[c] = (float) (db[c] + partial[0]);
+}
+
+// ---------------------------------------------------------------- activations cuDNN lacks
+
+extern "C" __global__ void leaky_relu_forward(const float *x, float *y, float slope, long long n) {
+    GRID_STRIDE(i, n) { float v = x[i]; y[i] = v > 0 ? v : slope * v; }
+}
+
+extern "C" __global__ void leaky_relu_backward(const float *x, const float *dy, float *dx, float slope, long long n) {
+    GRID_STRIDE(i, n) dx[i] = x[i] > 0 ? dy[i] : slope * dy[i];
+}
+
+// GELU, exact form: x * Phi(x) with Phi(x) = 0.5 * (1 + erf(x / sqrt 2)).
+extern "C" __global__ void gelu_forward(const float *x, float *y, long long n) {
+    GRID_STRIDE(i, n) { double v = x[i]; y[i] = (float) (0.5 * v * (1 + erf(v * 0.7071067811865476))); }
+}
+
+extern "C" __global__ void gelu_backward(const float *x, const float *dy, float *dx, long long n) {
+    GRID_STRIDE(i, n) {
+        double v = x[i];
+        double cdf = 0.5 * (1 + erf(v * 0.7071067811865476));
+        double pdf = 0.3989422804014327 * exp(-0.5 * v * v);
+        dx[i] = (float) (dy[i] * (cdf + v * pdf));
+    }
+}
+
+// ---------------------------------------------------------------- dropout
+
+// SplitMix64's finaliser over (seed, call counter, element): the same draw as
+// dev.isthmus.device.CounterRng, so CPU and GPU masks are identical.
+__device__ __forceinline__ float counter_uniform(unsigned long long seed, unsigned long long counter, unsigned long long index) {
+    unsigned long long z = seed + counter * 0x9E3779B97F4A7C15ULL + (index + 1) * 0xD1B54A32D192ED03ULL;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    z ^= z >> 31;
+    return (float) (z >> 40) * 5.9604644775390625e-8f;  // 2^-24
+}
+
+extern "C" __global__ void dropout_forward(const float *x, float *y, float *mask, float p, float scale,
+                                           unsigned long long seed, unsigned long long counter, long long n) {
+    GRID_STRIDE(i, n) {
+        float m = counter_uniform(seed, counter, (unsigned long long) i) >= p ? scale : 0.0f;
+        mask[i] = m;
+        y[i] = x[i] * m;
+    }
+}
+
+// ---------------------------------------------------------------- losses
+
+// Softmax cross-entropy with label smoothing, one thread per sample. Invalid labels are not read:
+// they set *error (checked on the host at the next read) and contribute nothing.
+extern "C" __global__ void softmax_cross_entropy(const float *logits, const int *labels, float *losses, float *grad,
+                                                 int *error, long long batch, long long classes, float smoothing) {
+    GRID_STRIDE(n, batch) {
+        const float *row = logits + n * classes;
+        int label = labels[n];
+        if (label < 0 || label >= classes) {
+            atomicExch(error, 1);
+            losses[n] = 0;
+            if (grad) for (long long c = 0; c < classes; c++) grad[n * classes + c] = 0;
+            continue;
+        }
+        float max = row[0];
+        for (long long c = 1; c < classes; c++) max = fmaxf(max, row[c]);
+        double sum = 0, logitSum = 0;
+        for (long long c = 0; c < classes; c++) { sum += exp((double) row[c] - max); logitSum += row[c]; }
+        double logSum = log(sum) + max;
+        double nll = logSum - row[label];
+        double smooth = logSum - logitSum / classes;
+        losses[n] = (float) ((1 - smoothing) * nll + smoothing * smooth);
+        if (grad) {
+            double off = (double) smoothing / classes;
+            for (long long c = 0; c < classes; c++) {
+                double prob = exp((double) row[c] - logSum);
+                double target = off + (c == label ? 1.0 - smoothing : 0.0);
+                grad[n * classes + c] = (float) ((prob - target) / batch);
+            }
+        }
+    }
+}
+
+// kind: 0 MSE, 1 L1, 2 smooth L1 (beta), 3 BCE with logits. Values per element; gradient scaled by 1/n.
+extern "C" __global__ void pointwise_loss(int kind, float beta, const float *x, const float *y, float *values, float *grad,
+                                          long long n) {
+    GRID_STRIDE(i, n) {
+        double xi = x[i], yi = y[i], d = xi - yi, value, derivative;
+        if (kind == 0) { value = d * d; derivative = 2 * d; }
+        else if (kind == 1) { value = fabs(d); derivative = (d > 0) - (d < 0); }
+        else if (kind == 2) {
+            if (fabs(d) < beta) { value = 0.5 * d * d / beta; derivative = d / beta; }
+            else { value = fabs(d) - 0.5 * beta; derivative = (d > 0) - (d < 0); }
+        } else {
+            value = fmax(xi, 0.0) - xi * yi + log1p(exp(-fabs(xi)));
+            double s = xi >= 0 ? 1 / (1 + exp(-xi)) : exp(xi) / (1 + exp(xi));
+            derivative = s - yi;
+        }
+        values[i] = (float) value;
+        if (grad) grad[i] = (float) (derivative / n);
+    }
+}
+
+// One block: out[0] = scale * sum(values[0..n)), summed in double.
+extern "C" __global__ void sum_scaled(const float *values, float *out, long long n, double scale) {
+    __shared__ double partial[256];
+    double sum = 0;
+    for (long long i = threadIdx.x; i < n; i += blockDim.x) sum += values[i];
+    partial[threadIdx.x] = sum;
+    __syncthreads();
+    for (int s = blockDim.x / 2; s > 0; s >>= 1) {
+        if (threadIdx.x < s) partial[threadIdx.x] += partial[threadIdx.x + s];
+        __syncthreads();
+    }
+    if (threadIdx.x == 0) out[0] = (float) (partial[0] * scale);
+}
+
+// ---------------------------------------------------------------- reductions read on the host
+
+extern "C" __global__ void sum_of_squares(const float *x, double *out, long long n) {
+    __shared__ double partial[256];
+    double sum = 0;
+    GRID_STRIDE(i, n) { double v = x[i]; sum += v * v; }
+    partial[threadIdx.x] = sum;
+    __syncthreads();
+    for (int s = blockDim.x / 2; s > 0; s >>= 1) {
+        if (threadIdx.x < s) partial[threadIdx.x] += partial[threadIdx.x + s];
+        __syncthreads();
+    }
+    if (threadIdx.x == 0) atomicAdd(out, partial[0]);
+}
+
+extern "C" __global__ void count_non_finite(const float *x, unsigned long long *out, long long n) {
+    unsigned long long count = 0;
+    GRID_STRIDE(i, n) if (!isfinite(x[i])) count++;
+    if (count) atomicAdd(out, count);
+}
+
+// ---------------------------------------------------------------- optimizer updates (torch.optim)
+
+extern "C" __global__ void sgd_step(float *p, const float *g, float *buf, float lr, float momentum, float dampening,
+                                    float weightDecay, int nesterov, int firstStep, long long n) {
+    GRID_STRIDE(i, n) {
+        float pi = p[i];
+        float d = g[i] + weightDecay * pi;
+        if (buf) {
+            float b = firstStep ? d : momentum * buf[i] + (1 - dampening) * d;
+            buf[i] = b;
+            d = nesterov ? d + momentum * b : b;
+        }
+        p[i] = pi - lr * d;
+    }
+}
+
+extern "C" __global__ void adam_step(float *p, const float *g, float *m, float *v, float beta1, float beta2, float eps,
+                                     float biasCorrection2Sqrt, float stepSize, float decay, float coupledDecay, long long n) {
+    GRID_STRIDE(i, n) {
+        float pi = p[i] * decay;
+        float gi = g[i] + coupledDecay * pi;
+        float mi = beta1 * m[i] + (1 - beta1) * gi;
+        float vi = beta2 * v[i] + (1 - beta2) * gi * gi;
+        m[i] = mi;
+        v[i] = vi;
+        float denominator = sqrtf(vi) / biasCorrection2Sqrt + eps;
+        p[i] = pi - stepSize * mi / denominator;
+    }
+}
+
+extern "C" __global__ void rmsprop_step(float *p, const float *g, float *sq, float *ga, float *buf, float lr, float alpha,
+                                        float eps, float weightDecay, float momentum, long long n) {
+    GRID_STRIDE(i, n) {
+        float pi = p[i];
+        float gi = g[i] + weightDecay * pi;
+        float s = alpha * sq[i] + (1 - alpha) * gi * gi;
+        sq[i] = s;
+        float average;
+        if (ga) {
+            float a = alpha * ga[i] + (1 - alpha) * gi;
+            ga[i] = a;
+            average = sqrtf(s - a * a) + eps;
+        } else {
+            average = sqrtf(s) + eps;
+        }
+        if (buf) {
+            float b = momentum * buf[i] + gi / average;
+            buf[i] = b;
+            p[i] = pi - lr * b;
+        } else {
+            p[i] = pi - lr * gi / average;
+        }
+    }
+}
+
+extern "C" __global__ void adagrad_step(float *p, const float *g, float *sum, float clr, float eps, float weightDecay,
+                                        long long n) {
+    GRID_STRIDE(i, n) {
+        float pi = p[i];
+        float gi = g[i] + weightDecay * pi;
+        float si = sum[i] + gi * gi;
+        sum[i] = si;
+        p[i] = pi - clr * gi / (sqrtf(si) + eps);
+    }
+}
