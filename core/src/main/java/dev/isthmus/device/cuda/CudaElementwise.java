@@ -13,6 +13,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 
 /**
  * The CUDA device's element-wise work: cuDNN for the activations and softmax it has (ReLU,
@@ -22,7 +23,8 @@ import java.util.List;
  * wait, so the kernel raises a flag on the GPU that the next host read checks.
  */
 final class CudaElementwise implements AutoCloseable {
-    private record Descriptor(int kind, Shape shape, double coefficient, MemorySegment handle) {
+    /** A cached cuDNN descriptor: a tensor view of {@code shape}, or an activation of {@code mode} and {@code coefficient}. */
+    private record Descriptor(int kind, Shape shape, int mode, double coefficient, MemorySegment handle) {
     }
 
     private static final int TENSOR = 0;
@@ -45,10 +47,18 @@ final class CudaElementwise implements AutoCloseable {
         this.doubleScratch = cuda.allocate(Shape.of(2));
     }
 
-    private MemorySegment descriptor(int kind, Shape shape, double coefficient) {
+    private MemorySegment descriptor(int kind, Shape shape) {
+        return descriptor(kind, shape, -1, 0);
+    }
+
+    private MemorySegment activationDescriptor(int mode, double coefficient) {
+        return descriptor(ACTIVATION, null, mode, coefficient);
+    }
+
+    private MemorySegment descriptor(int kind, Shape shape, int mode, double coefficient) {
         for (int i = 0; i < descriptors.size(); i++) {
             Descriptor d = descriptors.get(i);
-            if (d.kind == kind && d.coefficient == coefficient && d.shape.equals(shape)) {
+            if (d.kind == kind && d.mode == mode && d.coefficient == coefficient && Objects.equals(d.shape, shape)) {
                 return d.handle;
             }
         }
@@ -57,7 +67,7 @@ final class CudaElementwise implements AutoCloseable {
             MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
             Cudnn.check(cudnn_h.cudnnCreateActivationDescriptor(out), "cudnnCreateActivationDescriptor");
             handle = out.get(ValueLayout.ADDRESS, 0);
-            Cudnn.check(cudnn_h.cudnnSetActivationDescriptor(handle, (int) shape.dim(0), cudnn_h.CUDNN_PROPAGATE_NAN(), coefficient),
+            Cudnn.check(cudnn_h.cudnnSetActivationDescriptor(handle, mode, cudnn_h.CUDNN_PROPAGATE_NAN(), coefficient),
                     "cudnnSetActivationDescriptor");
         } else if (kind == CHANNELS) {
             handle = Cudnn.channelView(arena, shape);
@@ -65,7 +75,7 @@ final class CudaElementwise implements AutoCloseable {
             // Element-wise work ignores the shape: one long row.
             handle = Cudnn.tensor(arena, 1, 1, 1, Math.toIntExact(shape.elementCount()));
         }
-        descriptors.add(new Descriptor(kind, shape, coefficient, handle));
+        descriptors.add(new Descriptor(kind, shape, mode, coefficient, handle));
         return handle;
     }
 
@@ -109,8 +119,8 @@ final class CudaElementwise implements AutoCloseable {
         cuda.enterContext();
         int mode = cudnnMode(function);
         if (mode >= 0) {
-            MemorySegment tensor = descriptor(TENSOR, x.shape(), 0);
-            MemorySegment activation = descriptor(ACTIVATION, Shape.of(mode), function == Activation.ELU ? alpha : 0);
+            MemorySegment tensor = descriptor(TENSOR, x.shape());
+            MemorySegment activation = activationDescriptor(mode, function == Activation.ELU ? alpha : 0);
             Cudnn.check(cudnn_h.cudnnActivationForward(cuda.cudnn(), activation, cuda.one(), tensor, x.memory(), cuda.zero(), tensor,
                     y.memory()), "cudnnActivationForward");
         } else if (function == Activation.LEAKY_RELU) {
@@ -127,8 +137,8 @@ final class CudaElementwise implements AutoCloseable {
         cuda.enterContext();
         int mode = cudnnMode(function);
         if (mode >= 0) {
-            MemorySegment tensor = descriptor(TENSOR, x.shape(), 0);
-            MemorySegment activation = descriptor(ACTIVATION, Shape.of(mode), function == Activation.ELU ? alpha : 0);
+            MemorySegment tensor = descriptor(TENSOR, x.shape());
+            MemorySegment activation = activationDescriptor(mode, function == Activation.ELU ? alpha : 0);
             Cudnn.check(cudnn_h.cudnnActivationBackward(cuda.cudnn(), activation, cuda.one(), tensor, y.memory(), tensor,
                     dy.memory(), tensor, x.memory(), cuda.zero(), tensor, dx.memory()), "cudnnActivationBackward");
         } else if (function == Activation.LEAKY_RELU) {
@@ -143,7 +153,7 @@ final class CudaElementwise implements AutoCloseable {
 
     void softmaxForward(boolean log, Tensor x, Tensor y) {
         cuda.enterContext();
-        MemorySegment view = descriptor(CHANNELS, x.shape(), 0);
+        MemorySegment view = descriptor(CHANNELS, x.shape());
         Cudnn.check(cudnn_h.cudnnSoftmaxForward(cuda.cudnn(), log ? cudnn_h.CUDNN_SOFTMAX_LOG() : cudnn_h.CUDNN_SOFTMAX_ACCURATE(),
                 cudnn_h.CUDNN_SOFTMAX_MODE_CHANNEL(), cuda.one(), view, x.memory(), cuda.zero(), view, y.memory()),
                 "cudnnSoftmaxForward");
@@ -152,7 +162,7 @@ final class CudaElementwise implements AutoCloseable {
 
     void softmaxBackward(boolean log, Tensor y, Tensor dy, Tensor dx) {
         cuda.enterContext();
-        MemorySegment view = descriptor(CHANNELS, y.shape(), 0);
+        MemorySegment view = descriptor(CHANNELS, y.shape());
         Cudnn.check(cudnn_h.cudnnSoftmaxBackward(cuda.cudnn(), log ? cudnn_h.CUDNN_SOFTMAX_LOG() : cudnn_h.CUDNN_SOFTMAX_ACCURATE(),
                 cudnn_h.CUDNN_SOFTMAX_MODE_CHANNEL(), cuda.one(), view, y.memory(), view, dy.memory(), cuda.zero(), view,
                 dx.memory()), "cudnnSoftmaxBackward");
