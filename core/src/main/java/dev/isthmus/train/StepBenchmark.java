@@ -10,6 +10,7 @@ import dev.isthmus.tensor.DType;
 import dev.isthmus.tensor.Shape;
 import dev.isthmus.tensor.Tensor;
 
+import java.lang.management.CompilationMXBean;
 import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -23,8 +24,9 @@ import java.util.SplittableRandom;
  * shared/peers/torch_bench.py measures PyTorch: four random batches in rotation, warm-up, a 0.3 s
  * calibration, then {@code repeats} timed runs of about {@code seconds} each; the median counts.
  * The warm-up is 20 steps as in the peer script, then goes on (up to 15 s) until the rate of two
- * successive half-second windows agrees within 5%, because the JVM compiles the hot code during the
- * first seconds on the same cores the measurement uses: steady state is what is compared. It also records what a steady-state step allocates: device tensors (must be none) and
+ * successive half-second windows agrees within 5% and the JIT is idle, because the JVM compiles the
+ * hot code during the first seconds on the same cores the measurement uses: steady state is what is
+ * compared. It also records what a steady-state step allocates: device tensors (must be none) and
  * Java heap bytes on the calling thread.
  */
 public final class StepBenchmark {
@@ -45,12 +47,20 @@ public final class StepBenchmark {
     private static final long WINDOW_NANOS = 500_000_000L;
     private static final long MAX_WARMUP_NANOS = 15_000_000_000L;
 
-    /** Runs steps in half-second windows until two successive windows' rates agree within 5%. */
+    /**
+     * Runs steps in half-second windows until two successive windows' rates agree within 5% and the
+     * JIT compiled nothing during the second. Rates alone are not enough: while C2 compiles on the
+     * same two cores, two equally slow windows agree too (seen in CI: ResNet-20 at 40% of its
+     * speed, with C1 code still allocating kilobytes per step).
+     */
     private static void warmUp(Runnable step, Device device) {
+        CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
+        boolean jitVisible = jit != null && jit.isCompilationTimeMonitoringSupported();
         long start = System.nanoTime();
         double previous = 0;
         while (System.nanoTime() - start < MAX_WARMUP_NANOS) {
             device.synchronize();
+            long compiledBefore = jitVisible ? jit.getTotalCompilationTime() : 0;
             long windowStart = System.nanoTime();
             int steps = 0;
             while (System.nanoTime() - windowStart < WINDOW_NANOS) {
@@ -59,7 +69,8 @@ public final class StepBenchmark {
             }
             device.synchronize();
             double rate = steps / ((System.nanoTime() - windowStart) / 1e9);
-            if (previous > 0 && Math.abs(rate - previous) <= 0.05 * previous) {
+            boolean jitQuiet = !jitVisible || jit.getTotalCompilationTime() == compiledBefore;
+            if (previous > 0 && jitQuiet && Math.abs(rate - previous) <= 0.05 * previous) {
                 return;
             }
             previous = rate;
@@ -238,25 +249,27 @@ public final class StepBenchmark {
             int steps = Math.max(3, (int) (seconds / perStep));
             double[] rates = new double[repeats];
             com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
-            long heapBefore = threads.getCurrentThreadAllocatedBytes();
+            // Heap per step, like the rate, is the median over the repeats: a one-off (the JIT
+            // deoptimising a method into the interpreter for a few steps) is not the steady state.
+            long[] heapPerStep = new long[repeats];
             long allocationsBefore = device.allocationCount();
-            long stepsRun = 0;
             for (int r = 0; r < repeats; r++) {
                 device.synchronize();
+                long heapBefore = threads.getCurrentThreadAllocatedBytes();
                 long t = System.nanoTime();
                 for (int i = 0; i < steps; i++) {
                     step.run();
                 }
                 device.synchronize();
                 rates[r] = (double) steps * batch / ((System.nanoTime() - t) / 1e9);
-                stepsRun += steps;
+                heapPerStep[r] = (threads.getCurrentThreadAllocatedBytes() - heapBefore) / steps;
             }
-            long heapPerStep = (threads.getCurrentThreadAllocatedBytes() - heapBefore) / Math.max(1, stepsRun);
+            Arrays.sort(heapPerStep);
             long allocations = device.allocationCount() - allocationsBefore;
             double[] sorted = rates.clone();
             Arrays.sort(sorted);
             return new Result(model.name(), mode == Mode.TRAIN ? "train" : "infer", batch, sorted[sorted.length / 2],
-                    rates, heapPerStep, allocations, model.parameterCount());
+                    rates, heapPerStep[repeats / 2], allocations, model.parameterCount());
         } finally {
             for (int i = 0; i < 4; i++) {
                 if (inputs[i] != null) {

@@ -34,7 +34,8 @@ final class BenchCommand implements Command {
                                      [--seconds S] [--repeats N] [--device cpu|cuda|auto] [--threads N] [--json]
                        isthmus bench [MODEL...] --layers [--steps 20] [--batch-train N]
 
-                Measures as shared/peers/torch_bench.py does: float32, random data, 20 warm-up steps, then
+                Measures as shared/peers/torch_bench.py does: float32, random data, 20 warm-up steps (then
+                more, up to 15 s, until two half-second windows agree within 5% with the JIT idle), then
                 --repeats runs of about --seconds each (median reported). A training step is zero grads,
                 forward, cross-entropy, backward and an SGD (momentum 0.9) update; inference is an
                 eval-mode forward. Defaults: lenet5 vgg-small vgg-small-bn resnet20, batch 64 (train)
