@@ -17,6 +17,7 @@ public abstract class ConvolutionPlan implements AutoCloseable {
     private final Shape outputShape;
     private final Shape weightShape;
     private final Shape biasShape;
+    private PlanTimer timer;
 
     protected ConvolutionPlan(Device device, ConvGeometry geometry) {
         this.device = device;
@@ -31,6 +32,27 @@ public abstract class ConvolutionPlan implements AutoCloseable {
         return geometry;
     }
 
+    /**
+     * Makes now what the first calls would otherwise make for activations in the device's layout
+     * (oneDNN's primitives and the buffers they use), so that a model's memory plan holds it and
+     * a first training step allocates nothing.
+     *
+     * @param bias whether forward and backwardFilter will be given a bias
+     */
+    public final void prepare(boolean bias) {
+        device.enter();
+        try {
+            doPrepare(bias);
+        } finally {
+            device.exit();
+        }
+    }
+
+    /** Reports the time of every following call to {@code timer}; null stops. */
+    public final void timeWith(PlanTimer timer) {
+        this.timer = timer;
+    }
+
     /** y = conv(x, weight) + bias (bias may be null). */
     public final void forward(Tensor x, Tensor weight, Tensor bias, Tensor y) {
         final String op = "conv2d forward";
@@ -42,7 +64,12 @@ public abstract class ConvolutionPlan implements AutoCloseable {
         check(op, "output", y, outputShape);
         device.enter();
         try {
+            PlanTimer timing = timer;
+            long started = timing == null ? 0 : synchronizedNanos();
             doForward(x, weight, bias, y);
+            if (timing != null) {
+                timing.timed(PlanTimer.Call.FORWARD, synchronizedNanos() - started);
+            }
         } finally {
             device.exit();
         }
@@ -56,7 +83,12 @@ public abstract class ConvolutionPlan implements AutoCloseable {
         check(op, "input gradient", gradInput, inputShape);
         device.enter();
         try {
+            PlanTimer timing = timer;
+            long started = timing == null ? 0 : synchronizedNanos();
             doBackwardData(gradOutput, weight, gradInput);
+            if (timing != null) {
+                timing.timed(PlanTimer.Call.BACKWARD_DATA, synchronizedNanos() - started);
+            }
         } finally {
             device.exit();
         }
@@ -76,15 +108,29 @@ public abstract class ConvolutionPlan implements AutoCloseable {
         }
         device.enter();
         try {
+            PlanTimer timing = timer;
+            long started = timing == null ? 0 : synchronizedNanos();
             doBackwardFilter(x, gradOutput, weightGrad, biasGrad);
+            if (timing != null) {
+                timing.timed(PlanTimer.Call.BACKWARD_FILTER, synchronizedNanos() - started);
+            }
         } finally {
             device.exit();
         }
     }
 
+    private long synchronizedNanos() {
+        device.synchronize();
+        return System.nanoTime();
+    }
+
     private void check(String op, String role, Tensor tensor, Shape expected) {
         Checks.f32(op, role, tensor, device);
         Checks.shape(op, role, tensor, expected);
+    }
+
+    /** Nothing to make ahead by default (cuDNN chooses its algorithms when the plan is made). */
+    protected void doPrepare(boolean bias) {
     }
 
     protected abstract void doForward(Tensor x, Tensor weight, Tensor bias, Tensor y);

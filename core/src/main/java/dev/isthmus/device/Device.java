@@ -26,6 +26,7 @@ public abstract class Device implements AutoCloseable {
     private final java.util.concurrent.atomic.AtomicReference<Thread> user = new java.util.concurrent.atomic.AtomicReference<>();
     private int depth;
     private volatile boolean closed;
+    private MemoryPlan planning;
 
     /** "cpu", "cuda:0". */
     public abstract String name();
@@ -44,7 +45,10 @@ public abstract class Device implements AutoCloseable {
         return allocate(shape, dtype, Layout.ROW_MAJOR);
     }
 
-    /** A new zero-filled tensor in the given layout (channels-last needs a rank-4 shape). */
+    /**
+     * A new zero-filled tensor in the given layout (channels-last needs a rank-4 shape). While a
+     * {@link MemoryPlan} records on this device, the tensor's memory comes later, from the plan.
+     */
     public final Tensor allocate(Shape shape, DType dtype, Layout layout) {
         ensureOpen();
         if (shape == null || dtype == null || layout == null) {
@@ -55,6 +59,10 @@ public abstract class Device implements AutoCloseable {
         }
         if (!supports(layout)) {
             throw new IllegalArgumentException("allocate: " + name() + " keeps tensors " + Layout.ROW_MAJOR + ", not " + layout);
+        }
+        MemoryPlan plan = planning;
+        if (plan != null && plan.records()) {
+            return plan.reserve(shape, dtype, layout);
         }
         long bytes = shape.elementCount() * dtype.byteSize();
         Storage storage = allocateStorage(bytes);
@@ -134,6 +142,24 @@ public abstract class Device implements AutoCloseable {
     /** The highest {@link #liveBytes()} seen. */
     public final long peakBytes() {
         return peakBytes.get();
+    }
+
+    /** The plan that allocations are deferred into (see {@link MemoryPlan}), or null. */
+    final MemoryPlan planning() {
+        return planning;
+    }
+
+    final void startPlanning(MemoryPlan plan) {
+        if (planning != null) {
+            throw new IllegalStateException("device " + name() + " is already recording a memory plan");
+        }
+        planning = plan;
+    }
+
+    final void stopPlanning(MemoryPlan plan) {
+        if (planning == plan) {
+            planning = null;
+        }
     }
 
     protected abstract Storage allocateStorage(long bytes);

@@ -1,5 +1,6 @@
 package dev.isthmus.io;
 
+import dev.isthmus.nn.Counter;
 import dev.isthmus.nn.Model;
 import dev.isthmus.nn.NamedTensor;
 import dev.isthmus.nn.Parameter;
@@ -21,7 +22,8 @@ import java.util.Set;
  * Model (and optionally optimizer and training) state in a safetensors file that PyTorch reads too.
  *
  * <p>Top-level tensors are exactly the model's {@code state_dict}: parameters and buffers (F32)
- * under PyTorch's names, and batch norm's {@code num_batches_tracked} (I64 scalars). Optimizer
+ * under PyTorch's names, and the counters PyTorch keeps there too (batch norm's
+ * {@code num_batches_tracked}, I64 scalars). Optimizer
  * state follows under {@code optimizer.<parameter>.<key>}; the training position (epoch, step,
  * generator counters, hyperparameters) is JSON in the metadata entry {@code isthmus}. A
  * state_dict saved from PyTorch loads as it is; an Isthmus checkpoint loads into PyTorch after
@@ -33,7 +35,6 @@ import java.util.Set;
 public final class Checkpoint {
     static final String OPTIMIZER_PREFIX = "optimizer.";
     static final String METADATA_KEY = "isthmus";
-    private static final String BATCHES_TRACKED = ".num_batches_tracked";
 
     private Checkpoint() {
     }
@@ -51,12 +52,12 @@ public final class Checkpoint {
             items.add(item(buffer.name(), buffer.tensor()));
         }
         Map<String, Object> generators = new LinkedHashMap<>();
-        for (Map.Entry<String, Long> counter : model.counters().entrySet()) {
-            if (counter.getKey().endsWith(BATCHES_TRACKED)) {
-                items.add(new SafeTensors.Item(counter.getKey(), "I64", new int[0],
-                        MemorySegment.ofArray(new long[] {counter.getValue()})));
+        for (Counter counter : model.root().counters()) {
+            if (counter.inStateDict()) {
+                items.add(new SafeTensors.Item(counter.name(), "I64", new int[0],
+                        MemorySegment.ofArray(new long[] {counter.value()})));
             } else {
-                generators.put(counter.getKey(), counter.getValue());
+                generators.put(counter.name(), counter.value());
             }
         }
         Map<String, Object> state = new LinkedHashMap<>();
@@ -103,9 +104,9 @@ public final class Checkpoint {
                 targets.put(buffer.name(), buffer.tensor());
             }
             Set<String> counters = new LinkedHashSet<>();
-            for (String counter : model.counters().keySet()) {
-                if (counter.endsWith(BATCHES_TRACKED)) {
-                    counters.add(counter);
+            for (Counter counter : model.root().counters()) {
+                if (counter.inStateDict()) {
+                    counters.add(counter.name());
                 }
             }
             Map<String, Tensor> optimizerTargets = new LinkedHashMap<>();

@@ -23,6 +23,33 @@ public final class AvgPool2d extends Pool2d {
         MaxPool2d.validate(mode(), kernel, stride, padding);
     }
 
+    /** A {@code kernel}-square window with stride = kernel, no padding, padding counted; {@code AvgPool2d.of(3).stride(2).padding(1)}. */
+    public static AvgPool2d of(int kernel) {
+        return new AvgPool2d(kernel);
+    }
+
+    /** A copy with this stride. */
+    public AvgPool2d stride(int stride) {
+        return configured(new AvgPool2d(kernel, stride, padding, countIncludePad));
+    }
+
+    /** A copy with this zero padding on each side. */
+    public AvgPool2d padding(int padding) {
+        return configured(new AvgPool2d(kernel, stride, padding, countIncludePad));
+    }
+
+    /** A copy that does (PyTorch's default) or does not count padded positions in each window's mean. */
+    public AvgPool2d countIncludePad(boolean countIncludePad) {
+        return configured(new AvgPool2d(kernel, stride, padding, countIncludePad));
+    }
+
+    private AvgPool2d configured(AvgPool2d copy) {
+        if (inputShape() != null) {
+            throw new IllegalStateException(describe() + ": change settings before setup, not after");
+        }
+        return copy;
+    }
+
     private PoolMode mode() {
         return countIncludePad ? PoolMode.AVERAGE_INCLUDE_PADDING : PoolMode.AVERAGE_EXCLUDE_PADDING;
     }

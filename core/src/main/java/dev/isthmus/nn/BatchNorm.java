@@ -2,6 +2,7 @@ package dev.isthmus.nn;
 
 import dev.isthmus.device.BatchNormPlan;
 import dev.isthmus.device.Device;
+import dev.isthmus.device.MemoryPlan;
 import dev.isthmus.tensor.Shape;
 import dev.isthmus.tensor.Tensor;
 
@@ -83,8 +84,11 @@ public abstract class BatchNorm extends Layer {
         runningVar = device.allocate(channels);
         savedMean = device.allocate(channels);
         savedInvStd = device.allocate(channels);
-        device.fill(weight, 1f);
-        device.fill(runningVar, 1f);
+        // γ = 1 and running variance = 1 from the start, as PyTorch's; in a model once its memory exists.
+        MemoryPlan.whenBound(device, () -> {
+            device.fill(weight, 1f);
+            device.fill(runningVar, 1f);
+        });
     }
 
     @Override
@@ -125,11 +129,17 @@ public abstract class BatchNorm extends Layer {
         return output;
     }
 
+    /** The device computes dx together with dγ and dβ, so the buffer is needed even when nobody reads it. */
+    @Override
+    protected Tensor planGradients(GradientPlan plan, Tensor gradOutput) {
+        useGradInput(plan.buffer(inputShape(), gradOutput));
+        return propagatesDown() ? gradInput() : null;
+    }
+
     @Override
     protected Tensor doBackward(Tensor gradOutput) {
-        Tensor gradInput = gradientBuffer(gradOutput);
-        plan.backward(input, gradOutput, weight, savedMean, savedInvStd, eps, gradInput, weightGrad, biasGrad);
-        return propagatesDown() ? gradInput : null;
+        plan.backward(input, gradOutput, weight, savedMean, savedInvStd, eps, gradInput(), weightGrad, biasGrad);
+        return propagatesDown() ? gradInput() : null;
     }
 
     @Override
@@ -146,6 +156,11 @@ public abstract class BatchNorm extends Layer {
     @Override
     public List<NamedTensor> buffers() {
         return List.of(new NamedTensor("running_mean", runningMean), new NamedTensor("running_var", runningVar));
+    }
+
+    @Override
+    public List<Counter> counters() {
+        return List.of(new Counter("num_batches_tracked", true, this::batchesTracked, this::setBatchesTracked));
     }
 
     /** PyTorch's num_batches_tracked: training forwards so far. */

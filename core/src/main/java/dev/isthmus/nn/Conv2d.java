@@ -14,7 +14,9 @@ import java.util.SplittableRandom;
 
 /**
  * 2-D convolution over NCHW input (PyTorch's nn.Conv2d with padding_mode='zeros'): kernel,
- * stride, padding and dilation per axis, optional bias, and groups.
+ * stride, padding and dilation per axis, optional bias, and groups. Made by
+ * {@code Conv2d.of(in, out, kernel)} and its settings ({@code .stride(2).padding(1).bias(false)}),
+ * or the short constructor for the common square case.
  */
 public final class Conv2d extends Layer {
     private final int inChannels;
@@ -38,14 +40,14 @@ public final class Conv2d extends Layer {
     private Tensor output;
     private Tensor input;
 
-    /** A square kernel with equal stride, padding and dilation on both axes. */
+    /** A square kernel with equal stride and padding on both axes, no dilation, one group. */
     public Conv2d(int inChannels, int outChannels, int kernel, int stride, int padding, boolean bias) {
         this(inChannels, outChannels, kernel, kernel, stride, stride, padding, padding, 1, 1, 1, bias);
     }
 
-    public Conv2d(int inChannels, int outChannels, int kernelHeight, int kernelWidth, int strideHeight,
-                  int strideWidth, int padHeight, int padWidth, int dilationHeight, int dilationWidth, int groups,
-                  boolean bias) {
+    private Conv2d(int inChannels, int outChannels, int kernelHeight, int kernelWidth, int strideHeight,
+                   int strideWidth, int padHeight, int padWidth, int dilationHeight, int dilationWidth, int groups,
+                   boolean bias) {
         this.inChannels = inChannels;
         this.outChannels = outChannels;
         this.kernelHeight = kernelHeight;
@@ -60,6 +62,67 @@ public final class Conv2d extends Layer {
         this.hasBias = bias;
         // Validates every number now, with a nominal input large enough for any kernel.
         geometry(1, Math.max(1, dilationHeight * (kernelHeight - 1) + 1), Math.max(1, dilationWidth * (kernelWidth - 1) + 1));
+    }
+
+    /**
+     * A {@code kernel}×{@code kernel} convolution with stride 1, no padding, no dilation, one group
+     * and a bias, as {@code nn.Conv2d(in, out, kernel)}; the methods below give a copy with one
+     * setting changed: {@code Conv2d.of(16, 32, 3).stride(2).padding(1).bias(false)}.
+     */
+    public static Conv2d of(int inChannels, int outChannels, int kernel) {
+        return new Conv2d(inChannels, outChannels, kernel, kernel, 1, 1, 0, 0, 1, 1, 1, true);
+    }
+
+    /** As {@link #of(int, int, int)} with a kernelHeight×kernelWidth kernel. */
+    public static Conv2d of(int inChannels, int outChannels, int kernelHeight, int kernelWidth) {
+        return new Conv2d(inChannels, outChannels, kernelHeight, kernelWidth, 1, 1, 0, 0, 1, 1, 1, true);
+    }
+
+    public Conv2d stride(int stride) {
+        return stride(stride, stride);
+    }
+
+    public Conv2d stride(int height, int width) {
+        return copy(new Conv2d(inChannels, outChannels, kernelHeight, kernelWidth, height, width, padHeight, padWidth,
+                dilationHeight, dilationWidth, groups, hasBias));
+    }
+
+    /** Zero padding on each side. */
+    public Conv2d padding(int padding) {
+        return padding(padding, padding);
+    }
+
+    public Conv2d padding(int height, int width) {
+        return copy(new Conv2d(inChannels, outChannels, kernelHeight, kernelWidth, strideHeight, strideWidth, height, width,
+                dilationHeight, dilationWidth, groups, hasBias));
+    }
+
+    public Conv2d dilation(int dilation) {
+        return dilation(dilation, dilation);
+    }
+
+    public Conv2d dilation(int height, int width) {
+        return copy(new Conv2d(inChannels, outChannels, kernelHeight, kernelWidth, strideHeight, strideWidth, padHeight,
+                padWidth, height, width, groups, hasBias));
+    }
+
+    /** Channels split into {@code groups} independent convolutions (it must divide both counts). */
+    public Conv2d groups(int groups) {
+        return copy(new Conv2d(inChannels, outChannels, kernelHeight, kernelWidth, strideHeight, strideWidth, padHeight,
+                padWidth, dilationHeight, dilationWidth, groups, hasBias));
+    }
+
+    public Conv2d bias(boolean bias) {
+        return copy(new Conv2d(inChannels, outChannels, kernelHeight, kernelWidth, strideHeight, strideWidth, padHeight,
+                padWidth, dilationHeight, dilationWidth, groups, bias));
+    }
+
+    /** The configured copy; a layer already set up has buffers, and settings change before that. */
+    private Conv2d copy(Conv2d configured) {
+        if (inputShape() != null) {
+            throw new IllegalStateException(describe() + ": change settings before setup, not after");
+        }
+        return configured;
     }
 
     private ConvGeometry geometry(int batch, int height, int width) {
@@ -123,6 +186,7 @@ public final class Conv2d extends Layer {
     @Override
     protected void allocateBuffers(Device device, Shape input, Shape output) {
         plan = device.convolution(geometry(input.dim(0), input.dim(2), input.dim(3)));
+        plan.prepare(hasBias);
         this.output = device.allocateActivation(output);
     }
 
@@ -145,22 +209,18 @@ public final class Conv2d extends Layer {
 
     @Override
     protected Tensor doBackward(Tensor gradOutput) {
-        Profile profile = profiler();
-        long started = profile == null ? 0 : profile.start();
+        // dW += dL/dW (and db += Σ dy); dx = conv_transpose(dy, W)
         plan.backwardFilter(input, gradOutput, weightGrad, hasBias ? biasGrad : null);
-        if (profile != null) {
-            profile.stop(this, Profile.Part.BACKWARD_FILTER, started);
-        }
         if (!propagatesDown()) {
             return null;
         }
-        Tensor gradInput = gradientBuffer(gradOutput);
-        started = profile == null ? 0 : profile.start();
-        plan.backwardData(gradOutput, weight, gradInput);
-        if (profile != null) {
-            profile.stop(this, Profile.Part.BACKWARD_DATA, started);
-        }
-        return gradInput;
+        plan.backwardData(gradOutput, weight, gradInput());
+        return gradInput();
+    }
+
+    /** The device plan of the current input shape (null before setup), for profiles. */
+    ConvolutionPlan plan() {
+        return plan;
     }
 
     /** The convolution's sizes for the current input shape. */

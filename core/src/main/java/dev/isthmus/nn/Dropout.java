@@ -4,6 +4,7 @@ import dev.isthmus.device.Device;
 import dev.isthmus.tensor.Shape;
 import dev.isthmus.tensor.Tensor;
 
+import java.util.List;
 import java.util.SplittableRandom;
 
 /**
@@ -89,8 +90,23 @@ public final class Dropout extends Layer {
         if (p == 0) {
             return gradOutput;
         }
-        Tensor gradInput = gradientBuffer(gradOutput);
-        device().mul(gradOutput, mask, gradInput);
-        return gradInput;
+        device().mul(gradOutput, mask, gradInput());
+        return gradInput();
+    }
+
+    /** With p = 0 backward hands dy on unchanged. */
+    @Override
+    protected Tensor planGradients(GradientPlan plan, Tensor gradOutput) {
+        if (p == 0) {
+            return propagatesDown() ? gradOutput : null;
+        }
+        return super.planGradients(plan, gradOutput);
+    }
+
+    /** The generator's seed and position, so that a resumed run draws the same masks. */
+    @Override
+    public List<Counter> counters() {
+        return List.of(new Counter("rng_seed", false, this::seed, value -> seed = value),
+                new Counter("rng_calls", false, this::calls, value -> restoreGenerator(seed, value)));
     }
 }

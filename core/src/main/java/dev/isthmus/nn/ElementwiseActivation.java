@@ -44,8 +44,7 @@ public abstract class ElementwiseActivation extends Layer {
         if (!propagatesDown()) {
             return null;
         }
-        Tensor gradInput = gradientBuffer(gradOutput);
-        device().activationBackward(function, alpha, input, output, gradOutput, gradInput);
-        return gradInput;
+        device().activationBackward(function, alpha, input, output, gradOutput, gradInput());
+        return gradInput();
     }
 }

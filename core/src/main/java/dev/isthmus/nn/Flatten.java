@@ -67,6 +67,15 @@ public final class Flatten extends Layer {
         return flatView;
     }
 
+    /** A row-major input's gradient is a view of dy; a channels-last one is copied into a buffer. */
+    @Override
+    protected Tensor planGradients(GradientPlan plan, Tensor gradOutput) {
+        if (device().activationLayout(inputShape()) != Layout.ROW_MAJOR) {
+            return super.planGradients(plan, gradOutput);
+        }
+        return propagatesDown() ? gradOutput : null;
+    }
+
     @Override
     protected Tensor doBackward(Tensor gradOutput) {
         if (!propagatesDown()) {
@@ -74,9 +83,8 @@ public final class Flatten extends Layer {
         }
         if (inputLayout != Layout.ROW_MAJOR) {
             // The device's activation layout is the one a channels-last input came in.
-            Tensor gradCopy = gradientBuffer(gradOutput);
-            device().copy(gradOutput, gradCopy);
-            return gradCopy;
+            device().copy(gradOutput, gradInput());
+            return gradInput();
         }
         if (gradOutput != lastGradOutput) {
             lastGradOutput = gradOutput;

@@ -1,6 +1,7 @@
 package dev.isthmus.nn;
 
 import dev.isthmus.device.Device;
+import dev.isthmus.device.MemoryPlan;
 import dev.isthmus.tensor.Shape;
 import dev.isthmus.tensor.Tensor;
 
@@ -11,14 +12,18 @@ import java.util.SplittableRandom;
  * One stage of the explicit forward/backward pipeline, after Caffe's Layer:
  * <ul>
  *   <li>{@link #setup} checks the input shape, allocates parameters (the first time) and the
- *       output and gradient buffers for that batch shape, and returns the output shape; it runs
+ *       output buffer and plans for that batch shape, and returns the output shape; it runs
  *       again only when the shape changes;</li>
+ *   <li>{@link #planBackward} is given the buffers its backward writes dL/dx into, once (a model
+ *       plans them for all its layers at build; a layer used on its own, at its first backward);</li>
  *   <li>{@link #forward} computes the output and keeps what backward needs;</li>
  *   <li>{@link #backward} takes dL/dy, <em>accumulates</em> parameter gradients, and returns
  *       dL/dx (or null when no earlier layer needs it).</li>
  * </ul>
  * All arithmetic goes through the {@link Device}, so the same layer runs on the CPU and the GPU.
- * The tensors a layer returns are its own buffers, valid until its next forward or backward.
+ * The tensors a layer returns are its buffers, valid until its next forward or backward. Inside a
+ * model, every allocation the layer and its device plans make during setup comes from the model's
+ * memory plan ({@link MemoryPlan}); on its own, the layer owns them.
  */
 public abstract class Layer implements AutoCloseable {
     private Device device;
@@ -29,9 +34,10 @@ public abstract class Layer implements AutoCloseable {
     private boolean forwardInTraining;
     private boolean closed;
     private Tensor lastOutput;
-    private Profile profile;
-    private GradientBuffers gradientBuffers;
-    private Tensor ownGradient;
+    private LayerHook hook;
+    private Tensor gradInput;
+    private boolean gradientsPlanned;
+    private GradientPlan ownGradients;
 
     /** What the layer is, with its configuration, for messages and summaries: "Conv2d(3, 16, kernel=3x3)". */
     public abstract String describe();
@@ -59,13 +65,15 @@ public abstract class Layer implements AutoCloseable {
         }
         Shape output = outputShapeFor(inputShape);
         if (!parametersCreated) {
-            createParameters(device);
+            // Parameters and running statistics outlive a change of batch size: a model's memory
+            // plan keeps them apart from the per-batch buffers.
+            MemoryPlan.longLived(device, () -> createParameters(device));
             parametersCreated = true;
         }
         if (this.inputShape != null) {
             releaseBuffers();
-            releaseOwnGradient();
         }
+        forgetGradientPlan();
         this.device = device;
         this.inputShape = inputShape;
         this.outputShape = output;
@@ -90,11 +98,11 @@ public abstract class Layer implements AutoCloseable {
         return outputShapeFor(input);
     }
 
-    /** Allocates parameters and their gradients (once, on the first setup). */
+    /** Allocates parameters, their gradients and running statistics (once, on the first setup). */
     protected void createParameters(Device device) {
     }
 
-    /** Allocates the per-shape buffers: output, input gradient, saved values, plans. */
+    /** Allocates the per-shape buffers: output, saved values, plans. */
     protected abstract void allocateBuffers(Device device, Shape input, Shape output);
 
     /** Frees what {@link #allocateBuffers} made. */
@@ -108,12 +116,13 @@ public abstract class Layer implements AutoCloseable {
      */
     public final Tensor forward(Tensor x, boolean training) {
         beginForward(x, training);
-        if (profile == null) {
+        LayerHook observer = hook;
+        if (observer == null) {
             return lastOutput = doForward(x, training);
         }
-        long started = profile.start();
+        observer.beforeForward(this);
         Tensor output = doForward(x, training);
-        profile.stop(this, Profile.Part.FORWARD, started);
+        observer.afterForward(this);
         return lastOutput = output;
     }
 
@@ -123,30 +132,81 @@ public abstract class Layer implements AutoCloseable {
      */
     public final Tensor backward(Tensor gradOutput) {
         beginBackward(gradOutput);
-        if (profile == null) {
+        if (!gradientsPlanned) {
+            // Used on its own, not in a model: the layer plans and owns its gradient buffers.
+            GradientPlan own = new GradientPlan(device);
+            planBackward(own, gradOutput);
+            ownGradients = own;
+        }
+        LayerHook observer = hook;
+        if (observer == null) {
             return doBackward(gradOutput);
         }
-        long started = profile.start();
-        Tensor gradInput = doBackward(gradOutput);
-        profile.stop(this, Profile.Part.BACKWARD, started);
-        return gradInput;
+        observer.beforeBackward(this);
+        Tensor gradient = doBackward(gradOutput);
+        observer.afterBackward(this);
+        return gradient;
     }
 
     /**
-     * Times this layer and every layer inside it into {@code profile}; null stops timing. A
-     * container's time includes its children's; what it does itself (a residual block's addition)
-     * is the difference.
+     * Gives this layer (and every layer inside it) the buffers its backward writes, once, from
+     * {@code plan}, for a backward that reads {@code gradOutput}.
+     *
+     * @return the tensor backward will return (or one sharing its memory), or null when it
+     *         returns none; the layer before reads it
      */
-    public void profile(Profile profile) {
-        this.profile = profile;
-        for (Layer child : children().values()) {
-            child.profile(profile);
+    public final Tensor planBackward(GradientPlan plan, Tensor gradOutput) {
+        if (inputShape == null) {
+            throw new IllegalStateException(describe() + ": set it up before planning its gradients");
+        }
+        forgetGradientPlan();
+        Tensor gradient = planGradients(plan, gradOutput);
+        gradientsPlanned = true;
+        return gradient;
+    }
+
+    /**
+     * Takes from {@code plan} the buffers backward will write and returns what backward will
+     * return. A leaf that computes dL/dx only when it propagates down takes one buffer of the
+     * input shape; a layer that hands dy on unchanged returns {@code gradOutput}; a container
+     * plans its children in backward order.
+     */
+    protected Tensor planGradients(GradientPlan plan, Tensor gradOutput) {
+        if (!propagatesDown()) {
+            return null;
+        }
+        useGradInput(plan.buffer(inputShape, gradOutput));
+        return gradInput;
+    }
+
+    /** Makes {@code buffer} the one {@link #gradInput()} returns (when planning gradients). */
+    protected final void useGradInput(Tensor buffer) {
+        this.gradInput = buffer;
+    }
+
+    /** The buffer this layer's backward writes dL/dx into, as planned. */
+    protected final Tensor gradInput() {
+        if (gradInput == null) {
+            throw new IllegalStateException(describe() + ": no input-gradient buffer was planned");
+        }
+        return gradInput;
+    }
+
+    private void forgetGradientPlan() {
+        gradInput = null;
+        gradientsPlanned = false;
+        if (ownGradients != null) {
+            ownGradients.close();
+            ownGradients = null;
         }
     }
 
-    /** The profile this layer reports to, or null. */
-    protected final Profile profiler() {
-        return profile;
+    /** Calls {@code hook} around this layer's forward and backward (null removes it), and its children's. */
+    final void setHook(LayerHook hook) {
+        this.hook = hook;
+        for (Layer child : children().values()) {
+            child.setHook(hook);
+        }
     }
 
     /** The forward pass proper; x has been checked. */
@@ -172,6 +232,11 @@ public abstract class Layer implements AutoCloseable {
 
     /** Non-trainable state saved in checkpoints ({@code running_mean}, {@code running_var}). */
     public List<NamedTensor> buffers() {
+        return List.of();
+    }
+
+    /** Whole-number state saved in checkpoints ({@code num_batches_tracked}, a generator's position). */
+    public List<Counter> counters() {
         return List.of();
     }
 
@@ -239,48 +304,6 @@ public abstract class Layer implements AutoCloseable {
         }
     }
 
-    /**
-     * Makes this layer (and every layer inside it) take its input-gradient buffers from
-     * {@code buffers}, shared across the model, instead of owning one each. Call before setup.
-     */
-    public void shareGradients(GradientBuffers buffers) {
-        this.gradientBuffers = buffers;
-        for (Layer child : children().values()) {
-            child.shareGradients(buffers);
-        }
-    }
-
-    protected final GradientBuffers sharedGradients() {
-        return gradientBuffers;
-    }
-
-    /**
-     * A buffer for dL/dx (of the input shape, in the device's activation layout) that is not
-     * {@code reading}: from the model's shared pool, or the layer's own, made on first use.
-     */
-    protected final Tensor gradientBuffer(Tensor reading) {
-        return gradientBuffer(inputShape, reading);
-    }
-
-    /** As {@link #gradientBuffer(Tensor)}, for a gradient of another shape (a block's inner sums). */
-    protected final Tensor gradientBuffer(Shape shape, Tensor reading) {
-        if (gradientBuffers != null) {
-            return gradientBuffers.acquire(device, shape, device.activationLayout(shape), reading);
-        }
-        if (ownGradient == null || !ownGradient.shape().equals(shape)) {
-            releaseOwnGradient();
-            ownGradient = device.allocateActivation(shape);
-        }
-        return ownGradient;
-    }
-
-    private void releaseOwnGradient() {
-        if (ownGradient != null) {
-            ownGradient.close();
-            ownGradient = null;
-        }
-    }
-
     /** Frees parameters and buffers. Closing twice is harmless. */
     @Override
     public void close() {
@@ -291,7 +314,7 @@ public abstract class Layer implements AutoCloseable {
         if (inputShape != null) {
             releaseBuffers();
         }
-        releaseOwnGradient();
+        forgetGradientPlan();
         releaseParameters();
     }
 

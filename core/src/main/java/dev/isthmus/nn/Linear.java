@@ -102,9 +102,8 @@ public final class Linear extends Layer {
         if (!propagatesDown()) {
             return null;
         }
-        Tensor gradInput = gradientBuffer(gradOutput);
-        device.matmul(gradOutput, Transpose.NO, weight, Transpose.NO, gradInput, 1f, 0f);
-        return gradInput;
+        device.matmul(gradOutput, Transpose.NO, weight, Transpose.NO, gradInput(), 1f, 0f);
+        return gradInput();
     }
 
     @Override

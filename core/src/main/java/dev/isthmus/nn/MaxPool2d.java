@@ -22,6 +22,28 @@ public final class MaxPool2d extends Pool2d {
         validate(PoolMode.MAX, kernel, stride, padding);
     }
 
+    /** A {@code kernel}-square window with stride = kernel and no padding; {@code MaxPool2d.of(3).stride(2).padding(1)}. */
+    public static MaxPool2d of(int kernel) {
+        return new MaxPool2d(kernel);
+    }
+
+    /** A copy with this stride. */
+    public MaxPool2d stride(int stride) {
+        return configured(new MaxPool2d(kernel, stride, padding));
+    }
+
+    /** A copy with this padding on each side (implicit −∞). */
+    public MaxPool2d padding(int padding) {
+        return configured(new MaxPool2d(kernel, stride, padding));
+    }
+
+    private MaxPool2d configured(MaxPool2d copy) {
+        if (inputShape() != null) {
+            throw new IllegalStateException(describe() + ": change settings before setup, not after");
+        }
+        return copy;
+    }
+
     static void validate(PoolMode mode, int kernel, int stride, int padding) {
         int side = Math.max(1, kernel);
         new PoolGeometry(mode, 1, 1, side, side, kernel, kernel, stride, stride, padding, padding);

@@ -1,10 +1,13 @@
 package dev.isthmus.nn;
 
 import dev.isthmus.device.Device;
+import dev.isthmus.device.MemoryPlan;
+import dev.isthmus.tensor.Layout;
 import dev.isthmus.tensor.Shape;
 import dev.isthmus.tensor.Tensor;
 
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -12,18 +15,29 @@ import java.util.SplittableRandom;
 
 /**
  * A network ready to train: a root layer, the shape of one sample, and the device it was built on.
- * {@link #build} sets every layer up for a batch size and initialises the parameters from a seed;
- * {@link #forward} sets the layers up again when a batch of another size arrives (the last,
- * partial batch of an epoch), keeping the parameters.
+ *
+ * <p>{@link #build} plans the network's memory once (Caffe's Net, llm.c's single allocation): the
+ * layers are set up inside a {@link MemoryPlan}, so that what they and their device plans ask for
+ * is recorded rather than allocated; every input-gradient buffer is assigned by a
+ * {@link GradientPlan}; then four blocks are allocated: all parameters back to back in
+ * {@link #parameters()} order, all their gradients likewise (what an all-reduce bucket or a fused
+ * optimizer step works on), the running statistics, and the per-batch memory (outputs, gradient
+ * buffers, workspaces). A batch of another size (the last, partial batch of an epoch) plans the
+ * per-batch block again; parameters stay where they are.
  */
 public final class Model implements AutoCloseable {
     private final String name;
     private final Layer root;
     private final Shape sampleShape;
+    private final List<LayerHook> hooks = new ArrayList<>();
+    private final List<Tensor> stateBlocks = new ArrayList<>();
     private Device device;
     private int batchSize;
     private Tensor input;
-    private final GradientBuffers gradients = new GradientBuffers();
+    private GradientPlan gradients;
+    private Tensor parameterBlock;
+    private Tensor gradientBlock;
+    private Tensor activationBlock;
 
     public Model(String name, Layer root, Shape sampleShape) {
         if (name == null || root == null || sampleShape == null) {
@@ -65,13 +79,80 @@ public final class Model implements AutoCloseable {
         if (batch <= 0) {
             throw new IllegalArgumentException(name + ": batch size must be > 0, got " + batch);
         }
+        if (device == null) {
+            throw new IllegalArgumentException(name + ": build needs a device");
+        }
+        if (this.device != null && this.device != device) {
+            throw new IllegalStateException(name + " was built on " + this.device.name() + "; it cannot be built again on "
+                    + device.name());
+        }
         root.setPropagateDown(false);
-        root.shareGradients(gradients);
-        root.setup(device, batchShape(batch));
-        this.device = device;
+        if (this.device == null) {
+            Shape shape = batchShape(batch);
+            try (MemoryPlan plan = MemoryPlan.record(device)) {
+                root.setup(device, shape);
+                planPerBatch(device, shape);
+                List<Tensor> values = new ArrayList<>();
+                List<Tensor> grads = new ArrayList<>();
+                for (Parameter parameter : root.parameters()) {
+                    values.add(parameter.value());
+                    grads.add(parameter.grad());
+                }
+                parameterBlock = plan.bind(values);
+                gradientBlock = plan.bind(grads);
+                keep(plan.bindRemaining(true));
+                activationBlock = plan.bindRemaining(false);
+            }
+            this.device = device;
+        } else {
+            replan(batchShape(batch));
+        }
         this.batchSize = batch;
         root.resetParameters(new SplittableRandom(seed));
         return this;
+    }
+
+    /** Assigns the input-gradient buffers and the input's layout copy, inside a recording plan. */
+    private void planPerBatch(Device device, Shape shape) {
+        gradients = new GradientPlan(device);
+        root.planBackward(gradients, null);
+        // Batches arrive row-major; a device that computes on another layout gets them copied here.
+        input = device.activationLayout(shape) != Layout.ROW_MAJOR ? device.allocateActivation(shape) : null;
+    }
+
+    /** Sets the layers up for another batch shape in a new per-batch block, then frees the old one. */
+    private void replan(Shape shape) {
+        if (shape.equals(root.inputShape())) {
+            return;
+        }
+        GradientPlan oldGradients = gradients;
+        Tensor oldInput = input;
+        Tensor oldActivations = activationBlock;
+        try (MemoryPlan plan = MemoryPlan.record(device)) {
+            root.setup(device, shape);
+            planPerBatch(device, shape);
+            keep(plan.bindRemaining(true));
+            activationBlock = plan.bindRemaining(false);
+        }
+        closeAll(oldGradients, oldInput, oldActivations);
+    }
+
+    private void keep(Tensor stateBlock) {
+        if (stateBlock != null) {
+            stateBlocks.add(stateBlock);
+        }
+    }
+
+    private static void closeAll(AutoCloseable... resources) {
+        for (AutoCloseable resource : resources) {
+            if (resource != null) {
+                try {
+                    resource.close();
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            }
+        }
     }
 
     private void requireBuilt() {
@@ -92,11 +173,12 @@ public final class Model implements AutoCloseable {
         x.ensureOpen();
         int batch = x.shape().rank() > 0 ? x.shape().dim(0) : -1;
         if (batch != batchSize && x.shape().equals(batchShape(Math.max(batch, 0)))) {
-            root.setup(device, x.shape());
+            replan(x.shape());
             batchSize = batch;
         }
         if (x.device() == device && x.shape().equals(root.inputShape()) && x.layout() != device.activationLayout(x.shape())) {
-            if (input == null || !input.shape().equals(x.shape())) {
+            if (input == null || !input.shape().equals(x.shape()) || input.layout() != device.activationLayout(x.shape())) {
+                // Not planned: an input in a layout batches do not usually come in.
                 if (input != null) {
                     input.close();
                 }
@@ -120,6 +202,61 @@ public final class Model implements AutoCloseable {
 
     public List<NamedTensor> buffers() {
         return root.buffers();
+    }
+
+    /** Every parameter, back to back in {@link #parameters()} order, as one flat tensor (null before build). */
+    public Tensor parameterBlock() {
+        return parameterBlock;
+    }
+
+    /** Every parameter gradient, back to back in {@link #parameters()} order, as one flat tensor (null before build). */
+    public Tensor gradientBlock() {
+        return gradientBlock;
+    }
+
+    /** Calls {@code hook} around every layer's forward and backward, after the hooks added before it. */
+    public void addHook(LayerHook hook) {
+        if (hook == null) {
+            throw new IllegalArgumentException(name + ": hook is null");
+        }
+        hooks.add(hook);
+        root.setHook(hooks.size() == 1 ? hook : new HookChain(List.copyOf(hooks)));
+    }
+
+    public void removeHook(LayerHook hook) {
+        hooks.remove(hook);
+        root.setHook(hooks.isEmpty() ? null : hooks.size() == 1 ? hooks.get(0) : new HookChain(List.copyOf(hooks)));
+    }
+
+    /** Several hooks as one: in the order added before a call, in reverse after it (as nested wrappers). */
+    private record HookChain(List<LayerHook> hooks) implements LayerHook {
+        @Override
+        public void beforeForward(Layer layer) {
+            for (int i = 0; i < hooks.size(); i++) {
+                hooks.get(i).beforeForward(layer);
+            }
+        }
+
+        @Override
+        public void afterForward(Layer layer) {
+            for (int i = hooks.size() - 1; i >= 0; i--) {
+                hooks.get(i).afterForward(layer);
+            }
+        }
+
+        @Override
+        public void beforeBackward(Layer layer) {
+            for (int i = 0; i < hooks.size(); i++) {
+                hooks.get(i).beforeBackward(layer);
+            }
+        }
+
+        @Override
+        public void afterBackward(Layer layer) {
+            for (int i = hooks.size() - 1; i >= 0; i--) {
+                hooks.get(i).afterBackward(layer);
+            }
+        }
     }
 
     public long parameterCount() {
@@ -167,54 +304,47 @@ public final class Model implements AutoCloseable {
     }
 
     /**
-     * Counters that belong with the weights in a checkpoint: batch norm's
-     * {@code <name>.num_batches_tracked} (PyTorch's state_dict has them), and each dropout layer's
-     * generator position under {@code <name>.rng_seed} and {@code <name>.rng_calls}.
+     * The layers' counters by qualified name ({@code bn1.num_batches_tracked}, a dropout layer's
+     * {@code rng_seed} and {@code rng_calls}): see {@link Layer#counters()}.
      */
     public Map<String, Long> counters() {
         Map<String, Long> counters = new LinkedHashMap<>();
-        for (Map.Entry<String, Layer> leaf : leaves().entrySet()) {
-            if (leaf.getValue() instanceof BatchNorm norm) {
-                counters.put(leaf.getKey() + ".num_batches_tracked", norm.batchesTracked());
-            } else if (leaf.getValue() instanceof Dropout dropout) {
-                counters.put(leaf.getKey() + ".rng_seed", dropout.seed());
-                counters.put(leaf.getKey() + ".rng_calls", dropout.calls());
-            }
+        for (Counter counter : root.counters()) {
+            counters.put(counter.name(), counter.value());
         }
         return counters;
     }
 
     /** Restores the counters of {@link #counters()}; an unknown name is an error. */
-    public void restoreCounters(Map<String, Long> counters) {
-        Map<String, Layer> leaves = leaves();
-        for (Map.Entry<String, Long> counter : counters.entrySet()) {
-            String key = counter.getKey();
-            int dot = key.lastIndexOf('.');
-            Layer layer = dot < 0 ? null : leaves.get(key.substring(0, dot));
-            String field = dot < 0 ? key : key.substring(dot + 1);
-            if (layer instanceof BatchNorm norm && field.equals("num_batches_tracked")) {
-                norm.setBatchesTracked(counter.getValue());
-            } else if (layer instanceof Dropout dropout && field.equals("rng_calls")) {
-                Long seed = counters.get(key.substring(0, dot) + ".rng_seed");
-                dropout.restoreGenerator(seed != null ? seed : dropout.seed(), counter.getValue());
-            } else if (!(layer instanceof Dropout && field.equals("rng_seed"))) {
+    public void restoreCounters(Map<String, Long> values) {
+        Map<String, Counter> byName = new HashMap<>();
+        for (Counter counter : root.counters()) {
+            byName.put(counter.name(), counter);
+        }
+        for (String key : values.keySet()) {
+            if (!byName.containsKey(key)) {
                 throw new IllegalArgumentException(name + ": no counter named '" + key + "'");
             }
         }
+        for (Map.Entry<String, Long> value : values.entrySet()) {
+            byName.get(value.getKey()).restore(value.getValue());
+        }
     }
 
-    /** Bytes of the input-gradient buffers the layers share (made on the first backward). */
+    /** Bytes of the input-gradient buffers the layers share (assigned at build). */
     public long gradientBytes() {
-        return gradients.bytes();
+        return gradients == null ? 0 : gradients.bytes();
     }
 
+    /** Frees the layers, then the blocks that hold their memory. */
     @Override
     public void close() {
         root.close();
-        gradients.close();
-        if (input != null) {
-            input.close();
+        closeAll(gradients, input, parameterBlock, gradientBlock, activationBlock);
+        for (Tensor block : stateBlocks) {
+            block.close();
         }
+        stateBlocks.clear();
     }
 
     @Override

@@ -51,9 +51,8 @@ abstract class Pool2d extends Layer {
         if (!propagatesDown()) {
             return null;
         }
-        Tensor gradInput = gradientBuffer(gradOutput);
-        plan.backward(input, output, gradOutput, gradInput);
-        return gradInput;
+        plan.backward(input, output, gradOutput, gradInput());
+        return gradInput();
     }
 
     static PoolGeometry window(PoolMode mode, Shape input, int kh, int kw, int sh, int sw, int ph, int pw) {

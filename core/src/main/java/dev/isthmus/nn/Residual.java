@@ -21,7 +21,7 @@ public final class Residual extends Layer {
     private final boolean finalRelu;
     private Tensor sum;
     private Tensor output;
-    private Tensor ownSumGradient;
+    private Tensor sumGradient;
 
     /**
      * @param main      the main branch
@@ -69,8 +69,7 @@ public final class Residual extends Layer {
 
     @Override
     protected void releaseBuffers() {
-        closeAll(sum, finalRelu ? output : null, ownSumGradient);
-        ownSumGradient = null;
+        closeAll(sum, finalRelu ? output : null);
     }
 
     @Override
@@ -85,48 +84,46 @@ public final class Residual extends Layer {
         return output;
     }
 
+    /**
+     * dL/d(sum) (after the final ReLU, a buffer of its own) is read by both branches, and the main
+     * branch's result waits for the shortcut's: both are reserved while the branches are planned.
+     * dL/dx = main + shortcut goes into the main branch's gradient when nothing else needs it.
+     */
+    @Override
+    protected Tensor planGradients(GradientPlan plan, Tensor gradOutput) {
+        sumGradient = finalRelu ? plan.buffer(outputShape(), gradOutput) : gradOutput;
+        plan.reserve(sumGradient);
+        Tensor mainGrad = main.planBackward(plan, sumGradient);
+        plan.reserve(mainGrad);
+        if (shortcut != null) {
+            shortcut.planBackward(plan, sumGradient);
+        }
+        plan.release(mainGrad);
+        plan.release(sumGradient);
+        if (!propagatesDown()) {
+            return null;
+        }
+        boolean overwritable = plan.isFree(mainGrad) && !mainGrad.sharesMemoryWith(gradOutput)
+                && mainGrad.shape().equals(inputShape());
+        useGradInput(overwritable ? mainGrad : plan.buffer(inputShape(), gradOutput));
+        return gradInput();
+    }
+
     @Override
     protected Tensor doBackward(Tensor gradOutput) {
         Device device = device();
         Tensor gradient = gradOutput;
         if (finalRelu) {
-            gradient = sumGradient(gradOutput);
-            device.activationBackward(Activation.RELU, 0f, sum, output, gradOutput, gradient);
-        }
-        // Both branches read the block's gradient, and the main branch's result waits for the
-        // shortcut's: pinned, neither is handed out to the layers inside while still needed.
-        GradientBuffers shared = sharedGradients();
-        if (shared != null) {
-            shared.pin(gradient);
+            device.activationBackward(Activation.RELU, 0f, sum, output, gradOutput, sumGradient);
+            gradient = sumGradient;
         }
         Tensor mainGrad = main.backward(gradient);
-        if (shared != null) {
-            shared.pin(mainGrad);
-        }
         Tensor skipGrad = shortcut == null ? gradient : shortcut.backward(gradient);
-        if (shared != null) {
-            shared.unpin(mainGrad);
-            shared.unpin(gradient);
-        }
         if (!propagatesDown()) {
             return null;
         }
-        Tensor gradInput = shared != null ? mainGrad : gradientBuffer(mainGrad);
-        // With shared buffers the sum goes into the main branch's gradient, which nothing else reads.
-        device.add(mainGrad, skipGrad, gradInput);
-        return gradInput;
-    }
-
-    /** The buffer for dL/d(sum): shared when the model shares gradients, else the block's own. */
-    private Tensor sumGradient(Tensor reading) {
-        GradientBuffers shared = sharedGradients();
-        if (shared != null) {
-            return shared.acquire(device(), outputShape(), device().activationLayout(outputShape()), reading);
-        }
-        if (ownSumGradient == null) {
-            ownSumGradient = device().allocateActivation(outputShape());
-        }
-        return ownSumGradient;
+        device.add(mainGrad, skipGrad, gradInput());
+        return gradInput();
     }
 
     @Override
@@ -167,6 +164,17 @@ public final class Residual extends Layer {
 
     public Layer shortcut() {
         return shortcut;
+    }
+
+    @Override
+    public List<Counter> counters() {
+        List<Counter> counters = new ArrayList<>(main.counters());
+        if (shortcut != null) {
+            for (Counter counter : shortcut.counters()) {
+                counters.add(counter.withPrefix("downsample"));
+            }
+        }
+        return counters;
     }
 
     @Override

@@ -119,6 +119,19 @@ public final class Sequential extends Layer {
         return gradient;
     }
 
+    /** Each layer reads what the one after it returns: planned from the last to the first. */
+    @Override
+    protected Tensor planGradients(GradientPlan plan, Tensor gradOutput) {
+        Tensor gradient = gradOutput;
+        for (int i = layers.size() - 1; i >= 0; i--) {
+            gradient = layers.get(i).planBackward(plan, gradient);
+            if (gradient == null) {
+                return null;
+            }
+        }
+        return gradient;
+    }
+
     @Override
     public List<Parameter> parameters() {
         List<Parameter> parameters = new ArrayList<>();
@@ -139,6 +152,17 @@ public final class Sequential extends Layer {
             }
         }
         return buffers;
+    }
+
+    @Override
+    public List<Counter> counters() {
+        List<Counter> counters = new ArrayList<>();
+        for (int i = 0; i < layers.size(); i++) {
+            for (Counter counter : layers.get(i).counters()) {
+                counters.add(counter.withPrefix(names.get(i)));
+            }
+        }
+        return counters;
     }
 
     @Override

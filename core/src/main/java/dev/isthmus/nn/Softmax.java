@@ -51,8 +51,7 @@ public class Softmax extends Layer {
         if (!propagatesDown()) {
             return null;
         }
-        Tensor gradInput = gradientBuffer(gradOutput);
-        device().softmaxBackward(log, output, gradOutput, gradInput);
-        return gradInput;
+        device().softmaxBackward(log, output, gradOutput, gradInput());
+        return gradInput();
     }
 }

@@ -16,7 +16,7 @@ public final class AdaGrad extends Optimizer {
     private final double weightDecay;
     private final double initialAccumulatorValue;
     private final double eps;
-    private final Tensor[] sums;
+    private final State sums;
 
     public AdaGrad(List<Parameter> parameters, double learningRate) {
         this(parameters, learningRate, 0, 0, 0, 1e-10);
@@ -33,16 +33,15 @@ public final class AdaGrad extends Optimizer {
         this.weightDecay = weightDecay;
         this.initialAccumulatorValue = initialAccumulatorValue;
         this.eps = eps;
-        this.sums = newState("sum");
-        for (Tensor sum : sums) {
-            sum.device().fill(sum, (float) initialAccumulatorValue);
-        }
+        this.sums = newState("sum")[0];
+        Tensor all = sums.of(ALL);
+        all.device().fill(all, (float) initialAccumulatorValue);
     }
 
     @Override
     protected void update(int index, Tensor value, Tensor grad, int step) {
         double decayedRate = learningRate() / (1 + (step - 1) * learningRateDecay);
-        value.device().adagradStep(value, grad, sums[index], (float) decayedRate, (float) eps, (float) weightDecay);
+        value.device().adagradStep(value, grad, sums.of(index), (float) decayedRate, (float) eps, (float) weightDecay);
     }
 
     @Override

@@ -18,8 +18,8 @@ public final class Adam extends Optimizer {
     private final double eps;
     private final double weightDecay;
     private final boolean decoupled;
-    private final Tensor[] expAvg;
-    private final Tensor[] expAvgSq;
+    private final State expAvg;
+    private final State expAvgSq;
 
     public static Adam adam(List<Parameter> parameters, double learningRate) {
         return new Adam(parameters, learningRate, 0.9, 0.999, 1e-8, 0, false);
@@ -42,13 +42,14 @@ public final class Adam extends Optimizer {
         this.eps = eps;
         this.weightDecay = weightDecay;
         this.decoupled = decoupled;
-        this.expAvg = newState("exp_avg");
-        this.expAvgSq = newState("exp_avg_sq");
+        State[] state = newState("exp_avg", "exp_avg_sq");
+        this.expAvg = state[0];
+        this.expAvgSq = state[1];
     }
 
     @Override
     protected void update(int index, Tensor value, Tensor grad, int step) {
-        value.device().adamStep(value, grad, expAvg[index], expAvgSq[index], (float) learningRate(), (float) beta1,
+        value.device().adamStep(value, grad, expAvg.of(index), expAvgSq.of(index), (float) learningRate(), (float) beta1,
                 (float) beta2, (float) eps, (float) weightDecay, decoupled, step);
     }
 

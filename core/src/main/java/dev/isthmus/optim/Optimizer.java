@@ -1,58 +1,159 @@
 package dev.isthmus.optim;
 
+import dev.isthmus.device.Device;
 import dev.isthmus.nn.NamedTensor;
 import dev.isthmus.nn.Parameter;
+import dev.isthmus.tensor.Shape;
 import dev.isthmus.tensor.Tensor;
 
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
  * Updates parameters from their accumulated gradients with the rules of {@code torch.optim}. Its
- * state (momentum buffers, moment estimates) lives on the parameters' device, one tensor per
- * parameter and kind, allocated up front so a step allocates nothing; {@link #state()} names them
- * {@code <parameter>.<key>} with PyTorch's keys, for checkpoints.
+ * state (momentum buffers, moment estimates) lives on the parameters' device in one block, a view
+ * per parameter and kind, allocated up front so a step allocates nothing; {@link #state()} names
+ * them {@code <parameter>.<key>} with PyTorch's keys, for checkpoints.
+ *
+ * <p>Every rule here is element by element. So when the parameters lie back to back in one block
+ * and their gradients in another (a built {@link dev.isthmus.nn.Model}'s do), a step is <em>fused</em>:
+ * one kernel call over the flat blocks (PyTorch's multi-tensor "foreach" step, in one launch)
+ * instead of one per parameter, with the same result to the bit. Otherwise, one call per parameter.
  */
 public abstract class Optimizer implements AutoCloseable {
+    /** The index {@link #update} is called with for a fused step over all parameters at once. */
+    protected static final int ALL = -1;
+
     protected final List<Parameter> parameters;
     private double learningRate;
     private int steps;
-    private final Map<String, Tensor[]> stateByKey = new LinkedHashMap<>();
+    private final List<String> stateKeys = new ArrayList<>();
+    private final List<State> states = new ArrayList<>();
+    private final Tensor flatValues;
+    private final Tensor flatGrads;
+    private Tensor stateBlock;
+    private boolean fused;
+
+    /** A kind of state: one view per parameter, and one over all of them (for a fused step). */
+    protected static final class State {
+        private final Tensor all;
+        private final Tensor[] perParameter;
+
+        private State(Tensor all, Tensor[] perParameter) {
+            this.all = all;
+            this.perParameter = perParameter;
+        }
+
+        /** The state of parameter {@code index}, or of all parameters for {@link #ALL}. */
+        public Tensor of(int index) {
+            return index == ALL ? all : perParameter[index];
+        }
+    }
 
     protected Optimizer(List<Parameter> parameters, double learningRate) {
         if (parameters == null || parameters.isEmpty()) {
             throw new IllegalArgumentException(getClass().getSimpleName() + ": no parameters to optimize");
         }
         this.parameters = List.copyOf(parameters);
+        Device device = this.parameters.get(0).value().device();
+        List<Tensor> values = new ArrayList<>();
+        List<Tensor> grads = new ArrayList<>();
+        for (Parameter parameter : this.parameters) {
+            if (parameter.value().device() != device || parameter.grad().device() != device) {
+                throw new IllegalArgumentException(getClass().getSimpleName() + ": parameters live on more than one device ("
+                        + device.name() + " and " + parameter.value().device().name() + " for " + parameter.name() + ")");
+            }
+            values.add(parameter.value());
+            grads.add(parameter.grad());
+        }
+        this.flatValues = Tensor.flatSpan(values);
+        this.flatGrads = flatValues == null ? null : Tensor.flatSpan(grads);
+        this.fused = flatValues != null && flatGrads != null;
         setLearningRate(learningRate);
     }
 
-    /** Allocates one zero-filled tensor per parameter under a PyTorch state key. */
-    protected final Tensor[] newState(String key) {
-        Tensor[] tensors = new Tensor[parameters.size()];
-        for (int i = 0; i < tensors.length; i++) {
-            Tensor value = parameters.get(i).value();
-            tensors[i] = value.device().allocate(value.shape());
+    /**
+     * Allocates the state kinds {@code keys} (PyTorch's state keys), zero-filled, in one block: for
+     * each kind, every parameter's state back to back. Called once, by the constructor.
+     */
+    protected final State[] newState(String... keys) {
+        if (stateBlock != null) {
+            throw new IllegalStateException(getClass().getSimpleName() + ": state is allocated once");
         }
-        stateByKey.put(key, tensors);
-        return tensors;
+        long total = 0;
+        for (Parameter parameter : parameters) {
+            total += parameter.value().elementCount();
+        }
+        State[] made = new State[keys.length];
+        if (keys.length == 0) {
+            return made;
+        }
+        Device device = parameters.get(0).value().device();
+        int perKind = Math.toIntExact(total);
+        stateBlock = device.allocate(Shape.of(Math.toIntExact(total * keys.length)));
+        for (int k = 0; k < keys.length; k++) {
+            long offset = (long) k * perKind;
+            Tensor[] views = new Tensor[parameters.size()];
+            for (int i = 0; i < views.length; i++) {
+                Tensor value = parameters.get(i).value();
+                views[i] = stateBlock.slice(offset, value.shape());
+                offset += value.elementCount();
+            }
+            made[k] = new State(stateBlock.slice((long) k * perKind, Shape.of(perKind)), views);
+            stateKeys.add(keys[k]);
+            states.add(made[k]);
+        }
+        return made;
+    }
+
+    /**
+     * Whether a step is one call over all parameters; true by default when the parameters and
+     * their gradients are each one contiguous block.
+     */
+    public final boolean isFused() {
+        return fused;
+    }
+
+    /**
+     * Chooses the fused step or one call per parameter (they give the same result; per parameter is
+     * slower, for comparison).
+     *
+     * @throws IllegalArgumentException when fusing is asked for parameters that are not one block
+     */
+    public final void setFused(boolean fused) {
+        if (fused && (flatValues == null || flatGrads == null)) {
+            throw new IllegalArgumentException(getClass().getSimpleName() + ": a fused step needs the parameters and their"
+                    + " gradients back to back in one block each, as a built model's are");
+        }
+        this.fused = fused;
     }
 
     /** Applies one update to every parameter; the step count (from 1) drives bias corrections. */
     public final void step() {
         steps++;
+        if (fused) {
+            update(ALL, flatValues, flatGrads, steps);
+            return;
+        }
         for (int i = 0; i < parameters.size(); i++) {
             Parameter parameter = parameters.get(i);
             update(i, parameter.value(), parameter.grad(), steps);
         }
     }
 
+    /**
+     * Updates parameter {@code index} from its gradient, or, for {@link #ALL}, every parameter at
+     * once through the flat blocks (state from {@link State#of} with the same index).
+     */
     protected abstract void update(int index, Tensor value, Tensor grad, int step);
 
-    /** Sets every gradient to zero. */
+    /** Sets every gradient to zero (one fill when they are one block). */
     public final void zeroGrad() {
+        if (flatGrads != null) {
+            flatGrads.device().fill(flatGrads, 0f);
+            return;
+        }
         for (Parameter parameter : parameters) {
             parameter.grad().device().fill(parameter.grad(), 0f);
         }
@@ -90,9 +191,9 @@ public abstract class Optimizer implements AutoCloseable {
     /** Every state tensor, named {@code <parameter>.<key>}. */
     public final List<NamedTensor> state() {
         List<NamedTensor> state = new ArrayList<>();
-        for (Map.Entry<String, Tensor[]> entry : stateByKey.entrySet()) {
+        for (int k = 0; k < stateKeys.size(); k++) {
             for (int i = 0; i < parameters.size(); i++) {
-                state.add(new NamedTensor(parameters.get(i).name() + "." + entry.getKey(), entry.getValue()[i]));
+                state.add(new NamedTensor(parameters.get(i).name() + "." + stateKeys.get(k), states.get(k).of(i)));
             }
         }
         return state;
@@ -105,10 +206,8 @@ public abstract class Optimizer implements AutoCloseable {
 
     @Override
     public void close() {
-        for (Tensor[] tensors : stateByKey.values()) {
-            for (Tensor tensor : tensors) {
-                tensor.close();
-            }
+        if (stateBlock != null) {
+            stateBlock.close();
         }
     }
 

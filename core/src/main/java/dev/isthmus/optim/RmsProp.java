@@ -3,6 +3,7 @@ package dev.isthmus.optim;
 import dev.isthmus.nn.Parameter;
 import dev.isthmus.tensor.Tensor;
 
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -14,9 +15,9 @@ public final class RmsProp extends Optimizer {
     private final double weightDecay;
     private final double momentum;
     private final boolean centered;
-    private final Tensor[] squareAvg;
-    private final Tensor[] gradAvg;
-    private final Tensor[] momentumBuffers;
+    private final State squareAvg;
+    private final State gradAvg;
+    private final State momentumBuffers;
 
     public RmsProp(List<Parameter> parameters, double learningRate) {
         this(parameters, learningRate, 0.99, 1e-8, 0, 0, false);
@@ -34,15 +35,24 @@ public final class RmsProp extends Optimizer {
         this.weightDecay = weightDecay;
         this.momentum = momentum;
         this.centered = centered;
-        this.squareAvg = newState("square_avg");
-        this.momentumBuffers = momentum > 0 ? newState("momentum_buffer") : null;
-        this.gradAvg = centered ? newState("grad_avg") : null;
+        // In this order in state(), as before: square_avg, momentum_buffer, grad_avg.
+        List<String> keys = new ArrayList<>(List.of("square_avg"));
+        if (momentum > 0) {
+            keys.add("momentum_buffer");
+        }
+        if (centered) {
+            keys.add("grad_avg");
+        }
+        State[] state = newState(keys.toArray(String[]::new));
+        this.squareAvg = state[0];
+        this.momentumBuffers = momentum > 0 ? state[1] : null;
+        this.gradAvg = centered ? state[state.length - 1] : null;
     }
 
     @Override
     protected void update(int index, Tensor value, Tensor grad, int step) {
-        value.device().rmspropStep(value, grad, squareAvg[index], gradAvg == null ? null : gradAvg[index],
-                momentumBuffers == null ? null : momentumBuffers[index], (float) learningRate(), (float) alpha,
+        value.device().rmspropStep(value, grad, squareAvg.of(index), gradAvg == null ? null : gradAvg.of(index),
+                momentumBuffers == null ? null : momentumBuffers.of(index), (float) learningRate(), (float) alpha,
                 (float) eps, (float) weightDecay, (float) momentum);
     }
 

@@ -13,7 +13,7 @@ public final class Sgd extends Optimizer {
     private final double dampening;
     private final double weightDecay;
     private final boolean nesterov;
-    private final Tensor[] momentumBuffers;
+    private final State momentumBuffers;
 
     public Sgd(List<Parameter> parameters, double learningRate) {
         this(parameters, learningRate, 0, 0, 0, false);
@@ -32,12 +32,12 @@ public final class Sgd extends Optimizer {
         this.dampening = dampening;
         this.weightDecay = weightDecay;
         this.nesterov = nesterov;
-        this.momentumBuffers = momentum != 0 ? newState("momentum_buffer") : null;
+        this.momentumBuffers = momentum != 0 ? newState("momentum_buffer")[0] : null;
     }
 
     @Override
     protected void update(int index, Tensor value, Tensor grad, int step) {
-        value.device().sgdStep(value, grad, momentumBuffers == null ? null : momentumBuffers[index],
+        value.device().sgdStep(value, grad, momentumBuffers == null ? null : momentumBuffers.of(index),
                 (float) learningRate(), (float) momentum, (float) dampening, (float) weightDecay, nesterov, step == 1);
     }
 

@@ -9,13 +9,21 @@ import java.lang.foreign.MemorySegment;
  * A block of memory a device allocated: host memory for the CPU (a native segment of the block's
  * size), device memory for CUDA (a zero-length segment that only carries the device address;
  * Java never dereferences it). Tensors are windows on a storage; the owning tensor releases it.
+ *
+ * <p>A <em>planned</em> storage has a size but no memory yet: a memory plan hands it out while a
+ * model is being set up, and later binds it to a window of one block it allocates for many
+ * (PyTorch's meta tensors, materialised). Until then any access throws; once bound it lives and
+ * dies with that block, and releasing it frees nothing.
  */
 public final class Storage {
     private final Device device;
-    private final MemorySegment base;
     private final long byteSize;
     private final Object release;
     private final boolean host;
+    private final boolean planned;
+    private MemorySegment base;
+    private Storage block;
+    private long offsetInBlock;
     private volatile boolean released;
 
     /**
@@ -23,11 +31,62 @@ public final class Storage {
      *                block), handed back to it by {@link Device#release(Storage)}
      */
     public Storage(Device device, MemorySegment base, long byteSize, Object release) {
+        this(device, base, byteSize, release, false);
+    }
+
+    private Storage(Device device, MemorySegment base, long byteSize, Object release, boolean planned) {
         this.device = device;
         this.base = base;
         this.byteSize = byteSize;
         this.release = release;
         this.host = device.kind() == DeviceKind.CPU;
+        this.planned = planned;
+    }
+
+    /** A storage of {@code byteSize} bytes whose memory a plan provides later with {@link #bind}. */
+    public static Storage planned(Device device, long byteSize) {
+        return new Storage(device, null, byteSize, null, true);
+    }
+
+    /**
+     * Makes this planned storage the window {@code [byteOffset, byteOffset + byteSize())} of
+     * {@code block}, once.
+     */
+    public void bind(Storage block, long byteOffset) {
+        if (!planned || this.block != null) {
+            throw new IllegalStateException("bind: only an unbound planned storage can be bound");
+        }
+        if (block.planned || block.device != device) {
+            throw new IllegalArgumentException("bind: the block must be memory of " + device.name() + " itself");
+        }
+        if (byteOffset < 0 || byteOffset + byteSize > block.byteSize) {
+            throw new IllegalArgumentException("bind: " + byteSize + " bytes at " + byteOffset
+                    + " do not fit in a block of " + block.byteSize + " bytes");
+        }
+        MemorySegment whole = block.base();
+        this.base = host ? whole.asSlice(byteOffset, byteSize) : MemorySegment.ofAddress(whole.address() + byteOffset);
+        this.offsetInBlock = byteOffset;
+        this.block = block;
+    }
+
+    /** Whether a plan provides this storage's memory (bound or not yet). */
+    public boolean isPlanned() {
+        return planned;
+    }
+
+    public boolean isBound() {
+        return !planned || block != null;
+    }
+
+    /** The allocation this storage's memory belongs to: the block it is bound into, or itself. */
+    public Storage root() {
+        Storage bound = block;
+        return bound != null ? bound : this;
+    }
+
+    /** Where this storage starts inside {@link #root()}, in bytes. */
+    public long offsetInRoot() {
+        return offsetInBlock;
     }
 
     /** Whether {@link #base()} is the memory itself (CPU) rather than a device-address carrier. */
@@ -44,22 +103,28 @@ public final class Storage {
     }
 
     public boolean isReleased() {
-        return released;
+        Storage bound = block;
+        return released || (bound != null && bound.isReleased());
     }
 
     /** The segment over the whole block; for device memory a pointer carrier only. */
     public MemorySegment base() {
-        if (released) {
+        if (isReleased()) {
             throw new IllegalStateException("the memory of this tensor was freed (its owning tensor was closed)");
         }
-        return base;
+        MemorySegment memory = base;
+        if (memory == null) {
+            throw new IllegalStateException("this tensor's memory is planned but not allocated yet (a model binds it at the"
+                    + " end of build; do not use a layer's tensors while its model is being built)");
+        }
+        return memory;
     }
 
     public Object releaseHandle() {
         return release;
     }
 
-    /** Marks the block freed; returns false when it already was. Called by the device only. */
+    /** Marks the block freed; returns false when it already was. Called by the device (or a planned tensor's close) only. */
     public boolean markReleased() {
         synchronized (this) {
             if (released) {

@@ -20,7 +20,8 @@ public final class Tensor implements AutoCloseable {
     private final Storage storage;
     private final long byteOffset;
     private final boolean owner;
-    private final MemorySegment memory;
+    // Resolved on first use: a planned tensor has no memory until its plan binds it.
+    private MemorySegment memory;
     private volatile boolean closed;
 
     /** For devices: a tensor that owns {@code storage}. */
@@ -44,9 +45,15 @@ public final class Tensor implements AutoCloseable {
             throw new IllegalArgumentException("a " + shape + " " + dtype + " window at byte " + byteOffset
                     + " does not fit in a block of " + storage.byteSize() + " bytes");
         }
+        if (storage.isBound()) {
+            this.memory = window();
+        }
+    }
+
+    private MemorySegment window() {
         MemorySegment base = storage.base();
         // Host memory is a sized slice; device memory a pointer carrier moved by the offset.
-        this.memory = storage.isHost() ? base.asSlice(byteOffset, byteSize)
+        return storage.isHost() ? base.asSlice(byteOffset, byteSize())
                 : MemorySegment.ofAddress(base.address() + byteOffset);
     }
 
@@ -66,6 +73,11 @@ public final class Tensor implements AutoCloseable {
         return layout;
     }
 
+    /** The memory this tensor is a window on. */
+    public Storage storage() {
+        return storage;
+    }
+
     public long elementCount() {
         return shape.elementCount();
     }
@@ -82,16 +94,50 @@ public final class Tensor implements AutoCloseable {
      */
     public MemorySegment memory() {
         ensureOpen();
-        return memory;
+        MemorySegment resolved = memory;
+        if (resolved == null) {
+            resolved = window();
+            memory = resolved;
+        }
+        return resolved;
     }
 
     public boolean isClosed() {
         return closed || storage.isReleased();
     }
 
-    /** Whether this tensor and {@code other} share memory. */
+    /** Whether this tensor and {@code other} overlap in memory (two windows on one block may not). */
     public boolean sharesMemoryWith(Tensor other) {
-        return storage == other.storage;
+        if (storage.root() != other.storage.root()) {
+            return false;
+        }
+        long start = storage.offsetInRoot() + byteOffset;
+        long otherStart = other.storage.offsetInRoot() + other.byteOffset;
+        return start < otherStart + other.byteSize() && otherStart < start + byteSize();
+    }
+
+    /**
+     * One flat F32 view over {@code tensors} when they lie back to back, in this order and with no
+     * gap, in one block of memory (a model's parameters and their gradients do); otherwise null.
+     */
+    public static Tensor flatSpan(java.util.List<Tensor> tensors) {
+        if (tensors == null || tensors.isEmpty()) {
+            return null;
+        }
+        Tensor first = tensors.get(0);
+        Storage root = first.storage.root();
+        long start = first.storage.offsetInRoot() + first.byteOffset;
+        long end = start;
+        for (Tensor tensor : tensors) {
+            tensor.ensureOpen();
+            if (tensor.dtype != DType.F32 || tensor.layout != Layout.ROW_MAJOR || tensor.storage.root() != root
+                    || tensor.storage.offsetInRoot() + tensor.byteOffset != end) {
+                return null;
+            }
+            end += tensor.byteSize();
+        }
+        return new Tensor(root, Shape.of(Math.toIntExact((end - start) / DType.F32.byteSize())), DType.F32,
+                Layout.ROW_MAJOR, start, false);
     }
 
     public void ensureOpen() {
@@ -210,7 +256,10 @@ public final class Tensor implements AutoCloseable {
             return;
         }
         closed = true;
-        if (owner) {
+        if (owner && storage.isPlanned()) {
+            // The plan's block holds the memory; it is freed with the block.
+            storage.markReleased();
+        } else if (owner) {
             device.release(storage);
         }
     }

@@ -124,7 +124,7 @@ public final class StepBenchmark {
             }
             for (int step = -5; step < steps; step++) {
                 if (step == 0) {
-                    model.root().profile(profile);
+                    model.addHook(profile);
                     profile.reset();
                 }
                 device.synchronize();
@@ -152,7 +152,7 @@ public final class StepBenchmark {
                     stepNanos += t5 - t0;
                 }
             }
-            model.root().profile(null);
+            model.removeHook(profile);
             List<LayerTime> rows = new ArrayList<>();
             collect("", model.root(), profile, steps, rows);
             return new Breakdown(rows, lossNanos / 1e6 / steps, optimizerNanos / 1e6 / steps, copyNanos / 1e6 / steps,

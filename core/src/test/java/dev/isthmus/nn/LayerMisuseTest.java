@@ -58,7 +58,7 @@ class LayerMisuseTest {
         assertMessage(IllegalArgumentException.class, () -> new Conv2d(3, 8, 0, 1, 0, true), "kernel size must be > 0");
         assertMessage(IllegalArgumentException.class, () -> new Conv2d(3, 8, 3, 0, 0, true), "stride must be > 0");
         assertMessage(IllegalArgumentException.class, () -> new Conv2d(3, 8, 3, 1, -1, true), "padding must be >= 0");
-        assertMessage(IllegalArgumentException.class, () -> new Conv2d(3, 8, 3, 3, 1, 1, 1, 1, 1, 1, 2, true),
+        assertMessage(IllegalArgumentException.class, () -> Conv2d.of(3, 8, 3).padding(1).groups(2),
                 "groups must divide");
         assertMessage(IllegalArgumentException.class, () -> new MaxPool2d(2, 2, 2), "padding must be between 0 and half the kernel");
         assertMessage(IllegalArgumentException.class, () -> new MaxPool2d(0), "kernel and stride must be > 0");

@@ -64,9 +64,9 @@ class PyTorchLayerReferenceTest {
                 int[] stride = pair(config, "stride");
                 int[] padding = pair(config, "padding");
                 int[] dilation = pair(config, "dilation");
-                yield new Conv2d(integer(config, "in_channels"), integer(config, "out_channels"), kernel[0], kernel[1],
-                        stride[0], stride[1], padding[0], padding[1], dilation[0], dilation[1], integer(config, "groups"),
-                        (Boolean) config.get("bias"));
+                yield Conv2d.of(integer(config, "in_channels"), integer(config, "out_channels"), kernel[0], kernel[1])
+                        .stride(stride[0], stride[1]).padding(padding[0], padding[1]).dilation(dilation[0], dilation[1])
+                        .groups(integer(config, "groups")).bias((Boolean) config.get("bias"));
             }
             case "MaxPool2d" -> new MaxPool2d(pair(config, "kernel_size")[0], pair(config, "stride")[0], pair(config, "padding")[0]);
             case "AvgPool2d" -> new AvgPool2d(pair(config, "kernel_size")[0], pair(config, "stride")[0],

@@ -42,9 +42,9 @@ public final class LayerCases {
         return List.of(
             new Case("Linear", () -> new Linear(7, 5), Shape.of(3, 7), false),
             new Case("Conv2d 3x3 pad 1", () -> new Conv2d(3, 4, 3, 1, 1, true), Shape.of(2, 3, 7, 6), false),
-            new Case("Conv2d 3x5 stride 2 pad 2", () -> new Conv2d(2, 3, 3, 5, 2, 2, 2, 2, 1, 1, 1, true), Shape.of(2, 2, 9, 8), false),
-            new Case("Conv2d dilation 2", () -> new Conv2d(2, 2, 3, 3, 1, 1, 2, 2, 2, 2, 1, false), Shape.of(1, 2, 7, 7), false),
-            new Case("Conv2d groups 2", () -> new Conv2d(4, 6, 3, 3, 1, 1, 1, 1, 1, 1, 2, true), Shape.of(2, 4, 5, 5), false),
+            new Case("Conv2d 3x5 stride 2 pad 2", () -> Conv2d.of(2, 3, 3, 5).stride(2).padding(2), Shape.of(2, 2, 9, 8), false),
+            new Case("Conv2d dilation 2", () -> Conv2d.of(2, 2, 3).padding(2).dilation(2).bias(false), Shape.of(1, 2, 7, 7), false),
+            new Case("Conv2d groups 2", () -> Conv2d.of(4, 6, 3).padding(1).groups(2), Shape.of(2, 4, 5, 5), false),
             new Case("Conv2d 1x1 stride 2", () -> new Conv2d(3, 5, 1, 2, 0, false), Shape.of(2, 3, 8, 8), false),
             new Case("Conv2d 5x5 pad 2 (LeNet)", () -> new Conv2d(1, 6, 5, 1, 2, true), Shape.of(4, 1, 12, 12), false),
             new Case("Conv2d 16->16 (ResNet)", () -> new Conv2d(16, 16, 3, 1, 1, false), Shape.of(4, 16, 8, 8), false),

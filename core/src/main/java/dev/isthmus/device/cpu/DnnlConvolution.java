@@ -15,8 +15,8 @@ import java.lang.foreign.ValueLayout;
  * Convolution through oneDNN. Activations stay in their layout (channels-last is what its AVX-512
  * kernels want); weights are reordered every step into the blocked format each primitive chose
  * (weights are small), and the weight gradient is reordered back with a sum post-op so that it
- * accumulates into the layer's gradient, as the ConvolutionPlan contract requires. Primitives are
- * made on first use for the layouts they meet, once.
+ * accumulates into the layer's gradient, as the ConvolutionPlan contract requires. Primitives for
+ * the device's activation layouts are made by {@link #prepare}, others on first use, once.
  */
 final class DnnlConvolution extends ConvolutionPlan {
     private final CpuDevice cpu;
@@ -251,15 +251,41 @@ final class DnnlConvolution extends ConvolutionPlan {
         return zeroBias;
     }
 
-    @Override
-    protected void doBackwardData(Tensor gradOutput, Tensor weight, Tensor gradInput) {
-        if (backwardData == null || backwardData.dy != gradOutput.layout() || backwardData.dx != gradInput.layout()) {
+    /** The backward-data primitive for these layouts (made once; remade if the layouts change). */
+    private BackwardData backwardDataFor(Layout dy, Layout dx) {
+        if (backwardData == null || backwardData.dy != dy || backwardData.dx != dx) {
             if (backwardData != null) {
                 backwardData.close();
             }
-            backwardData = new BackwardData(gradOutput.layout(), gradInput.layout());
+            backwardData = new BackwardData(dy, dx);
         }
-        BackwardData b = backwardData;
+        return backwardData;
+    }
+
+    /** The backward-weights primitive for these layouts and bias (made once; remade if they change). */
+    private BackwardWeights backwardWeightsFor(Layout x, Layout dy, boolean bias) {
+        if (backwardWeights == null || backwardWeights.x != x || backwardWeights.dy != dy || backwardWeights.bias != bias) {
+            if (backwardWeights != null) {
+                backwardWeights.close();
+            }
+            backwardWeights = new BackwardWeights(x, dy, bias);
+        }
+        return backwardWeights;
+    }
+
+    /** The three primitives for the device's activation layouts, and their buffers, made now. */
+    @Override
+    protected void doPrepare(boolean bias) {
+        Layout x = cpu.activationLayout(geometry.inputShape());
+        Layout y = cpu.activationLayout(geometry.outputShape());
+        forwardFor(x, y, bias);
+        backwardDataFor(y, x);
+        backwardWeightsFor(x, y, bias);
+    }
+
+    @Override
+    protected void doBackwardData(Tensor gradOutput, Tensor weight, Tensor gradInput) {
+        BackwardData b = backwardDataFor(gradOutput.layout(), gradInput.layout());
         Tensor weights = weight;
         if (b.weightReorder != null) {
             b.weightReorder.bind(0, weight.memory());
@@ -276,14 +302,7 @@ final class DnnlConvolution extends ConvolutionPlan {
     @Override
     protected void doBackwardFilter(Tensor x, Tensor gradOutput, Tensor weightGrad, Tensor biasGrad) {
         boolean bias = biasGrad != null;
-        if (backwardWeights == null || backwardWeights.x != x.layout() || backwardWeights.dy != gradOutput.layout()
-                || backwardWeights.bias != bias) {
-            if (backwardWeights != null) {
-                backwardWeights.close();
-            }
-            backwardWeights = new BackwardWeights(x.layout(), gradOutput.layout(), bias);
-        }
-        BackwardWeights b = backwardWeights;
+        BackwardWeights b = backwardWeightsFor(x.layout(), gradOutput.layout(), bias);
         b.primitive.bind(0, x.memory());
         b.primitive.bind(1, gradOutput.memory());
         b.primitive.bind(2, b.gradient.memory());

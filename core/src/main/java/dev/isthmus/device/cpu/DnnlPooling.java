@@ -30,6 +30,8 @@ final class DnnlPooling extends PoolingPlan {
         super(cpu, geometry);
         this.cpu = cpu;
         this.dnnl = dnnl;
+        // Made now for the layout a model's activations have, so that the workspace is part of its memory plan.
+        prepareForward(cpu.activationLayout(geometry.inputShape()));
     }
 
     private int algorithm() {

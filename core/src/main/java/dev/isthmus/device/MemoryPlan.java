@@ -1,0 +1,211 @@
+package dev.isthmus.device;
+
+import dev.isthmus.tensor.DType;
+import dev.isthmus.tensor.Layout;
+import dev.isthmus.tensor.Shape;
+import dev.isthmus.tensor.Storage;
+import dev.isthmus.tensor.Tensor;
+
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Allocation deferred, then done in one block per purpose: Caffe's Net and llm.c allocate a
+ * network's memory once, PyTorch materialises meta tensors. While a plan records on a device,
+ * every {@link Device#allocate} made by the thread that opened it returns a tensor with a size
+ * but no memory yet (layers and their device plans ask as they always do, unaware). When all have
+ * asked, {@link #bind} makes one block for a list of those tensors, back to back in that order,
+ * and {@link #bindRemaining} one block for the rest; each planned tensor becomes a window on its
+ * block and is freed with it. Using a planned tensor's memory before it is bound throws.
+ *
+ * <p>What is allocated inside {@link #longLived} (parameters, running statistics) is kept apart
+ * from the rest (activations, workspaces), so a model can plan its per-batch memory again for a
+ * new batch size while its parameters stay where they are.
+ */
+public final class MemoryPlan implements AutoCloseable {
+    /** Between the starts of the remaining tensors: AVX-512 rows and cuDNN both want this divided. */
+    private static final long ALIGNMENT = 256;
+
+    private record Entry(Tensor tensor, boolean longLived) {
+    }
+
+    private final Device device;
+    private final Thread owner;
+    private final Map<Tensor, Entry> unbound = new IdentityHashMap<>();
+    private final List<Entry> requests = new ArrayList<>();
+    private final List<Runnable> afterBinding = new ArrayList<>();
+    private boolean longLived;
+    private boolean recording = true;
+    private boolean closed;
+
+    private MemoryPlan(Device device) {
+        this.device = device;
+        this.owner = Thread.currentThread();
+    }
+
+    /**
+     * Starts recording the calling thread's allocations on {@code device}.
+     *
+     * @throws IllegalStateException when a plan already records on it
+     */
+    public static MemoryPlan record(Device device) {
+        if (device == null) {
+            throw new IllegalArgumentException("memory plan: device is null");
+        }
+        device.ensureOpen();
+        MemoryPlan plan = new MemoryPlan(device);
+        device.startPlanning(plan);
+        return plan;
+    }
+
+    /**
+     * Runs {@code allocation}, marking what it allocates on {@code device} as living as long as
+     * its owner (parameters, running statistics), apart from per-batch buffers. Without a plan
+     * recording, it simply runs.
+     */
+    public static void longLived(Device device, Runnable allocation) {
+        MemoryPlan plan = device.planning();
+        if (plan == null || !plan.records()) {
+            allocation.run();
+            return;
+        }
+        boolean outer = plan.longLived;
+        plan.longLived = true;
+        try {
+            allocation.run();
+        } finally {
+            plan.longLived = outer;
+        }
+    }
+
+    /**
+     * Runs {@code action} once the memory allocated so far on {@code device} exists: now when no
+     * plan records, else when the plan has bound everything (to give planned tensors first values).
+     */
+    public static void whenBound(Device device, Runnable action) {
+        MemoryPlan plan = device.planning();
+        if (plan == null || !plan.records()) {
+            action.run();
+        } else {
+            plan.afterBinding.add(action);
+        }
+    }
+
+    /** Whether allocate() of the calling thread is deferred into this plan. */
+    boolean records() {
+        return recording && Thread.currentThread() == owner;
+    }
+
+    Tensor reserve(Shape shape, DType dtype, Layout layout) {
+        Tensor tensor = Tensor.owning(Storage.planned(device, shape.elementCount() * dtype.byteSize()), shape, dtype, layout);
+        Entry entry = new Entry(tensor, longLived);
+        unbound.put(tensor, entry);
+        requests.add(entry);
+        return tensor;
+    }
+
+    /**
+     * One block holding {@code tensors} back to back, in this order, with no gap between them.
+     *
+     * @param tensors tensors this plan handed out and has not bound yet
+     * @return the block, as one flat F32 tensor over all of them; null for an empty list
+     */
+    public Tensor bind(List<Tensor> tensors) {
+        ensureOpen();
+        long bytes = 0;
+        for (Tensor tensor : tensors) {
+            Entry entry = tensor == null ? null : unbound.get(tensor);
+            if (entry == null) {
+                throw new IllegalArgumentException("memory plan: " + tensor + " is not an unbound tensor of this plan");
+            }
+            bytes += tensor.byteSize();
+        }
+        Tensor block = allocateBlock(bytes);
+        long offset = 0;
+        for (Tensor tensor : tensors) {
+            bindAt(tensor, block, offset);
+            offset += tensor.byteSize();
+        }
+        return block;
+    }
+
+    /**
+     * One block for every tensor not bound yet of the given lifetime ({@link #longLived} or not),
+     * in the order they were asked for, each starting on a 256-byte boundary; tensors closed
+     * before binding get no space.
+     *
+     * @return the block, or null when there is nothing to bind
+     */
+    public Tensor bindRemaining(boolean longLivedTensors) {
+        ensureOpen();
+        long bytes = 0;
+        List<Tensor> chosen = new ArrayList<>();
+        for (Entry entry : requests) {
+            if (entry.longLived == longLivedTensors && unbound.containsKey(entry.tensor) && !entry.tensor.isClosed()) {
+                chosen.add(entry.tensor);
+                bytes = aligned(bytes) + entry.tensor.byteSize();
+            }
+        }
+        Tensor block = allocateBlock(bytes);
+        long offset = 0;
+        for (Tensor tensor : chosen) {
+            offset = aligned(offset);
+            bindAt(tensor, block, offset);
+            offset += tensor.byteSize();
+        }
+        return block;
+    }
+
+    private static long aligned(long offset) {
+        return (offset + ALIGNMENT - 1) / ALIGNMENT * ALIGNMENT;
+    }
+
+    private Tensor allocateBlock(long bytes) {
+        if (bytes == 0) {
+            return null;
+        }
+        // The block itself is real memory: recording pauses while it is allocated.
+        recording = false;
+        try {
+            return device.allocate(Shape.of(Math.toIntExact((bytes + DType.F32.byteSize() - 1) / DType.F32.byteSize())));
+        } finally {
+            recording = true;
+        }
+    }
+
+    private void bindAt(Tensor tensor, Tensor block, long offset) {
+        tensor.storage().bind(block.storage(), offset);
+        unbound.remove(tensor);
+    }
+
+    private void ensureOpen() {
+        if (closed) {
+            throw new IllegalStateException("memory plan on " + device.name() + " is closed");
+        }
+    }
+
+    /**
+     * Stops recording. When every planned tensor still open was bound, runs the actions waiting
+     * for memory ({@link #whenBound}); tensors never bound stay unusable.
+     */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        recording = false;
+        device.stopPlanning(this);
+        boolean complete = true;
+        for (Tensor tensor : unbound.keySet()) {
+            complete &= tensor.isClosed();
+        }
+        if (complete) {
+            for (Runnable action : afterBinding) {
+                action.run();
+            }
+        }
+    }
+}

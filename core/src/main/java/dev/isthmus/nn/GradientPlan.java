@@ -1,0 +1,103 @@
+package dev.isthmus.nn;
+
+import dev.isthmus.device.Device;
+import dev.isthmus.tensor.Shape;
+import dev.isthmus.tensor.Tensor;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The input-gradient buffers of a network, assigned once, before its first backward (Caffe shares
+ * its "diff" blobs the same way). During backward a gradient is read by exactly one layer, which
+ * writes the next: so a chain of layers needs two buffers per shape, taken in turn, instead of one
+ * per layer. A residual block's gradient is read by both its branches, and its main branch's
+ * result waits for the shortcut's: while the block is planned those two are reserved, and the
+ * layers inside get others. Every decision is made here, at planning; backward only uses the
+ * buffers each layer was given.
+ */
+public final class GradientPlan implements AutoCloseable {
+    private final Device device;
+    private final List<Tensor> buffers = new ArrayList<>();
+    private final List<Tensor> reserved = new ArrayList<>();
+
+    public GradientPlan(Device device) {
+        if (device == null) {
+            throw new IllegalArgumentException("GradientPlan: device is null");
+        }
+        this.device = device;
+    }
+
+    /**
+     * A buffer for a gradient of {@code shape}, in the device's activation layout, that shares
+     * no memory with {@code reading} (the gradient its user reads while writing it; may be null)
+     * or with a reserved gradient: the first such buffer made so far, else a new one.
+     */
+    public Tensor buffer(Shape shape, Tensor reading) {
+        for (Tensor candidate : buffers) {
+            if (candidate.shape().equals(shape) && candidate.layout() == device.activationLayout(shape)
+                    && (reading == null || !candidate.sharesMemoryWith(reading)) && !isReserved(candidate)) {
+                return candidate;
+            }
+        }
+        Tensor made = device.allocateActivation(shape);
+        buffers.add(made);
+        return made;
+    }
+
+    /** Keeps {@code gradient} (and anything sharing its memory) from being handed out until {@link #release}. */
+    public void reserve(Tensor gradient) {
+        if (gradient != null) {
+            reserved.add(gradient);
+        }
+    }
+
+    public void release(Tensor gradient) {
+        for (int i = reserved.size() - 1; i >= 0; i--) {
+            if (reserved.get(i) == gradient) {
+                reserved.remove(i);
+                return;
+            }
+        }
+    }
+
+    /** Whether {@code gradient} lies in one of this plan's buffers and is not reserved: its reader may overwrite it. */
+    public boolean isFree(Tensor gradient) {
+        if (gradient == null || isReserved(gradient)) {
+            return false;
+        }
+        for (Tensor buffer : buffers) {
+            if (buffer.sharesMemoryWith(gradient)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private boolean isReserved(Tensor candidate) {
+        for (Tensor held : reserved) {
+            if (held.sharesMemoryWith(candidate)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Bytes of all the buffers, for tests and reports. */
+    public long bytes() {
+        long bytes = 0;
+        for (Tensor buffer : buffers) {
+            bytes += buffer.byteSize();
+        }
+        return bytes;
+    }
+
+    @Override
+    public void close() {
+        for (Tensor buffer : buffers) {
+            buffer.close();
+        }
+        buffers.clear();
+        reserved.clear();
+    }
+}
