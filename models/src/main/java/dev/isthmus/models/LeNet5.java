@@ -18,8 +18,8 @@ public final class LeNet5 {
 
     public static Sequential create(int inChannels, int classes) {
         return new Sequential()
-                .add("conv1", new Conv2d(inChannels, 6, 5, 1, 2, true)).add("relu1", new ReLU()).add("pool1", new MaxPool2d(2))
-                .add("conv2", new Conv2d(6, 16, 5, 1, 0, true)).add("relu2", new ReLU()).add("pool2", new MaxPool2d(2))
+                .add("conv1", Conv2d.of(inChannels, 6, 5).padding(2)).add("relu1", new ReLU()).add("pool1", new MaxPool2d(2))
+                .add("conv2", Conv2d.of(6, 16, 5)).add("relu2", new ReLU()).add("pool2", new MaxPool2d(2))
                 .add("flatten", new Flatten())
                 .add("fc1", new Linear(16 * 5 * 5, 120)).add("relu3", new ReLU())
                 .add("fc2", new Linear(120, 84)).add("relu4", new ReLU())

@@ -20,12 +20,21 @@ public final class ResNet {
     private ResNet() {
     }
 
+    /** A 3×3 convolution keeping the size (or halving it with stride 2), no bias: batch norm follows. */
+    private static Conv2d conv3x3(int inChannels, int outChannels, int stride) {
+        return Conv2d.of(inChannels, outChannels, 3).stride(stride).padding(1).bias(false);
+    }
+
+    private static Conv2d conv1x1(int inChannels, int outChannels, int stride) {
+        return Conv2d.of(inChannels, outChannels, 1).stride(stride).bias(false);
+    }
+
     /** conv3×3 → bn → relu → conv3×3 → bn, plus the identity or a 1×1 projection, then relu. */
     static Residual basicBlock(int inChannels, int outChannels, int stride) {
         Sequential main = new Sequential()
-                .add("conv1", new Conv2d(inChannels, outChannels, 3, stride, 1, false))
+                .add("conv1", conv3x3(inChannels, outChannels, stride))
                 .add("bn1", new BatchNorm2d(outChannels)).add("relu", new ReLU())
-                .add("conv2", new Conv2d(outChannels, outChannels, 3, 1, 1, false))
+                .add("conv2", conv3x3(outChannels, outChannels, 1))
                 .add("bn2", new BatchNorm2d(outChannels));
         return new Residual(main, projection(inChannels, outChannels, stride), true);
     }
@@ -34,11 +43,11 @@ public final class ResNet {
     static Residual bottleneck(int inChannels, int width, int stride) {
         int outChannels = width * 4;
         Sequential main = new Sequential()
-                .add("conv1", new Conv2d(inChannels, width, 1, 1, 0, false))
+                .add("conv1", conv1x1(inChannels, width, 1))
                 .add("bn1", new BatchNorm2d(width)).add("relu1", new ReLU())
-                .add("conv2", new Conv2d(width, width, 3, stride, 1, false))
+                .add("conv2", conv3x3(width, width, stride))
                 .add("bn2", new BatchNorm2d(width)).add("relu2", new ReLU())
-                .add("conv3", new Conv2d(width, outChannels, 1, 1, 0, false))
+                .add("conv3", conv1x1(width, outChannels, 1))
                 .add("bn3", new BatchNorm2d(outChannels));
         return new Residual(main, projection(inChannels, outChannels, stride), true);
     }
@@ -47,7 +56,7 @@ public final class ResNet {
         if (stride == 1 && inChannels == outChannels) {
             return null;
         }
-        return new Sequential(new Conv2d(inChannels, outChannels, 1, stride, 0, false), new BatchNorm2d(outChannels));
+        return new Sequential(conv1x1(inChannels, outChannels, stride), new BatchNorm2d(outChannels));
     }
 
     /** CIFAR ResNet-(6n+2): n = 3 gives ResNet-20 (272,474 parameters), 5 → 32, 7 → 44, 9 → 56. */
@@ -56,7 +65,7 @@ public final class ResNet {
             throw new IllegalArgumentException("CIFAR ResNet: blocks per stage must be > 0, got " + n);
         }
         Sequential model = new Sequential()
-                .add("conv1", new Conv2d(inChannels, 16, 3, 1, 1, false))
+                .add("conv1", conv3x3(inChannels, 16, 1))
                 .add("bn1", new BatchNorm2d(16)).add("relu", new ReLU());
         int channels = 16;
         int stage = 1;
@@ -80,9 +89,9 @@ public final class ResNet {
         };
         boolean bottleneck = depth == 50;
         Sequential model = new Sequential()
-                .add("conv1", new Conv2d(inChannels, 64, 7, 2, 3, false))
+                .add("conv1", Conv2d.of(inChannels, 64, 7).stride(2).padding(3).bias(false))
                 .add("bn1", new BatchNorm2d(64)).add("relu", new ReLU())
-                .add("maxpool", new MaxPool2d(3, 2, 1));
+                .add("maxpool", MaxPool2d.of(3).stride(2).padding(1));
         int channels = 64;
         int[] widths = {64, 128, 256, 512};
         for (int stage = 0; stage < 4; stage++) {

@@ -39,7 +39,7 @@ public final class Vgg {
                 features.add(new MaxPool2d(2));
                 continue;
             }
-            features.add(new Conv2d(channels, width, 3, 1, 1, true));
+            features.add(Conv2d.of(channels, width, 3).padding(1));
             if (batchNorm) {
                 features.add(new BatchNorm2d(width));
             }
