@@ -1,7 +1,10 @@
 package dev.isthmus.nn;
 
 import dev.isthmus.device.Device;
+import dev.isthmus.tensor.DType;
+import dev.isthmus.tensor.Layout;
 import dev.isthmus.tensor.Shape;
+import dev.isthmus.tensor.Storage;
 import dev.isthmus.tensor.Tensor;
 
 import java.util.ArrayList;
@@ -43,6 +46,15 @@ public final class GradientPlan implements AutoCloseable {
         Tensor made = device.allocateActivation(shape);
         buffers.add(made);
         return made;
+    }
+
+    /**
+     * A stand-in for a gradient that comes from outside the network (the loss's dL/dlogits): it has
+     * no memory, and no buffer handed out shares it. Plan a model's backward reading it.
+     */
+    public Tensor outside(Shape shape) {
+        Layout layout = device.activationLayout(shape);
+        return Tensor.owning(Storage.planned(device, shape.elementCount() * DType.F32.byteSize()), shape, DType.F32, layout);
     }
 
     /** Keeps {@code gradient} (and anything sharing its memory) from being handed out until {@link #release}. */

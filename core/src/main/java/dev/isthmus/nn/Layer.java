@@ -159,6 +159,10 @@ public abstract class Layer implements AutoCloseable {
         if (inputShape == null) {
             throw new IllegalStateException(describe() + ": set it up before planning its gradients");
         }
+        if (plan == null || gradOutput == null) {
+            throw new IllegalArgumentException(describe() + ": planning gradients needs a plan and the gradient backward"
+                    + " will read (GradientPlan.outside for one from outside the network)");
+        }
         forgetGradientPlan();
         Tensor gradient = planGradients(plan, gradOutput);
         gradientsPlanned = true;

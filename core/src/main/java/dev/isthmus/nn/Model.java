@@ -115,7 +115,9 @@ public final class Model implements AutoCloseable {
     /** Assigns the input-gradient buffers and the input's layout copy, inside a recording plan. */
     private void planPerBatch(Device device, Shape shape) {
         gradients = new GradientPlan(device);
-        root.planBackward(gradients, null);
+        try (Tensor lossGradient = gradients.outside(root.outputShape())) {
+            root.planBackward(gradients, lossGradient);
+        }
         // Batches arrive row-major; a device that computes on another layout gets them copied here.
         input = device.activationLayout(shape) != Layout.ROW_MAJOR ? device.allocateActivation(shape) : null;
     }
