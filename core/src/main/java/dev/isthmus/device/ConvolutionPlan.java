@@ -40,11 +40,8 @@ public abstract class ConvolutionPlan implements AutoCloseable {
             check(op, "bias", bias, biasShape);
         }
         check(op, "output", y, outputShape);
-        device.enter();
-        try {
+        try (Device.Guard ignored = device.enter()) {
             doForward(x, weight, bias, y);
-        } finally {
-            device.exit();
         }
     }
 
@@ -54,11 +51,8 @@ public abstract class ConvolutionPlan implements AutoCloseable {
         check(op, "output gradient", gradOutput, outputShape);
         check(op, "weight", weight, weightShape);
         check(op, "input gradient", gradInput, inputShape);
-        device.enter();
-        try {
+        try (Device.Guard ignored = device.enter()) {
             doBackwardData(gradOutput, weight, gradInput);
-        } finally {
-            device.exit();
         }
     }
 
@@ -74,11 +68,8 @@ public abstract class ConvolutionPlan implements AutoCloseable {
         if (biasGrad != null) {
             check(op, "bias gradient", biasGrad, biasShape);
         }
-        device.enter();
-        try {
+        try (Device.Guard ignored = device.enter()) {
             doBackwardFilter(x, gradOutput, weightGrad, biasGrad);
-        } finally {
-            device.exit();
         }
     }
 

@@ -83,17 +83,17 @@ public abstract class BatchNorm extends Layer {
         runningVar = device.allocate(channels);
         savedMean = device.allocate(channels);
         savedInvStd = device.allocate(channels);
-        device.fill(weight, 1f);
-        device.fill(runningVar, 1f);
+        device.elementwise().fill(weight, 1f);
+        device.elementwise().fill(runningVar, 1f);
     }
 
     @Override
     public void resetParameters(SplittableRandom random) {
         Device device = device();
-        device.fill(weight, 1f);
-        device.fill(bias, 0f);
-        device.fill(runningMean, 0f);
-        device.fill(runningVar, 1f);
+        device.elementwise().fill(weight, 1f);
+        device.elementwise().fill(bias, 0f);
+        device.elementwise().fill(runningMean, 0f);
+        device.elementwise().fill(runningVar, 1f);
         batchesTracked = 0;
     }
 

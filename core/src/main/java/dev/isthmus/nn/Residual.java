@@ -78,9 +78,9 @@ public final class Residual extends Layer {
         Device device = device();
         Tensor branch = main.forward(x, training);
         Tensor skip = shortcut == null ? x : shortcut.forward(x, training);
-        device.add(branch, skip, sum);
+        device.elementwise().add(branch, skip, sum);
         if (finalRelu) {
-            device.activationForward(Activation.RELU, 0f, sum, output);
+            device.activations().forward(Activation.RELU, 0f, sum, output);
         }
         return output;
     }
@@ -91,7 +91,7 @@ public final class Residual extends Layer {
         Tensor gradient = gradOutput;
         if (finalRelu) {
             gradient = sumGradient(gradOutput);
-            device.activationBackward(Activation.RELU, 0f, sum, output, gradOutput, gradient);
+            device.activations().backward(Activation.RELU, 0f, sum, output, gradOutput, gradient);
         }
         // Both branches read the block's gradient, and the main branch's result waits for the
         // shortcut's: pinned, neither is handed out to the layers inside while still needed.
@@ -113,7 +113,7 @@ public final class Residual extends Layer {
         }
         Tensor gradInput = shared != null ? mainGrad : gradientBuffer(mainGrad);
         // With shared buffers the sum goes into the main branch's gradient, which nothing else reads.
-        device.add(mainGrad, skipGrad, gradInput);
+        device.elementwise().add(mainGrad, skipGrad, gradInput);
         return gradInput;
     }
 

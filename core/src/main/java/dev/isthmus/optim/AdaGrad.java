@@ -35,14 +35,14 @@ public final class AdaGrad extends Optimizer {
         this.eps = eps;
         this.sums = newState("sum");
         for (Tensor sum : sums) {
-            sum.device().fill(sum, (float) initialAccumulatorValue);
+            sum.device().elementwise().fill(sum, (float) initialAccumulatorValue);
         }
     }
 
     @Override
     protected void update(int index, Tensor value, Tensor grad, int step) {
         double decayedRate = learningRate() / (1 + (step - 1) * learningRateDecay);
-        value.device().adagradStep(value, grad, sums[index], (float) decayedRate, (float) eps, (float) weightDecay);
+        value.device().optimizers().adagrad(value, grad, sums[index], (float) decayedRate, (float) eps, (float) weightDecay);
     }
 
     @Override

@@ -54,7 +54,7 @@ public abstract class Optimizer implements AutoCloseable {
     /** Sets every gradient to zero. */
     public final void zeroGrad() {
         for (Parameter parameter : parameters) {
-            parameter.grad().device().fill(parameter.grad(), 0f);
+            parameter.grad().device().elementwise().fill(parameter.grad(), 0f);
         }
     }
 

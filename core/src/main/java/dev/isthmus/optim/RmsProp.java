@@ -41,7 +41,7 @@ public final class RmsProp extends Optimizer {
 
     @Override
     protected void update(int index, Tensor value, Tensor grad, int step) {
-        value.device().rmspropStep(value, grad, squareAvg[index], gradAvg == null ? null : gradAvg[index],
+        value.device().optimizers().rmsprop(value, grad, squareAvg[index], gradAvg == null ? null : gradAvg[index],
                 momentumBuffers == null ? null : momentumBuffers[index], (float) learningRate(), (float) alpha,
                 (float) eps, (float) weightDecay, (float) momentum);
     }

@@ -215,13 +215,13 @@ public final class Trainer implements AutoCloseable {
     private void clipGradients(double maxNorm) {
         double squares = 0;
         for (Parameter parameter : optimizer.parameters()) {
-            squares += model.device().sumOfSquares(parameter.grad());
+            squares += model.device().reductions().sumOfSquares(parameter.grad());
         }
         double norm = Math.sqrt(squares);
         if (norm > maxNorm) {
             float factor = (float) (maxNorm / (norm + 1e-6));
             for (Parameter parameter : optimizer.parameters()) {
-                model.device().scale(parameter.grad(), factor);
+                model.device().blas().scale(parameter.grad(), factor);
             }
         }
     }
@@ -230,7 +230,7 @@ public final class Trainer implements AutoCloseable {
         String firstBad = null;
         for (Map.Entry<String, Layer> leaf : model.leaves().entrySet()) {
             Tensor output = leaf.getValue().lastOutput();
-            if (output != null && model.device().countNonFinite(output) > 0) {
+            if (output != null && model.device().reductions().countNonFinite(output) > 0) {
                 firstBad = leaf.getKey() + " (" + leaf.getValue().describe() + ")";
                 break;
             }

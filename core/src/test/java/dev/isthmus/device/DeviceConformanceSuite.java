@@ -113,7 +113,7 @@ public abstract class DeviceConformanceSuite {
                 for (Device d : List.of(reference, device)) {
                     try (Tensor ta_ = d.fromArray(Shape.of(a.length), a); Tensor tb_ = d.fromArray(Shape.of(b.length), b);
                          Tensor tc = d.fromArray(Shape.of(c.length), c)) {
-                        d.gemm(ta, tb, m, n, k, 0.7f, ta_, 0, ta == Transpose.YES ? m : k, tb_, 0, tb == Transpose.YES ? k : n,
+                        d.blas().gemm(ta, tb, m, n, k, 0.7f, ta_, 0, ta == Transpose.YES ? m : k, tb_, 0, tb == Transpose.YES ? k : n,
                                 0.3f, tc, 0, n);
                         results[index++] = tc.toFloatArray();
                     }
@@ -138,19 +138,19 @@ public abstract class DeviceConformanceSuite {
         Shape shape = Shape.of(10, 100);
         try (Tensor x = d.fromArray(shape, a); Tensor y = d.fromArray(shape, b); Tensor out = d.allocate(shape)) {
             float[][] results = new float[7][];
-            d.add(x, y, out);
+            d.elementwise().add(x, y, out);
             results[0] = out.toFloatArray();
-            d.mul(x, y, out);
+            d.elementwise().mul(x, y, out);
             results[1] = out.toFloatArray();
-            d.axpy(-0.5f, x, y);
+            d.blas().axpy(-0.5f, x, y);
             results[2] = y.toFloatArray();
-            d.scale(y, 3f);
+            d.blas().scale(y, 3f);
             results[3] = y.toFloatArray();
-            d.fill(out, 2.5f);
+            d.elementwise().fill(out, 2.5f);
             results[4] = out.toFloatArray();
-            results[5] = new float[] {(float) d.sumOfSquares(x)};
+            results[5] = new float[] {(float) d.reductions().sumOfSquares(x)};
             x.copyFrom(withNonFinite(a));
-            results[6] = new float[] {d.countNonFinite(x)};
+            results[6] = new float[] {d.reductions().countNonFinite(x)};
             return results;
         }
     }
@@ -178,7 +178,7 @@ public abstract class DeviceConformanceSuite {
             assertArrayEquals(values, tensor.toFloatArray());
             device.copy(tensor, rowMajor);
             assertArrayEquals(values, rowMajor.toFloatArray());
-            device.fill(tensor, 0f);
+            device.elementwise().fill(tensor, 0f);
             device.copy(rowMajor, tensor);
             assertArrayEquals(values, tensor.toFloatArray());
         }
@@ -193,7 +193,7 @@ public abstract class DeviceConformanceSuite {
         for (Device d : List.of(reference, device)) {
             try (Tensor x = d.allocateActivation(shape).copyFrom(values); Tensor y = d.allocateActivation(shape);
                  Tensor mask = d.allocateActivation(shape)) {
-                d.dropoutForward(x, y, mask, 0.4f, 1234L, 7L);
+                d.activations().dropoutForward(x, y, mask, 0.4f, 1234L, 7L);
                 masks[index++] = mask.toFloatArray();
             }
         }
@@ -217,11 +217,11 @@ public abstract class DeviceConformanceSuite {
              Tensor labels = d.fromInts(Shape.of(6), TestData.labels(6, 5, 2));
              Tensor target = d.fromArray(shape, TestData.uniform(30, 1, 3));
              Tensor loss = d.allocate(Shape.of(1)); Tensor grad = d.allocate(shape)) {
-            d.softmaxCrossEntropy(logits, labels, 0.1f, loss, grad);
+            d.losses().softmaxCrossEntropy(logits, labels, 0.1f, loss, grad);
             results[r++] = loss.toFloatArray();
             results[r++] = grad.toFloatArray();
             for (PointwiseLoss kind : PointwiseLoss.values()) {
-                d.pointwiseLoss(kind, 0.5f, logits, target, loss, grad);
+                d.losses().pointwise(kind, 0.5f, logits, target, loss, grad);
                 results[r++] = concat(loss.toFloatArray(), grad.toFloatArray());
             }
             // Each rule on its own parameter and state, two steps each.
@@ -232,10 +232,10 @@ public abstract class DeviceConformanceSuite {
                 }
                 try (Tensor g = d.fromArray(shape, TestData.uniform(30, 1, 6))) {
                     for (int step = 1; step <= 2; step++) {
-                        d.sgdStep(t[0], g, t[1], 0.1f, 0.9f, 0f, 0.01f, true, step == 1);
-                        d.adamStep(t[3], g, t[4], t[5], 0.01f, 0.9f, 0.999f, 1e-8f, 0.01f, step == 2, step);
-                        d.rmspropStep(t[6], g, t[7], t[8], null, 0.01f, 0.9f, 1e-8f, 0f, 0f);
-                        d.adagradStep(t[9], g, t[10], 0.05f, 1e-10f, 0.01f);
+                        d.optimizers().sgd(t[0], g, t[1], 0.1f, 0.9f, 0f, 0.01f, true, step == 1);
+                        d.optimizers().adam(t[3], g, t[4], t[5], 0.01f, 0.9f, 0.999f, 1e-8f, 0.01f, step == 2, step);
+                        d.optimizers().rmsprop(t[6], g, t[7], t[8], null, 0.01f, 0.9f, 1e-8f, 0f, 0f);
+                        d.optimizers().adagrad(t[9], g, t[10], 0.05f, 1e-10f, 0.01f);
                     }
                 }
                 for (int i = 0; i < t.length; i++) {
@@ -294,7 +294,7 @@ public abstract class DeviceConformanceSuite {
             Shape output = layer.setup(d, shape);
             layer.resetParameters(new SplittableRandom(11));
             for (Parameter parameter : layer.parameters()) {
-                d.fill(parameter.grad(), 0f);
+                d.elementwise().fill(parameter.grad(), 0f);
             }
             float[] forward = layer.forward(input, true).toFloatArray();
             try (Tensor gradOutput = d.allocateActivation(output).copyFrom(TestData.uniform((int) output.elementCount(), 1, 4))) {

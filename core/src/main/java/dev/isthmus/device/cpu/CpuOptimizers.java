@@ -1,5 +1,6 @@
 package dev.isthmus.device.cpu;
 
+import dev.isthmus.device.OptimizerKernels;
 import dev.isthmus.tensor.Tensor;
 
 import java.lang.foreign.MemorySegment;
@@ -11,7 +12,7 @@ import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
  * Each rule is a static range kernel; a parameter too small to split runs it directly, so the
  * common case creates no lambda and a training step allocates nothing here.
  */
-final class CpuOptimizers {
+final class CpuOptimizers implements OptimizerKernels.Backend {
     private final CpuParallel parallel;
 
     CpuOptimizers(CpuParallel parallel) {
@@ -22,7 +23,8 @@ final class CpuOptimizers {
         return parallel.worthSplitting((int) param.elementCount(), CpuDevice.MIN_PARALLEL_ELEMENTS);
     }
 
-    void sgd(Tensor param, Tensor grad, Tensor momentumBuffer, float lr, float momentum, float dampening,
+    @Override
+    public void sgd(Tensor param, Tensor grad, Tensor momentumBuffer, float lr, float momentum, float dampening,
              float weightDecay, boolean nesterov, boolean firstStep) {
         MemorySegment p = param.memory();
         MemorySegment g = grad.memory();
@@ -50,7 +52,8 @@ final class CpuOptimizers {
         }
     }
 
-    void adam(Tensor param, Tensor grad, Tensor expAvg, Tensor expAvgSq, float lr, float beta1, float beta2,
+    @Override
+    public void adam(Tensor param, Tensor grad, Tensor expAvg, Tensor expAvgSq, float lr, float beta1, float beta2,
               float eps, float weightDecay, boolean decoupled, int step) {
         MemorySegment p = param.memory();
         MemorySegment g = grad.memory();
@@ -84,7 +87,8 @@ final class CpuOptimizers {
         }
     }
 
-    void rmsprop(Tensor param, Tensor grad, Tensor squareAvg, Tensor gradAvg, Tensor momentumBuffer, float lr,
+    @Override
+    public void rmsprop(Tensor param, Tensor grad, Tensor squareAvg, Tensor gradAvg, Tensor momentumBuffer, float lr,
                  float alpha, float eps, float weightDecay, float momentum) {
         MemorySegment p = param.memory();
         MemorySegment g = grad.memory();
@@ -125,7 +129,8 @@ final class CpuOptimizers {
         }
     }
 
-    void adagrad(Tensor param, Tensor grad, Tensor sum, float clr, float eps, float weightDecay) {
+    @Override
+    public void adagrad(Tensor param, Tensor grad, Tensor sum, float clr, float eps, float weightDecay) {
         MemorySegment p = param.memory();
         MemorySegment g = grad.memory();
         MemorySegment s = sum.memory();

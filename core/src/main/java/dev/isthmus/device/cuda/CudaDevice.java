@@ -43,8 +43,6 @@ public final class CudaDevice extends Device {
     private final Arena arena = Arena.ofShared();
     private final MemorySegment one;
     private final MemorySegment zero;
-    private final MemorySegment scalar;
-    private final MemorySegment gemmAlpha;
     private final boolean syncEveryOperation;
     private final boolean tf32;
     private MemorySegment staging = MemorySegment.NULL;
@@ -92,9 +90,8 @@ public final class CudaDevice extends Device {
         this.one = arena.allocate(ValueLayout.JAVA_FLOAT);
         this.one.set(ValueLayout.JAVA_FLOAT, 0, 1f);
         this.zero = arena.allocate(ValueLayout.JAVA_FLOAT);
-        this.scalar = arena.allocate(ValueLayout.JAVA_FLOAT);
-        this.gemmAlpha = arena.allocate(ValueLayout.JAVA_FLOAT);
         this.elementwise = new CudaElementwise(this, kernels);
+        installKernels(new Backends(new CudaBlas(this, arena), elementwise, elementwise, elementwise, elementwise, elementwise));
     }
 
     @Override
@@ -254,63 +251,7 @@ public final class CudaDevice extends Device {
         elementwise.throwPendingErrors();
     }
 
-    // ---------------------------------------------------------------- cuBLAS
-
-    @Override
-    protected void doGemm(boolean transA, boolean transB, int m, int n, int k, float alpha, Tensor a, long aOffset, int lda,
-                          Tensor b, long bOffset, int ldb, float beta, Tensor c, long cOffset, int ldc) {
-        enterContext();
-        // cuBLAS is column-major: row-major C = op(A)·op(B) is column-major Cᵀ = op(B)ᵀ·op(A)ᵀ.
-        // Pointer mode host: cuBLAS reads alpha and beta when called, so the two cells are reused.
-        MemorySegment alphaValue = gemmAlpha;
-        alphaValue.set(ValueLayout.JAVA_FLOAT, 0, alpha);
-        MemorySegment betaValue = scalar;
-        betaValue.set(ValueLayout.JAVA_FLOAT, 0, beta);
-        Cublas.check(cublas_h.cublasSgemm_v2(cublas, transB ? cublas_h.CUBLAS_OP_T() : cublas_h.CUBLAS_OP_N(),
-                transA ? cublas_h.CUBLAS_OP_T() : cublas_h.CUBLAS_OP_N(), n, m, k, alphaValue, at(b, bOffset), ldb,
-                at(a, aOffset), lda, betaValue, at(c, cOffset), ldc), "cublasSgemm");
-        afterOperation("gemm");
-    }
-
-    private static MemorySegment at(Tensor tensor, long offset) {
-        return offset == 0 ? tensor.memory() : MemorySegment.ofAddress(tensor.memory().address() + offset * Float.BYTES);
-    }
-
-    @Override
-    protected void doFill(Tensor tensor, float value) {
-        enterContext();
-        CudaDriver.check(cuda_h.cuMemsetD32Async(tensor.memory().address(), Float.floatToRawIntBits(value), tensor.elementCount(),
-                stream), "cuMemsetD32Async");
-        afterOperation("fill");
-    }
-
-    @Override
-    protected void doAxpy(float alpha, Tensor x, Tensor y) {
-        enterContext();
-        scalar.set(ValueLayout.JAVA_FLOAT, 0, alpha);
-        Cublas.check(cublas_h.cublasSaxpy_v2(cublas, (int) x.elementCount(), scalar, x.memory(), 1, y.memory(), 1), "cublasSaxpy");
-        afterOperation("axpy");
-    }
-
-    @Override
-    protected void doScale(Tensor x, float alpha) {
-        enterContext();
-        scalar.set(ValueLayout.JAVA_FLOAT, 0, alpha);
-        Cublas.check(cublas_h.cublasSscal_v2(cublas, (int) x.elementCount(), scalar, x.memory(), 1), "cublasSscal");
-        afterOperation("scale");
-    }
-
-    @Override
-    protected void doAdd(Tensor a, Tensor b, Tensor out) {
-        elementwise.binary("add_f32", a, b, out);
-    }
-
-    @Override
-    protected void doMul(Tensor a, Tensor b, Tensor out) {
-        elementwise.binary("mul_f32", a, b, out);
-    }
-
-    // ---------------------------------------------------------------- layer kernels
+    // ---------------------------------------------------------------- plans
 
     @Override
     protected ConvolutionPlan newConvolution(ConvGeometry geometry) {
@@ -328,85 +269,6 @@ public final class CudaDevice extends Device {
     protected BatchNormPlan newBatchNorm(Shape inputShape) {
         enterContext();
         return new CudaBatchNorm(this, inputShape);
-    }
-
-    @Override
-    protected void doAddBias(Tensor y, Tensor bias) {
-        elementwise.addBias(y, bias);
-    }
-
-    @Override
-    protected void doBiasGradient(Tensor gradOutput, Tensor biasGrad) {
-        elementwise.biasGradient(gradOutput, biasGrad);
-    }
-
-    @Override
-    protected void doActivationForward(Activation function, float alpha, Tensor x, Tensor y) {
-        elementwise.activationForward(function, alpha, x, y);
-    }
-
-    @Override
-    protected void doActivationBackward(Activation function, float alpha, Tensor x, Tensor y, Tensor gradOutput,
-                                        Tensor gradInput) {
-        elementwise.activationBackward(function, alpha, x, y, gradOutput, gradInput);
-    }
-
-    @Override
-    protected void doSoftmaxForward(boolean log, Tensor x, Tensor y) {
-        elementwise.softmaxForward(log, x, y);
-    }
-
-    @Override
-    protected void doSoftmaxBackward(boolean log, Tensor y, Tensor gradOutput, Tensor gradInput) {
-        elementwise.softmaxBackward(log, y, gradOutput, gradInput);
-    }
-
-    @Override
-    protected void doDropoutForward(Tensor x, Tensor y, Tensor mask, float p, long seed, long counter) {
-        elementwise.dropout(x, y, mask, p, seed, counter);
-    }
-
-    @Override
-    protected void doSoftmaxCrossEntropy(Tensor logits, Tensor labels, float labelSmoothing, Tensor loss, Tensor gradLogits) {
-        elementwise.crossEntropy(logits, labels, labelSmoothing, loss, gradLogits);
-    }
-
-    @Override
-    protected void doPointwiseLoss(PointwiseLoss kind, float beta, Tensor input, Tensor target, Tensor loss, Tensor gradInput) {
-        elementwise.pointwiseLoss(kind, beta, input, target, loss, gradInput);
-    }
-
-    @Override
-    protected void doSgdStep(Tensor param, Tensor grad, Tensor momentumBuffer, float lr, float momentum, float dampening,
-                             float weightDecay, boolean nesterov, boolean firstStep) {
-        elementwise.sgd(param, grad, momentumBuffer, lr, momentum, dampening, weightDecay, nesterov, firstStep);
-    }
-
-    @Override
-    protected void doAdamStep(Tensor param, Tensor grad, Tensor expAvg, Tensor expAvgSq, float lr, float beta1, float beta2,
-                              float eps, float weightDecay, boolean decoupled, int step) {
-        elementwise.adam(param, grad, expAvg, expAvgSq, lr, beta1, beta2, eps, weightDecay, decoupled, step);
-    }
-
-    @Override
-    protected void doRmspropStep(Tensor param, Tensor grad, Tensor squareAvg, Tensor gradAvg, Tensor momentumBuffer, float lr,
-                                 float alpha, float eps, float weightDecay, float momentum) {
-        elementwise.rmsprop(param, grad, squareAvg, gradAvg, momentumBuffer, lr, alpha, eps, weightDecay, momentum);
-    }
-
-    @Override
-    protected void doAdagradStep(Tensor param, Tensor grad, Tensor sum, float clr, float eps, float weightDecay) {
-        elementwise.adagrad(param, grad, sum, clr, eps, weightDecay);
-    }
-
-    @Override
-    protected double doSumOfSquares(Tensor x) {
-        return elementwise.sumOfSquares(x);
-    }
-
-    @Override
-    protected long doCountNonFinite(Tensor x) {
-        return elementwise.countNonFinite(x);
     }
 
     @Override

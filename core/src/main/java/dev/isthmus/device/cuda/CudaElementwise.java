@@ -3,7 +3,12 @@ package dev.isthmus.device.cuda;
 import dev.isthmus.bindings.cuda.cuda_h;
 import dev.isthmus.bindings.cudnn.cudnn_h;
 import dev.isthmus.device.Activation;
+import dev.isthmus.device.ActivationKernels;
+import dev.isthmus.device.ElementwiseKernels;
+import dev.isthmus.device.LossKernels;
+import dev.isthmus.device.OptimizerKernels;
 import dev.isthmus.device.PointwiseLoss;
+import dev.isthmus.device.ReductionKernels;
 import dev.isthmus.tensor.DType;
 import dev.isthmus.tensor.Shape;
 import dev.isthmus.tensor.Tensor;
@@ -16,13 +21,15 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * The CUDA device's element-wise work: cuDNN for the activations and softmax it has (ReLU,
- * sigmoid, tanh, ELU), the PTX kernels for the rest, the losses, the optimizer updates and the
- * reductions read on the host. cuDNN descriptors are made once per shape and found again by a scan
+ * The CUDA device's backend for every kernel family but BLAS (element-wise, activations, losses,
+ * optimizer updates, reductions): cuDNN for the activations and softmax it has (ReLU, sigmoid,
+ * tanh, ELU), the PTX kernels for the rest, the losses, the optimizer updates and the reductions
+ * read on the host. cuDNN descriptors are made once per shape and found again by a scan
  * of a short list. A cross-entropy label outside [0, C) cannot be checked on the host without a
  * wait, so the kernel raises a flag on the GPU that the next host read checks.
  */
-final class CudaElementwise implements AutoCloseable {
+final class CudaElementwise implements ElementwiseKernels.Backend, ActivationKernels.Backend, LossKernels.Backend,
+        OptimizerKernels.Backend, ReductionKernels.Backend, AutoCloseable {
     /** A cached cuDNN descriptor: a tensor view of {@code shape}, or an activation of {@code mode} and {@code coefficient}. */
     private record Descriptor(int kind, Shape shape, int mode, double coefficient, MemorySegment handle) {
     }
@@ -89,14 +96,33 @@ final class CudaElementwise implements AutoCloseable {
         };
     }
 
-    void binary(String kernel, Tensor a, Tensor b, Tensor out) {
+    @Override
+    public void fill(Tensor tensor, float value) {
+        cuda.enterContext();
+        CudaDriver.check(cuda_h.cuMemsetD32Async(tensor.memory().address(), Float.floatToRawIntBits(value), tensor.elementCount(),
+                cuda.stream()), "cuMemsetD32Async");
+        cuda.afterOperation("fill");
+    }
+
+    @Override
+    public void add(Tensor a, Tensor b, Tensor out) {
+        binary("add_f32", a, b, out);
+    }
+
+    @Override
+    public void mul(Tensor a, Tensor b, Tensor out) {
+        binary("mul_f32", a, b, out);
+    }
+
+    private void binary(String kernel, Tensor a, Tensor b, Tensor out) {
         cuda.enterContext();
         kernels.pointer(0, a.memory()).pointer(1, b.memory()).pointer(2, out.memory()).int64(3, out.elementCount())
                 .launch(kernel, out.elementCount(), cuda.stream());
         cuda.afterOperation(kernel);
     }
 
-    void addBias(Tensor y, Tensor bias) {
+    @Override
+    public void addBias(Tensor y, Tensor bias) {
         cuda.enterContext();
         long channels = y.shape().dim(1);
         kernels.pointer(0, y.memory()).pointer(1, bias.memory()).int64(2, channels)
@@ -105,7 +131,8 @@ final class CudaElementwise implements AutoCloseable {
         cuda.afterOperation("add bias");
     }
 
-    void biasGradient(Tensor gradOutput, Tensor biasGrad) {
+    @Override
+    public void biasGradient(Tensor gradOutput, Tensor biasGrad) {
         cuda.enterContext();
         int outer = gradOutput.shape().dim(0);
         int channels = gradOutput.shape().dim(1);
@@ -115,7 +142,8 @@ final class CudaElementwise implements AutoCloseable {
         cuda.afterOperation("bias gradient");
     }
 
-    void activationForward(Activation function, float alpha, Tensor x, Tensor y) {
+    @Override
+    public void forward(Activation function, float alpha, Tensor x, Tensor y) {
         cuda.enterContext();
         int mode = cudnnMode(function);
         if (mode >= 0) {
@@ -133,7 +161,8 @@ final class CudaElementwise implements AutoCloseable {
         cuda.afterOperation("activation forward");
     }
 
-    void activationBackward(Activation function, float alpha, Tensor x, Tensor y, Tensor dy, Tensor dx) {
+    @Override
+    public void backward(Activation function, float alpha, Tensor x, Tensor y, Tensor dy, Tensor dx) {
         cuda.enterContext();
         int mode = cudnnMode(function);
         if (mode >= 0) {
@@ -151,7 +180,8 @@ final class CudaElementwise implements AutoCloseable {
         cuda.afterOperation("activation backward");
     }
 
-    void softmaxForward(boolean log, Tensor x, Tensor y) {
+    @Override
+    public void softmaxForward(boolean log, Tensor x, Tensor y) {
         cuda.enterContext();
         MemorySegment view = descriptor(CHANNELS, x.shape());
         Cudnn.check(cudnn_h.cudnnSoftmaxForward(cuda.cudnn(), log ? cudnn_h.CUDNN_SOFTMAX_LOG() : cudnn_h.CUDNN_SOFTMAX_ACCURATE(),
@@ -160,7 +190,8 @@ final class CudaElementwise implements AutoCloseable {
         cuda.afterOperation("softmax forward");
     }
 
-    void softmaxBackward(boolean log, Tensor y, Tensor dy, Tensor dx) {
+    @Override
+    public void softmaxBackward(boolean log, Tensor y, Tensor dy, Tensor dx) {
         cuda.enterContext();
         MemorySegment view = descriptor(CHANNELS, y.shape());
         Cudnn.check(cudnn_h.cudnnSoftmaxBackward(cuda.cudnn(), log ? cudnn_h.CUDNN_SOFTMAX_LOG() : cudnn_h.CUDNN_SOFTMAX_ACCURATE(),
@@ -169,7 +200,8 @@ final class CudaElementwise implements AutoCloseable {
         cuda.afterOperation("softmax backward");
     }
 
-    void dropout(Tensor x, Tensor y, Tensor mask, float p, long seed, long counter) {
+    @Override
+    public void dropoutForward(Tensor x, Tensor y, Tensor mask, float p, long seed, long counter) {
         cuda.enterContext();
         kernels.pointer(0, x.memory()).pointer(1, y.memory()).pointer(2, mask.memory()).float32(3, p).float32(4, 1f / (1f - p))
                 .int64(5, seed).int64(6, counter).int64(7, x.elementCount())
@@ -188,7 +220,8 @@ final class CudaElementwise implements AutoCloseable {
         return lossScratch;
     }
 
-    void crossEntropy(Tensor logits, Tensor labels, float smoothing, Tensor loss, Tensor grad) {
+    @Override
+    public void softmaxCrossEntropy(Tensor logits, Tensor labels, float smoothing, Tensor loss, Tensor grad) {
         cuda.enterContext();
         long batch = logits.shape().dim(0);
         Tensor values = lossValues(batch);
@@ -201,7 +234,8 @@ final class CudaElementwise implements AutoCloseable {
         cuda.afterOperation("softmax cross-entropy");
     }
 
-    void pointwiseLoss(PointwiseLoss kind, float beta, Tensor input, Tensor target, Tensor loss, Tensor grad) {
+    @Override
+    public void pointwise(PointwiseLoss kind, float beta, Tensor input, Tensor target, Tensor loss, Tensor grad) {
         cuda.enterContext();
         long n = input.elementCount();
         Tensor values = lossValues(n);
@@ -234,7 +268,8 @@ final class CudaElementwise implements AutoCloseable {
         }
     }
 
-    void sgd(Tensor p, Tensor g, Tensor buf, float lr, float momentum, float dampening, float weightDecay, boolean nesterov,
+    @Override
+    public void sgd(Tensor p, Tensor g, Tensor buf, float lr, float momentum, float dampening, float weightDecay, boolean nesterov,
              boolean firstStep) {
         cuda.enterContext();
         kernels.pointer(0, p.memory()).pointer(1, g.memory()).pointer(2, buf == null ? null : buf.memory()).float32(3, lr)
@@ -243,7 +278,8 @@ final class CudaElementwise implements AutoCloseable {
         cuda.afterOperation("sgd step");
     }
 
-    void adam(Tensor p, Tensor g, Tensor m, Tensor v, float lr, float beta1, float beta2, float eps, float weightDecay,
+    @Override
+    public void adam(Tensor p, Tensor g, Tensor m, Tensor v, float lr, float beta1, float beta2, float eps, float weightDecay,
               boolean decoupled, int step) {
         cuda.enterContext();
         double biasCorrection1 = 1 - Math.pow(beta1, step);
@@ -255,7 +291,8 @@ final class CudaElementwise implements AutoCloseable {
         cuda.afterOperation("adam step");
     }
 
-    void rmsprop(Tensor p, Tensor g, Tensor sq, Tensor ga, Tensor buf, float lr, float alpha, float eps, float weightDecay,
+    @Override
+    public void rmsprop(Tensor p, Tensor g, Tensor sq, Tensor ga, Tensor buf, float lr, float alpha, float eps, float weightDecay,
                  float momentum) {
         cuda.enterContext();
         kernels.pointer(0, p.memory()).pointer(1, g.memory()).pointer(2, sq.memory()).pointer(3, ga == null ? null : ga.memory())
@@ -265,14 +302,16 @@ final class CudaElementwise implements AutoCloseable {
         cuda.afterOperation("rmsprop step");
     }
 
-    void adagrad(Tensor p, Tensor g, Tensor sum, float clr, float eps, float weightDecay) {
+    @Override
+    public void adagrad(Tensor p, Tensor g, Tensor sum, float clr, float eps, float weightDecay) {
         cuda.enterContext();
         kernels.pointer(0, p.memory()).pointer(1, g.memory()).pointer(2, sum.memory()).float32(3, clr).float32(4, eps)
                 .float32(5, weightDecay).int64(6, p.elementCount()).launch("adagrad_step", p.elementCount(), cuda.stream());
         cuda.afterOperation("adagrad step");
     }
 
-    double sumOfSquares(Tensor x) {
+    @Override
+    public double sumOfSquares(Tensor x) {
         cuda.enterContext();
         CudaDriver.check(cuda_h.cuMemsetD8Async(doubleScratch.memory().address(), (byte) 0, 8, cuda.stream()), "cuMemsetD8Async");
         kernels.pointer(0, x.memory()).pointer(1, doubleScratch.memory()).int64(2, x.elementCount())
@@ -280,7 +319,8 @@ final class CudaElementwise implements AutoCloseable {
         return readScratch().get(ValueLayout.JAVA_DOUBLE, 0);
     }
 
-    long countNonFinite(Tensor x) {
+    @Override
+    public long countNonFinite(Tensor x) {
         cuda.enterContext();
         CudaDriver.check(cuda_h.cuMemsetD8Async(doubleScratch.memory().address(), (byte) 0, 8, cuda.stream()), "cuMemsetD8Async");
         kernels.pointer(0, x.memory()).pointer(1, doubleScratch.memory()).int64(2, x.elementCount())
