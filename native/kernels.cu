@@ -72,7 +72,7 @@ extern "C" __global__ void gelu_backward(const float *x, const float *dy, float 
 // ---------------------------------------------------------------- dropout
 
 // SplitMix64's finaliser over (seed, call counter, element): the same draw as
-// dev.isthmus.device.CounterRng, so CPU and GPU masks are identical.
+// dev.isthmus.random.CounterRng, so CPU and GPU masks are identical.
 __device__ __forceinline__ float counter_uniform(unsigned long long seed, unsigned long long counter, unsigned long long index) {
     unsigned long long z = seed + counter * 0x9E3779B97F4A7C15ULL + (index + 1) * 0xD1B54A32D192ED03ULL;
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;

@@ -1,7 +1,7 @@
 package dev.isthmus.device.cpu;
 
 import dev.isthmus.device.Activation;
-import dev.isthmus.device.CounterRng;
+import dev.isthmus.random.CounterRng;
 import dev.isthmus.tensor.Layout;
 import dev.isthmus.tensor.Tensor;
 
