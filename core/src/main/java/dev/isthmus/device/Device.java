@@ -700,6 +700,46 @@ public abstract class Device implements AutoCloseable {
         }
     }
 
+    // ---------------------------------------------------------------- metrics counted on the device
+
+    /**
+     * Adds to {@code counter} (I32, one element) how many rows of {@code logits} [N, C] rank their
+     * label ({@code labels}, I32 [N]) among the {@code k} largest logits. Classes are ranked as
+     * torch.topk and torch.argmax rank them: larger first, NaN above every number, and a tie to the
+     * lower class index (so with k = 1 a row counts when its label is argmax's first maximal index).
+     * A label outside [0, C) never counts and is not read: the loss on the same labels reports it.
+     * Nothing is read on the host, so a training loop can count every step and wait once per epoch.
+     */
+    public final void countCorrect(Tensor logits, Tensor labels, int k, Tensor counter) {
+        final String op = "countCorrect";
+        Checks.f32(op, "logits", logits, this);
+        Checks.tensor(op, "labels", labels, this, DType.I32);
+        Checks.tensor(op, "counter", counter, this, DType.I32);
+        if (logits.shape().rank() != 2) {
+            throw new IllegalArgumentException(op + ": logits " + logits.shape() + " must be [N, C]");
+        }
+        if (labels.shape().rank() != 1 || labels.shape().dim(0) != logits.shape().dim(0)) {
+            throw new IllegalArgumentException(op + ": labels " + labels.shape() + " must be [N] for logits "
+                    + logits.shape());
+        }
+        if (counter.elementCount() != 1) {
+            throw new IllegalArgumentException(op + ": counter must hold one element, got " + counter.shape());
+        }
+        if (k < 1 || k > logits.shape().dim(1)) {
+            throw new IllegalArgumentException(op + ": k must be in [1, " + logits.shape().dim(1) + "] for logits "
+                    + logits.shape() + ", got " + k);
+        }
+        if (logits.shape().dim(0) == 0) {
+            return;
+        }
+        enter();
+        try {
+            doCountCorrect(logits, labels, k, counter);
+        } finally {
+            exit();
+        }
+    }
+
     protected abstract ConvolutionPlan newConvolution(ConvGeometry geometry);
 
     protected abstract PoolingPlan newPooling(PoolGeometry geometry);
@@ -744,6 +784,8 @@ public abstract class Device implements AutoCloseable {
     protected abstract double doSumOfSquares(Tensor x);
 
     protected abstract long doCountNonFinite(Tensor x);
+
+    protected abstract void doCountCorrect(Tensor logits, Tensor labels, int k, Tensor counter);
 
     // ---------------------------------------------------------------- one operation at a time
 

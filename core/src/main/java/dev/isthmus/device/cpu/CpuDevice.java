@@ -456,6 +456,11 @@ public final class CpuDevice extends Device {
     }
 
     @Override
+    protected void doCountCorrect(Tensor logits, Tensor labels, int k, Tensor counter) {
+        CpuMetrics.countCorrect(logits, labels, k, counter);
+    }
+
+    @Override
     public void close() {
         if (isClosed()) {
             return;

@@ -410,6 +410,11 @@ public final class CudaDevice extends Device {
     }
 
     @Override
+    protected void doCountCorrect(Tensor logits, Tensor labels, int k, Tensor counter) {
+        elementwise.countCorrect(logits, labels, k, counter);
+    }
+
+    @Override
     public void close() {
         if (isClosed()) {
             return;
