@@ -48,9 +48,9 @@ public record DeviceBatch(Tensor input, Tensor labels) implements AutoCloseable 
         return labels.shape().dim(0);
     }
 
-    /** Copies a host batch of the same shape in (images and labels). */
+    /** Copies a host batch of as many samples and values in (images and labels). */
     public DeviceBatch copyFrom(Batch batch) {
-        if (!batch.shape().equals(input.shape())) {
+        if (batch.size() != size() || batch.shape().elementCount() != input.elementCount()) {
             throw new IllegalArgumentException("DeviceBatch: host batch " + batch.shape() + " does not fit " + input.shape());
         }
         input.device().copyFromHost(batch.images(), input);

@@ -248,7 +248,7 @@ public final class Trainer implements AutoCloseable {
     /**
      * Loss and accuracy (top-1 and top-k) of the model in eval mode over {@code dataset}. Each
      * batch's loss is copied into a slot of a device vector and the hits are counted on the device,
-     * so the host waits once, at the end; the mean is summed in double as before.
+     * so the host waits once, at the end, and sums the batch losses in double.
      */
     public Evaluation evaluate(Dataset dataset) {
         int k = Math.min(config.topK(), dataset.classes());
