@@ -200,6 +200,45 @@ public abstract class DeviceConformanceSuite {
         assertArrayEquals(masks[0], masks[1]);
     }
 
+    /**
+     * Top-1 and top-k hits counted on the device: the hand-computed rows of {@link CountCorrectTest}
+     * (ties, NaN, a label out of range) exactly, and logits drawn from five values (so ties are
+     * common) against the reference, counted twice into one counter.
+     */
+    @Test
+    void countCorrectRanksAsTorchDoes() {
+        try (Tensor logits = device.fromArray(Shape.of(8, 4), CountCorrectTest.LOGITS);
+             Tensor labels = device.fromInts(Shape.of(8), CountCorrectTest.LABELS);
+             Tensor top1 = device.allocate(Shape.of(1), DType.I32); Tensor top2 = device.allocate(Shape.of(1), DType.I32)) {
+            device.reductions().countCorrect(logits, labels, 1, top1);
+            device.reductions().countCorrect(logits, labels, 2, top2);
+            assertEquals(CountCorrectTest.TOP1, top1.toIntArray()[0], "top-1 hits on " + device.name());
+            assertEquals(CountCorrectTest.TOP2, top2.toIntArray()[0], "top-2 hits on " + device.name());
+        }
+        SplittableRandom random = new SplittableRandom(12);
+        int rows = 777;
+        int classes = 10;
+        float[] values = new float[rows * classes];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = random.nextInt(5) - 2f;
+        }
+        int[] classOf = TestData.labels(rows, classes, 13);
+        for (int k : new int[] {1, 3}) {
+            int[] counts = new int[2];
+            int index = 0;
+            for (Device d : List.of(reference, device)) {
+                try (Tensor logits = d.fromArray(Shape.of(rows, classes), values);
+                     Tensor labels = d.fromInts(Shape.of(rows), classOf); Tensor counter = d.allocate(Shape.of(1), DType.I32)) {
+                    d.reductions().countCorrect(logits, labels, k, counter);
+                    d.reductions().countCorrect(logits, labels, k, counter);
+                    counts[index++] = counter.toIntArray()[0];
+                }
+            }
+            assertTrue(counts[0] > 0 && counts[0] < 2 * rows, "a case that tells hits from misses: " + counts[0]);
+            assertEquals(counts[0], counts[1], "top-" + k + " hits on " + device.name() + " against the reference");
+        }
+    }
+
     @Test
     void lossesAndOptimizerSteps() {
         float[][] expected = losses(reference);

@@ -197,6 +197,30 @@ class MisuseCampaignTest {
     }
 
     @Property
+    void countCorrectRefusesWhatDoesNotFitAndNeverReadsABadLabel(@ForAll @IntRange(min = 0, max = 6) int batch,
+                                                                 @ForAll @IntRange(min = 0, max = 6) int classes,
+                                                                 @ForAll @IntRange(min = -3, max = 9) int label,
+                                                                 @ForAll @IntRange(min = -1, max = 8) int k,
+                                                                 @ForAll @IntRange(min = -1, max = 1) int labelSkew,
+                                                                 @ForAll boolean nan, @ForAll boolean floatCounter) {
+        Outcomes.run("countCorrect", "countCorrect", () -> {
+            int[] labels = new int[Math.max(0, batch + labelSkew)];
+            java.util.Arrays.fill(labels, label);
+            try (Tensor logits = cpu.allocate(Shape.of(batch, classes)); Tensor target = cpu.fromInts(Shape.of(labels.length), labels);
+                 Tensor counter = floatCounter ? cpu.allocate(Shape.of(1)) : cpu.allocate(Shape.of(1), DType.I32)) {
+                if (nan && logits.elementCount() > 0) {
+                    cpu.elementwise().fill(logits, Float.NaN);
+                }
+                cpu.reductions().countCorrect(logits, target, k, counter);
+                int hits = counter.toIntArray()[0];
+                if (hits < 0 || hits > batch) {
+                    throw new AssertionError("countCorrect: " + hits + " hits in a batch of " + batch);
+                }
+            }
+        });
+    }
+
+    @Property
     void optimizersRefuseImpossibleHyperparameters(@ForAll @IntRange(min = 0, max = 4) int kind, @ForAll double lr,
                                                    @ForAll double second, @ForAll double third) {
         Outcomes.run("optimizer", null, () -> {

@@ -1,10 +1,10 @@
 package dev.isthmus.cli;
 
+import dev.isthmus.cli.bench.StepBenchmark;
 import dev.isthmus.device.Devices;
 import dev.isthmus.io.Json;
 import dev.isthmus.models.Zoo;
 import dev.isthmus.nn.Model;
-import dev.isthmus.train.StepBenchmark;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;

@@ -2,7 +2,7 @@ package dev.isthmus.device.cpu;
 
 import dev.isthmus.device.Activation;
 import dev.isthmus.device.ActivationKernels;
-import dev.isthmus.device.CounterRng;
+import dev.isthmus.random.CounterRng;
 import dev.isthmus.tensor.DType;
 import dev.isthmus.tensor.Layout;
 import dev.isthmus.tensor.Tensor;

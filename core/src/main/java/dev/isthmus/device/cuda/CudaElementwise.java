@@ -328,6 +328,15 @@ final class CudaElementwise implements ElementwiseKernels.Backend, ActivationKer
         return readScratch().get(ValueLayout.JAVA_LONG, 0);
     }
 
+    @Override
+    public void countCorrect(Tensor logits, Tensor labels, int k, Tensor counter) {
+        cuda.enterContext();
+        long batch = logits.shape().dim(0);
+        kernels.pointer(0, logits.memory()).pointer(1, labels.memory()).pointer(2, counter.memory()).int64(3, batch)
+                .int64(4, logits.shape().dim(1)).int64(5, k).launch("count_correct", batch, cuda.stream());
+        cuda.afterOperation("count correct");
+    }
+
     private MemorySegment readScratch() {
         MemorySegment host = arena.allocate(8, 8);
         CudaDriver.check(cuda_h.cuStreamSynchronize(cuda.stream()), "cuStreamSynchronize (reduction)");
