@@ -57,11 +57,16 @@ public abstract class Device implements AutoCloseable {
             throw new IllegalArgumentException("allocate: " + name() + " keeps tensors " + Layout.ROW_MAJOR + ", not " + layout);
         }
         long bytes = shape.elementCount() * dtype.byteSize();
-        Storage storage = allocateStorage(bytes);
-        allocations.incrementAndGet();
-        long live = liveBytes.addAndGet(bytes);
-        peakBytes.accumulateAndGet(live, Math::max);
-        return Tensor.owning(storage, shape, dtype, layout);
+        enter();
+        try {
+            Storage storage = allocateStorage(bytes);
+            allocations.incrementAndGet();
+            long live = liveBytes.addAndGet(bytes);
+            peakBytes.accumulateAndGet(live, Math::max);
+            return Tensor.owning(storage, shape, dtype, layout);
+        } finally {
+            exit();
+        }
     }
 
     /**
@@ -361,7 +366,12 @@ public abstract class Device implements AutoCloseable {
         if (geometry == null) {
             throw new IllegalArgumentException("convolution: geometry must not be null");
         }
-        return newConvolution(geometry);
+        enter();
+        try {
+            return newConvolution(geometry);
+        } finally {
+            exit();
+        }
     }
 
     public final PoolingPlan pooling(PoolGeometry geometry) {
@@ -369,7 +379,12 @@ public abstract class Device implements AutoCloseable {
         if (geometry == null) {
             throw new IllegalArgumentException("pooling: geometry must not be null");
         }
-        return newPooling(geometry);
+        enter();
+        try {
+            return newPooling(geometry);
+        } finally {
+            exit();
+        }
     }
 
     /** Batch normalisation over axis 1 of inputs of {@code inputShape} ([N, C, ...]). */
@@ -378,7 +393,12 @@ public abstract class Device implements AutoCloseable {
         if (inputShape == null) {
             throw new IllegalArgumentException("batchNorm: input shape must not be null");
         }
-        return newBatchNorm(inputShape);
+        enter();
+        try {
+            return newBatchNorm(inputShape);
+        } finally {
+            exit();
+        }
     }
 
     /** y[n, c, ...] += bias[c] for y of shape [N, C, ...] and bias of shape [C]. */
