@@ -162,6 +162,23 @@ public abstract class DeviceConformanceSuite {
         return copy;
     }
 
+    @Test
+    void biasOfEmptyBatchesAndOfZeroChannelsChangesNothing() {
+        // A kernel sized by the channel count would be an empty grid, which the CUDA driver refuses.
+        try (Tensor y = device.allocate(Shape.of(4, 0, 3)); Tensor bias = device.allocate(Shape.of(0));
+             Tensor biasGrad = device.allocate(Shape.of(0))) {
+            device.elementwise().addBias(y, bias);
+            device.elementwise().biasGradient(y, biasGrad);
+            device.synchronize();
+        }
+        try (Tensor empty = device.allocate(Shape.of(0, 3, 2)); Tensor bias = device.fromArray(Shape.of(3), 1f, 2f, 3f);
+             Tensor biasGrad = device.fromArray(Shape.of(3), 0.5f, -1f, 2f)) {
+            device.elementwise().addBias(empty, bias);
+            device.elementwise().biasGradient(empty, biasGrad);
+            assertArrayEquals(new float[] {0.5f, -1f, 2f}, biasGrad.toFloatArray(), "an empty batch adds nothing");
+        }
+    }
+
     @ParameterizedTest
     @EnumSource(Layout.class)
     void hostCopiesSeeTheLogicalOrderInEveryLayout(Layout layout) {

@@ -38,8 +38,13 @@ final class CudaBlas implements BlasKernels.Backend {
     public void axpy(float alpha, Tensor x, Tensor y) {
         cuda.enterContext();
         alphaCell.set(ValueLayout.JAVA_FLOAT, 0, alpha);
-        Cublas.check(cublas_h.cublasSaxpy_v2(cuda.cublas(), (int) x.elementCount(), alphaCell, x.memory(), 1, y.memory(), 1),
-                "cublasSaxpy");
+        // cuBLAS counts in an int: a longer vector goes in chunks.
+        long n = x.elementCount();
+        for (long chunk = 0, chunks = ElementChunks.count(n); chunk < chunks; chunk++) {
+            long start = ElementChunks.start(chunk);
+            Cublas.check(cublas_h.cublasSaxpy_v2(cuda.cublas(), ElementChunks.length(n, chunk), alphaCell, at(x, start), 1,
+                    at(y, start), 1), "cublasSaxpy");
+        }
         cuda.afterOperation("axpy");
     }
 
@@ -47,7 +52,11 @@ final class CudaBlas implements BlasKernels.Backend {
     public void scale(Tensor x, float alpha) {
         cuda.enterContext();
         alphaCell.set(ValueLayout.JAVA_FLOAT, 0, alpha);
-        Cublas.check(cublas_h.cublasSscal_v2(cuda.cublas(), (int) x.elementCount(), alphaCell, x.memory(), 1), "cublasSscal");
+        long n = x.elementCount();
+        for (long chunk = 0, chunks = ElementChunks.count(n); chunk < chunks; chunk++) {
+            Cublas.check(cublas_h.cublasSscal_v2(cuda.cublas(), ElementChunks.length(n, chunk), alphaCell,
+                    at(x, ElementChunks.start(chunk)), 1), "cublasSscal");
+        }
         cuda.afterOperation("scale");
     }
 

@@ -21,6 +21,8 @@ import dev.isthmus.tensor.Tensor;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * An NVIDIA GPU: the primary context of one device, one stream, cuBLAS and cuDNN handles bound to
@@ -28,26 +30,32 @@ import java.lang.foreign.ValueLayout;
  * and the host waits only where it reads a result (copyToHost, the reductions, synchronize).
  * Host-to-device copies go through a pinned staging buffer. Set ISTHMUS_CUDA_SYNC=1 (or
  * -Disthmus.cuda.sync=true) to synchronise and check after every operation, so that an
- * asynchronous failure is reported by the operation that caused it.
+ * asynchronous failure is reported by the operation that caused it; ISTHMUS_CUDA_TF32=1 to let
+ * cuBLAS and cuDNN round FP32 inputs to TF32; ISTHMUS_CUDA_DETERMINISTIC=1 (or
+ * -Disthmus.cuda.deterministic=true) to run only convolution algorithms whose results do not vary
+ * from run to run.
  */
 public final class CudaDevice extends Device {
     private final int ordinal;
     private final String name;
     private final MemorySegment context;
+    private final CudaContextGuard contextGuard;
     private final MemorySegment stream;
     private final MemorySegment cublas;
     private final MemorySegment cudnn;
     private final CudaKernels kernels;
-    private final CudaAllocator allocator = new CudaAllocator();
+    private final CudaAllocator allocator = new CudaAllocator(CudaAllocator.DRIVER);
+    /** The storages not yet freed: at close their memory goes back to the driver and they are marked freed. */
+    private final Set<Storage> openStorages = ConcurrentHashMap.newKeySet();
     private final CudaElementwise elementwise;
     private final Arena arena = Arena.ofShared();
     private final MemorySegment one;
     private final MemorySegment zero;
     private final boolean syncEveryOperation;
     private final boolean tf32;
-    private MemorySegment staging = MemorySegment.NULL;
-    private MemorySegment stagingEvent;
-    private volatile Thread contextThread;
+    private final boolean deterministic;
+    private final PinnedStaging staging = new PinnedStaging(PinnedStaging.DRIVER);
+    private final MemorySegment stagingEvent;
 
     public CudaDevice(int ordinal) {
         NativeLibrary.CUBLAS.load();
@@ -69,29 +77,57 @@ public final class CudaDevice extends Device {
         this.name = "cuda:" + ordinal;
         this.syncEveryOperation = Boolean.getBoolean("isthmus.cuda.sync") || "1".equals(System.getenv("ISTHMUS_CUDA_SYNC"));
         this.tf32 = "1".equals(System.getenv("ISTHMUS_CUDA_TF32"));
-        MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
-        CudaDriver.check(cuda_h.cuDevicePrimaryCtxRetain(out, device), "cuDevicePrimaryCtxRetain");
-        this.context = out.get(ValueLayout.ADDRESS, 0);
-        enterContext();
-        CudaDriver.check(cuda_h.cuStreamCreate(out, cuda_h.CU_STREAM_NON_BLOCKING()), "cuStreamCreate");
-        this.stream = out.get(ValueLayout.ADDRESS, 0);
-        CudaDriver.check(cuda_h.cuEventCreate(out, cuda_h.CU_EVENT_DISABLE_TIMING()), "cuEventCreate");
-        this.stagingEvent = out.get(ValueLayout.ADDRESS, 0);
-        Cublas.check(cublas_h.cublasCreate_v2(out), "cublasCreate");
-        this.cublas = out.get(ValueLayout.ADDRESS, 0);
-        Cublas.check(cublas_h.cublasSetStream_v2(cublas, stream), "cublasSetStream");
-        Cublas.check(cublas_h.cublasSetPointerMode_v2(cublas, cublas_h.CUBLAS_POINTER_MODE_HOST()), "cublasSetPointerMode");
-        Cublas.check(cublas_h.cublasSetMathMode(cublas, tf32 ? cublas_h.CUBLAS_TF32_TENSOR_OP_MATH()
-                : cublas_h.CUBLAS_DEFAULT_MATH()), "cublasSetMathMode");
-        Cudnn.check(cudnn_h.cudnnCreate(out), "cudnnCreate");
-        this.cudnn = out.get(ValueLayout.ADDRESS, 0);
-        Cudnn.check(cudnn_h.cudnnSetStream(cudnn, stream), "cudnnSetStream");
-        this.kernels = new CudaKernels();
-        this.one = arena.allocate(ValueLayout.JAVA_FLOAT);
-        this.one.set(ValueLayout.JAVA_FLOAT, 0, 1f);
-        this.zero = arena.allocate(ValueLayout.JAVA_FLOAT);
-        this.elementwise = new CudaElementwise(this, kernels);
-        installKernels(new Backends(new CudaBlas(this, arena), elementwise, elementwise, elementwise, elementwise, elementwise));
+        this.deterministic = Boolean.getBoolean("isthmus.cuda.deterministic")
+                || "1".equals(System.getenv("ISTHMUS_CUDA_DETERMINISTIC"));
+        // Each resource is released again, last first, when a later step fails: a device that does
+        // not finish starting holds nothing, and `auto` falls back to the CPU clean.
+        BuildUndo undo = new BuildUndo();
+        undo.push("close the host arena", arena::close);
+        try {
+            MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
+            CudaDriver.check(cuda_h.cuDevicePrimaryCtxRetain(out, device), "cuDevicePrimaryCtxRetain");
+            this.context = out.get(ValueLayout.ADDRESS, 0);
+            undo.push("cuDevicePrimaryCtxRelease", () -> cuda_h.cuDevicePrimaryCtxRelease_v2(device));
+            this.contextGuard = new CudaContextGuard(context, CudaContextGuard.DRIVER, arena);
+            enterContext();
+            CudaDriver.check(cuda_h.cuStreamCreate(out, cuda_h.CU_STREAM_NON_BLOCKING()), "cuStreamCreate");
+            MemorySegment createdStream = out.get(ValueLayout.ADDRESS, 0);
+            this.stream = createdStream;
+            undo.push("cuStreamDestroy", () -> cuda_h.cuStreamDestroy_v2(createdStream));
+            CudaDriver.check(cuda_h.cuEventCreate(out, cuda_h.CU_EVENT_DISABLE_TIMING()), "cuEventCreate");
+            MemorySegment event = out.get(ValueLayout.ADDRESS, 0);
+            this.stagingEvent = event;
+            undo.push("cuEventDestroy", () -> cuda_h.cuEventDestroy_v2(event));
+            Cublas.check(cublas_h.cublasCreate_v2(out), "cublasCreate");
+            MemorySegment blas = out.get(ValueLayout.ADDRESS, 0);
+            this.cublas = blas;
+            undo.push("cublasDestroy", () -> cublas_h.cublasDestroy_v2(blas));
+            Cublas.check(cublas_h.cublasSetStream_v2(cublas, stream), "cublasSetStream");
+            Cublas.check(cublas_h.cublasSetPointerMode_v2(cublas, cublas_h.CUBLAS_POINTER_MODE_HOST()), "cublasSetPointerMode");
+            Cublas.check(cublas_h.cublasSetMathMode(cublas, tf32 ? cublas_h.CUBLAS_TF32_TENSOR_OP_MATH()
+                    : cublas_h.CUBLAS_DEFAULT_MATH()), "cublasSetMathMode");
+            Cudnn.check(cudnn_h.cudnnCreate(out), "cudnnCreate");
+            MemorySegment dnn = out.get(ValueLayout.ADDRESS, 0);
+            this.cudnn = dnn;
+            undo.push("cudnnDestroy", () -> cudnn_h.cudnnDestroy(dnn));
+            Cudnn.check(cudnn_h.cudnnSetStream(cudnn, stream), "cudnnSetStream");
+            CudaKernels module = new CudaKernels();
+            this.kernels = module;
+            undo.push("cuModuleUnload (kernels.ptx)", module::close);
+            this.one = arena.allocate(ValueLayout.JAVA_FLOAT);
+            this.one.set(ValueLayout.JAVA_FLOAT, 0, 1f);
+            this.zero = arena.allocate(ValueLayout.JAVA_FLOAT);
+            undo.push("free the device memory", () -> {
+                cuda_h.cuStreamSynchronize(createdStream);
+                allocator.close();
+            });
+            this.elementwise = new CudaElementwise(this, kernels);
+            installKernels(new Backends(new CudaBlas(this, arena), elementwise, elementwise, elementwise, elementwise,
+                    elementwise));
+        } catch (RuntimeException | Error failure) {
+            undo.undoAll(failure);
+            throw failure;
+        }
     }
 
     @Override
@@ -148,13 +184,18 @@ public final class CudaDevice extends Device {
         return tf32;
     }
 
-    /** CUDA contexts are current per thread: make ours current for whichever thread issues work. */
+    boolean deterministic() {
+        return deterministic;
+    }
+
+    /** Gives the cached free blocks back to the driver, so that cudnnFind has room to try every algorithm. */
+    void releaseCachedMemory() {
+        allocator.releaseCached();
+    }
+
+    /** CUDA contexts are current per thread, and anyone may change that: make ours current unless it is. */
     void enterContext() {
-        Thread current = Thread.currentThread();
-        if (contextThread != current) {
-            CudaDriver.check(cuda_h.cuCtxSetCurrent(context), "cuCtxSetCurrent");
-            contextThread = current;
-        }
+        contextGuard.enter();
     }
 
     /** With the debug switch on, waits for the stream and reports an error against {@code operation}. */
@@ -179,29 +220,23 @@ public final class CudaDevice extends Device {
         CudaAllocator.Block block = allocator.allocate(bytes);
         // Tensors start zeroed, on every device.
         CudaDriver.check(cuda_h.cuMemsetD8Async(block.address(), (byte) 0, Math.max(bytes, 0), stream), "cuMemsetD8Async");
-        return new Storage(this, MemorySegment.ofAddress(block.address()), bytes, block);
+        Storage storage = new Storage(this, MemorySegment.ofAddress(block.address()), bytes, block);
+        openStorages.add(storage);
+        return storage;
     }
 
     @Override
     protected void freeStorage(Storage storage) {
         // Back to the cache, not the driver: work queued on the one stream before this point still
         // finishes before anything queued later can reuse the block.
+        openStorages.remove(storage);
         allocator.free((CudaAllocator.Block) storage.releaseHandle());
     }
 
     /** Pinned host memory of at least {@code bytes}, free to overwrite (the previous copy from it has finished). */
     private MemorySegment staging(long bytes) {
         CudaDriver.check(cuda_h.cuEventSynchronize(stagingEvent), "cuEventSynchronize (staging)");
-        if (staging.byteSize() < bytes) {
-            if (!staging.equals(MemorySegment.NULL)) {
-                cuda_h.cuMemFreeHost(staging);
-            }
-            MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
-            long size = Math.max(1 << 20, Long.highestOneBit(Math.max(1, bytes - 1)) << 1);
-            CudaDriver.check(cuda_h.cuMemAllocHost_v2(out, size), "cuMemAllocHost");
-            staging = out.get(ValueLayout.ADDRESS, 0).reinterpret(size);
-        }
-        return staging;
+        return staging.atLeast(bytes);
     }
 
     // ---------------------------------------------------------------- copies
@@ -283,11 +318,15 @@ public final class CudaDevice extends Device {
         kernels.close();
         cudnn_h.cudnnDestroy(cudnn);
         cublas_h.cublasDestroy_v2(cublas);
-        if (!staging.equals(MemorySegment.NULL)) {
-            cuda_h.cuMemFreeHost(staging);
-        }
+        staging.close();
         cuda_h.cuEventDestroy_v2(stagingEvent);
-        allocator.releaseCached();
+        // Tensors and plans still open: their memory goes back to the driver with the rest, and they
+        // are marked freed, so that using them fails with a message and closing them does nothing.
+        for (Storage storage : openStorages) {
+            storage.markReleased();
+        }
+        openStorages.clear();
+        allocator.close();
         cuda_h.cuStreamDestroy_v2(stream);
         cuda_h.cuDevicePrimaryCtxRelease_v2(CudaDriver.device(ordinal));
         arena.close();

@@ -44,6 +44,7 @@ final class CudaElementwise implements ElementwiseKernels.Backend, ActivationKer
     private final List<Descriptor> descriptors = new ArrayList<>();
     private final Tensor labelError;
     private final Tensor doubleScratch;
+    private final ScalarReadback readback;
     private Tensor lossScratch;
     private boolean errorPending;
 
@@ -52,6 +53,11 @@ final class CudaElementwise implements ElementwiseKernels.Backend, ActivationKer
         this.kernels = kernels;
         this.labelError = cuda.allocate(Shape.of(1), DType.I32);
         this.doubleScratch = cuda.allocate(Shape.of(2));
+        // Copied on the work stream, so after the kernel that wrote the value, then one wait.
+        this.readback = new ScalarReadback(arena, (host, address, bytes) -> {
+            CudaDriver.check(cuda_h.cuMemcpyDtoHAsync_v2(host, address, bytes, cuda.stream()), "cuMemcpyDtoHAsync (scalar read)");
+            CudaDriver.check(cuda_h.cuStreamSynchronize(cuda.stream()), "cuStreamSynchronize (scalar read)");
+        });
     }
 
     private MemorySegment descriptor(int kind, Shape shape) {
@@ -257,14 +263,12 @@ final class CudaElementwise implements ElementwiseKernels.Backend, ActivationKer
             return;
         }
         errorPending = false;
-        try (Arena temporary = Arena.ofConfined()) {
-            MemorySegment flag = temporary.allocate(ValueLayout.JAVA_INT);
-            CudaDriver.check(cuda_h.cuMemcpyDtoH_v2(flag, labelError.memory().address(), 4), "cuMemcpyDtoH (label check)");
-            if (flag.get(ValueLayout.JAVA_INT, 0) != 0) {
-                CudaDriver.check(cuda_h.cuMemsetD32_v2(labelError.memory().address(), 0, 1), "cuMemsetD32");
-                throw new IllegalArgumentException("softmax cross-entropy: a label is outside [0, classes); the loss of the "
-                        + "batch that held it is wrong");
-            }
+        if (readback.readInt(labelError.memory().address()) != 0) {
+            // On the work stream: a reset on the legacy stream would be unordered with the kernels that set the flag.
+            CudaDriver.check(cuda_h.cuMemsetD32Async(labelError.memory().address(), 0, 1, cuda.stream()),
+                    "cuMemsetD32Async (label check)");
+            throw new IllegalArgumentException("softmax cross-entropy: a label is outside [0, classes); the loss of the "
+                    + "batch that held it is wrong");
         }
     }
 
@@ -316,7 +320,7 @@ final class CudaElementwise implements ElementwiseKernels.Backend, ActivationKer
         CudaDriver.check(cuda_h.cuMemsetD8Async(doubleScratch.memory().address(), (byte) 0, 8, cuda.stream()), "cuMemsetD8Async");
         kernels.pointer(0, x.memory()).pointer(1, doubleScratch.memory()).int64(2, x.elementCount())
                 .launch("sum_of_squares", x.elementCount(), cuda.stream());
-        return readScratch().get(ValueLayout.JAVA_DOUBLE, 0);
+        return readback.readDouble(doubleScratch.memory().address());
     }
 
     @Override
@@ -325,7 +329,7 @@ final class CudaElementwise implements ElementwiseKernels.Backend, ActivationKer
         CudaDriver.check(cuda_h.cuMemsetD8Async(doubleScratch.memory().address(), (byte) 0, 8, cuda.stream()), "cuMemsetD8Async");
         kernels.pointer(0, x.memory()).pointer(1, doubleScratch.memory()).int64(2, x.elementCount())
                 .launch("count_non_finite", x.elementCount(), cuda.stream());
-        return readScratch().get(ValueLayout.JAVA_LONG, 0);
+        return readback.readLong(doubleScratch.memory().address());
     }
 
     @Override
@@ -335,13 +339,6 @@ final class CudaElementwise implements ElementwiseKernels.Backend, ActivationKer
         kernels.pointer(0, logits.memory()).pointer(1, labels.memory()).pointer(2, counter.memory()).int64(3, batch)
                 .int64(4, logits.shape().dim(1)).int64(5, k).launch("count_correct", batch, cuda.stream());
         cuda.afterOperation("count correct");
-    }
-
-    private MemorySegment readScratch() {
-        MemorySegment host = arena.allocate(8, 8);
-        CudaDriver.check(cuda_h.cuStreamSynchronize(cuda.stream()), "cuStreamSynchronize (reduction)");
-        CudaDriver.check(cuda_h.cuMemcpyDtoH_v2(host, doubleScratch.memory().address(), 8), "cuMemcpyDtoH (reduction)");
-        return host;
     }
 
     @Override
