@@ -48,6 +48,8 @@ public final class CudaDevice extends Device {
     /** The storages not yet freed: at close their memory goes back to the driver and they are marked freed. */
     private final Set<Storage> openStorages = ConcurrentHashMap.newKeySet();
     private final CudaElementwise elementwise;
+    private final CudaLosses losses;
+    private final CudaReductions reductions;
     private final Arena arena = Arena.ofShared();
     private final MemorySegment one;
     private final MemorySegment zero;
@@ -121,9 +123,18 @@ public final class CudaDevice extends Device {
                 cuda_h.cuStreamSynchronize(createdStream);
                 allocator.close();
             });
+            // One host cell for every scalar read: copied on the work stream, after the kernel that
+            // wrote the value, then one wait.
+            ScalarReadback readback = new ScalarReadback(arena, (host, address, bytes) -> {
+                CudaDriver.check(cuda_h.cuMemcpyDtoHAsync_v2(host, address, bytes, createdStream),
+                        "cuMemcpyDtoHAsync (scalar read)");
+                CudaDriver.check(cuda_h.cuStreamSynchronize(createdStream), "cuStreamSynchronize (scalar read)");
+            });
             this.elementwise = new CudaElementwise(this, kernels);
-            installKernels(new Backends(new CudaBlas(this, arena), elementwise, elementwise, elementwise, elementwise,
-                    elementwise));
+            this.losses = new CudaLosses(this, kernels, readback);
+            this.reductions = new CudaReductions(this, kernels, readback);
+            installKernels(new Backends(new CudaBlas(this, arena), elementwise, elementwise, losses,
+                    new CudaOptimizers(this, kernels), reductions));
         } catch (RuntimeException | Error failure) {
             undo.undoAll(failure);
             throw failure;
@@ -202,7 +213,7 @@ public final class CudaDevice extends Device {
     void afterOperation(String operation) {
         if (syncEveryOperation) {
             CudaDriver.check(cuda_h.cuStreamSynchronize(stream), operation + " (checked by ISTHMUS_CUDA_SYNC)");
-            elementwise.throwPendingErrors();
+            losses.throwPendingErrors();
         }
     }
 
@@ -275,7 +286,7 @@ public final class CudaDevice extends Device {
         MemorySegment pinned = staging(bytes);
         CudaDriver.check(cuda_h.cuMemcpyDtoHAsync_v2(pinned, source.memory().address(), bytes, stream), "cuMemcpyDtoHAsync");
         CudaDriver.check(cuda_h.cuStreamSynchronize(stream), "cuStreamSynchronize (copy to host)");
-        elementwise.throwPendingErrors();
+        losses.throwPendingErrors();
         MemorySegment.copy(pinned, 0, destination, 0, bytes);
     }
 
@@ -283,7 +294,7 @@ public final class CudaDevice extends Device {
     public void synchronize() {
         enterContext();
         CudaDriver.check(cuda_h.cuStreamSynchronize(stream), "cuStreamSynchronize");
-        elementwise.throwPendingErrors();
+        losses.throwPendingErrors();
     }
 
     // ---------------------------------------------------------------- plans
@@ -315,6 +326,8 @@ public final class CudaDevice extends Device {
         cuda_h.cuStreamSynchronize(stream);
         super.close();
         elementwise.close();
+        losses.close();
+        reductions.close();
         kernels.close();
         cudnn_h.cudnnDestroy(cudnn);
         cublas_h.cublasDestroy_v2(cublas);
