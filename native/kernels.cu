@@ -72,7 +72,7 @@ extern "C" __global__ void gelu_backward(const float *x, const float *dy, float 
 // ---------------------------------------------------------------- dropout
 
 // SplitMix64's finaliser over (seed, call counter, element): the same draw as
-// dev.isthmus.device.CounterRng, so CPU and GPU masks are identical.
+// dev.isthmus.random.CounterRng, so CPU and GPU masks are identical.
 __device__ __forceinline__ float counter_uniform(unsigned long long seed, unsigned long long counter, unsigned long long index) {
     unsigned long long z = seed + counter * 0x9E3779B97F4A7C15ULL + (index + 1) * 0xD1B54A32D192ED03ULL;
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
@@ -177,6 +177,33 @@ extern "C" __global__ void count_non_finite(const float *x, unsigned long long *
     unsigned long long count = 0;
     GRID_STRIDE(i, n) if (!isfinite(x[i])) count++;
     if (count) atomicAdd(out, count);
+}
+
+// ---------------------------------------------------------------- metrics counted on the device
+
+// Whether class c (logit v) ranks above the label (logit t) in torch.topk's order: NaN above every
+// number, then larger values, and among equals the lower index first.
+__device__ __forceinline__ bool ranks_above(float v, long long c, float t, long long label) {
+    bool vNaN = isnan(v), tNaN = isnan(t);
+    if (vNaN || tNaN) return vNaN && (!tNaN || c < label);
+    return v > t || (v == t && c < label);
+}
+
+// *counter += the samples whose label is among the k top-ranked logits, one thread per sample as in
+// softmax_cross_entropy. A label outside [0, classes) is not read and does not count.
+extern "C" __global__ void count_correct(const float *logits, const int *labels, int *counter, long long batch,
+                                         long long classes, long long k) {
+    int count = 0;
+    GRID_STRIDE(n, batch) {
+        long long label = labels[n];
+        if (label < 0 || label >= classes) continue;
+        const float *row = logits + n * classes;
+        float target = row[label];
+        long long above = 0;
+        for (long long c = 0; c < classes && above < k; c++) if (ranks_above(row[c], c, target, label)) above++;
+        if (above < k) count++;
+    }
+    if (count) atomicAdd(counter, count);
 }
 
 // ---------------------------------------------------------------- optimizer updates (torch.optim)

@@ -90,7 +90,7 @@ public class LayerKernelsBenchmark {
         perChannel = new Tensor[8];
         for (int i = 0; i < perChannel.length; i++) {
             perChannel[i] = device.allocate(Shape.of(g.outChannels()));
-            device.fill(perChannel[i], 1f);
+            device.elementwise().fill(perChannel[i], 1f);
         }
         convolution.forward(x, weight, null, y);
     }
@@ -131,7 +131,7 @@ public class LayerKernelsBenchmark {
 
     @Benchmark
     public void reluForward() {
-        device.activationForward(Activation.RELU, 0f, y, dy);
+        device.activations().forward(Activation.RELU, 0f, y, dy);
     }
 
     @TearDown(Level.Trial)

@@ -66,7 +66,7 @@ public class SgemmBenchmark {
 
     @Benchmark
     public void device() {
-        device.gemm(Transpose.NO, Transpose.NO, size, size, size, 1f, a, 0, size, b, 0, size, 0f, c, 0, size);
+        device.blas().gemm(Transpose.NO, Transpose.NO, size, size, size, 1f, a, 0, size, b, 0, size, 0f, c, 0, size);
     }
 
     @TearDown(Level.Trial)

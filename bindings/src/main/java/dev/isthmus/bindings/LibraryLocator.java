@@ -15,7 +15,10 @@ import java.util.Map;
  * Resolves each {@link NativeLibrary} in the order DESIGN.md §3 fixes: an explicit override
  * (system property, then environment variable), versioned sonames through the dynamic loader,
  * well-known directories (and Python environments' {@code nvidia/.../lib} folders for the
- * CUDA libraries), and last a copy bundled on the class path. Nothing is ever downloaded.
+ * CUDA libraries), and last a copy bundled on the class path. Nothing is ever downloaded. A
+ * library whose soname names a CUDA version the driver cannot run is skipped (see
+ * {@link DriverCompatibility}), and cuDNN found by path has its sub-libraries loaded from the same
+ * folder first (see {@link SubLibraries}).
  */
 final class LibraryLocator {
     private static final Map<NativeLibrary, Object> OUTCOMES = new EnumMap<>(NativeLibrary.class);
@@ -24,7 +27,12 @@ final class LibraryLocator {
     }
 
     static synchronized LoadedLibrary load(NativeLibrary library) {
-        Object outcome = OUTCOMES.computeIfAbsent(library, LibraryLocator::locate);
+        // Not computeIfAbsent: locating cuBLAS asks the driver its version, which loads libcuda first.
+        Object outcome = OUTCOMES.get(library);
+        if (outcome == null) {
+            outcome = locate(library);
+            OUTCOMES.put(library, outcome);
+        }
         if (outcome instanceof LoadedLibrary loaded) {
             return loaded;
         }
@@ -38,17 +46,26 @@ final class LibraryLocator {
 
     private static Object locate(NativeLibrary library) {
         List<String> attempts = new ArrayList<>();
+        int driverVersion = library.namesCudaVersion() ? DriverCompatibility.installedDriverVersion()
+                : DriverCompatibility.UNKNOWN;
         LoadedLibrary loaded = locate(library, System.getProperty(library.propertyKey()),
-                System.getenv(library.environmentKey()), attempts);
+                System.getenv(library.environmentKey()), driverVersion, attempts);
         return loaded != null ? loaded : new NativeLibraryException(library, attempts);
+    }
+
+    /** {@link #locate(NativeLibrary, String, String, int, List)} without a driver version to respect. */
+    static LoadedLibrary locate(NativeLibrary library, String propertyValue, String environmentValue,
+                                List<String> attempts) {
+        return locate(library, propertyValue, environmentValue, DriverCompatibility.UNKNOWN, attempts);
     }
 
     /**
      * Tries each place in order and returns the first library that loads, or null with
-     * {@code attempts} listing every place tried and why it failed.
+     * {@code attempts} listing every place tried and why it failed. Sonames built for a newer CUDA
+     * than {@code driverVersion} are skipped (an explicit override never is).
      */
     static LoadedLibrary locate(NativeLibrary library, String propertyValue, String environmentValue,
-                                List<String> attempts) {
+                                int driverVersion, List<String> attempts) {
         String explicit = propertyValue;
         String explicitFrom = "-D" + library.propertyKey();
         if (explicit == null || explicit.isBlank()) {
@@ -60,7 +77,17 @@ final class LibraryLocator {
             return tryPath(library, Path.of(explicit), "override (" + explicitFrom + ")", attempts);
         }
 
+        List<String> sonames = new ArrayList<>();
         for (String soname : library.sonames()) {
+            String refusal = library.namesCudaVersion() ? DriverCompatibility.refusal(soname, driverVersion) : null;
+            if (refusal == null) {
+                sonames.add(soname);
+            } else {
+                attempts.add("skipped " + soname + ": " + refusal);
+            }
+        }
+
+        for (String soname : sonames) {
             try {
                 SymbolLookup lookup = SymbolLookup.libraryLookup(soname, Arena.global());
                 String missing = missingSymbol(library, lookup);
@@ -73,8 +100,8 @@ final class LibraryLocator {
             }
         }
 
-        for (Path directory : candidateDirectories(library)) {
-            for (String soname : library.sonames()) {
+        for (Path directory : sonames.isEmpty() ? List.<Path>of() : candidateDirectories(library)) {
+            for (String soname : sonames) {
                 Path file = directory.resolve(soname);
                 if (Files.exists(file)) {
                     LoadedLibrary found = tryPath(library, file, "well-known directory", attempts);
@@ -83,7 +110,7 @@ final class LibraryLocator {
                     }
                 }
             }
-            attempts.add("directory " + directory + " (no " + String.join(", ", library.sonames()) + ")");
+            attempts.add("directory " + directory + " (no " + String.join(", ", sonames) + ")");
         }
 
         if (library.bundled().isPresent()) {
@@ -111,6 +138,12 @@ final class LibraryLocator {
             attempts.add(source + ": " + file + " (the dynamic loader refused it: " + notElf + ")");
             return null;
         }
+        SubLibraries.Outcome subLibraries = SubLibraries.loadBeside(library, file,
+                companion -> SymbolLookup.libraryLookup(companion, Arena.global()));
+        if (subLibraries.failure() != null) {
+            attempts.add(source + ": " + file + " (" + subLibraries.failure() + ")");
+            return null;
+        }
         try {
             SymbolLookup lookup = SymbolLookup.libraryLookup(file, Arena.global());
             String missing = missingSymbol(library, lookup);
@@ -118,7 +151,7 @@ final class LibraryLocator {
                 attempts.add(source + ": " + file + " (" + missing + ")");
                 return null;
             }
-            return new LoadedLibrary(library, file.toString(), source, lookup);
+            return new LoadedLibrary(library, file.toString(), source, lookup, subLibraries.notes());
         } catch (IllegalArgumentException | IllegalCallerException notLoadable) {
             attempts.add(source + ": " + file + " (the dynamic loader refused it: " + notLoadable.getMessage() + ")");
             return null;

@@ -130,6 +130,14 @@ public enum NativeLibrary {
         };
     }
 
+    /**
+     * Whether the sonames' version is the CUDA version the library was built for (libcublas.so.13
+     * is CUDA 13's), so that one the driver is too old for must be skipped; cuDNN's is its own.
+     */
+    boolean namesCudaVersion() {
+        return this == CUBLAS;
+    }
+
     /** What the library is expected to be, for messages about a file that is something else. */
     String expected() {
         return switch (this) {

@@ -1,6 +1,6 @@
 package dev.isthmus.data;
 
-import dev.isthmus.device.CounterRng;
+import dev.isthmus.random.CounterRng;
 import dev.isthmus.tensor.Shape;
 
 import java.lang.foreign.Arena;

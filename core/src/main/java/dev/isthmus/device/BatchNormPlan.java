@@ -58,11 +58,8 @@ public abstract class BatchNormPlan implements AutoCloseable {
             throw new IllegalArgumentException(op + ": input " + inputShape
                     + " has one value per channel; batch statistics need more than one (use eval mode)");
         }
-        device.enter();
-        try {
+        try (Device.Guard ignored = device.enter()) {
             doForwardTraining(x, gamma, beta, runningMean, runningVar, momentum, eps, y, savedMean, savedInvStd);
-        } finally {
-            device.exit();
         }
     }
 
@@ -79,11 +76,8 @@ public abstract class BatchNormPlan implements AutoCloseable {
         if (!(eps > 0)) {
             throw new IllegalArgumentException(op + ": eps must be > 0, got " + eps);
         }
-        device.enter();
-        try {
+        try (Device.Guard ignored = device.enter()) {
             doForwardInference(x, gamma, beta, runningMean, runningVar, eps, y);
-        } finally {
-            device.exit();
         }
     }
 
@@ -105,11 +99,8 @@ public abstract class BatchNormPlan implements AutoCloseable {
         check(op, "saved inverse std", savedInvStd, channelShape);
         check(op, "gamma gradient", gammaGrad, channelShape);
         check(op, "beta gradient", betaGrad, channelShape);
-        device.enter();
-        try {
+        try (Device.Guard ignored = device.enter()) {
             doBackward(x, gradOutput, gamma, savedMean, savedInvStd, eps, gradInput, gammaGrad, betaGrad);
-        } finally {
-            device.exit();
         }
     }
 

@@ -10,6 +10,10 @@ import dev.isthmus.tensor.Tensor;
  * nothing on the hot path.
  */
 public final class Checks {
+    /** "F32" (later "F32 or BF16"): the floating-point types, for messages. */
+    private static final String FLOATING_TYPES = java.util.Arrays.stream(DType.values()).filter(DType::isFloating)
+            .map(DType::name).collect(java.util.stream.Collectors.joining(" or "));
+
     private Checks() {
     }
 
@@ -27,6 +31,22 @@ public final class Checks {
             throw new IllegalArgumentException(operation + ": " + role + " " + tensor.shape() + " is "
                     + tensor.dtype() + ", expected " + dtype);
         }
+    }
+
+    /**
+     * The tensor is open, lives on {@code device} and holds a floating-point type the kernels
+     * compute in; returns that type, which the operation's other operands must share.
+     */
+    public static DType floating(String operation, String role, Tensor tensor, Device device) {
+        if (tensor == null) {
+            throw new IllegalArgumentException(operation + ": " + role + " is null");
+        }
+        tensor(operation, role, tensor, device, tensor.dtype());
+        if (!tensor.dtype().isFloating()) {
+            throw new IllegalArgumentException(operation + ": " + role + " " + tensor.shape() + " is "
+                    + tensor.dtype() + ", expected " + FLOATING_TYPES);
+        }
+        return tensor.dtype();
     }
 
     public static void f32(String operation, String role, Tensor tensor, Device device) {

@@ -40,11 +40,8 @@ public abstract class ConvolutionPlan implements AutoCloseable {
      * @param bias whether forward and backwardFilter will be given a bias
      */
     public final void prepare(boolean bias) {
-        device.enter();
-        try {
+        try (Device.Guard ignored = device.enter()) {
             doPrepare(bias);
-        } finally {
-            device.exit();
         }
     }
 
@@ -62,16 +59,13 @@ public abstract class ConvolutionPlan implements AutoCloseable {
             check(op, "bias", bias, biasShape);
         }
         check(op, "output", y, outputShape);
-        device.enter();
-        try {
+        try (Device.Guard ignored = device.enter()) {
             PlanTimer timing = timer;
             long started = timing == null ? 0 : synchronizedNanos();
             doForward(x, weight, bias, y);
             if (timing != null) {
                 timing.timed(PlanTimer.Call.FORWARD, synchronizedNanos() - started);
             }
-        } finally {
-            device.exit();
         }
     }
 
@@ -81,16 +75,13 @@ public abstract class ConvolutionPlan implements AutoCloseable {
         check(op, "output gradient", gradOutput, outputShape);
         check(op, "weight", weight, weightShape);
         check(op, "input gradient", gradInput, inputShape);
-        device.enter();
-        try {
+        try (Device.Guard ignored = device.enter()) {
             PlanTimer timing = timer;
             long started = timing == null ? 0 : synchronizedNanos();
             doBackwardData(gradOutput, weight, gradInput);
             if (timing != null) {
                 timing.timed(PlanTimer.Call.BACKWARD_DATA, synchronizedNanos() - started);
             }
-        } finally {
-            device.exit();
         }
     }
 
@@ -106,16 +97,13 @@ public abstract class ConvolutionPlan implements AutoCloseable {
         if (biasGrad != null) {
             check(op, "bias gradient", biasGrad, biasShape);
         }
-        device.enter();
-        try {
+        try (Device.Guard ignored = device.enter()) {
             PlanTimer timing = timer;
             long started = timing == null ? 0 : synchronizedNanos();
             doBackwardFilter(x, gradOutput, weightGrad, biasGrad);
             if (timing != null) {
                 timing.timed(PlanTimer.Call.BACKWARD_FILTER, synchronizedNanos() - started);
             }
-        } finally {
-            device.exit();
         }
     }
 

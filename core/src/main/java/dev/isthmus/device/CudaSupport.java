@@ -3,13 +3,17 @@ package dev.isthmus.device;
 import dev.isthmus.bindings.NativeLibrary;
 import dev.isthmus.bindings.NativeLibraryException;
 import dev.isthmus.device.cuda.CudaDriver;
+import dev.isthmus.device.cuda.CudaHandleProbe;
 
 /** Whether this machine can run the CUDA device, and if not, exactly why. */
 final class CudaSupport {
     private CudaSupport() {
     }
 
-    /** Null when a GPU, the driver, cuBLAS and cuDNN are all usable; otherwise the first reason they are not. */
+    /**
+     * Null when a GPU, the driver, cuBLAS and cuDNN are all usable (both can make a handle on
+     * cuda:0); otherwise the first reason they are not.
+     */
     static String unavailableReason() {
         try {
             CudaDriver.initialize();
@@ -18,7 +22,7 @@ final class CudaSupport {
             }
             NativeLibrary.CUBLAS.load();
             NativeLibrary.CUDNN.load();
-            return null;
+            return CudaHandleProbe.on(0).failure();
         } catch (NativeLibraryException missing) {
             return missing.library().displayName() + " not found (" + missing.attempts().size()
                     + " places tried; `isthmus info` lists them)";

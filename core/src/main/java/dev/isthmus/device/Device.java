@@ -13,9 +13,14 @@ import java.util.concurrent.atomic.AtomicLong;
  * Where tensors live and every numeric kernel runs. Layers never touch memory directly, so one
  * layer class runs on every device.
  *
- * <p>Each public operation validates its arguments (device, dtype, shapes, index ranges) in Java
- * and only then calls the device's implementation, so a wrong argument is an
- * {@link IllegalArgumentException} naming the operation and the shapes, never a native crash.
+ * <p>A device owns memory, copies, synchronisation, the one-thread guard and the plan factories
+ * (convolution, pooling, batch norm). Kernels live in families ({@link #blas()},
+ * {@link #elementwise()}, {@link #activations()}, {@link #losses()}, {@link #optimizers()},
+ * {@link #reductions()}): each a final class that validates devices, dtypes, shapes and index
+ * ranges in Java and only then calls the backend the concrete device installed, so a wrong
+ * argument is an {@link IllegalArgumentException} naming the operation and the shapes, never a
+ * native crash. Adding a kernel touches its family, the family's backend interface and each
+ * backend.
  * Operations are asynchronous on devices that queue work; reading results on the host
  * ({@link #copyToHost}) waits for them.
  */
@@ -24,8 +29,10 @@ public abstract class Device implements AutoCloseable {
     private final AtomicLong peakBytes = new AtomicLong();
     private final AtomicLong allocations = new AtomicLong();
     private final java.util.concurrent.atomic.AtomicReference<Thread> user = new java.util.concurrent.atomic.AtomicReference<>();
+    private final Guard guard = new Guard();
     private int depth;
     private volatile boolean closed;
+    private Kernels kernels;
     private MemoryPlan planning;
 
     /** "cpu", "cuda:0". */
@@ -65,7 +72,10 @@ public abstract class Device implements AutoCloseable {
             return plan.reserve(shape, dtype, layout);
         }
         long bytes = shape.elementCount() * dtype.byteSize();
-        Storage storage = allocateStorage(bytes);
+        Storage storage;
+        try (Guard ignored = enter()) {
+            storage = allocateStorage(bytes);
+        }
         allocations.incrementAndGet();
         long live = liveBytes.addAndGet(bytes);
         peakBytes.accumulateAndGet(live, Math::max);
@@ -118,14 +128,11 @@ public abstract class Device implements AutoCloseable {
             throw new IllegalArgumentException("release: the block belongs to " + storage.device().name()
                     + ", not " + name());
         }
-        enter();
-        try {
+        try (Guard ignored = enter()) {
             if (storage.markReleased()) {
                 liveBytes.addAndGet(-storage.byteSize());
                 freeStorage(storage);
             }
-        } finally {
-            exit();
         }
     }
 
@@ -174,11 +181,8 @@ public abstract class Device implements AutoCloseable {
         Checks.tensor(op, "source", source, this, source == null ? DType.F32 : source.dtype());
         Checks.tensor(op, "destination", destination, this, source.dtype());
         Checks.sameCount(op, source, "source", destination, "destination");
-        enter();
-        try {
+        try (Guard ignored = enter()) {
             doCopy(source, destination);
-        } finally {
-            exit();
         }
     }
 
@@ -190,11 +194,8 @@ public abstract class Device implements AutoCloseable {
             throw new IllegalArgumentException(op + ": tensor " + destination.shape() + " needs "
                     + destination.byteSize() + " bytes, the host buffer has " + (source == null ? "none" : source.byteSize()));
         }
-        enter();
-        try {
+        try (Guard ignored = enter()) {
             doCopyFromHost(source, destination);
-        } finally {
-            exit();
         }
     }
 
@@ -209,11 +210,8 @@ public abstract class Device implements AutoCloseable {
         if (destination.isReadOnly()) {
             throw new IllegalArgumentException(op + ": the host buffer is read-only");
         }
-        enter();
-        try {
+        try (Guard ignored = enter()) {
             doCopyToHost(source, destination);
-        } finally {
-            exit();
         }
     }
 
@@ -226,160 +224,68 @@ public abstract class Device implements AutoCloseable {
 
     protected abstract void doCopyToHost(Tensor source, MemorySegment destination);
 
-    // ---------------------------------------------------------------- BLAS-like kernels
+    // ---------------------------------------------------------------- kernel families
 
     /**
-     * Row-major GEMM: C = alpha · op(A) · op(B) + beta · C, where op(A) is m×k, op(B) is k×n and C
-     * is m×n; each matrix starts at an element offset inside its tensor and has a leading
-     * dimension (the stride between rows as stored). With beta = 0, C's old contents are ignored.
+     * The backends of every kernel family, chosen once by the concrete device when it is made
+     * (the CPU device picks oneDNN or OpenBLAS + Java here, never inside a kernel).
      */
-    public final void gemm(Transpose transA, Transpose transB, int m, int n, int k,
-                           float alpha, Tensor a, long aOffset, int lda,
-                           Tensor b, long bOffset, int ldb,
-                           float beta, Tensor c, long cOffset, int ldc) {
-        final String op = "gemm";
-        Checks.f32(op, "A", a, this);
-        Checks.f32(op, "B", b, this);
-        Checks.f32(op, "C", c, this);
-        Checks.rowMajor(op, "A", a);
-        Checks.rowMajor(op, "B", b);
-        Checks.rowMajor(op, "C", c);
-        Checks.nonNegative(op, "m", m);
-        Checks.nonNegative(op, "n", n);
-        Checks.nonNegative(op, "k", k);
-        if (transA == null || transB == null) {
-            throw new IllegalArgumentException(op + ": transpose flags must not be null");
-        }
-        boolean ta = transA == Transpose.YES;
-        boolean tb = transB == Transpose.YES;
-        Checks.matrix(op, ta ? "A (stored k x m)" : "A", a, aOffset, ta ? k : m, ta ? m : k, lda);
-        Checks.matrix(op, tb ? "B (stored n x k)" : "B", b, bOffset, tb ? n : k, tb ? k : n, ldb);
-        Checks.matrix(op, "C", c, cOffset, m, n, ldc);
-        if (c.sharesMemoryWith(a) || c.sharesMemoryWith(b)) {
-            throw new IllegalArgumentException(op + ": C " + c.shape() + " must not share memory with A or B");
-        }
-        if (m == 0 || n == 0) {
-            return;
-        }
-        enter();
-        try {
-            enter();
-        try {
-            doGemm(ta, tb, m, n, k, alpha, a, aOffset, lda, b, bOffset, ldb, beta, c, cOffset, ldc);
-        } finally {
-            exit();
-        }
-        } finally {
-            exit();
+    public record Backends(BlasKernels.Backend blas, ElementwiseKernels.Backend elementwise,
+                           ActivationKernels.Backend activations, LossKernels.Backend losses,
+                           OptimizerKernels.Backend optimizers, ReductionKernels.Backend reductions) {
+        public Backends {
+            if (blas == null || elementwise == null || activations == null || losses == null || optimizers == null
+                    || reductions == null) {
+                throw new IllegalArgumentException("Device.Backends: every kernel family needs a backend");
+            }
         }
     }
 
-    /** Whole-tensor matrix product: C[m,n] = alpha · op(A) · op(B) + beta · C for rank-2 tensors. */
-    public final void matmul(Tensor a, Transpose transA, Tensor b, Transpose transB, Tensor c, float alpha, float beta) {
-        requireMatrix("A", a);
-        requireMatrix("B", b);
-        requireMatrix("C", c);
-        int m = c.shape().dim(0);
-        int n = c.shape().dim(1);
-        int k = transA == Transpose.YES ? a.shape().dim(0) : a.shape().dim(1);
-        int aRows = transA == Transpose.YES ? a.shape().dim(1) : a.shape().dim(0);
-        int bRows = transB == Transpose.YES ? b.shape().dim(1) : b.shape().dim(0);
-        int bCols = transB == Transpose.YES ? b.shape().dim(0) : b.shape().dim(1);
-        if (aRows != m || bRows != k || bCols != n) {
-            throw new IllegalArgumentException("matmul: op(A) " + a.shape() + (transA == Transpose.YES ? "^T" : "")
-                    + " x op(B) " + b.shape() + (transB == Transpose.YES ? "^T" : "") + " does not give C " + c.shape());
+    private record Kernels(BlasKernels blas, ElementwiseKernels elementwise, ActivationKernels activations,
+                           LossKernels losses, OptimizerKernels optimizers, ReductionKernels reductions) {
+    }
+
+    /** Installs the kernel families over {@code backends}; a concrete device calls it once, in its constructor. */
+    protected final void installKernels(Backends backends) {
+        if (kernels != null) {
+            throw new IllegalStateException(name() + ": kernels are installed once");
         }
-        gemm(transA, transB, m, n, k, alpha, a, 0, a.shape().dim(1), b, 0, b.shape().dim(1), beta, c, 0, n);
+        kernels = new Kernels(new BlasKernels(this, backends.blas()), new ElementwiseKernels(this, backends.elementwise()),
+                new ActivationKernels(this, backends.activations()), new LossKernels(this, backends.losses()),
+                new OptimizerKernels(this, backends.optimizers()), new ReductionKernels(this, backends.reductions()));
     }
 
-    private static void requireMatrix(String role, Tensor t) {
-        if (t == null || t.shape().rank() != 2) {
-            throw new IllegalArgumentException("matmul: " + role + " must be a rank-2 tensor, got "
-                    + (t == null ? "null" : t.shape()));
-        }
+    /** GEMM, matrix products, axpy and scaling. */
+    public final BlasKernels blas() {
+        return kernels.blas();
     }
 
-    /** Every element of {@code tensor} ← value. */
-    public final void fill(Tensor tensor, float value) {
-        Checks.f32("fill", "tensor", tensor, this);
-        enter();
-        try {
-            doFill(tensor, value);
-        } finally {
-            exit();
-        }
+    /** Fill, element-wise addition and product, per-channel bias and its gradient. */
+    public final ElementwiseKernels elementwise() {
+        return kernels.elementwise();
     }
 
-    /** y ← alpha · x + y. */
-    public final void axpy(float alpha, Tensor x, Tensor y) {
-        Checks.f32("axpy", "x", x, this);
-        Checks.f32("axpy", "y", y, this);
-        Checks.sameCount("axpy", x, "x", y, "y");
-        enter();
-        try {
-            doAxpy(alpha, x, y);
-        } finally {
-            exit();
-        }
+    /** Activation functions, softmax and dropout, forward and backward. */
+    public final ActivationKernels activations() {
+        return kernels.activations();
     }
 
-    /** x ← alpha · x. */
-    public final void scale(Tensor x, float alpha) {
-        Checks.f32("scale", "x", x, this);
-        enter();
-        try {
-            doScale(x, alpha);
-        } finally {
-            exit();
-        }
+    /** Cross-entropy and the element-wise losses, with their gradients. */
+    public final LossKernels losses() {
+        return kernels.losses();
     }
 
-    /** out ← a + b, element-wise; out may be a or b. */
-    public final void add(Tensor a, Tensor b, Tensor out) {
-        elementwiseChecks("add", a, b, out);
-        enter();
-        try {
-            doAdd(a, b, out);
-        } finally {
-            exit();
-        }
+    /** The optimizers' update rules (SGD, Adam/AdamW, RMSprop, Adagrad). */
+    public final OptimizerKernels optimizers() {
+        return kernels.optimizers();
     }
 
-    /** out ← a · b, element-wise; out may be a or b. */
-    public final void mul(Tensor a, Tensor b, Tensor out) {
-        elementwiseChecks("mul", a, b, out);
-        enter();
-        try {
-            doMul(a, b, out);
-        } finally {
-            exit();
-        }
+    /** Reductions read on the host: sum of squares, non-finite count. */
+    public final ReductionKernels reductions() {
+        return kernels.reductions();
     }
 
-    private void elementwiseChecks(String op, Tensor a, Tensor b, Tensor out) {
-        Checks.f32(op, "a", a, this);
-        Checks.f32(op, "b", b, this);
-        Checks.f32(op, "out", out, this);
-        Checks.sameShape(op, a, "a", b, "b");
-        Checks.sameShape(op, a, "a", out, "out");
-    }
-
-    protected abstract void doGemm(boolean transA, boolean transB, int m, int n, int k,
-                                   float alpha, Tensor a, long aOffset, int lda,
-                                   Tensor b, long bOffset, int ldb,
-                                   float beta, Tensor c, long cOffset, int ldc);
-
-    protected abstract void doFill(Tensor tensor, float value);
-
-    protected abstract void doAxpy(float alpha, Tensor x, Tensor y);
-
-    protected abstract void doScale(Tensor x, float alpha);
-
-    protected abstract void doAdd(Tensor a, Tensor b, Tensor out);
-
-    protected abstract void doMul(Tensor a, Tensor b, Tensor out);
-
-    // ---------------------------------------------------------------- layer kernels
+    // ---------------------------------------------------------------- plans
 
     /** A convolution prepared for {@code geometry}; close it when the layer is done with it. */
     public final ConvolutionPlan convolution(ConvGeometry geometry) {
@@ -387,7 +293,9 @@ public abstract class Device implements AutoCloseable {
         if (geometry == null) {
             throw new IllegalArgumentException("convolution: geometry must not be null");
         }
-        return newConvolution(geometry);
+        try (Guard ignored = enter()) {
+            return newConvolution(geometry);
+        }
     }
 
     public final PoolingPlan pooling(PoolGeometry geometry) {
@@ -395,7 +303,9 @@ public abstract class Device implements AutoCloseable {
         if (geometry == null) {
             throw new IllegalArgumentException("pooling: geometry must not be null");
         }
-        return newPooling(geometry);
+        try (Guard ignored = enter()) {
+            return newPooling(geometry);
+        }
     }
 
     /** Batch normalisation over axis 1 of inputs of {@code inputShape} ([N, C, ...]). */
@@ -404,325 +314,8 @@ public abstract class Device implements AutoCloseable {
         if (inputShape == null) {
             throw new IllegalArgumentException("batchNorm: input shape must not be null");
         }
-        return newBatchNorm(inputShape);
-    }
-
-    /** y[n, c, ...] += bias[c] for y of shape [N, C, ...] and bias of shape [C]. */
-    public final void addBias(Tensor y, Tensor bias) {
-        final String op = "addBias";
-        Checks.f32(op, "tensor", y, this);
-        Checks.f32(op, "bias", bias, this);
-        checkPerChannel(op, y, bias);
-        enter();
-        try {
-            doAddBias(y, bias);
-        } finally {
-            exit();
-        }
-    }
-
-    /** biasGrad[c] += the sum of dy[n, c, ...] over every n and position. */
-    public final void biasGradient(Tensor gradOutput, Tensor biasGrad) {
-        final String op = "biasGradient";
-        Checks.f32(op, "output gradient", gradOutput, this);
-        Checks.f32(op, "bias gradient", biasGrad, this);
-        checkPerChannel(op, gradOutput, biasGrad);
-        enter();
-        try {
-            doBiasGradient(gradOutput, biasGrad);
-        } finally {
-            exit();
-        }
-    }
-
-    private static void checkPerChannel(String op, Tensor batch, Tensor perChannel) {
-        if (batch.shape().rank() < 2 || perChannel.shape().rank() != 1
-                || perChannel.shape().dim(0) != batch.shape().dim(1)) {
-            throw new IllegalArgumentException(op + ": per-channel tensor " + perChannel.shape()
-                    + " does not match the channels (axis 1) of " + batch.shape());
-        }
-    }
-
-    /** y = f(x) element-wise; {@code alpha} is LeakyReLU's slope or ELU's alpha. y may be x. */
-    public final void activationForward(Activation function, float alpha, Tensor x, Tensor y) {
-        final String op = "activation forward";
-        if (function == null) {
-            throw new IllegalArgumentException(op + ": function must not be null");
-        }
-        Checks.f32(op, "input", x, this);
-        Checks.f32(op, "output", y, this);
-        Checks.sameShape(op, x, "input", y, "output");
-        enter();
-        try {
-            doActivationForward(function, alpha, x, y);
-        } finally {
-            exit();
-        }
-    }
-
-    /** dx = f'(x) · dy, given the forward's input x and output y. dx may be dy. */
-    public final void activationBackward(Activation function, float alpha, Tensor x, Tensor y, Tensor gradOutput,
-                                         Tensor gradInput) {
-        final String op = "activation backward";
-        if (function == null) {
-            throw new IllegalArgumentException(op + ": function must not be null");
-        }
-        Checks.f32(op, "input", x, this);
-        Checks.f32(op, "output", y, this);
-        Checks.f32(op, "output gradient", gradOutput, this);
-        Checks.f32(op, "input gradient", gradInput, this);
-        Checks.sameShape(op, x, "input", y, "output");
-        Checks.sameShape(op, x, "input", gradOutput, "output gradient");
-        Checks.sameShape(op, x, "input", gradInput, "input gradient");
-        enter();
-        try {
-            doActivationBackward(function, alpha, x, y, gradOutput, gradInput);
-        } finally {
-            exit();
-        }
-    }
-
-    /** Softmax (or log-softmax) over axis 1 of x: [N, C] or [N, C, ...]. */
-    public final void softmaxForward(boolean log, Tensor x, Tensor y) {
-        final String op = log ? "log-softmax forward" : "softmax forward";
-        Checks.f32(op, "input", x, this);
-        Checks.f32(op, "output", y, this);
-        Checks.sameShape(op, x, "input", y, "output");
-        if (x.shape().rank() < 2) {
-            throw new IllegalArgumentException(op + ": input " + x.shape() + " needs at least [N, C]");
-        }
-        enter();
-        try {
-            doSoftmaxForward(log, x, y);
-        } finally {
-            exit();
-        }
-    }
-
-    /** dx from the forward's output y and dy. */
-    public final void softmaxBackward(boolean log, Tensor y, Tensor gradOutput, Tensor gradInput) {
-        final String op = log ? "log-softmax backward" : "softmax backward";
-        Checks.f32(op, "output", y, this);
-        Checks.f32(op, "output gradient", gradOutput, this);
-        Checks.f32(op, "input gradient", gradInput, this);
-        Checks.sameShape(op, y, "output", gradOutput, "output gradient");
-        Checks.sameShape(op, y, "output", gradInput, "input gradient");
-        if (y.shape().rank() < 2) {
-            throw new IllegalArgumentException(op + ": output " + y.shape() + " needs at least [N, C]");
-        }
-        enter();
-        try {
-            doSoftmaxBackward(log, y, gradOutput, gradInput);
-        } finally {
-            exit();
-        }
-    }
-
-    /**
-     * Inverted dropout: mask[i] = 0 with probability p, else 1/(1 − p); y = x · mask. The mask
-     * comes from a counter-based generator: element i of call {@code counter} under {@code seed}
-     * gets the same draw on every device.
-     */
-    public final void dropoutForward(Tensor x, Tensor y, Tensor mask, float p, long seed, long counter) {
-        final String op = "dropout forward";
-        Checks.f32(op, "input", x, this);
-        Checks.f32(op, "output", y, this);
-        Checks.f32(op, "mask", mask, this);
-        Checks.sameShape(op, x, "input", y, "output");
-        Checks.sameShape(op, x, "input", mask, "mask");
-        if (!(p >= 0 && p < 1)) {
-            throw new IllegalArgumentException(op + ": p must be in [0, 1), got " + p);
-        }
-        enter();
-        try {
-            doDropoutForward(x, y, mask, p, seed, counter);
-        } finally {
-            exit();
-        }
-    }
-
-    // ---------------------------------------------------------------- losses
-
-    /**
-     * Mean softmax cross-entropy of {@code logits} [N, C] against class indices {@code labels} [N]
-     * (I32), with label smoothing as PyTorch defines it. Writes the loss to {@code loss} [1] and,
-     * unless null, d loss / d logits to {@code gradLogits}.
-     */
-    public final void softmaxCrossEntropy(Tensor logits, Tensor labels, float labelSmoothing, Tensor loss,
-                                          Tensor gradLogits) {
-        final String op = "softmax cross-entropy";
-        Checks.f32(op, "logits", logits, this);
-        Checks.tensor(op, "labels", labels, this, DType.I32);
-        Checks.f32(op, "loss", loss, this);
-        if (logits.shape().rank() != 2) {
-            throw new IllegalArgumentException(op + ": logits " + logits.shape() + " must be [N, C]");
-        }
-        if (labels.shape().rank() != 1 || labels.shape().dim(0) != logits.shape().dim(0)) {
-            throw new IllegalArgumentException(op + ": labels " + labels.shape() + " must be [N] for logits "
-                    + logits.shape());
-        }
-        if (logits.shape().dim(0) == 0) {
-            throw new IllegalArgumentException(op + ": the batch is empty");
-        }
-        if (loss.elementCount() != 1) {
-            throw new IllegalArgumentException(op + ": loss must hold one element, got " + loss.shape());
-        }
-        if (!(labelSmoothing >= 0 && labelSmoothing <= 1)) {
-            throw new IllegalArgumentException(op + ": label smoothing must be in [0, 1], got " + labelSmoothing);
-        }
-        if (gradLogits != null) {
-            Checks.f32(op, "logits gradient", gradLogits, this);
-            Checks.sameShape(op, logits, "logits", gradLogits, "logits gradient");
-        }
-        enter();
-        try {
-            doSoftmaxCrossEntropy(logits, labels, labelSmoothing, loss, gradLogits);
-        } finally {
-            exit();
-        }
-    }
-
-    /** Mean of an element-wise loss into {@code loss} [1]; unless null, its gradient into {@code gradInput}. */
-    public final void pointwiseLoss(PointwiseLoss kind, float beta, Tensor input, Tensor target, Tensor loss,
-                                    Tensor gradInput) {
-        final String op = "pointwise loss";
-        Checks.f32(op, "input", input, this);
-        Checks.f32(op, "target", target, this);
-        Checks.f32(op, "loss", loss, this);
-        Checks.sameShape(op, input, "input", target, "target");
-        if (input.elementCount() == 0) {
-            throw new IllegalArgumentException(op + ": the input is empty");
-        }
-        if (loss.elementCount() != 1) {
-            throw new IllegalArgumentException(op + ": loss must hold one element, got " + loss.shape());
-        }
-        if (kind == PointwiseLoss.SMOOTH_L1 && !(beta > 0)) {
-            throw new IllegalArgumentException(op + ": beta must be > 0, got " + beta);
-        }
-        if (gradInput != null) {
-            Checks.f32(op, "input gradient", gradInput, this);
-            Checks.sameShape(op, input, "input", gradInput, "input gradient");
-        }
-        enter();
-        try {
-            doPointwiseLoss(kind, beta, input, target, loss, gradInput);
-        } finally {
-            exit();
-        }
-    }
-
-    // ---------------------------------------------------------------- optimizer updates
-
-    /**
-     * PyTorch's SGD: g = grad + weightDecay·param; with momentum, buf = g on the first step, else
-     * momentum·buf + (1 − dampening)·g, and g = g + momentum·buf (Nesterov) or buf; param −= lr·g.
-     * {@code momentumBuffer} is null when momentum is 0.
-     */
-    public final void sgdStep(Tensor param, Tensor grad, Tensor momentumBuffer, float lr, float momentum,
-                              float dampening, float weightDecay, boolean nesterov, boolean firstStep) {
-        final String op = "sgd step";
-        checkUpdate(op, param, grad);
-        if (momentum != 0) {
-            checkState(op, "momentum buffer", param, momentumBuffer);
-        }
-        enter();
-        try {
-            doSgdStep(param, grad, momentum != 0 ? momentumBuffer : null, lr, momentum, dampening, weightDecay, nesterov,
-                    firstStep);
-        } finally {
-            exit();
-        }
-    }
-
-    /**
-     * PyTorch's Adam (decoupled = false) and AdamW (decoupled = true) at step {@code step} (from 1):
-     * m = β1·m + (1 − β1)·g; v = β2·v + (1 − β2)·g²; param −= lr/(1 − β1^t) · m / (sqrt(v)/sqrt(1 − β2^t) + eps).
-     */
-    public final void adamStep(Tensor param, Tensor grad, Tensor expAvg, Tensor expAvgSq, float lr, float beta1,
-                               float beta2, float eps, float weightDecay, boolean decoupled, int step) {
-        final String op = decoupled ? "adamw step" : "adam step";
-        checkUpdate(op, param, grad);
-        checkState(op, "exp_avg", param, expAvg);
-        checkState(op, "exp_avg_sq", param, expAvgSq);
-        Checks.positive(op, "step", step);
-        enter();
-        try {
-            doAdamStep(param, grad, expAvg, expAvgSq, lr, beta1, beta2, eps, weightDecay, decoupled, step);
-        } finally {
-            exit();
-        }
-    }
-
-    /**
-     * PyTorch's RMSprop: sq = α·sq + (1 − α)·g²; avg = sqrt(sq − ga²) + eps when centered (ga, the
-     * running mean of g, is non-null), else sqrt(sq) + eps; with momentum buf = μ·buf + g/avg and
-     * param −= lr·buf, else param −= lr·g/avg.
-     */
-    public final void rmspropStep(Tensor param, Tensor grad, Tensor squareAvg, Tensor gradAvg, Tensor momentumBuffer,
-                                  float lr, float alpha, float eps, float weightDecay, float momentum) {
-        final String op = "rmsprop step";
-        checkUpdate(op, param, grad);
-        checkState(op, "square_avg", param, squareAvg);
-        if (gradAvg != null) {
-            checkState(op, "grad_avg", param, gradAvg);
-        }
-        if (momentum != 0) {
-            checkState(op, "momentum buffer", param, momentumBuffer);
-        }
-        enter();
-        try {
-            doRmspropStep(param, grad, squareAvg, gradAvg, momentum != 0 ? momentumBuffer : null, lr, alpha, eps,
-                    weightDecay, momentum);
-        } finally {
-            exit();
-        }
-    }
-
-    /** PyTorch's Adagrad with the step's decayed rate {@code clr}: sum += g²; param −= clr·g/(sqrt(sum) + eps). */
-    public final void adagradStep(Tensor param, Tensor grad, Tensor sum, float clr, float eps, float weightDecay) {
-        final String op = "adagrad step";
-        checkUpdate(op, param, grad);
-        checkState(op, "sum", param, sum);
-        enter();
-        try {
-            doAdagradStep(param, grad, sum, clr, eps, weightDecay);
-        } finally {
-            exit();
-        }
-    }
-
-    private void checkUpdate(String op, Tensor param, Tensor grad) {
-        Checks.f32(op, "parameter", param, this);
-        Checks.f32(op, "gradient", grad, this);
-        Checks.sameShape(op, param, "parameter", grad, "gradient");
-    }
-
-    private void checkState(String op, String role, Tensor param, Tensor state) {
-        Checks.f32(op, role, state, this);
-        Checks.sameShape(op, param, "parameter", state, role);
-    }
-
-    // ---------------------------------------------------------------- reductions (read on the host)
-
-    /** Σ x² in double precision (waits for the device). */
-    public final double sumOfSquares(Tensor x) {
-        Checks.f32("sumOfSquares", "tensor", x, this);
-        enter();
-        try {
-            return doSumOfSquares(x);
-        } finally {
-            exit();
-        }
-    }
-
-    /** How many elements are NaN or infinite (waits for the device). */
-    public final long countNonFinite(Tensor x) {
-        Checks.f32("countNonFinite", "tensor", x, this);
-        enter();
-        try {
-            return doCountNonFinite(x);
-        } finally {
-            exit();
+        try (Guard ignored = enter()) {
+            return newBatchNorm(inputShape);
         }
     }
 
@@ -732,55 +325,17 @@ public abstract class Device implements AutoCloseable {
 
     protected abstract BatchNormPlan newBatchNorm(Shape inputShape);
 
-    protected abstract void doAddBias(Tensor y, Tensor bias);
-
-    protected abstract void doBiasGradient(Tensor gradOutput, Tensor biasGrad);
-
-    protected abstract void doActivationForward(Activation function, float alpha, Tensor x, Tensor y);
-
-    protected abstract void doActivationBackward(Activation function, float alpha, Tensor x, Tensor y,
-                                                 Tensor gradOutput, Tensor gradInput);
-
-    protected abstract void doSoftmaxForward(boolean log, Tensor x, Tensor y);
-
-    protected abstract void doSoftmaxBackward(boolean log, Tensor y, Tensor gradOutput, Tensor gradInput);
-
-    protected abstract void doDropoutForward(Tensor x, Tensor y, Tensor mask, float p, long seed, long counter);
-
-    protected abstract void doSoftmaxCrossEntropy(Tensor logits, Tensor labels, float labelSmoothing, Tensor loss,
-                                                  Tensor gradLogits);
-
-    protected abstract void doPointwiseLoss(PointwiseLoss kind, float beta, Tensor input, Tensor target, Tensor loss,
-                                            Tensor gradInput);
-
-    protected abstract void doSgdStep(Tensor param, Tensor grad, Tensor momentumBuffer, float lr, float momentum,
-                                      float dampening, float weightDecay, boolean nesterov, boolean firstStep);
-
-    protected abstract void doAdamStep(Tensor param, Tensor grad, Tensor expAvg, Tensor expAvgSq, float lr,
-                                       float beta1, float beta2, float eps, float weightDecay, boolean decoupled,
-                                       int step);
-
-    protected abstract void doRmspropStep(Tensor param, Tensor grad, Tensor squareAvg, Tensor gradAvg,
-                                          Tensor momentumBuffer, float lr, float alpha, float eps, float weightDecay,
-                                          float momentum);
-
-    protected abstract void doAdagradStep(Tensor param, Tensor grad, Tensor sum, float clr, float eps,
-                                          float weightDecay);
-
-    protected abstract double doSumOfSquares(Tensor x);
-
-    protected abstract long doCountNonFinite(Tensor x);
-
     // ---------------------------------------------------------------- one operation at a time
 
     /**
-     * Marks the start of native work by the calling thread. A device runs one operation at a time:
-     * its plans and scratch memory are shared, and a tensor freed by one thread while another's
-     * native call holds its address would crash the JVM. So a second thread is refused, with a
-     * message, rather than let in. Nested calls from the same thread (a plan calling the device)
-     * are fine.
+     * Marks the start of native work by the calling thread; close the returned guard when it ends
+     * (try-with-resources). A device runs one operation at a time: its plans and scratch memory
+     * are shared, and a tensor freed by one thread while another's native call holds its address
+     * would crash the JVM. So a second thread is refused, with a message, rather than let in.
+     * Nested calls from the same thread (a plan calling a kernel family) are fine. The guard is
+     * one preallocated object, so entering allocates nothing.
      */
-    protected final void enter() {
+    protected final Guard enter() {
         Thread current = Thread.currentThread();
         if (user.get() != current && !user.compareAndSet(null, current)) {
             Thread other = user.get();
@@ -789,11 +344,19 @@ public abstract class Device implements AutoCloseable {
                     + " device, or hand the work to one thread");
         }
         depth++;
+        return guard;
     }
 
-    protected final void exit() {
-        if (--depth == 0) {
-            user.set(null);
+    /** The device held by one thread for one operation; closing it lets the device go. */
+    public final class Guard implements AutoCloseable {
+        private Guard() {
+        }
+
+        @Override
+        public void close() {
+            if (--depth == 0) {
+                user.set(null);
+            }
         }
     }
 

@@ -8,6 +8,7 @@ import dev.isthmus.bindings.cuda.cuda_h;
 import dev.isthmus.bindings.cudnn.cudnn_h;
 import dev.isthmus.device.cpu.OpenBlas;
 import dev.isthmus.device.cuda.CudaDriver;
+import dev.isthmus.device.cuda.CudaHandleProbe;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -16,6 +17,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 
 /**
  * Finds out which native libraries this machine has, where they came from and which versions they
@@ -96,6 +98,7 @@ public final class NativeStatus {
                     }
                     parts[i] = value.get(ValueLayout.JAVA_INT, 0);
                 }
+                requireHandle(details, CudaHandleProbe.Outcome::cublas);
                 return parts[0] + "." + parts[1] + "." + parts[2];
             }
         });
@@ -105,10 +108,36 @@ public final class NativeStatus {
         return probe(NativeLibrary.CUDNN, (loaded, details) -> {
             long version = cudnn_h.cudnnGetVersion();
             details.put("cudart_version", cudnn_h.cudnnGetCudartVersion());
+            if (!loaded.subLibraries().isEmpty()) {
+                details.put("sub_libraries", loaded.subLibraries());
+            }
+            requireHandle(details, CudaHandleProbe.Outcome::cudnn);
             // cuDNN 9 encodes major*10000 + minor*100 + patch; cuDNN 8 major*1000 + minor*100 + patch.
             return version >= 90000 ? (version / 10000) + "." + (version % 10000) / 100 + "." + version % 100
                     : (version / 1000) + "." + (version % 1000) / 100 + "." + version % 100;
         });
+    }
+
+    /**
+     * On a machine with a GPU, throws unless the library can make a handle on cuda:0: one that loads
+     * may still be unusable (built for a newer CUDA than the driver, sub-libraries missing).
+     */
+    private static void requireHandle(Map<String, Object> details, Function<CudaHandleProbe.Outcome, String> failure) {
+        try {
+            CudaDriver.initialize();
+            if (CudaDriver.deviceCount() == 0) {
+                details.put("handle", "not tried: the CUDA driver reports no GPU");
+                return;
+            }
+        } catch (RuntimeException | LinkageError noDriver) {
+            details.put("handle", "not tried: no usable CUDA driver");
+            return;
+        }
+        String why = failure.apply(CudaHandleProbe.on(0));
+        if (why != null) {
+            throw new IllegalStateException("no handle on cuda:0: " + why);
+        }
+        details.put("handle", "created and destroyed on cuda:0");
     }
 
     private interface Probe {

@@ -28,11 +28,8 @@ public abstract class PoolingPlan implements AutoCloseable {
         final String op = "pool forward";
         check(op, "input", x, inputShape);
         check(op, "output", y, outputShape);
-        device.enter();
-        try {
+        try (Device.Guard ignored = device.enter()) {
             doForward(x, y);
-        } finally {
-            device.exit();
         }
     }
 
@@ -43,11 +40,8 @@ public abstract class PoolingPlan implements AutoCloseable {
         check(op, "output", y, outputShape);
         check(op, "output gradient", gradOutput, outputShape);
         check(op, "input gradient", gradInput, inputShape);
-        device.enter();
-        try {
+        try (Device.Guard ignored = device.enter()) {
             doBackward(x, y, gradOutput, gradInput);
-        } finally {
-            device.exit();
         }
     }
 

@@ -27,6 +27,6 @@ public final class CrossEntropyLoss extends Loss {
 
     @Override
     protected void compute(Tensor input, Tensor target, Tensor loss, Tensor gradient) {
-        input.device().softmaxCrossEntropy(input, target, labelSmoothing, loss, gradient);
+        input.device().losses().softmaxCrossEntropy(input, target, labelSmoothing, loss, gradient);
     }
 }

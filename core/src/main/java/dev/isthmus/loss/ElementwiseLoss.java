@@ -45,6 +45,6 @@ public class ElementwiseLoss extends Loss {
 
     @Override
     protected void compute(Tensor input, Tensor target, Tensor loss, Tensor gradient) {
-        input.device().pointwiseLoss(kind, beta, input, target, loss, gradient);
+        input.device().losses().pointwise(kind, beta, input, target, loss, gradient);
     }
 }

@@ -86,18 +86,18 @@ public abstract class BatchNorm extends Layer {
         savedInvStd = device.allocate(channels);
         // γ = 1 and running variance = 1 from the start, as PyTorch's; in a model once its memory exists.
         MemoryPlan.whenBound(device, () -> {
-            device.fill(weight, 1f);
-            device.fill(runningVar, 1f);
+            device.elementwise().fill(weight, 1f);
+            device.elementwise().fill(runningVar, 1f);
         });
     }
 
     @Override
     public void resetParameters(SplittableRandom random) {
         Device device = device();
-        device.fill(weight, 1f);
-        device.fill(bias, 0f);
-        device.fill(runningMean, 0f);
-        device.fill(runningVar, 1f);
+        device.elementwise().fill(weight, 1f);
+        device.elementwise().fill(bias, 0f);
+        device.elementwise().fill(runningMean, 0f);
+        device.elementwise().fill(runningVar, 1f);
         batchesTracked = 0;
     }
 

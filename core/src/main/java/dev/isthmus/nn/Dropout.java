@@ -78,7 +78,7 @@ public final class Dropout extends Layer {
         if (!training || p == 0) {
             return x;
         }
-        device().dropoutForward(x, output, mask, p, seed, calls++);
+        device().activations().dropoutForward(x, output, mask, p, seed, calls++);
         return output;
     }
 
@@ -90,7 +90,7 @@ public final class Dropout extends Layer {
         if (p == 0) {
             return gradOutput;
         }
-        device().mul(gradOutput, mask, gradInput());
+        device().elementwise().mul(gradOutput, mask, gradInput());
         return gradInput();
     }
 

@@ -35,7 +35,7 @@ public abstract class ElementwiseActivation extends Layer {
     @Override
     protected Tensor doForward(Tensor x, boolean training) {
         input = x;
-        device().activationForward(function, alpha, x, output);
+        device().activations().forward(function, alpha, x, output);
         return output;
     }
 
@@ -44,7 +44,7 @@ public abstract class ElementwiseActivation extends Layer {
         if (!propagatesDown()) {
             return null;
         }
-        device().activationBackward(function, alpha, input, output, gradOutput, gradInput());
+        device().activations().backward(function, alpha, input, output, gradOutput, gradInput());
         return gradInput();
     }
 }

@@ -84,9 +84,9 @@ public final class Linear extends Layer {
     @Override
     protected Tensor doForward(Tensor x, boolean training) {
         input = x;
-        device().matmul(x, Transpose.NO, weight, Transpose.YES, output, 1f, 0f);
+        device().blas().matmul(x, Transpose.NO, weight, Transpose.YES, output, 1f, 0f);
         if (hasBias) {
-            device().addBias(output, bias);
+            device().elementwise().addBias(output, bias);
         }
         return output;
     }
@@ -95,14 +95,14 @@ public final class Linear extends Layer {
     protected Tensor doBackward(Tensor gradOutput) {
         Device device = device();
         // dW += dyᵀ·x ; db += Σ_n dy ; dx = dy·W
-        device.matmul(gradOutput, Transpose.YES, input, Transpose.NO, weightGrad, 1f, 1f);
+        device.blas().matmul(gradOutput, Transpose.YES, input, Transpose.NO, weightGrad, 1f, 1f);
         if (hasBias) {
-            device.biasGradient(gradOutput, biasGrad);
+            device.elementwise().biasGradient(gradOutput, biasGrad);
         }
         if (!propagatesDown()) {
             return null;
         }
-        device.matmul(gradOutput, Transpose.NO, weight, Transpose.NO, gradInput(), 1f, 0f);
+        device.blas().matmul(gradOutput, Transpose.NO, weight, Transpose.NO, gradInput(), 1f, 0f);
         return gradInput();
     }
 

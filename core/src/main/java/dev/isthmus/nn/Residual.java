@@ -77,9 +77,9 @@ public final class Residual extends Layer {
         Device device = device();
         Tensor branch = main.forward(x, training);
         Tensor skip = shortcut == null ? x : shortcut.forward(x, training);
-        device.add(branch, skip, sum);
+        device.elementwise().add(branch, skip, sum);
         if (finalRelu) {
-            device.activationForward(Activation.RELU, 0f, sum, output);
+            device.activations().forward(Activation.RELU, 0f, sum, output);
         }
         return output;
     }
@@ -114,7 +114,7 @@ public final class Residual extends Layer {
         Device device = device();
         Tensor gradient = gradOutput;
         if (finalRelu) {
-            device.activationBackward(Activation.RELU, 0f, sum, output, gradOutput, sumGradient);
+            device.activations().backward(Activation.RELU, 0f, sum, output, gradOutput, sumGradient);
             gradient = sumGradient;
         }
         Tensor mainGrad = main.backward(gradient);
@@ -122,7 +122,7 @@ public final class Residual extends Layer {
         if (!propagatesDown()) {
             return null;
         }
-        device.add(mainGrad, skipGrad, gradInput());
+        device.elementwise().add(mainGrad, skipGrad, gradInput());
         return gradInput();
     }
 

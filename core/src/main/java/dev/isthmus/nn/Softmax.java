@@ -42,7 +42,7 @@ public class Softmax extends Layer {
 
     @Override
     protected Tensor doForward(Tensor x, boolean training) {
-        device().softmaxForward(log, x, output);
+        device().activations().softmaxForward(log, x, output);
         return output;
     }
 
@@ -51,7 +51,7 @@ public class Softmax extends Layer {
         if (!propagatesDown()) {
             return null;
         }
-        device().softmaxBackward(log, output, gradOutput, gradInput());
+        device().activations().softmaxBackward(log, output, gradOutput, gradInput());
         return gradInput();
     }
 }

@@ -35,13 +35,13 @@ public final class AdaGrad extends Optimizer {
         this.eps = eps;
         this.sums = newState("sum")[0];
         Tensor all = sums.of(ALL);
-        all.device().fill(all, (float) initialAccumulatorValue);
+        all.device().elementwise().fill(all, (float) initialAccumulatorValue);
     }
 
     @Override
     protected void update(int index, Tensor value, Tensor grad, int step) {
         double decayedRate = learningRate() / (1 + (step - 1) * learningRateDecay);
-        value.device().adagradStep(value, grad, sums.of(index), (float) decayedRate, (float) eps, (float) weightDecay);
+        value.device().optimizers().adagrad(value, grad, sums.of(index), (float) decayedRate, (float) eps, (float) weightDecay);
     }
 
     @Override

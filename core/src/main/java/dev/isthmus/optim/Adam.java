@@ -49,7 +49,7 @@ public final class Adam extends Optimizer {
 
     @Override
     protected void update(int index, Tensor value, Tensor grad, int step) {
-        value.device().adamStep(value, grad, expAvg.of(index), expAvgSq.of(index), (float) learningRate(), (float) beta1,
+        value.device().optimizers().adam(value, grad, expAvg.of(index), expAvgSq.of(index), (float) learningRate(), (float) beta1,
                 (float) beta2, (float) eps, (float) weightDecay, decoupled, step);
     }
 

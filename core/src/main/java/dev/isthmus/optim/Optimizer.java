@@ -151,11 +151,11 @@ public abstract class Optimizer implements AutoCloseable {
     /** Sets every gradient to zero (one fill when they are one block). */
     public final void zeroGrad() {
         if (flatGrads != null) {
-            flatGrads.device().fill(flatGrads, 0f);
+            flatGrads.device().elementwise().fill(flatGrads, 0f);
             return;
         }
         for (Parameter parameter : parameters) {
-            parameter.grad().device().fill(parameter.grad(), 0f);
+            parameter.grad().device().elementwise().fill(parameter.grad(), 0f);
         }
     }
 

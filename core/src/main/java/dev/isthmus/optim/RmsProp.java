@@ -51,7 +51,7 @@ public final class RmsProp extends Optimizer {
 
     @Override
     protected void update(int index, Tensor value, Tensor grad, int step) {
-        value.device().rmspropStep(value, grad, squareAvg.of(index), gradAvg == null ? null : gradAvg.of(index),
+        value.device().optimizers().rmsprop(value, grad, squareAvg.of(index), gradAvg == null ? null : gradAvg.of(index),
                 momentumBuffers == null ? null : momentumBuffers.of(index), (float) learningRate(), (float) alpha,
                 (float) eps, (float) weightDecay, (float) momentum);
     }

@@ -37,7 +37,7 @@ public final class Sgd extends Optimizer {
 
     @Override
     protected void update(int index, Tensor value, Tensor grad, int step) {
-        value.device().sgdStep(value, grad, momentumBuffers == null ? null : momentumBuffers.of(index),
+        value.device().optimizers().sgd(value, grad, momentumBuffers == null ? null : momentumBuffers.of(index),
                 (float) learningRate(), (float) momentum, (float) dampening, (float) weightDecay, nesterov, step == 1);
     }
 

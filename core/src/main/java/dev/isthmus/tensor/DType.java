@@ -2,13 +2,20 @@ package dev.isthmus.tensor;
 
 /** Element types. F32 carries all numeric work; I32 carries class labels and indices. */
 public enum DType {
-    F32(4),
-    I32(4);
+    F32(4, true),
+    I32(4, false);
 
     private final int byteSize;
+    private final boolean floating;
 
-    DType(int byteSize) {
+    DType(int byteSize, boolean floating) {
         this.byteSize = byteSize;
+        this.floating = floating;
+    }
+
+    /** Whether kernels compute in this type (labels and indices are not computed on). */
+    public boolean isFloating() {
+        return floating;
     }
 
     public int byteSize() {

@@ -6,43 +6,50 @@ import dev.isthmus.data.Dataset;
 import dev.isthmus.device.Device;
 import dev.isthmus.io.Checkpoint;
 import dev.isthmus.loss.Loss;
-import dev.isthmus.nn.Layer;
 import dev.isthmus.nn.Model;
-import dev.isthmus.nn.Parameter;
 import dev.isthmus.optim.Optimizer;
-import dev.isthmus.tensor.DType;
 import dev.isthmus.tensor.Shape;
 import dev.isthmus.tensor.Tensor;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
+import java.util.Collections;
 import java.util.List;
-import java.util.Map;
 
 /**
- * The training loop of DESIGN.md §2 for classifiers: batches from a {@link DataLoader} are copied
- * to the device, run forward, through the loss and backward, then the optimizer steps and the
- * gradients are zeroed. Around it: the learning-rate schedule, gradient clipping, a NaN/Inf guard
- * that names the first layer whose output went bad, evaluation, a checkpoint after every epoch,
- * early stopping, and {@link #resume} that continues exactly where a checkpoint stopped (the batch
+ * The training loop of DESIGN.md §2 for classifiers, as a loop plus listeners: batches from a
+ * {@link DataLoader} go through one {@link TrainStep}; after each epoch the model is evaluated on
+ * the validation set; everything else (learning-rate schedule, NaN guard, checkpoints, progress,
+ * early stopping) is a {@link TrainingListener}, installed from the {@link TrainingConfig} and
+ * open to change from Java. {@link #resume} continues exactly where a checkpoint stopped (the batch
  * order and dropout masks are pure functions of the seed and the epoch, so nothing else is needed).
+ *
+ * <p>What the host waits for: each step's loss, one float, because the guard must stop at the step
+ * that diverged while the layers still hold its outputs; accuracy is counted on the device and read
+ * once per epoch, and evaluation reads its losses and counts once at the end.
  */
 public final class Trainer implements AutoCloseable {
     private final Model model;
-    private final Loss loss;
     private final Optimizer optimizer;
     private final TrainingConfig config;
     private final double baseLearningRate;
-    private final Map<Integer, Tensor[]> inputsBySize = new LinkedHashMap<>();
+    private final TrainStep step;
+    private final List<TrainingListener> listeners = new ArrayList<>();
+    // Training and evaluation count apart, so an evaluation a listener runs mid-epoch leaves the epoch's count alone.
+    private final DeviceCounter correct;
+    private final DeviceCounter evaluationCorrect;
+    private final DeviceCounter evaluationCorrectTopK;
+    private final float[] lossOnHost = new float[1];
+    private final MemorySegment lossView = MemorySegment.ofArray(lossOnHost);
     private int completedEpochs;
     private double bestAccuracy = Double.NEGATIVE_INFINITY;
     private int epochsWithoutImprovement;
-    private float[] logitsOnHost = new float[0];
+    private String stopReason;
+    private boolean fitting;
 
+    /** A trainer with the {@linkplain #defaultListeners default listeners} of {@code config}. */
     public Trainer(Model model, Loss loss, Optimizer optimizer, TrainingConfig config) {
         if (model == null || loss == null || optimizer == null || config == null) {
             throw new IllegalArgumentException("Trainer: model, loss, optimizer and config are required");
@@ -51,235 +58,235 @@ public final class Trainer implements AutoCloseable {
             throw new IllegalStateException("Trainer: build " + model.name() + " on a device first");
         }
         this.model = model;
-        this.loss = loss;
         this.optimizer = optimizer;
         this.config = config;
         this.baseLearningRate = optimizer.learningRate();
+        this.step = new TrainStep(model, loss, optimizer, config.clipNorm());
+        this.correct = new DeviceCounter(model.device());
+        this.evaluationCorrect = new DeviceCounter(model.device());
+        this.evaluationCorrectTopK = new DeviceCounter(model.device());
+        listeners.addAll(defaultListeners(config));
+    }
+
+    /**
+     * What {@code isthmus train} runs with, in call order: the learning-rate schedule, the NaN
+     * guard, a checkpoint after every epoch (when the config names a file), progress (unless
+     * silent) and early stopping (when patience is above 0).
+     */
+    public static List<TrainingListener> defaultListeners(TrainingConfig config) {
+        List<TrainingListener> defaults = new ArrayList<>();
+        defaults.add(new LearningRateScheduler(config.schedule()));
+        defaults.add(new DivergenceGuard(config.checkpoint()));
+        if (config.checkpoint() != null) {
+            defaults.add(new EpochCheckpoints(config.checkpoint()));
+        }
+        if (config.progress() != Progress.SILENT) {
+            defaults.add(new ProgressReporter(config.progress()));
+        }
+        if (config.earlyStoppingPatience() > 0) {
+            defaults.add(new EarlyStopping(config.earlyStoppingPatience()));
+        }
+        return defaults;
+    }
+
+    /** The listeners, in call order (a read-only view). */
+    public List<TrainingListener> listeners() {
+        return Collections.unmodifiableList(listeners);
+    }
+
+    /** Appends a listener: it hears every event after those added before it. */
+    public Trainer addListener(TrainingListener listener) {
+        requireNotFitting();
+        if (listener == null) {
+            throw new IllegalArgumentException("Trainer: listener is null");
+        }
+        listeners.add(listener);
+        return this;
+    }
+
+    /** Removes one listener; returns whether it was there. */
+    public boolean removeListener(TrainingListener listener) {
+        requireNotFitting();
+        return listeners.remove(listener);
+    }
+
+    /** Removes every listener of a kind (e.g. {@code EarlyStopping.class}); returns how many. */
+    public int removeListeners(Class<? extends TrainingListener> kind) {
+        requireNotFitting();
+        int before = listeners.size();
+        listeners.removeIf(kind::isInstance);
+        return before - listeners.size();
+    }
+
+    private void requireNotFitting() {
+        if (fitting) {
+            throw new IllegalStateException("Trainer: listeners change between fits, not during one");
+        }
+    }
+
+    /** Ends training after the epoch in progress; {@code reason} is reported by the progress listener. */
+    public void requestStop(String reason) {
+        stopReason = reason == null ? "training stopped" : reason;
+    }
+
+    /** Why the last (or current) fit was asked to stop, or null. */
+    public String stopReason() {
+        return stopReason;
+    }
+
+    public Model model() {
+        return model;
+    }
+
+    public Optimizer optimizer() {
+        return optimizer;
+    }
+
+    public TrainingConfig config() {
+        return config;
+    }
+
+    /** The step this trainer runs. */
+    public TrainStep step() {
+        return step;
     }
 
     public int completedEpochs() {
         return completedEpochs;
     }
 
+    /** Where training stands now. */
+    public TrainingState state() {
+        return new TrainingState(completedEpochs, optimizer.stepCount(), baseLearningRate, optimizer.learningRate(),
+                bestAccuracy, epochsWithoutImprovement);
+    }
+
     /** Loads a checkpoint written by this trainer and continues after its last completed epoch. */
     public void resume(Path checkpoint) throws IOException {
-        Map<String, Object> state = Checkpoint.load(checkpoint, model, optimizer);
-        if (!(state.get("completed_epochs") instanceof Number epochs)) {
-            throw new IllegalArgumentException("checkpoint " + checkpoint + " has no training position (was it saved by "
-                    + "`isthmus train`?); load it as weights instead");
-        }
-        completedEpochs = epochs.intValue();
-        if (state.get("best_accuracy") instanceof Number best) {
-            bestAccuracy = best.doubleValue();
-        }
-        if (state.get("epochs_without_improvement") instanceof Number waiting) {
-            epochsWithoutImprovement = waiting.intValue();
-        }
+        TrainingState resumed = state().resumedFrom(Checkpoint.load(checkpoint, model, optimizer), checkpoint);
+        completedEpochs = resumed.completedEpochs();
+        bestAccuracy = resumed.bestAccuracy();
+        epochsWithoutImprovement = resumed.epochsWithoutImprovement();
     }
 
     /**
      * Trains until {@code config.epochs()} epochs are complete (counting those before a resume) or
-     * early stopping ends it.
+     * a listener asks to stop.
      *
      * @param validation evaluated after every epoch; may be null
      */
     public List<EpochResult> fit(Dataset train, Dataset validation) {
+        requireNotFitting();
         List<EpochResult> results = new ArrayList<>();
+        stopReason = null;
+        fitting = true;
         try (DataLoader loader = new DataLoader(train, config.batchSize(), true, false, config.seed(),
                 config.normalization(), config.augmentation(), true)) {
-            while (completedEpochs < config.epochs()) {
+            for (int i = 0; i < listeners.size(); i++) {
+                listeners.get(i).onTrainingBegin(this);
+            }
+            while (completedEpochs < config.epochs() && stopReason == null) {
                 int epoch = completedEpochs;
                 EpochResult result = trainEpoch(loader, epoch, validation);
                 results.add(result);
                 completedEpochs = epoch + 1;
-                boolean improved = result.validation() != null && result.validation().accuracy() > bestAccuracy;
-                if (improved) {
+                if (result.validation() != null && result.validation().accuracy() > bestAccuracy) {
                     bestAccuracy = result.validation().accuracy();
                     epochsWithoutImprovement = 0;
                 } else if (result.validation() != null) {
                     epochsWithoutImprovement++;
                 }
-                saveCheckpoint();
-                config.progress().epochEnd(summary(result));
-                if (config.earlyStoppingPatience() > 0 && epochsWithoutImprovement >= config.earlyStoppingPatience()) {
-                    config.progress().epochEnd("early stopping: validation accuracy has not improved for "
-                            + epochsWithoutImprovement + " epochs (best " + percent(bestAccuracy) + ")");
-                    break;
+                for (int i = 0; i < listeners.size(); i++) {
+                    listeners.get(i).onEpochEnd(this, result);
                 }
             }
+            for (int i = 0; i < listeners.size(); i++) {
+                listeners.get(i).onTrainingEnd(this);
+            }
+        } finally {
+            fitting = false;
         }
         return results;
     }
 
     private EpochResult trainEpoch(DataLoader loader, int epoch, Dataset validation) {
-        double rate = config.schedule().learningRate(baseLearningRate, epoch);
-        optimizer.setLearningRate(rate);
         loader.startEpoch(epoch);
+        for (int i = 0; i < listeners.size(); i++) {
+            listeners.get(i).onEpochBegin(this, epoch + 1);
+        }
+        double rate = optimizer.learningRate();
         int batches = loader.batchesPerEpoch();
+        correct.reset();
         long start = System.nanoTime();
         double lossSum = 0;
-        long correct = 0;
         long seen = 0;
-        int step = 0;
+        int stepInEpoch = 0;
         Batch batch;
-        optimizer.zeroGrad();
         while ((batch = loader.next()) != null) {
-            step++;
-            Tensor[] inputs = inputsFor(batch.size());
-            Device device = model.device();
-            device.copyFromHost(batch.images(), inputs[0]);
-            device.copyFromHost(batch.labels(), inputs[1]);
-            Tensor logits = model.forward(inputs[0], true);
-            float value = loss.forward(logits, inputs[1], true).item();
-            if (!Float.isFinite(value)) {
-                throw diverged(epoch + 1, step, value);
-            }
-            model.backward(loss.backward());
-            if (config.clipNorm() > 0) {
-                clipGradients(config.clipNorm());
-            }
-            optimizer.step();
-            optimizer.zeroGrad();
+            stepInEpoch++;
+            DeviceBatch onDevice = step.copyIn(batch);
+            float value = read(step.train(onDevice, correct.tensor()));
             lossSum += (double) value * batch.size();
-            correct += countCorrect(logits, batch.labels(), batch.size(), 1);
             seen += batch.size();
-            if (config.progress() != Progress.SILENT) {
-                double seconds = (System.nanoTime() - start) / 1e9;
-                config.progress().batch(new Progress.Status(epoch + 1, config.epochs(), step, batches, batch.size(),
-                        lossSum / seen, seen / seconds));
+            StepResult result = new StepResult(epoch + 1, stepInEpoch, batches, batch.size(), value);
+            for (int i = 0; i < listeners.size(); i++) {
+                listeners.get(i).onStep(this, result);
             }
         }
         double seconds = (System.nanoTime() - start) / 1e9;
+        double accuracy = (double) correct.read() / seen;
         Evaluation evaluation = validation == null ? null : evaluate(validation);
-        return new EpochResult(epoch + 1, lossSum / seen, (double) correct / seen, evaluation, seen / seconds, seconds, rate);
+        return new EpochResult(epoch + 1, lossSum / seen, accuracy, evaluation, seen / seconds, seconds, rate);
     }
 
-    /** Loss and accuracy (top-1 and top-k) of the model in eval mode over {@code dataset}. */
+    /** A one-element device tensor's value, through a host float kept for it (waits for the device). */
+    private float read(Tensor loss) {
+        model.device().copyToHost(loss, lossView);
+        return lossOnHost[0];
+    }
+
+    /**
+     * Loss and accuracy (top-1 and top-k) of the model in eval mode over {@code dataset}. Each
+     * batch's loss is copied into a slot of a device vector and the hits are counted on the device,
+     * so the host waits once, at the end, and sums the batch losses in double.
+     */
     public Evaluation evaluate(Dataset dataset) {
         int k = Math.min(config.topK(), dataset.classes());
+        Device device = model.device();
         try (DataLoader loader = new DataLoader(dataset, config.batchSize(), false, false, config.seed(),
-                config.normalization(), null, true)) {
+                config.normalization(), null, true);
+             Tensor losses = device.allocate(Shape.of(Math.max(1, loader.batchesPerEpoch())))) {
             loader.startEpoch(0);
-            double lossSum = 0;
-            long correct = 0;
-            long correctTopK = 0;
-            long seen = 0;
+            evaluationCorrect.reset();
+            evaluationCorrectTopK.reset();
+            int[] sizes = new int[loader.batchesPerEpoch()];
+            int batches = 0;
             Batch batch;
             while ((batch = loader.next()) != null) {
-                Tensor[] inputs = inputsFor(batch.size());
-                model.device().copyFromHost(batch.images(), inputs[0]);
-                model.device().copyFromHost(batch.labels(), inputs[1]);
-                Tensor logits = model.forward(inputs[0], false);
-                lossSum += (double) loss.forward(logits, inputs[1], false).item() * batch.size();
-                correct += countCorrect(logits, batch.labels(), batch.size(), 1);
-                correctTopK += countCorrect(logits, batch.labels(), batch.size(), k);
-                seen += batch.size();
+                DeviceBatch onDevice = step.copyIn(batch);
+                device.copy(step.evaluate(onDevice), losses.slice(batches, Shape.of(1)));
+                device.reductions().countCorrect(step.logits(), onDevice.labels(), 1, evaluationCorrect.tensor());
+                device.reductions().countCorrect(step.logits(), onDevice.labels(), k, evaluationCorrectTopK.tensor());
+                sizes[batches++] = batch.size();
             }
-            return new Evaluation(lossSum / seen, (double) correct / seen, (double) correctTopK / seen, k, (int) seen);
-        }
-    }
-
-    /** Device tensors for a batch of {@code size}: images and I32 labels, made once per size. */
-    private Tensor[] inputsFor(int size) {
-        return inputsBySize.computeIfAbsent(size, n -> new Tensor[] {
-            model.device().allocateActivation(model.batchShape(n)),
-            model.device().allocate(Shape.of(n), DType.I32)});
-    }
-
-    /** How many samples have their label among the k largest logits (ties count against). */
-    private long countCorrect(Tensor logits, MemorySegment labels, int size, int k) {
-        int classes = logits.shape().dim(1);
-        if (logitsOnHost.length != logits.elementCount()) {
-            logitsOnHost = new float[(int) logits.elementCount()];
-        }
-        model.device().copyToHost(logits, MemorySegment.ofArray(logitsOnHost));
-        long correct = 0;
-        for (int n = 0; n < size; n++) {
-            int label = labels.getAtIndex(java.lang.foreign.ValueLayout.JAVA_INT, n);
-            float target = logitsOnHost[n * classes + label];
-            int larger = 0;
-            for (int c = 0; c < classes; c++) {
-                float v = logitsOnHost[n * classes + c];
-                if (v > target || (v == target && c < label)) {
-                    larger++;
-                }
+            float[] values = losses.toFloatArray();
+            double lossSum = 0;
+            long seen = 0;
+            for (int i = 0; i < batches; i++) {
+                lossSum += (double) values[i] * sizes[i];
+                seen += sizes[i];
             }
-            if (larger < k && !Float.isNaN(target)) {
-                correct++;
-            }
-        }
-        return correct;
-    }
-
-    /** Scales every gradient by maxNorm / ‖g‖ when the global L2 norm ‖g‖ exceeds maxNorm (clip_grad_norm_). */
-    private void clipGradients(double maxNorm) {
-        double squares = 0;
-        for (Parameter parameter : optimizer.parameters()) {
-            squares += model.device().sumOfSquares(parameter.grad());
-        }
-        double norm = Math.sqrt(squares);
-        if (norm > maxNorm) {
-            float factor = (float) (maxNorm / (norm + 1e-6));
-            for (Parameter parameter : optimizer.parameters()) {
-                model.device().scale(parameter.grad(), factor);
-            }
+            return new Evaluation(lossSum / seen, (double) evaluationCorrect.read() / seen,
+                    (double) evaluationCorrectTopK.read() / seen, k, (int) seen);
         }
     }
 
-    private TrainingDivergedException diverged(int epoch, int step, float value) {
-        String firstBad = null;
-        for (Map.Entry<String, Layer> leaf : model.leaves().entrySet()) {
-            Tensor output = leaf.getValue().lastOutput();
-            if (output != null && model.device().countNonFinite(output) > 0) {
-                firstBad = leaf.getKey() + " (" + leaf.getValue().describe() + ")";
-                break;
-            }
-        }
-        String note = config.checkpoint() != null && completedEpochs > 0
-                ? " The last good checkpoint, after epoch " + completedEpochs + ", is " + config.checkpoint() + "."
-                : "";
-        return new TrainingDivergedException(epoch, step, value, firstBad, note);
-    }
-
-    private void saveCheckpoint() {
-        if (config.checkpoint() == null) {
-            return;
-        }
-        Map<String, Object> state = new LinkedHashMap<>();
-        state.put("completed_epochs", completedEpochs);
-        state.put("best_accuracy", Double.isFinite(bestAccuracy) ? bestAccuracy : null);
-        state.put("epochs_without_improvement", epochsWithoutImprovement);
-        state.put("seed", config.seed());
-        state.put("batch_size", config.batchSize());
-        state.put("base_lr", baseLearningRate);
-        try {
-            Checkpoint.save(config.checkpoint(), model, optimizer, state);
-        } catch (IOException failed) {
-            throw new UncheckedIOException("could not write checkpoint " + config.checkpoint() + ": " + failed.getMessage(), failed);
-        }
-    }
-
-    private static String summary(EpochResult r) {
-        StringBuilder text = new StringBuilder(String.format("epoch %d: train loss %.4f acc %s", r.epoch(), r.trainLoss(),
-                percent(r.trainAccuracy())));
-        if (r.validation() != null) {
-            text.append(String.format(" | test loss %.4f acc %s", r.validation().loss(), percent(r.validation().accuracy())));
-        }
-        return text.append(String.format(" | %,.0f img/s, %.1f s, lr %.4g", r.imagesPerSecond(), r.seconds(), r.learningRate()))
-                .toString();
-    }
-
-    static String percent(double fraction) {
-        return String.format("%.2f%%", 100 * fraction);
-    }
-
-    /** Frees the per-size input tensors (the model, loss and optimizer belong to the caller). */
+    /** Frees the step's device batches and the counters (the model, loss and optimizer belong to the caller). */
     @Override
     public void close() {
-        for (Tensor[] inputs : inputsBySize.values()) {
-            inputs[0].close();
-            inputs[1].close();
-        }
-        inputsBySize.clear();
+        step.close();
+        correct.close();
+        evaluationCorrect.close();
+        evaluationCorrectTopK.close();
     }
 }

@@ -11,7 +11,8 @@ import java.nio.file.Path;
  * optimizer's base rate), gradient-norm clipping (0: off), early stopping on validation accuracy
  * (patience 0: off), a checkpoint written after every epoch (null: none), the top-k accuracy
  * reported besides top-1, where progress goes, and the input pipeline: normalisation (null: pixels
- * in [0, 1]) for training and evaluation, augmentation (null: none) for training only.
+ * in [0, 1]) for training and evaluation, augmentation (null: none) for training only. A
+ * {@link Trainer} installs its default listeners from it ({@link Trainer#defaultListeners}).
  */
 public record TrainingConfig(int epochs, int batchSize, long seed, LrSchedule schedule, double clipNorm,
                              int earlyStoppingPatience, Path checkpoint, int topK, Progress progress,

@@ -113,7 +113,7 @@ public abstract class DeviceConformanceSuite {
                 for (Device d : List.of(reference, device)) {
                     try (Tensor ta_ = d.fromArray(Shape.of(a.length), a); Tensor tb_ = d.fromArray(Shape.of(b.length), b);
                          Tensor tc = d.fromArray(Shape.of(c.length), c)) {
-                        d.gemm(ta, tb, m, n, k, 0.7f, ta_, 0, ta == Transpose.YES ? m : k, tb_, 0, tb == Transpose.YES ? k : n,
+                        d.blas().gemm(ta, tb, m, n, k, 0.7f, ta_, 0, ta == Transpose.YES ? m : k, tb_, 0, tb == Transpose.YES ? k : n,
                                 0.3f, tc, 0, n);
                         results[index++] = tc.toFloatArray();
                     }
@@ -138,19 +138,19 @@ public abstract class DeviceConformanceSuite {
         Shape shape = Shape.of(10, 100);
         try (Tensor x = d.fromArray(shape, a); Tensor y = d.fromArray(shape, b); Tensor out = d.allocate(shape)) {
             float[][] results = new float[7][];
-            d.add(x, y, out);
+            d.elementwise().add(x, y, out);
             results[0] = out.toFloatArray();
-            d.mul(x, y, out);
+            d.elementwise().mul(x, y, out);
             results[1] = out.toFloatArray();
-            d.axpy(-0.5f, x, y);
+            d.blas().axpy(-0.5f, x, y);
             results[2] = y.toFloatArray();
-            d.scale(y, 3f);
+            d.blas().scale(y, 3f);
             results[3] = y.toFloatArray();
-            d.fill(out, 2.5f);
+            d.elementwise().fill(out, 2.5f);
             results[4] = out.toFloatArray();
-            results[5] = new float[] {(float) d.sumOfSquares(x)};
+            results[5] = new float[] {(float) d.reductions().sumOfSquares(x)};
             x.copyFrom(withNonFinite(a));
-            results[6] = new float[] {d.countNonFinite(x)};
+            results[6] = new float[] {d.reductions().countNonFinite(x)};
             return results;
         }
     }
@@ -160,6 +160,23 @@ public abstract class DeviceConformanceSuite {
         copy[3] = Float.NaN;
         copy[10] = Float.POSITIVE_INFINITY;
         return copy;
+    }
+
+    @Test
+    void biasOfEmptyBatchesAndOfZeroChannelsChangesNothing() {
+        // A kernel sized by the channel count would be an empty grid, which the CUDA driver refuses.
+        try (Tensor y = device.allocate(Shape.of(4, 0, 3)); Tensor bias = device.allocate(Shape.of(0));
+             Tensor biasGrad = device.allocate(Shape.of(0))) {
+            device.elementwise().addBias(y, bias);
+            device.elementwise().biasGradient(y, biasGrad);
+            device.synchronize();
+        }
+        try (Tensor empty = device.allocate(Shape.of(0, 3, 2)); Tensor bias = device.fromArray(Shape.of(3), 1f, 2f, 3f);
+             Tensor biasGrad = device.fromArray(Shape.of(3), 0.5f, -1f, 2f)) {
+            device.elementwise().addBias(empty, bias);
+            device.elementwise().biasGradient(empty, biasGrad);
+            assertArrayEquals(new float[] {0.5f, -1f, 2f}, biasGrad.toFloatArray(), "an empty batch adds nothing");
+        }
     }
 
     @ParameterizedTest
@@ -178,7 +195,7 @@ public abstract class DeviceConformanceSuite {
             assertArrayEquals(values, tensor.toFloatArray());
             device.copy(tensor, rowMajor);
             assertArrayEquals(values, rowMajor.toFloatArray());
-            device.fill(tensor, 0f);
+            device.elementwise().fill(tensor, 0f);
             device.copy(rowMajor, tensor);
             assertArrayEquals(values, tensor.toFloatArray());
         }
@@ -193,11 +210,50 @@ public abstract class DeviceConformanceSuite {
         for (Device d : List.of(reference, device)) {
             try (Tensor x = d.allocateActivation(shape).copyFrom(values); Tensor y = d.allocateActivation(shape);
                  Tensor mask = d.allocateActivation(shape)) {
-                d.dropoutForward(x, y, mask, 0.4f, 1234L, 7L);
+                d.activations().dropoutForward(x, y, mask, 0.4f, 1234L, 7L);
                 masks[index++] = mask.toFloatArray();
             }
         }
         assertArrayEquals(masks[0], masks[1]);
+    }
+
+    /**
+     * Top-1 and top-k hits counted on the device: the hand-computed rows of {@link CountCorrectTest}
+     * (ties, NaN, a label out of range) exactly, and logits drawn from five values (so ties are
+     * common) against the reference, counted twice into one counter.
+     */
+    @Test
+    void countCorrectRanksAsTorchDoes() {
+        try (Tensor logits = device.fromArray(Shape.of(8, 4), CountCorrectTest.LOGITS);
+             Tensor labels = device.fromInts(Shape.of(8), CountCorrectTest.LABELS);
+             Tensor top1 = device.allocate(Shape.of(1), DType.I32); Tensor top2 = device.allocate(Shape.of(1), DType.I32)) {
+            device.reductions().countCorrect(logits, labels, 1, top1);
+            device.reductions().countCorrect(logits, labels, 2, top2);
+            assertEquals(CountCorrectTest.TOP1, top1.toIntArray()[0], "top-1 hits on " + device.name());
+            assertEquals(CountCorrectTest.TOP2, top2.toIntArray()[0], "top-2 hits on " + device.name());
+        }
+        SplittableRandom random = new SplittableRandom(12);
+        int rows = 777;
+        int classes = 10;
+        float[] values = new float[rows * classes];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = random.nextInt(5) - 2f;
+        }
+        int[] classOf = TestData.labels(rows, classes, 13);
+        for (int k : new int[] {1, 3}) {
+            int[] counts = new int[2];
+            int index = 0;
+            for (Device d : List.of(reference, device)) {
+                try (Tensor logits = d.fromArray(Shape.of(rows, classes), values);
+                     Tensor labels = d.fromInts(Shape.of(rows), classOf); Tensor counter = d.allocate(Shape.of(1), DType.I32)) {
+                    d.reductions().countCorrect(logits, labels, k, counter);
+                    d.reductions().countCorrect(logits, labels, k, counter);
+                    counts[index++] = counter.toIntArray()[0];
+                }
+            }
+            assertTrue(counts[0] > 0 && counts[0] < 2 * rows, "a case that tells hits from misses: " + counts[0]);
+            assertEquals(counts[0], counts[1], "top-" + k + " hits on " + device.name() + " against the reference");
+        }
     }
 
     @Test
@@ -217,11 +273,11 @@ public abstract class DeviceConformanceSuite {
              Tensor labels = d.fromInts(Shape.of(6), TestData.labels(6, 5, 2));
              Tensor target = d.fromArray(shape, TestData.uniform(30, 1, 3));
              Tensor loss = d.allocate(Shape.of(1)); Tensor grad = d.allocate(shape)) {
-            d.softmaxCrossEntropy(logits, labels, 0.1f, loss, grad);
+            d.losses().softmaxCrossEntropy(logits, labels, 0.1f, loss, grad);
             results[r++] = loss.toFloatArray();
             results[r++] = grad.toFloatArray();
             for (PointwiseLoss kind : PointwiseLoss.values()) {
-                d.pointwiseLoss(kind, 0.5f, logits, target, loss, grad);
+                d.losses().pointwise(kind, 0.5f, logits, target, loss, grad);
                 results[r++] = concat(loss.toFloatArray(), grad.toFloatArray());
             }
             // Each rule on its own parameter and state, two steps each.
@@ -232,10 +288,10 @@ public abstract class DeviceConformanceSuite {
                 }
                 try (Tensor g = d.fromArray(shape, TestData.uniform(30, 1, 6))) {
                     for (int step = 1; step <= 2; step++) {
-                        d.sgdStep(t[0], g, t[1], 0.1f, 0.9f, 0f, 0.01f, true, step == 1);
-                        d.adamStep(t[3], g, t[4], t[5], 0.01f, 0.9f, 0.999f, 1e-8f, 0.01f, step == 2, step);
-                        d.rmspropStep(t[6], g, t[7], t[8], null, 0.01f, 0.9f, 1e-8f, 0f, 0f);
-                        d.adagradStep(t[9], g, t[10], 0.05f, 1e-10f, 0.01f);
+                        d.optimizers().sgd(t[0], g, t[1], 0.1f, 0.9f, 0f, 0.01f, true, step == 1);
+                        d.optimizers().adam(t[3], g, t[4], t[5], 0.01f, 0.9f, 0.999f, 1e-8f, 0.01f, step == 2, step);
+                        d.optimizers().rmsprop(t[6], g, t[7], t[8], null, 0.01f, 0.9f, 1e-8f, 0f, 0f);
+                        d.optimizers().adagrad(t[9], g, t[10], 0.05f, 1e-10f, 0.01f);
                     }
                 }
                 for (int i = 0; i < t.length; i++) {
@@ -294,7 +350,7 @@ public abstract class DeviceConformanceSuite {
             Shape output = layer.setup(d, shape);
             layer.resetParameters(new SplittableRandom(11));
             for (Parameter parameter : layer.parameters()) {
-                d.fill(parameter.grad(), 0f);
+                d.elementwise().fill(parameter.grad(), 0f);
             }
             float[] forward = layer.forward(input, true).toFloatArray();
             try (Tensor gradOutput = d.allocateActivation(output).copyFrom(TestData.uniform((int) output.elementCount(), 1, 4))) {

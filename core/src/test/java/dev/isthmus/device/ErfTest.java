@@ -19,7 +19,7 @@ class ErfTest {
         }
         try (Device device = new CpuDevice(1); Tensor in = device.fromArray(Shape.of(x.length), input);
              Tensor out = device.allocate(Shape.of(x.length))) {
-            device.activationForward(Activation.GELU, 0f, in, out);
+            device.activations().forward(Activation.GELU, 0f, in, out);
             float[] gelu = out.toFloatArray();
             for (int i = 0; i < x.length; i++) {
                 double expected = 0.5 * x[i] * (1 + erfOfXOverSqrt2[i]);

@@ -77,7 +77,7 @@ class GemmTest {
             try (Tensor ta_ = device.fromArray(Shape.of(a.length), a);
                  Tensor tb_ = device.fromArray(Shape.of(b.length), b);
                  Tensor tc = device.fromArray(Shape.of(c.length), c)) {
-                device.gemm(Transpose.of(ta), Transpose.of(tb), m, n, k, alpha, ta_, aOff, lda, tb_, bOff, ldb,
+                device.blas().gemm(Transpose.of(ta), Transpose.of(tb), m, n, k, alpha, ta_, aOff, lda, tb_, bOff, ldb,
                         beta, tc, cOff, ldc);
                 float[] actual = tc.toFloatArray();
                 for (int i = 0; i < actual.length; i++) {
@@ -95,10 +95,10 @@ class GemmTest {
              Tensor b = device.fromArray(Shape.of(3, 2), 7, 8, 9, 10, 11, 12);
              Tensor c = device.allocate(Shape.of(2, 2));
              Tensor wrong = device.allocate(Shape.of(3, 3))) {
-            device.matmul(a, Transpose.NO, b, Transpose.NO, c, 1f, 0f);
+            device.blas().matmul(a, Transpose.NO, b, Transpose.NO, c, 1f, 0f);
             assertArrayClose(new float[] {58, 64, 139, 154}, c.toFloatArray());
             IllegalArgumentException failure = assertThrows(IllegalArgumentException.class,
-                    () -> device.matmul(a, Transpose.NO, b, Transpose.NO, wrong, 1f, 0f));
+                    () -> device.blas().matmul(a, Transpose.NO, b, Transpose.NO, wrong, 1f, 0f));
             assertTrue(failure.getMessage().contains("[3, 3]"), failure.getMessage());
         }
     }
@@ -109,15 +109,15 @@ class GemmTest {
              Tensor b = device.allocate(Shape.of(6));
              Tensor c = device.allocate(Shape.of(4))) {
             IllegalArgumentException smallLd = assertThrows(IllegalArgumentException.class,
-                    () -> device.gemm(Transpose.NO, Transpose.NO, 2, 2, 3, 1f, a, 0, 2, b, 0, 2, 0f, c, 0, 2));
+                    () -> device.blas().gemm(Transpose.NO, Transpose.NO, 2, 2, 3, 1f, a, 0, 2, b, 0, 2, 0f, c, 0, 2));
             assertTrue(smallLd.getMessage().startsWith("gemm: A is 2x3"), smallLd.getMessage());
             IllegalArgumentException outOfBounds = assertThrows(IllegalArgumentException.class,
-                    () -> device.gemm(Transpose.NO, Transpose.NO, 2, 2, 3, 1f, a, 1, 3, b, 0, 2, 0f, c, 0, 2));
+                    () -> device.blas().gemm(Transpose.NO, Transpose.NO, 2, 2, 3, 1f, a, 1, 3, b, 0, 2, 0f, c, 0, 2));
             assertTrue(outOfBounds.getMessage().contains("needs 7 elements"), outOfBounds.getMessage());
             assertThrows(IllegalArgumentException.class,
-                    () -> device.gemm(Transpose.NO, Transpose.NO, -1, 2, 3, 1f, a, 0, 3, b, 0, 2, 0f, c, 0, 2));
+                    () -> device.blas().gemm(Transpose.NO, Transpose.NO, -1, 2, 3, 1f, a, 0, 3, b, 0, 2, 0f, c, 0, 2));
             assertThrows(IllegalArgumentException.class,
-                    () -> device.gemm(Transpose.NO, Transpose.NO, 2, 2, 3, 1f, a, 0, 3, b, 0, 2, 0f, a, 0, 2));
+                    () -> device.blas().gemm(Transpose.NO, Transpose.NO, 2, 2, 3, 1f, a, 0, 3, b, 0, 2, 0f, a, 0, 2));
         }
     }
 

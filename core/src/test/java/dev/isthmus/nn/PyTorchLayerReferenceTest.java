@@ -98,7 +98,7 @@ class PyTorchLayerReferenceTest {
             layer.setup(device, inputShape);
             for (Parameter parameter : layer.parameters()) {
                 parameter.value().copyFrom(fixture.floats("param." + parameter.name()));
-                device.fill(parameter.grad(), 0f);
+                device.elementwise().fill(parameter.grad(), 0f);
             }
             for (NamedTensor buffer : layer.buffers()) {
                 if (fixture.contains("buffer." + buffer.name())) {

@@ -97,16 +97,16 @@ class MisuseCampaignTest {
                     b.close();
                 }
                 switch (op) {
-                    case 0 -> cpu.add(a, b, a);
-                    case 1 -> cpu.mul(a, b, b);
-                    case 2 -> cpu.axpy(2f, a, b);
+                    case 0 -> cpu.elementwise().add(a, b, a);
+                    case 1 -> cpu.elementwise().mul(a, b, b);
+                    case 2 -> cpu.blas().axpy(2f, a, b);
                     case 3 -> cpu.copy(a, b);
-                    case 4 -> cpu.scale(b, Float.NaN);
-                    case 5 -> cpu.fill(b, Float.POSITIVE_INFINITY);
-                    case 6 -> cpu.activationForward(Activation.values()[Math.floorMod(a0, 6)], 0.1f, a, b);
-                    case 7 -> cpu.sumOfSquares(b);
+                    case 4 -> cpu.blas().scale(b, Float.NaN);
+                    case 5 -> cpu.elementwise().fill(b, Float.POSITIVE_INFINITY);
+                    case 6 -> cpu.activations().forward(Activation.values()[Math.floorMod(a0, 6)], 0.1f, a, b);
+                    case 7 -> cpu.reductions().sumOfSquares(b);
                     case 8 -> b.copyFrom(new float[Math.max(0, a0 * a1)]);
-                    default -> cpu.softmaxForward(a0 % 2 == 0, a, b);
+                    default -> cpu.activations().softmaxForward(a0 % 2 == 0, a, b);
                 }
             }
         });
@@ -119,7 +119,7 @@ class MisuseCampaignTest {
                                                @ForAll @IntRange(min = -2, max = 60) int offset, @ForAll boolean ta, @ForAll boolean tb) {
         Outcomes.run("gemm", "gemm", () -> {
             try (Tensor a = cpu.allocate(Shape.of(64)); Tensor b = cpu.allocate(Shape.of(100)); Tensor c = cpu.allocate(Shape.of(81))) {
-                cpu.gemm(Transpose.of(ta), Transpose.of(tb), m, n, k, 1f, a, offset, lda, b, 0, ldb, 0.5f, c, 0, ldc);
+                cpu.blas().gemm(Transpose.of(ta), Transpose.of(tb), m, n, k, 1f, a, offset, lda, b, 0, ldb, 0.5f, c, 0, ldc);
             }
         });
     }
@@ -179,7 +179,7 @@ class MisuseCampaignTest {
             Shape logitsShape = Shape.of(batch, classes);
             try (Tensor logits = cpu.allocate(logitsShape); Tensor loss = cpu.allocate(Shape.of(1))) {
                 if (nan && logits.elementCount() > 0) {
-                    cpu.fill(logits, Float.NaN);
+                    cpu.elementwise().fill(logits, Float.NaN);
                 }
                 if (kind == 0) {
                     int[] labels = new int[Math.max(0, batch)];
@@ -189,8 +189,32 @@ class MisuseCampaignTest {
                     }
                 } else {
                     try (Tensor target = cpu.allocate(Shape.of(Math.max(0, batch), Math.max(0, classes + label % 2)))) {
-                        cpu.pointwiseLoss(PointwiseLoss.values()[kind - 1], smoothingOrBeta, logits, target, loss, null);
+                        cpu.losses().pointwise(PointwiseLoss.values()[kind - 1], smoothingOrBeta, logits, target, loss, null);
                     }
+                }
+            }
+        });
+    }
+
+    @Property
+    void countCorrectRefusesWhatDoesNotFitAndNeverReadsABadLabel(@ForAll @IntRange(min = 0, max = 6) int batch,
+                                                                 @ForAll @IntRange(min = 0, max = 6) int classes,
+                                                                 @ForAll @IntRange(min = -3, max = 9) int label,
+                                                                 @ForAll @IntRange(min = -1, max = 8) int k,
+                                                                 @ForAll @IntRange(min = -1, max = 1) int labelSkew,
+                                                                 @ForAll boolean nan, @ForAll boolean floatCounter) {
+        Outcomes.run("countCorrect", "countCorrect", () -> {
+            int[] labels = new int[Math.max(0, batch + labelSkew)];
+            java.util.Arrays.fill(labels, label);
+            try (Tensor logits = cpu.allocate(Shape.of(batch, classes)); Tensor target = cpu.fromInts(Shape.of(labels.length), labels);
+                 Tensor counter = floatCounter ? cpu.allocate(Shape.of(1)) : cpu.allocate(Shape.of(1), DType.I32)) {
+                if (nan && logits.elementCount() > 0) {
+                    cpu.elementwise().fill(logits, Float.NaN);
+                }
+                cpu.reductions().countCorrect(logits, target, k, counter);
+                int hits = counter.toIntArray()[0];
+                if (hits < 0 || hits > batch) {
+                    throw new AssertionError("countCorrect: " + hits + " hits in a batch of " + batch);
                 }
             }
         });
@@ -238,7 +262,7 @@ class MisuseCampaignTest {
         try (Tensor a = cpu.allocateActivation(shape); Tensor b = cpu.allocateActivation(shape)) {
             Runnable work = () -> {
                 for (int i = 0; i < 50; i++) {
-                    Outcomes.run("threads", null, () -> cpu.add(a, b, a));
+                    Outcomes.run("threads", null, () -> cpu.elementwise().add(a, b, a));
                 }
             };
             Thread second = Thread.ofPlatform().start(work);

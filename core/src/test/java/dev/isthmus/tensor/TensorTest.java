@@ -19,15 +19,15 @@ class TensorTest {
              Tensor a = device.fromArray(Shape.of(2, 2), 1, 2, 3, 4);
              Tensor b = device.fromArray(Shape.of(2, 2), 10, 20, 30, 40);
              Tensor out = device.allocate(Shape.of(2, 2))) {
-            device.add(a, b, out);
+            device.elementwise().add(a, b, out);
             assertArrayEquals(new float[] {11, 22, 33, 44}, out.toFloatArray());
-            device.mul(a, b, out);
+            device.elementwise().mul(a, b, out);
             assertArrayEquals(new float[] {10, 40, 90, 160}, out.toFloatArray());
-            device.axpy(2f, a, b);
+            device.blas().axpy(2f, a, b);
             assertArrayEquals(new float[] {12, 24, 36, 48}, b.toFloatArray());
-            device.scale(b, 0.5f);
+            device.blas().scale(b, 0.5f);
             assertArrayEquals(new float[] {6, 12, 18, 24}, b.toFloatArray());
-            device.fill(out, 7f);
+            device.elementwise().fill(out, 7f);
             assertArrayEquals(new float[] {7, 7, 7, 7}, out.toFloatArray());
             device.copy(a, out);
             assertArrayEquals(new float[] {1, 2, 3, 4}, out.toFloatArray());
@@ -47,7 +47,7 @@ class TensorTest {
              Tensor a = device.fromArray(Shape.of(count), left);
              Tensor b = device.fromArray(Shape.of(count), right);
              Tensor out = device.allocate(Shape.of(count))) {
-            device.mul(a, b, out);
+            device.elementwise().mul(a, b, out);
             float[] product = out.toFloatArray();
             for (int i = 0; i < count; i++) {
                 assertEquals(left[i] * right[i], product[i], "element " + i);
@@ -64,7 +64,7 @@ class TensorTest {
             IllegalStateException closed = assertThrows(IllegalStateException.class, tensor::memory);
             assertTrue(closed.getMessage().contains("[3] F32 on cpu is closed"), closed.getMessage());
             assertThrows(IllegalStateException.class, tensor::toFloatArray);
-            assertThrows(IllegalStateException.class, () -> device.fill(tensor, 1f));
+            assertThrows(IllegalStateException.class, () -> device.elementwise().fill(tensor, 1f));
             IllegalStateException freed = assertThrows(IllegalStateException.class, view::memory);
             assertTrue(freed.getMessage().contains("freed"), freed.getMessage());
             tensor.close();
@@ -98,12 +98,12 @@ class TensorTest {
              Tensor b = first.allocate(Shape.of(3, 2));
              Tensor elsewhere = second.allocate(Shape.of(2, 3));
              Tensor labels = first.allocate(Shape.of(2, 3), DType.I32)) {
-            IllegalArgumentException shapes = assertThrows(IllegalArgumentException.class, () -> first.add(a, b, a));
+            IllegalArgumentException shapes = assertThrows(IllegalArgumentException.class, () -> first.elementwise().add(a, b, a));
             assertEquals("add: a [2, 3] and b [3, 2] must have the same shape", shapes.getMessage());
             IllegalArgumentException devices = assertThrows(IllegalArgumentException.class,
-                    () -> first.add(a, elsewhere, a));
+                    () -> first.elementwise().add(a, elsewhere, a));
             assertTrue(devices.getMessage().startsWith("add: b [2, 3] lives on cpu"), devices.getMessage());
-            IllegalArgumentException dtypes = assertThrows(IllegalArgumentException.class, () -> first.fill(labels, 1f));
+            IllegalArgumentException dtypes = assertThrows(IllegalArgumentException.class, () -> first.elementwise().fill(labels, 1f));
             assertTrue(dtypes.getMessage().contains("is I32, expected F32"), dtypes.getMessage());
             assertThrows(IllegalArgumentException.class, () -> a.copyFrom(new float[5]));
             assertThrows(IllegalArgumentException.class, () -> a.reshape(Shape.of(7)));
@@ -137,7 +137,7 @@ class TensorTest {
              Tensor batch = device.fromArray(Shape.of(3, 2), 1, 2, 3, 4, 5, 6)) {
             Tensor second = batch.batchSlice(1, 2);
             assertArrayEquals(new float[] {3, 4, 5, 6}, second.toFloatArray());
-            device.fill(second, 0f);
+            device.elementwise().fill(second, 0f);
             assertArrayEquals(new float[] {1, 2, 0, 0, 0, 0}, batch.toFloatArray());
             assertTrue(second.sharesMemoryWith(batch));
         }

@@ -71,7 +71,7 @@ public final class GradientChecker {
         int probes = 0;
         try (Tensor projectionTensor = device.fromArray(outputShape, projection)) {
             for (Parameter parameter : layer.parameters()) {
-                device.fill(parameter.grad(), 0f);
+                device.elementwise().fill(parameter.grad(), 0f);
             }
             beforeForward.run();
             layer.forward(input, true);

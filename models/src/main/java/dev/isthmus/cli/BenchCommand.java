@@ -1,55 +1,105 @@
 package dev.isthmus.cli;
 
+import dev.isthmus.cli.bench.StepBenchmark;
 import dev.isthmus.device.Devices;
 import dev.isthmus.io.Json;
 import dev.isthmus.models.Zoo;
 import dev.isthmus.nn.Model;
-import dev.isthmus.train.StepBenchmark;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /** {@code isthmus bench}: steady-state images/s of training steps and inference on random data. */
-final class BenchCommand implements Command {
+@Command(name = "bench", sortOptions = false,
+        header = "images/s of a training step and of inference (the canonical suite by default)",
+        description = {"Measures as shared/peers/torch_bench.py does: float32, random data, 20 warm-up steps (then more, "
+                + "up to 15 s, until two half-second windows agree within 5%% with the JIT idle), then --repeats runs of "
+                + "about --seconds each (median reported). A training step is zero grads, forward, cross-entropy, "
+                + "backward and an SGD (momentum 0.9) update; inference is an eval-mode forward. Each result is "
+                + "printed as",
+                "  RESULT model=... mode=... batch=... device=... ips=... spread=MIN..MAX ...",
+                "with the Java heap bytes and device allocations per steady-state step.",
+                "",
+                "--layers takes a training step apart instead: milliseconds per step of each layer's forward, "
+                        + "backward-data and backward-filter, the loss, the optimizer and the batch copy, and for every "
+                        + "convolution its GFLOP/s next to the SGEMM GFLOP/s that OpenBLAS reaches in the same run on a "
+                        + "GEMM of the convolution's size (M = out channels, N = batch x output pixels, K = in channels "
+                        + "x kernel area)."})
+final class BenchCommand implements Subcommand {
     static final List<String> CANONICAL = List.of("lenet5", "vgg-small", "vgg-small-bn", "resnet20");
 
-    @Override
-    public String name() {
-        return "bench";
+    @Spec
+    private CommandSpec command;
+
+    @Parameters(paramLabel = "MODEL", arity = "0..*", completionCandidates = ZooNames.class,
+            description = "models to measure (default: lenet5 vgg-small vgg-small-bn resnet20); one of "
+                    + "${COMPLETION-CANDIDATES}")
+    List<String> modelNames;
+
+    @Option(names = "--modes", paramLabel = "train,infer", defaultValue = "train,infer", order = 1,
+            description = "what to measure: training steps, inference or both (default: ${DEFAULT-VALUE})")
+    String modeList;
+
+    int batchTrain;
+
+    @Option(names = "--batch-train", paramLabel = "N", defaultValue = "64", order = 2,
+            description = "batch of a training step (default: ${DEFAULT-VALUE})")
+    void batchTrain(int value) {
+        batchTrain = Bounds.check(command, "--batch-train", value, 1, 65536);
     }
 
-    @Override
-    public String summary() {
-        return "images/s of a training step and of inference (the canonical suite by default)";
+    int batchInfer;
+
+    @Option(names = "--batch-infer", paramLabel = "N", defaultValue = "256", order = 3,
+            description = "batch of inference (default: ${DEFAULT-VALUE})")
+    void batchInfer(int value) {
+        batchInfer = Bounds.check(command, "--batch-infer", value, 1, 65536);
     }
 
-    @Override
-    public String help() {
-        return """
-                Usage: isthmus bench [MODEL...] [--modes train,infer] [--batch-train N] [--batch-infer N]
-                                     [--seconds S] [--repeats N] [--device cpu|cuda|auto] [--threads N] [--json]
-                       isthmus bench [MODEL...] --layers [--steps 20] [--batch-train N]
+    double seconds;
 
-                Measures as shared/peers/torch_bench.py does: float32, random data, 20 warm-up steps (then
-                more, up to 15 s, until two half-second windows agree within 5% with the JIT idle), then
-                --repeats runs of about --seconds each (median reported). A training step is zero grads,
-                forward, cross-entropy, backward and an SGD (momentum 0.9) update; inference is an
-                eval-mode forward. Defaults: lenet5 vgg-small vgg-small-bn resnet20, batch 64 (train)
-                and 256 (infer), 1 s x 5 repeats. Each result is printed as
-                  RESULT model=... mode=... batch=... device=... threads=... ips=... spread=MIN..MAX
-                with the Java heap bytes and device allocations per steady-state step.
-
-                --layers takes a training step apart instead: milliseconds per step of each layer's
-                forward, backward-data and backward-filter, the loss, the optimizer and the batch copy,
-                and for every convolution its GFLOP/s next to the SGEMM GFLOP/s that OpenBLAS reaches
-                in the same run on a GEMM of the convolution's size (M = out channels, N = batch x
-                output pixels, K = in channels x kernel area).
-                """;
+    @Option(names = "--seconds", paramLabel = "S", defaultValue = "1.0", order = 4,
+            description = "length of one timed run (default: ${DEFAULT-VALUE})")
+    void seconds(double value) {
+        seconds = Bounds.check(command, "--seconds", value, 0.01, 3600);
     }
+
+    int repeats;
+
+    @Option(names = "--repeats", paramLabel = "N", defaultValue = "5", order = 5,
+            description = "timed runs; the median is reported (default: ${DEFAULT-VALUE})")
+    void repeats(int value) {
+        repeats = Bounds.check(command, "--repeats", value, 1, 1000);
+    }
+
+    @Option(names = "--layers", order = 6, description = "a per-layer breakdown of a training step instead")
+    boolean layers;
+
+    int steps;
+
+    @Option(names = "--steps", paramLabel = "N", defaultValue = "20", order = 7,
+            description = "profiled steps of --layers (default: ${DEFAULT-VALUE})")
+    void steps(int value) {
+        steps = Bounds.check(command, "--steps", value, 1, 100_000);
+    }
+
+    @Mixin
+    SeedOption seed;
+
+    @Mixin
+    DeviceOptions machine;
+
+    @Mixin
+    StandardOptions standard;
 
     /** The process's peak resident memory so far (VmHWM), as torch_bench.py reports ru_maxrss; -1 if unknown. */
     static long peakResidentMiB() {
@@ -66,38 +116,30 @@ final class BenchCommand implements Command {
     }
 
     @Override
-    public int run(String[] args, PrintStream out, PrintStream err) {
-        Options options = Options.parse(name(), args,
-                Set.of("modes", "batch-train", "batch-infer", "seconds", "repeats", "device", "threads", "seed", "steps"),
-                Set.of("json", "layers"));
-        List<String> models = options.positionals().isEmpty() ? CANONICAL : options.positionals();
+    public int run(PrintStream out, PrintStream err) {
+        List<String> models = modelNames == null || modelNames.isEmpty() ? CANONICAL : modelNames;
         for (String model : models) {
             SummaryCommand.zooEntry(model);
         }
-        String[] modes = options.string("modes", "train,infer").split(",");
+        String[] modes = modeList.split(",");
         for (String mode : modes) {
             if (!mode.equals("train") && !mode.equals("infer")) {
-                throw new UsageException(name() + ": --modes takes train, infer or train,infer, got '" + mode + "'");
+                throw new UsageException(command.name() + ": --modes takes train, infer or train,infer, got '" + mode + "'");
             }
         }
-        int batchTrain = options.integer("batch-train", 64, 1, 65536);
-        int batchInfer = options.integer("batch-infer", 256, 1, 65536);
-        double seconds = options.decimal("seconds", 1.0, 0.01, 3600);
-        int repeats = options.integer("repeats", 5, 1, 1000);
-        int threads = options.integer("threads", 0, 0, 1024);
-        long seed = options.longValue("seed", 0);
+        long seed = this.seed.value;
         List<Object> results = new ArrayList<>();
-        Devices.Choice choice = Devices.open(options.string("device", "cpu"), threads);
-        if (options.flag("layers")) {
+        Devices.Choice choice = machine.open();
+        if (layers) {
             try (var device = choice.device()) {
                 for (String name : models) {
                     try (Model model = Zoo.entry(name).create()) {
                         model.build(device, batchTrain, seed);
-                        results.add(LayerBreakdown.print(model, batchTrain, options.integer("steps", 20, 1, 100_000), seed, out));
+                        results.add(LayerBreakdown.print(model, batchTrain, steps, seed, out));
                     }
                 }
             }
-            if (options.flag("json")) {
+            if (standard.json) {
                 out.println(Json.write(Map.of("breakdowns", results)));
             }
             return 0;
@@ -133,7 +175,7 @@ final class BenchCommand implements Command {
                 }
             }
         }
-        if (options.flag("json")) {
+        if (standard.json) {
             Map<String, Object> json = new LinkedHashMap<>();
             json.put("results", results);
             out.println(Json.write(json));

@@ -3,43 +3,27 @@ package dev.isthmus.cli;
 import dev.isthmus.device.LibraryStatus;
 import dev.isthmus.device.NativeStatus;
 import dev.isthmus.io.Json;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 
 import java.io.PrintStream;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /** {@code isthmus info}: the JDK, and each native library's location and version, or why it is missing. */
-final class InfoCommand implements Command {
-    @Override
-    public String name() {
-        return "info";
-    }
+@Command(name = "info", sortOptions = false,
+        header = "the JDK and the native libraries found (OpenBLAS, oneDNN, CUDA, cuBLAS, cuDNN)",
+        description = {"Prints the JDK, then for OpenBLAS, oneDNN, the CUDA driver, cuBLAS and cuDNN: the file loaded, "
+                + "how it was found and the version it reports, or the reason it is unavailable.",
+                "Override any library with -Disthmus.library.NAME=/path or ISTHMUS_LIBRARY_NAME=/path "
+                        + "(NAME: openblas, dnnl, openmp, cuda, cublas, cudnn)."})
+final class InfoCommand implements Subcommand {
+    @Mixin
+    StandardOptions standard;
 
     @Override
-    public String summary() {
-        return "the JDK and the native libraries found (OpenBLAS, CUDA, cuBLAS, cuDNN)";
-    }
-
-    @Override
-    public String help() {
-        return """
-                Usage: isthmus info [--json]
-
-                Prints the JDK, then for OpenBLAS, the CUDA driver, cuBLAS and cuDNN: the file loaded,
-                how it was found and the version it reports, or the reason it is unavailable.
-                Override any library with -Disthmus.library.NAME=/path or ISTHMUS_LIBRARY_NAME=/path
-                (NAME: openblas, cuda, cublas, cudnn).
-                """;
-    }
-
-    @Override
-    public int run(String[] args, PrintStream out, PrintStream err) {
-        Options options = Options.parse(name(), args, Set.of(), Set.of("json"));
-        if (!options.positionals().isEmpty()) {
-            throw new UsageException(name() + ": unexpected argument '" + options.positionals().get(0) + "'");
-        }
+    public int run(PrintStream out, PrintStream err) {
         Map<String, Object> jdk = new LinkedHashMap<>();
         jdk.put("version", System.getProperty("java.version"));
         jdk.put("vm", System.getProperty("java.vm.name") + " " + System.getProperty("java.vm.version"));
@@ -66,7 +50,7 @@ final class InfoCommand implements Command {
                 }
             });
         }
-        if (options.flag("json")) {
+        if (standard.json) {
             Map<String, Object> json = new LinkedHashMap<>();
             json.put("jdk", jdk);
             Map<String, Object> native_ = new LinkedHashMap<>();

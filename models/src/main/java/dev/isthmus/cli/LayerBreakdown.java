@@ -1,10 +1,10 @@
 package dev.isthmus.cli;
 
+import dev.isthmus.cli.bench.StepBenchmark;
 import dev.isthmus.device.cpu.OpenBlas;
 import dev.isthmus.nn.Conv2d;
 import dev.isthmus.nn.Layer;
 import dev.isthmus.nn.Model;
-import dev.isthmus.train.StepBenchmark;
 
 import java.io.PrintStream;
 import java.lang.foreign.Arena;

@@ -4,50 +4,73 @@ import dev.isthmus.device.cpu.CpuDevice;
 import dev.isthmus.io.Json;
 import dev.isthmus.models.Zoo;
 import dev.isthmus.nn.Model;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
 
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /** {@code isthmus summary MODEL}: the layer table with output shapes and parameter counts. */
-final class SummaryCommand implements Command {
-    @Override
-    public String name() {
-        return "summary";
+@Command(name = "summary", sortOptions = false,
+        header = "a model's layers, output shapes and parameter counts",
+        description = {"Prints each layer with its output shape (for a batch of --batch) and its parameter count, "
+                + "the total last."})
+final class SummaryCommand implements Subcommand {
+    @Spec
+    private CommandSpec command;
+
+    @Parameters(paramLabel = "MODEL", completionCandidates = ZooNames.class,
+            description = "a model of the zoo (the list below)")
+    String modelName;
+
+    int classes;
+
+    @Option(names = "--classes", paramLabel = "N", defaultValue = "10", order = 1,
+            description = "output classes (default: ${DEFAULT-VALUE})")
+    void classes(int value) {
+        classes = Bounds.check(command, "--classes", value, 1, 1_000_000);
     }
 
-    @Override
-    public String summary() {
-        return "a model's layers, output shapes and parameter counts";
+    /** Null until given: the default is the model's own. */
+    Integer channels;
+
+    @Option(names = "--channels", paramLabel = "N", order = 2, description = "input channels (default: the model's own)")
+    void channels(int value) {
+        channels = Bounds.check(command, "--channels", value, 1, 4096);
     }
 
-    @Override
-    public String help() {
-        StringBuilder text = new StringBuilder("""
-                Usage: isthmus summary MODEL [--classes N] [--channels N] [--batch N] [--json]
+    int batch;
 
-                Prints each layer with its output shape (for a batch of --batch, default 1) and its
-                parameter count, the total last. Models:
-                """);
+    @Option(names = "--batch", paramLabel = "N", defaultValue = "1", order = 3,
+            description = "the batch of the output shapes (default: ${DEFAULT-VALUE})")
+    void batch(int value) {
+        batch = Bounds.check(command, "--batch", value, 1, 65536);
+    }
+
+    @Mixin
+    StandardOptions standard;
+
+    /** The zoo with each model's description: the footer of {@code isthmus summary --help}. */
+    static String modelTable() {
+        StringBuilder text = new StringBuilder("%nModels:%n");
         for (Zoo.Entry entry : Zoo.entries()) {
-            text.append(String.format("  %-13s %s%n", entry.name(), entry.description()));
+            // The footer is itself a format string: its %n are line breaks, a literal % is %%.
+            text.append(String.format("  %-13s %s%%n", entry.name(), entry.description().replace("%", "%%")));
         }
         return text.toString();
     }
 
     @Override
-    public int run(String[] args, PrintStream out, PrintStream err) {
-        Options options = Options.parse(name(), args, Set.of("classes", "channels", "batch"), Set.of("json"));
-        if (options.positionals().size() != 1) {
-            throw new UsageException(name() + ": expected one MODEL (see isthmus summary --help)");
-        }
-        Zoo.Entry entry = zooEntry(options.positionals().get(0));
-        int classes = options.integer("classes", 10, 1, 1_000_000);
-        int channels = options.integer("channels", entry.channels(), 1, 4096);
-        int batch = options.integer("batch", 1, 1, 65536);
+    public int run(PrintStream out, PrintStream err) {
+        Zoo.Entry entry = zooEntry(modelName);
+        int channels = this.channels == null ? entry.channels() : this.channels;
         try (CpuDevice device = new CpuDevice(1); Model model = entry.create(channels, classes)) {
             model.build(device, batch, 0);
             List<Model.SummaryRow> rows = model.summary();
@@ -67,7 +90,7 @@ final class SummaryCommand implements Command {
             }
             long total = model.parameterCount();
             out.printf("%s: %,d parameters, input %s%n", model.name(), total, model.sampleShape());
-            if (options.flag("json")) {
+            if (standard.json) {
                 Map<String, Object> result = new LinkedHashMap<>();
                 result.put("model", model.name());
                 result.put("params", total);

@@ -7,27 +7,111 @@ import dev.isthmus.optim.LrSchedule;
 import dev.isthmus.optim.Optimizer;
 import dev.isthmus.optim.RmsProp;
 import dev.isthmus.optim.Sgd;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ParameterException;
+import picocli.CommandLine.Spec;
 
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 
-/** Parsing of the optimizer and schedule options shared by train and bench. */
+/** The optimizer, schedule and stopping options of training, and what they build. */
 final class TrainingOptions {
-    private TrainingOptions() {
+    static final List<String> OPTIMIZERS = List.of("sgd", "nesterov", "adam", "adamw", "rmsprop", "adagrad");
+
+    @Spec(Spec.Target.MIXEE)
+    private CommandSpec command;
+
+    int epochs;
+
+    @Option(names = "--epochs", paramLabel = "N", defaultValue = "10", order = 20,
+            description = "passes over the training set (default: ${DEFAULT-VALUE})")
+    void epochs(int value) {
+        epochs = Bounds.check(command, "--epochs", value, 1, 100_000);
     }
 
-    static Optimizer optimizer(String name, List<Parameter> parameters, double lr, double momentum, double weightDecay) {
-        return switch (name.toLowerCase(Locale.ROOT)) {
+    double lr;
+
+    @Option(names = "--lr", paramLabel = "X", defaultValue = "0.01", order = 22,
+            description = "learning rate (default: ${DEFAULT-VALUE})")
+    void lr(double value) {
+        lr = Bounds.check(command, "--lr", value, 0, 1e6);
+    }
+
+    String optimizer;
+
+    @Option(names = "--optimizer", paramLabel = "NAME", defaultValue = "sgd", order = 23,
+            description = "sgd, nesterov, adam, adamw, rmsprop or adagrad (default: ${DEFAULT-VALUE})")
+    void optimizer(String name) {
+        String lower = name.toLowerCase(Locale.ROOT);
+        if (!OPTIMIZERS.contains(lower)) {
+            throw new ParameterException(command.commandLine(), "unknown --optimizer '" + name + "' ("
+                    + String.join(", ", OPTIMIZERS) + ")");
+        }
+        optimizer = lower;
+    }
+
+    double momentum;
+
+    @Option(names = "--momentum", paramLabel = "X", defaultValue = "0.9", order = 24,
+            description = "momentum of sgd, nesterov and rmsprop (default: ${DEFAULT-VALUE})")
+    void momentum(double value) {
+        momentum = Bounds.check(command, "--momentum", value, 0, 1);
+    }
+
+    double weightDecay;
+
+    @Option(names = "--weight-decay", paramLabel = "X", defaultValue = "0", order = 25,
+            description = "L2 penalty (decoupled for adamw) (default: ${DEFAULT-VALUE})")
+    void weightDecay(double value) {
+        weightDecay = Bounds.check(command, "--weight-decay", value, 0, 1e3);
+    }
+
+    @Option(names = "--schedule", paramLabel = "SPEC", defaultValue = "constant", order = 26,
+            description = {"learning-rate schedule per epoch: constant, step:SIZE:GAMMA, multistep:E1,E2,...:GAMMA, "
+                    + "exponential:GAMMA, cosine[:TMAX[:ETA_MIN]] or linear:START:EPOCHS, each optionally after "
+                    + "warmup:EPOCHS+ (e.g. warmup:2+cosine) (default: ${DEFAULT-VALUE})"})
+    String schedule;
+
+    double clipNorm;
+
+    @Option(names = "--clip-norm", paramLabel = "X", defaultValue = "0", order = 27,
+            description = "clip the gradients' global L2 norm to X (default: no clipping)")
+    void clipNorm(double value) {
+        clipNorm = Bounds.check(command, "--clip-norm", value, 0, 1e12);
+    }
+
+    int patience;
+
+    @Option(names = "--patience", paramLabel = "N", defaultValue = "0", order = 28,
+            description = "stop after N epochs without a better test accuracy (default: never)")
+    void patience(int value) {
+        patience = Bounds.check(command, "--patience", value, 0, 100_000);
+    }
+
+    float labelSmoothing;
+
+    @Option(names = "--label-smoothing", paramLabel = "E", defaultValue = "0", order = 29,
+            description = "cross-entropy label smoothing (default: ${DEFAULT-VALUE})")
+    void labelSmoothing(double value) {
+        labelSmoothing = (float) Bounds.check(command, "--label-smoothing", value, 0, 1);
+    }
+
+    Optimizer optimizer(List<Parameter> parameters) {
+        return switch (optimizer) {
             case "sgd" -> new Sgd(parameters, lr, momentum, 0, weightDecay, false);
             case "nesterov" -> new Sgd(parameters, lr, momentum, 0, weightDecay, true);
             case "adam" -> new Adam(parameters, lr, 0.9, 0.999, 1e-8, weightDecay, false);
             case "adamw" -> new Adam(parameters, lr, 0.9, 0.999, 1e-8, weightDecay, true);
             case "rmsprop" -> new RmsProp(parameters, lr, 0.99, 1e-8, weightDecay, momentum, false);
             case "adagrad" -> new AdaGrad(parameters, lr, 0, weightDecay, 0, 1e-10);
-            default -> throw new UsageException("train: unknown optimizer '" + name
-                    + "' (sgd, nesterov, adam, adamw, rmsprop, adagrad)");
+            default -> throw new IllegalStateException("optimizer '" + optimizer + "' passed --optimizer's check");
         };
+    }
+
+    LrSchedule schedule() {
+        return schedule(schedule, epochs);
     }
 
     /**

@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** The command line: exit statuses, one-line errors, and --json as the last line. */
@@ -70,6 +71,86 @@ class CommandLineTest {
             assertEquals(2, run.status(), String.join(" ", args) + " -> " + run.err());
             assertEquals(1, run.err().lines().count(), run.err());
         }
+    }
+
+    @Test
+    void everyCommandsHelpListsItsOptions() {
+        Map<String, List<String>> options = Map.of(
+                "info", List.of("--json", "--help"),
+                "summary", List.of("MODEL", "--classes", "--channels", "--batch", "--json", "--help"),
+                "train", List.of("MODEL", "--data", "--data-dir", "--limit", "--test-limit", "--synthetic-size", "--normalize",
+                        "--augment", "--epochs", "--batch", "--lr", "--optimizer", "--momentum", "--weight-decay", "--schedule",
+                        "--clip-norm", "--patience", "--label-smoothing", "--seed", "--device", "--threads", "--checkpoint",
+                        "--resume", "--json", "--help"),
+                "eval", List.of("MODEL", "--checkpoint", "--data", "--data-dir", "--limit", "--test-limit", "--synthetic-size",
+                        "--normalize", "--batch", "--seed", "--device", "--threads", "--json", "--help"),
+                "bench", List.of("MODEL", "--modes", "--batch-train", "--batch-infer", "--seconds", "--repeats", "--layers",
+                        "--steps", "--seed", "--device", "--threads", "--json", "--help"));
+        for (var command : options.entrySet()) {
+            for (String help : List.of("--help", "-h")) {
+                Run run = run(command.getKey(), help);
+                assertEquals(0, run.status(), command.getKey() + " " + help + ": " + run.err());
+                assertTrue(run.out().contains("Usage: isthmus " + command.getKey()), run.out());
+                for (String option : command.getValue()) {
+                    assertTrue(run.out().contains(option), command.getKey() + " --help lacks " + option + ":\n" + run.out());
+                }
+                assertFalse(run.out().contains("%n"), "an unformatted help text:\n" + run.out());
+            }
+            assertEquals(run(command.getKey(), "--help").out(), run("help", command.getKey()).out());
+        }
+        Run summary = run("summary", "--help");
+        assertTrue(summary.out().contains("resnet20") && summary.out().contains("CIFAR ResNet-20"), summary.out());
+    }
+
+    @Test
+    void theOverviewListsTheCommands() {
+        Run help = run("--help");
+        assertEquals(0, help.status(), help.err());
+        for (String command : List.of("info", "summary", "train", "eval", "bench")) {
+            assertTrue(help.out().contains("  " + command + " "), help.out());
+        }
+        Run bare = run();
+        assertEquals(2, bare.status());
+        assertEquals(help.out(), bare.out());
+    }
+
+    @Test
+    void aMistypedNameSuggestsTheRightOne() {
+        Run option = run("train", "lenet5", "--epohcs", "3");
+        assertEquals(2, option.status(), option.err());
+        assertEquals(1, option.err().lines().count(), option.err());
+        assertTrue(option.err().contains("unknown option --epohcs") && option.err().contains("did you mean --epochs?"),
+                option.err());
+        Run command = run("trian", "lenet5");
+        assertEquals(2, command.status(), command.err());
+        assertEquals(1, command.err().lines().count(), command.err());
+        assertTrue(command.err().contains("unknown command 'trian'") && command.err().contains("did you mean train?"),
+                command.err());
+    }
+
+    @Test
+    void aBadValueExitsWithTwoNamingTheOption() {
+        for (String[] args : List.of(new String[] {"train", "lenet5", "--epochs", "zero"}, new String[] {"train", "lenet5", "--epochs", "0"},
+                new String[] {"train", "lenet5", "--lr", "-1"}, new String[] {"train", "lenet5", "--momentum", "NaN"},
+                new String[] {"train", "lenet5", "--optimizer", "sgdd"}, new String[] {"train", "lenet5", "--batch=0"},
+                new String[] {"eval", "mlp", "--limit", "-1", "--checkpoint", "x"}, new String[] {"bench", "--threads", "2000"},
+                new String[] {"bench", "--seconds", "0"}, new String[] {"summary", "lenet5", "--channels", "many"})) {
+            Run run = run(args);
+            String option = java.util.Arrays.stream(args).filter(a -> a.startsWith("--")).findFirst().orElseThrow().split("=")[0];
+            assertEquals(2, run.status(), String.join(" ", args) + " -> " + run.err());
+            assertEquals(1, run.err().lines().count(), run.err());
+            assertTrue(run.err().startsWith("isthmus " + args[0] + ": ") && run.err().contains(option),
+                    String.join(" ", args) + " -> " + run.err());
+        }
+    }
+
+    @Test
+    void optionsTakeEqualsSignsAndTheLastRepeatWins() {
+        Run summary = run("summary", "lenet5", "--batch=3", "--classes", "7", "--batch", "4", "--json");
+        assertEquals(0, summary.status(), summary.err());
+        @SuppressWarnings("unchecked")
+        List<Map<String, Object>> layers = (List<Map<String, Object>>) summary.json().get("layers");
+        assertEquals(List.of(4L, 7L), layers.getLast().get("output"));
     }
 
     @Test

@@ -1,5 +1,6 @@
 package dev.isthmus.gpu;
 
+import dev.isthmus.cli.bench.StepBenchmark;
 import dev.isthmus.data.Datasets;
 import dev.isthmus.data.InMemoryDataset;
 import dev.isthmus.device.Devices;
@@ -10,7 +11,6 @@ import dev.isthmus.nn.Model;
 import dev.isthmus.optim.Sgd;
 import dev.isthmus.tensor.Shape;
 import dev.isthmus.train.EpochResult;
-import dev.isthmus.train.StepBenchmark;
 import dev.isthmus.train.Trainer;
 import dev.isthmus.train.TrainingConfig;
 import org.junit.jupiter.api.AfterAll;

@@ -29,10 +29,10 @@ final class CpuBatchNorm extends BatchNormPlan {
     @Override
     protected void doForwardTraining(Tensor input, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
                                      float momentum, float eps, Tensor output, Tensor savedMean, Tensor savedInvStd) {
-        Tensor x = cpu.inLayout(input, Layout.ROW_MAJOR, 0);
-        Tensor y = cpu.rowMajorResult(output);
+        Tensor x = cpu.scratch().inLayout(input, Layout.ROW_MAJOR, CpuScratch.Slot.FIRST_INPUT);
+        Tensor y = cpu.scratch().rowMajorResult(output);
         trainingRowMajor(x, gamma, beta, runningMean, runningVar, momentum, eps, y, savedMean, savedInvStd);
-        cpu.store(y, output);
+        cpu.scratch().store(y, output);
     }
 
     private void trainingRowMajor(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
@@ -86,10 +86,10 @@ final class CpuBatchNorm extends BatchNormPlan {
     @Override
     protected void doForwardInference(Tensor input, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
                                       float eps, Tensor output) {
-        Tensor x = cpu.inLayout(input, Layout.ROW_MAJOR, 0);
-        Tensor y = cpu.rowMajorResult(output);
+        Tensor x = cpu.scratch().inLayout(input, Layout.ROW_MAJOR, CpuScratch.Slot.FIRST_INPUT);
+        Tensor y = cpu.scratch().rowMajorResult(output);
         inferenceRowMajor(x, gamma, beta, runningMean, runningVar, eps, y);
-        cpu.store(y, output);
+        cpu.scratch().store(y, output);
     }
 
     private void inferenceRowMajor(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
@@ -118,11 +118,11 @@ final class CpuBatchNorm extends BatchNormPlan {
     @Override
     protected void doBackward(Tensor input, Tensor upstream, Tensor gamma, Tensor savedMean, Tensor savedInvStd,
                               float eps, Tensor result, Tensor gammaGrad, Tensor betaGrad) {
-        Tensor x = cpu.inLayout(input, Layout.ROW_MAJOR, 0);
-        Tensor gradOutput = cpu.inLayout(upstream, Layout.ROW_MAJOR, 1);
-        Tensor gradInput = cpu.rowMajorResult(result);
+        Tensor x = cpu.scratch().inLayout(input, Layout.ROW_MAJOR, CpuScratch.Slot.FIRST_INPUT);
+        Tensor gradOutput = cpu.scratch().inLayout(upstream, Layout.ROW_MAJOR, CpuScratch.Slot.SECOND_INPUT);
+        Tensor gradInput = cpu.scratch().rowMajorResult(result);
         backwardRowMajor(x, gradOutput, gamma, savedMean, savedInvStd, gradInput, gammaGrad, betaGrad);
-        cpu.store(gradInput, result);
+        cpu.scratch().store(gradInput, result);
     }
 
     private void backwardRowMajor(Tensor x, Tensor gradOutput, Tensor gamma, Tensor savedMean, Tensor savedInvStd,

@@ -48,30 +48,30 @@ final class CpuConvolution extends ConvolutionPlan {
 
     @Override
     protected void doForward(Tensor input, Tensor weight, Tensor bias, Tensor output) {
-        Tensor x = cpu.inLayout(input, Layout.ROW_MAJOR, 0);
-        Tensor y = cpu.rowMajorResult(output);
+        Tensor x = cpu.scratch().inLayout(input, Layout.ROW_MAJOR, CpuScratch.Slot.FIRST_INPUT);
+        Tensor y = cpu.scratch().rowMajorResult(output);
         int inputSize = geometry.inChannels() * geometry.height() * geometry.width();
         int outputSize = geometry.outChannels() * spatial;
         for (int n = 0; n < geometry.batch(); n++) {
             Tensor cols = columnsOf(x, (long) n * inputSize);
             long colsBase = pointwise ? (long) n * inputSize : 0;
             for (int g = 0; g < geometry.groups(); g++) {
-                cpu.rawGemm(false, false, groupOutChannels, spatial, columnRows, 1f,
+                CpuBlas.sgemm(false, false, groupOutChannels, spatial, columnRows, 1f,
                         weight, (long) g * groupOutChannels * columnRows, columnRows,
                         cols, colsBase + (long) g * columnRows * spatial, spatial,
                         0f, y, (long) n * outputSize + (long) g * groupOutChannels * spatial, spatial);
             }
         }
         if (bias != null) {
-            cpu.addBias(y, bias);
+            cpu.elementwise().addBias(y, bias);
         }
-        cpu.store(y, output);
+        cpu.scratch().store(y, output);
     }
 
     @Override
     protected void doBackwardData(Tensor upstream, Tensor weight, Tensor result) {
-        Tensor gradOutput = cpu.inLayout(upstream, Layout.ROW_MAJOR, 1);
-        Tensor gradInput = cpu.rowMajorResult(result);
+        Tensor gradOutput = cpu.scratch().inLayout(upstream, Layout.ROW_MAJOR, CpuScratch.Slot.SECOND_INPUT);
+        Tensor gradInput = cpu.scratch().rowMajorResult(result);
         int inputSize = geometry.inChannels() * geometry.height() * geometry.width();
         int outputSize = geometry.outChannels() * spatial;
         for (int n = 0; n < geometry.batch(); n++) {
@@ -79,7 +79,7 @@ final class CpuConvolution extends ConvolutionPlan {
             Tensor target = pointwise ? gradInput : columns;
             long targetBase = pointwise ? (long) n * inputSize : 0;
             for (int g = 0; g < geometry.groups(); g++) {
-                cpu.rawGemm(true, false, columnRows, spatial, groupOutChannels, 1f,
+                CpuBlas.sgemm(true, false, columnRows, spatial, groupOutChannels, 1f,
                         weight, (long) g * groupOutChannels * columnRows, columnRows,
                         gradOutput, (long) n * outputSize + (long) g * groupOutChannels * spatial, spatial,
                         0f, target, targetBase + (long) g * columnRows * spatial, spatial);
@@ -88,23 +88,23 @@ final class CpuConvolution extends ConvolutionPlan {
                 col2im(gradInput.memory(), (long) n * inputSize);
             }
         }
-        cpu.store(gradInput, result);
+        cpu.scratch().store(gradInput, result);
     }
 
     @Override
     protected void doBackwardFilter(Tensor input, Tensor upstream, Tensor weightGrad, Tensor biasGrad) {
         if (biasGrad != null) {
-            cpu.biasGradient(upstream, biasGrad);
+            cpu.elementwise().biasGradient(upstream, biasGrad);
         }
-        Tensor x = cpu.inLayout(input, Layout.ROW_MAJOR, 0);
-        Tensor gradOutput = cpu.inLayout(upstream, Layout.ROW_MAJOR, 1);
+        Tensor x = cpu.scratch().inLayout(input, Layout.ROW_MAJOR, CpuScratch.Slot.FIRST_INPUT);
+        Tensor gradOutput = cpu.scratch().inLayout(upstream, Layout.ROW_MAJOR, CpuScratch.Slot.SECOND_INPUT);
         int inputSize = geometry.inChannels() * geometry.height() * geometry.width();
         int outputSize = geometry.outChannels() * spatial;
         for (int n = 0; n < geometry.batch(); n++) {
             Tensor cols = columnsOf(x, (long) n * inputSize);
             long colsBase = pointwise ? (long) n * inputSize : 0;
             for (int g = 0; g < geometry.groups(); g++) {
-                cpu.rawGemm(false, true, groupOutChannels, columnRows, spatial, 1f,
+                CpuBlas.sgemm(false, true, groupOutChannels, columnRows, spatial, 1f,
                         gradOutput, (long) n * outputSize + (long) g * groupOutChannels * spatial, spatial,
                         cols, colsBase + (long) g * columnRows * spatial, spatial,
                         1f, weightGrad, (long) g * groupOutChannels * columnRows, columnRows);

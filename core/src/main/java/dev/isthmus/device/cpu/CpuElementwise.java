@@ -1,7 +1,6 @@
 package dev.isthmus.device.cpu;
 
-import dev.isthmus.device.Activation;
-import dev.isthmus.device.CounterRng;
+import dev.isthmus.device.ElementwiseKernels;
 import dev.isthmus.tensor.Layout;
 import dev.isthmus.tensor.Tensor;
 
@@ -9,18 +8,57 @@ import java.lang.foreign.MemorySegment;
 
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 
-/** The CPU's element-wise kernels: bias, activations, dropout and the host-read reductions. */
-final class CpuElementwise {
-    private static final double INV_SQRT_2 = 0.7071067811865476;
-    private static final double INV_SQRT_2PI = 0.3989422804014327;
+/** The CPU's element-wise family in Java loops split over the cores: fill, add, mul, bias and its gradient. */
+class CpuElementwise implements ElementwiseKernels.Backend {
+    final CpuParallel parallel;
+    final CpuScratch scratch;
 
-    private final CpuParallel parallel;
-
-    CpuElementwise(CpuParallel parallel) {
+    CpuElementwise(CpuParallel parallel, CpuScratch scratch) {
         this.parallel = parallel;
+        this.scratch = scratch;
     }
 
-    void addBias(Tensor y, Tensor bias) {
+    @Override
+    public void fill(Tensor tensor, float value) {
+        MemorySegment memory = tensor.memory();
+        if (Float.floatToRawIntBits(value) == 0) {
+            memory.fill((byte) 0);
+            return;
+        }
+        int count = (int) tensor.elementCount();
+        parallel.forRange(count, CpuDevice.MIN_PARALLEL_ELEMENTS, (from, to) -> {
+            for (int i = from; i < to; i++) {
+                memory.setAtIndex(JAVA_FLOAT, i, value);
+            }
+        });
+    }
+
+    @Override
+    public void add(Tensor a, Tensor b, Tensor out) {
+        MemorySegment l = scratch.inLayout(a, out.layout(), CpuScratch.Slot.FIRST_INPUT).memory();
+        MemorySegment r = scratch.inLayout(b, out.layout(), CpuScratch.Slot.SECOND_INPUT).memory();
+        MemorySegment result = out.memory();
+        parallel.forRange((int) out.elementCount(), CpuDevice.MIN_PARALLEL_ELEMENTS, (from, to) -> {
+            for (int i = from; i < to; i++) {
+                result.setAtIndex(JAVA_FLOAT, i, l.getAtIndex(JAVA_FLOAT, i) + r.getAtIndex(JAVA_FLOAT, i));
+            }
+        });
+    }
+
+    @Override
+    public void mul(Tensor a, Tensor b, Tensor out) {
+        MemorySegment l = scratch.inLayout(a, out.layout(), CpuScratch.Slot.FIRST_INPUT).memory();
+        MemorySegment r = scratch.inLayout(b, out.layout(), CpuScratch.Slot.SECOND_INPUT).memory();
+        MemorySegment result = out.memory();
+        parallel.forRange((int) out.elementCount(), CpuDevice.MIN_PARALLEL_ELEMENTS, (from, to) -> {
+            for (int i = from; i < to; i++) {
+                result.setAtIndex(JAVA_FLOAT, i, l.getAtIndex(JAVA_FLOAT, i) * r.getAtIndex(JAVA_FLOAT, i));
+            }
+        });
+    }
+
+    @Override
+    public void addBias(Tensor y, Tensor bias) {
         MemorySegment out = y.memory();
         MemorySegment b = bias.memory();
         int outer = y.shape().dim(0);
@@ -57,7 +95,8 @@ final class CpuElementwise {
         }
     }
 
-    void biasGradient(Tensor gradOutput, Tensor biasGrad) {
+    @Override
+    public void biasGradient(Tensor gradOutput, Tensor biasGrad) {
         MemorySegment dy = gradOutput.memory();
         MemorySegment db = biasGrad.memory();
         int outer = gradOutput.shape().dim(0);
@@ -129,146 +168,6 @@ final class CpuElementwise {
                 row[c] += dy.getAtIndex(JAVA_FLOAT, base + c);
             }
         }
-    }
-
-    void activationForward(Activation function, float alpha, Tensor x, Tensor y) {
-        MemorySegment in = x.memory();
-        MemorySegment out = y.memory();
-        parallel.forRange((int) x.elementCount(), CpuDevice.MIN_PARALLEL_ELEMENTS, (from, to) -> {
-            switch (function) {
-                case RELU -> {
-                    for (int i = from; i < to; i++) {
-                        float v = in.getAtIndex(JAVA_FLOAT, i);
-                        out.setAtIndex(JAVA_FLOAT, i, v > 0 ? v : 0f);
-                    }
-                }
-                case LEAKY_RELU -> {
-                    for (int i = from; i < to; i++) {
-                        float v = in.getAtIndex(JAVA_FLOAT, i);
-                        out.setAtIndex(JAVA_FLOAT, i, v > 0 ? v : alpha * v);
-                    }
-                }
-                case ELU -> {
-                    for (int i = from; i < to; i++) {
-                        float v = in.getAtIndex(JAVA_FLOAT, i);
-                        out.setAtIndex(JAVA_FLOAT, i, v > 0 ? v : (float) (alpha * Math.expm1(v)));
-                    }
-                }
-                case SIGMOID -> {
-                    for (int i = from; i < to; i++) {
-                        out.setAtIndex(JAVA_FLOAT, i, sigmoid(in.getAtIndex(JAVA_FLOAT, i)));
-                    }
-                }
-                case TANH -> {
-                    for (int i = from; i < to; i++) {
-                        out.setAtIndex(JAVA_FLOAT, i, (float) Math.tanh(in.getAtIndex(JAVA_FLOAT, i)));
-                    }
-                }
-                case GELU -> {
-                    for (int i = from; i < to; i++) {
-                        double v = in.getAtIndex(JAVA_FLOAT, i);
-                        out.setAtIndex(JAVA_FLOAT, i, (float) (0.5 * v * (1 + Erf.erf(v * INV_SQRT_2))));
-                    }
-                }
-            }
-        });
-    }
-
-    void activationBackward(Activation function, float alpha, Tensor x, Tensor y, Tensor gradOutput, Tensor gradInput) {
-        MemorySegment in = x.memory();
-        MemorySegment out = y.memory();
-        MemorySegment dy = gradOutput.memory();
-        MemorySegment dx = gradInput.memory();
-        parallel.forRange((int) x.elementCount(), CpuDevice.MIN_PARALLEL_ELEMENTS, (from, to) -> {
-            switch (function) {
-                case RELU -> {
-                    for (int i = from; i < to; i++) {
-                        float g = dy.getAtIndex(JAVA_FLOAT, i);
-                        dx.setAtIndex(JAVA_FLOAT, i, in.getAtIndex(JAVA_FLOAT, i) > 0 ? g : 0f);
-                    }
-                }
-                case LEAKY_RELU -> {
-                    for (int i = from; i < to; i++) {
-                        float g = dy.getAtIndex(JAVA_FLOAT, i);
-                        dx.setAtIndex(JAVA_FLOAT, i, in.getAtIndex(JAVA_FLOAT, i) > 0 ? g : alpha * g);
-                    }
-                }
-                case ELU -> {
-                    // For x <= 0, d/dx alpha(e^x - 1) = alpha e^x = y + alpha.
-                    for (int i = from; i < to; i++) {
-                        float g = dy.getAtIndex(JAVA_FLOAT, i);
-                        dx.setAtIndex(JAVA_FLOAT, i, in.getAtIndex(JAVA_FLOAT, i) > 0 ? g
-                                : g * (out.getAtIndex(JAVA_FLOAT, i) + alpha));
-                    }
-                }
-                case SIGMOID -> {
-                    for (int i = from; i < to; i++) {
-                        float s = out.getAtIndex(JAVA_FLOAT, i);
-                        dx.setAtIndex(JAVA_FLOAT, i, dy.getAtIndex(JAVA_FLOAT, i) * s * (1 - s));
-                    }
-                }
-                case TANH -> {
-                    for (int i = from; i < to; i++) {
-                        float t = out.getAtIndex(JAVA_FLOAT, i);
-                        dx.setAtIndex(JAVA_FLOAT, i, dy.getAtIndex(JAVA_FLOAT, i) * (1 - t * t));
-                    }
-                }
-                case GELU -> {
-                    for (int i = from; i < to; i++) {
-                        double v = in.getAtIndex(JAVA_FLOAT, i);
-                        double cdf = 0.5 * (1 + Erf.erf(v * INV_SQRT_2));
-                        double pdf = INV_SQRT_2PI * Math.exp(-0.5 * v * v);
-                        dx.setAtIndex(JAVA_FLOAT, i, (float) (dy.getAtIndex(JAVA_FLOAT, i) * (cdf + v * pdf)));
-                    }
-                }
-            }
-        });
-    }
-
-    static float sigmoid(float v) {
-        // Written so that neither branch overflows: exp of a non-positive number only.
-        if (v >= 0) {
-            return (float) (1 / (1 + Math.exp(-v)));
-        }
-        double e = Math.exp(v);
-        return (float) (e / (1 + e));
-    }
-
-    void dropoutForward(Tensor x, Tensor y, Tensor mask, float p, long seed, long counter) {
-        MemorySegment in = x.memory();
-        MemorySegment out = y.memory();
-        MemorySegment keep = mask.memory();
-        float scale = 1f / (1f - p);
-        parallel.forRange((int) x.elementCount(), CpuDevice.MIN_PARALLEL_ELEMENTS, (from, to) -> {
-            for (int i = from; i < to; i++) {
-                float m = CounterRng.uniform(seed, counter, i) >= p ? scale : 0f;
-                keep.setAtIndex(JAVA_FLOAT, i, m);
-                out.setAtIndex(JAVA_FLOAT, i, in.getAtIndex(JAVA_FLOAT, i) * m);
-            }
-        });
-    }
-
-    double sumOfSquares(Tensor x) {
-        MemorySegment in = x.memory();
-        long count = x.elementCount();
-        double sum = 0;
-        for (long i = 0; i < count; i++) {
-            double v = in.getAtIndex(JAVA_FLOAT, i);
-            sum += v * v;
-        }
-        return sum;
-    }
-
-    long countNonFinite(Tensor x) {
-        MemorySegment in = x.memory();
-        long count = x.elementCount();
-        long bad = 0;
-        for (long i = 0; i < count; i++) {
-            if (!Float.isFinite(in.getAtIndex(JAVA_FLOAT, i))) {
-                bad++;
-            }
-        }
-        return bad;
     }
 
     /** The product of the dimensions after [N, C]. */

@@ -1,18 +1,44 @@
 package dev.isthmus.device.cpu;
 
+import dev.isthmus.device.LossKernels;
 import dev.isthmus.device.PointwiseLoss;
+import dev.isthmus.tensor.DType;
 import dev.isthmus.tensor.Tensor;
 
 import java.lang.foreign.MemorySegment;
 
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 
-/** Element-wise losses, averaged over every element, with their gradients. */
-final class CpuLosses {
-    private CpuLosses() {
+/**
+ * The CPU's loss family: softmax cross-entropy, and the element-wise losses averaged over every
+ * element, with their gradients.
+ */
+final class CpuLosses implements LossKernels.Backend {
+    private final CpuSoftmax softmax;
+    private final CpuScratch scratch;
+
+    CpuLosses(CpuSoftmax softmax, CpuScratch scratch) {
+        this.softmax = softmax;
+        this.scratch = scratch;
     }
 
-    static void pointwise(PointwiseLoss kind, float beta, Tensor input, Tensor target, Tensor loss, Tensor gradInput) {
+    @Override
+    public void softmaxCrossEntropy(Tensor logits, Tensor labels, float labelSmoothing, Tensor loss, Tensor gradLogits) {
+        softmax.crossEntropy(logits, labels, labelSmoothing, loss, gradLogits);
+    }
+
+    @Override
+    public void pointwise(PointwiseLoss kind, float beta, Tensor input, Tensor target, Tensor loss, Tensor gradInput) {
+        Tensor gradient = gradInput == null || gradInput.layout() == input.layout() ? gradInput
+                : scratch.get(CpuScratch.Slot.RESULT, gradInput.shape(), DType.F32, input.layout());
+        pointwiseLoop(kind, beta, input, scratch.inLayout(target, input.layout(), CpuScratch.Slot.FIRST_INPUT), loss, gradient);
+        if (gradient != null) {
+            scratch.store(gradient, gradInput);
+        }
+    }
+
+    private static void pointwiseLoop(PointwiseLoss kind, float beta, Tensor input, Tensor target, Tensor loss,
+                                      Tensor gradInput) {
         MemorySegment x = input.memory();
         MemorySegment y = target.memory();
         MemorySegment grad = gradInput == null ? null : gradInput.memory();
@@ -45,7 +71,7 @@ final class CpuLosses {
                 }
                 case BCE_WITH_LOGITS -> {
                     value = Math.max(xi, 0) - xi * yi + Math.log1p(Math.exp(-Math.abs(xi)));
-                    derivative = CpuElementwise.sigmoid((float) xi) - yi;
+                    derivative = CpuActivations.sigmoid((float) xi) - yi;
                 }
                 default -> throw new IllegalArgumentException("unknown loss " + kind);
             }

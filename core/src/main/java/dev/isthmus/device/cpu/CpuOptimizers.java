@@ -1,5 +1,6 @@
 package dev.isthmus.device.cpu;
 
+import dev.isthmus.device.OptimizerKernels;
 import dev.isthmus.tensor.Tensor;
 
 import java.lang.foreign.MemorySegment;
@@ -17,7 +18,7 @@ import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
  * parameter block is one long loop). Copies cost less than the difference; the arithmetic, and so
  * every result, is the same.
  */
-final class CpuOptimizers {
+final class CpuOptimizers implements OptimizerKernels.Backend {
     /** Elements per chunk: four arrays of them stay in the first-level cache. */
     private static final int CHUNK = 2048;
     private static final ThreadLocal<float[][]> SCRATCH = ThreadLocal.withInitial(() -> new float[4][CHUNK]);
@@ -44,7 +45,8 @@ final class CpuOptimizers {
         }
     }
 
-    void sgd(Tensor param, Tensor grad, Tensor momentumBuffer, float lr, float momentum, float dampening,
+    @Override
+    public void sgd(Tensor param, Tensor grad, Tensor momentumBuffer, float lr, float momentum, float dampening,
              float weightDecay, boolean nesterov, boolean firstStep) {
         MemorySegment p = param.memory();
         MemorySegment g = grad.memory();
@@ -93,7 +95,8 @@ final class CpuOptimizers {
         }
     }
 
-    void adam(Tensor param, Tensor grad, Tensor expAvg, Tensor expAvgSq, float lr, float beta1, float beta2,
+    @Override
+    public void adam(Tensor param, Tensor grad, Tensor expAvg, Tensor expAvgSq, float lr, float beta1, float beta2,
               float eps, float weightDecay, boolean decoupled, int step) {
         MemorySegment p = param.memory();
         MemorySegment g = grad.memory();
@@ -142,7 +145,8 @@ final class CpuOptimizers {
         }
     }
 
-    void rmsprop(Tensor param, Tensor grad, Tensor squareAvg, Tensor gradAvg, Tensor momentumBuffer, float lr,
+    @Override
+    public void rmsprop(Tensor param, Tensor grad, Tensor squareAvg, Tensor gradAvg, Tensor momentumBuffer, float lr,
                  float alpha, float eps, float weightDecay, float momentum) {
         MemorySegment p = param.memory();
         MemorySegment g = grad.memory();
@@ -184,7 +188,8 @@ final class CpuOptimizers {
         }
     }
 
-    void adagrad(Tensor param, Tensor grad, Tensor sum, float clr, float eps, float weightDecay) {
+    @Override
+    public void adagrad(Tensor param, Tensor grad, Tensor sum, float clr, float eps, float weightDecay) {
         MemorySegment p = param.memory();
         MemorySegment g = grad.memory();
         MemorySegment s = sum.memory();

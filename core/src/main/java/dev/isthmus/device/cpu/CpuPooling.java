@@ -32,10 +32,10 @@ final class CpuPooling extends PoolingPlan {
 
     @Override
     protected void doForward(Tensor input, Tensor output) {
-        Tensor x = cpu.inLayout(input, Layout.ROW_MAJOR, 0);
-        Tensor y = cpu.rowMajorResult(output);
+        Tensor x = cpu.scratch().inLayout(input, Layout.ROW_MAJOR, CpuScratch.Slot.FIRST_INPUT);
+        Tensor y = cpu.scratch().rowMajorResult(output);
         forwardRowMajor(x, y);
-        cpu.store(y, output);
+        cpu.scratch().store(y, output);
     }
 
     private void forwardRowMajor(Tensor x, Tensor y) {
@@ -108,10 +108,10 @@ final class CpuPooling extends PoolingPlan {
 
     @Override
     protected void doBackward(Tensor x, Tensor y, Tensor upstream, Tensor result) {
-        Tensor gradOutput = cpu.inLayout(upstream, Layout.ROW_MAJOR, 1);
-        Tensor gradInput = cpu.rowMajorResult(result);
+        Tensor gradOutput = cpu.scratch().inLayout(upstream, Layout.ROW_MAJOR, CpuScratch.Slot.SECOND_INPUT);
+        Tensor gradInput = cpu.scratch().rowMajorResult(result);
         backwardRowMajor(gradOutput, gradInput);
-        cpu.store(gradInput, result);
+        cpu.scratch().store(gradInput, result);
     }
 
     private void backwardRowMajor(Tensor gradOutput, Tensor gradInput) {

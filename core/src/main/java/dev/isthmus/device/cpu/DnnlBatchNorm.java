@@ -94,7 +94,7 @@ final class DnnlBatchNorm extends BatchNormPlan {
     @Override
     protected void doForwardTraining(Tensor input, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
                                      float momentum, float eps, Tensor y, Tensor savedMean, Tensor savedInvStd) {
-        Tensor x = cpu.inLayout(input, y.layout(), 0);
+        Tensor x = cpu.scratch().inLayout(input, y.layout(), CpuScratch.Slot.FIRST_INPUT);
         prepare(x.layout(), eps);
         training.bind(0, x.memory());
         training.bind(1, y.memory());
@@ -121,7 +121,7 @@ final class DnnlBatchNorm extends BatchNormPlan {
     @Override
     protected void doForwardInference(Tensor input, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
                                       float eps, Tensor y) {
-        Tensor x = cpu.inLayout(input, y.layout(), 0);
+        Tensor x = cpu.scratch().inLayout(input, y.layout(), CpuScratch.Slot.FIRST_INPUT);
         prepare(x.layout(), eps);
         inference.bind(0, x.memory());
         inference.bind(1, y.memory());
@@ -136,8 +136,8 @@ final class DnnlBatchNorm extends BatchNormPlan {
     protected void doBackward(Tensor input, Tensor upstream, Tensor gamma, Tensor savedMean, Tensor savedInvStd,
                               float eps, Tensor gradInput, Tensor gammaGrad, Tensor betaGrad) {
         // oneDNN normalises within one layout: the result's; other operands are converted first.
-        Tensor x = cpu.inLayout(input, gradInput.layout(), 0);
-        Tensor gradOutput = cpu.inLayout(upstream, gradInput.layout(), 1);
+        Tensor x = cpu.scratch().inLayout(input, gradInput.layout(), CpuScratch.Slot.FIRST_INPUT);
+        Tensor gradOutput = cpu.scratch().inLayout(upstream, gradInput.layout(), CpuScratch.Slot.SECOND_INPUT);
         prepare(x.layout(), eps);
         // oneDNN wants the variance: recover it from the saved 1/sqrt(var + eps).
         MemorySegment invStd = savedInvStd.memory();

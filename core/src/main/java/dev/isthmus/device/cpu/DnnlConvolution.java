@@ -233,7 +233,7 @@ final class DnnlConvolution extends ConvolutionPlan {
         if (f.bias) {
             if (bias == null) {
                 // A primitive made with a bias serves a call without one through a zero bias.
-                cpu.fill(zeroBias(), 0f);
+                cpu.elementwise().fill(zeroBias(), 0f);
                 f.primitive.bind(3, zeroBias().memory());
             } else {
                 f.primitive.bind(3, bias.memory());

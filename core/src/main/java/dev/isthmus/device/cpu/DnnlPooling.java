@@ -96,7 +96,7 @@ final class DnnlPooling extends PoolingPlan {
 
     @Override
     protected void doForward(Tensor input, Tensor y) {
-        Tensor x = cpu.inLayout(input, y.layout(), 0);
+        Tensor x = cpu.scratch().inLayout(input, y.layout(), CpuScratch.Slot.FIRST_INPUT);
         prepareForward(x.layout());
         forward.bind(0, x.memory());
         forward.bind(1, y.memory());
@@ -109,10 +109,10 @@ final class DnnlPooling extends PoolingPlan {
     @Override
     protected void doBackward(Tensor x, Tensor y, Tensor upstream, Tensor gradInput) {
         Layout layout = gradInput.layout();
-        Tensor gradOutput = cpu.inLayout(upstream, layout, 1);
+        Tensor gradOutput = cpu.scratch().inLayout(upstream, layout, CpuScratch.Slot.SECOND_INPUT);
         if (max() && (forward == null || forwardLayout != layout)) {
             // The workspace comes from a forward in the same layout; run one if the last was different.
-            Tensor output = cpu.scratchTensor(2, y.shape(), y.dtype(), layout);
+            Tensor output = cpu.scratch().get(CpuScratch.Slot.OUTPUT, y.shape(), y.dtype(), layout);
             doForward(x, output);
         }
         if (backward == null || backwardLayout != layout) {

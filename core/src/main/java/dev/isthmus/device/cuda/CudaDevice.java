@@ -21,6 +21,8 @@ import dev.isthmus.tensor.Tensor;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * An NVIDIA GPU: the primary context of one device, one stream, cuBLAS and cuDNN handles bound to
@@ -28,28 +30,34 @@ import java.lang.foreign.ValueLayout;
  * and the host waits only where it reads a result (copyToHost, the reductions, synchronize).
  * Host-to-device copies go through a pinned staging buffer. Set ISTHMUS_CUDA_SYNC=1 (or
  * -Disthmus.cuda.sync=true) to synchronise and check after every operation, so that an
- * asynchronous failure is reported by the operation that caused it.
+ * asynchronous failure is reported by the operation that caused it; ISTHMUS_CUDA_TF32=1 to let
+ * cuBLAS and cuDNN round FP32 inputs to TF32; ISTHMUS_CUDA_DETERMINISTIC=1 (or
+ * -Disthmus.cuda.deterministic=true) to run only convolution algorithms whose results do not vary
+ * from run to run.
  */
 public final class CudaDevice extends Device {
     private final int ordinal;
     private final String name;
     private final MemorySegment context;
+    private final CudaContextGuard contextGuard;
     private final MemorySegment stream;
     private final MemorySegment cublas;
     private final MemorySegment cudnn;
     private final CudaKernels kernels;
-    private final CudaAllocator allocator = new CudaAllocator();
+    private final CudaAllocator allocator = new CudaAllocator(CudaAllocator.DRIVER);
+    /** The storages not yet freed: at close their memory goes back to the driver and they are marked freed. */
+    private final Set<Storage> openStorages = ConcurrentHashMap.newKeySet();
     private final CudaElementwise elementwise;
+    private final CudaLosses losses;
+    private final CudaReductions reductions;
     private final Arena arena = Arena.ofShared();
     private final MemorySegment one;
     private final MemorySegment zero;
-    private final MemorySegment scalar;
-    private final MemorySegment gemmAlpha;
     private final boolean syncEveryOperation;
     private final boolean tf32;
-    private MemorySegment staging = MemorySegment.NULL;
-    private MemorySegment stagingEvent;
-    private volatile Thread contextThread;
+    private final boolean deterministic;
+    private final PinnedStaging staging = new PinnedStaging(PinnedStaging.DRIVER);
+    private final MemorySegment stagingEvent;
 
     public CudaDevice(int ordinal) {
         NativeLibrary.CUBLAS.load();
@@ -71,30 +79,66 @@ public final class CudaDevice extends Device {
         this.name = "cuda:" + ordinal;
         this.syncEveryOperation = Boolean.getBoolean("isthmus.cuda.sync") || "1".equals(System.getenv("ISTHMUS_CUDA_SYNC"));
         this.tf32 = "1".equals(System.getenv("ISTHMUS_CUDA_TF32"));
-        MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
-        CudaDriver.check(cuda_h.cuDevicePrimaryCtxRetain(out, device), "cuDevicePrimaryCtxRetain");
-        this.context = out.get(ValueLayout.ADDRESS, 0);
-        enterContext();
-        CudaDriver.check(cuda_h.cuStreamCreate(out, cuda_h.CU_STREAM_NON_BLOCKING()), "cuStreamCreate");
-        this.stream = out.get(ValueLayout.ADDRESS, 0);
-        CudaDriver.check(cuda_h.cuEventCreate(out, cuda_h.CU_EVENT_DISABLE_TIMING()), "cuEventCreate");
-        this.stagingEvent = out.get(ValueLayout.ADDRESS, 0);
-        Cublas.check(cublas_h.cublasCreate_v2(out), "cublasCreate");
-        this.cublas = out.get(ValueLayout.ADDRESS, 0);
-        Cublas.check(cublas_h.cublasSetStream_v2(cublas, stream), "cublasSetStream");
-        Cublas.check(cublas_h.cublasSetPointerMode_v2(cublas, cublas_h.CUBLAS_POINTER_MODE_HOST()), "cublasSetPointerMode");
-        Cublas.check(cublas_h.cublasSetMathMode(cublas, tf32 ? cublas_h.CUBLAS_TF32_TENSOR_OP_MATH()
-                : cublas_h.CUBLAS_DEFAULT_MATH()), "cublasSetMathMode");
-        Cudnn.check(cudnn_h.cudnnCreate(out), "cudnnCreate");
-        this.cudnn = out.get(ValueLayout.ADDRESS, 0);
-        Cudnn.check(cudnn_h.cudnnSetStream(cudnn, stream), "cudnnSetStream");
-        this.kernels = new CudaKernels();
-        this.one = arena.allocate(ValueLayout.JAVA_FLOAT);
-        this.one.set(ValueLayout.JAVA_FLOAT, 0, 1f);
-        this.zero = arena.allocate(ValueLayout.JAVA_FLOAT);
-        this.scalar = arena.allocate(ValueLayout.JAVA_FLOAT);
-        this.gemmAlpha = arena.allocate(ValueLayout.JAVA_FLOAT);
-        this.elementwise = new CudaElementwise(this, kernels);
+        this.deterministic = Boolean.getBoolean("isthmus.cuda.deterministic")
+                || "1".equals(System.getenv("ISTHMUS_CUDA_DETERMINISTIC"));
+        // Each resource is released again, last first, when a later step fails: a device that does
+        // not finish starting holds nothing, and `auto` falls back to the CPU clean.
+        BuildUndo undo = new BuildUndo();
+        undo.push("close the host arena", arena::close);
+        try {
+            MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
+            CudaDriver.check(cuda_h.cuDevicePrimaryCtxRetain(out, device), "cuDevicePrimaryCtxRetain");
+            this.context = out.get(ValueLayout.ADDRESS, 0);
+            undo.push("cuDevicePrimaryCtxRelease", () -> cuda_h.cuDevicePrimaryCtxRelease_v2(device));
+            this.contextGuard = new CudaContextGuard(context, CudaContextGuard.DRIVER, arena);
+            enterContext();
+            CudaDriver.check(cuda_h.cuStreamCreate(out, cuda_h.CU_STREAM_NON_BLOCKING()), "cuStreamCreate");
+            MemorySegment createdStream = out.get(ValueLayout.ADDRESS, 0);
+            this.stream = createdStream;
+            undo.push("cuStreamDestroy", () -> cuda_h.cuStreamDestroy_v2(createdStream));
+            CudaDriver.check(cuda_h.cuEventCreate(out, cuda_h.CU_EVENT_DISABLE_TIMING()), "cuEventCreate");
+            MemorySegment event = out.get(ValueLayout.ADDRESS, 0);
+            this.stagingEvent = event;
+            undo.push("cuEventDestroy", () -> cuda_h.cuEventDestroy_v2(event));
+            Cublas.check(cublas_h.cublasCreate_v2(out), "cublasCreate");
+            MemorySegment blas = out.get(ValueLayout.ADDRESS, 0);
+            this.cublas = blas;
+            undo.push("cublasDestroy", () -> cublas_h.cublasDestroy_v2(blas));
+            Cublas.check(cublas_h.cublasSetStream_v2(cublas, stream), "cublasSetStream");
+            Cublas.check(cublas_h.cublasSetPointerMode_v2(cublas, cublas_h.CUBLAS_POINTER_MODE_HOST()), "cublasSetPointerMode");
+            Cublas.check(cublas_h.cublasSetMathMode(cublas, tf32 ? cublas_h.CUBLAS_TF32_TENSOR_OP_MATH()
+                    : cublas_h.CUBLAS_DEFAULT_MATH()), "cublasSetMathMode");
+            Cudnn.check(cudnn_h.cudnnCreate(out), "cudnnCreate");
+            MemorySegment dnn = out.get(ValueLayout.ADDRESS, 0);
+            this.cudnn = dnn;
+            undo.push("cudnnDestroy", () -> cudnn_h.cudnnDestroy(dnn));
+            Cudnn.check(cudnn_h.cudnnSetStream(cudnn, stream), "cudnnSetStream");
+            CudaKernels module = new CudaKernels();
+            this.kernels = module;
+            undo.push("cuModuleUnload (kernels.ptx)", module::close);
+            this.one = arena.allocate(ValueLayout.JAVA_FLOAT);
+            this.one.set(ValueLayout.JAVA_FLOAT, 0, 1f);
+            this.zero = arena.allocate(ValueLayout.JAVA_FLOAT);
+            undo.push("free the device memory", () -> {
+                cuda_h.cuStreamSynchronize(createdStream);
+                allocator.close();
+            });
+            // One host cell for every scalar read: copied on the work stream, after the kernel that
+            // wrote the value, then one wait.
+            ScalarReadback readback = new ScalarReadback(arena, (host, address, bytes) -> {
+                CudaDriver.check(cuda_h.cuMemcpyDtoHAsync_v2(host, address, bytes, createdStream),
+                        "cuMemcpyDtoHAsync (scalar read)");
+                CudaDriver.check(cuda_h.cuStreamSynchronize(createdStream), "cuStreamSynchronize (scalar read)");
+            });
+            this.elementwise = new CudaElementwise(this, kernels);
+            this.losses = new CudaLosses(this, kernels, readback);
+            this.reductions = new CudaReductions(this, kernels, readback);
+            installKernels(new Backends(new CudaBlas(this, arena), elementwise, elementwise, losses,
+                    new CudaOptimizers(this, kernels), reductions));
+        } catch (RuntimeException | Error failure) {
+            undo.undoAll(failure);
+            throw failure;
+        }
     }
 
     @Override
@@ -151,20 +195,25 @@ public final class CudaDevice extends Device {
         return tf32;
     }
 
-    /** CUDA contexts are current per thread: make ours current for whichever thread issues work. */
+    boolean deterministic() {
+        return deterministic;
+    }
+
+    /** Gives the cached free blocks back to the driver, so that cudnnFind has room to try every algorithm. */
+    void releaseCachedMemory() {
+        allocator.releaseCached();
+    }
+
+    /** CUDA contexts are current per thread, and anyone may change that: make ours current unless it is. */
     void enterContext() {
-        Thread current = Thread.currentThread();
-        if (contextThread != current) {
-            CudaDriver.check(cuda_h.cuCtxSetCurrent(context), "cuCtxSetCurrent");
-            contextThread = current;
-        }
+        contextGuard.enter();
     }
 
     /** With the debug switch on, waits for the stream and reports an error against {@code operation}. */
     void afterOperation(String operation) {
         if (syncEveryOperation) {
             CudaDriver.check(cuda_h.cuStreamSynchronize(stream), operation + " (checked by ISTHMUS_CUDA_SYNC)");
-            elementwise.throwPendingErrors();
+            losses.throwPendingErrors();
         }
     }
 
@@ -182,29 +231,23 @@ public final class CudaDevice extends Device {
         CudaAllocator.Block block = allocator.allocate(bytes);
         // Tensors start zeroed, on every device.
         CudaDriver.check(cuda_h.cuMemsetD8Async(block.address(), (byte) 0, Math.max(bytes, 0), stream), "cuMemsetD8Async");
-        return new Storage(this, MemorySegment.ofAddress(block.address()), bytes, block);
+        Storage storage = new Storage(this, MemorySegment.ofAddress(block.address()), bytes, block);
+        openStorages.add(storage);
+        return storage;
     }
 
     @Override
     protected void freeStorage(Storage storage) {
         // Back to the cache, not the driver: work queued on the one stream before this point still
         // finishes before anything queued later can reuse the block.
+        openStorages.remove(storage);
         allocator.free((CudaAllocator.Block) storage.releaseHandle());
     }
 
     /** Pinned host memory of at least {@code bytes}, free to overwrite (the previous copy from it has finished). */
     private MemorySegment staging(long bytes) {
         CudaDriver.check(cuda_h.cuEventSynchronize(stagingEvent), "cuEventSynchronize (staging)");
-        if (staging.byteSize() < bytes) {
-            if (!staging.equals(MemorySegment.NULL)) {
-                cuda_h.cuMemFreeHost(staging);
-            }
-            MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
-            long size = Math.max(1 << 20, Long.highestOneBit(Math.max(1, bytes - 1)) << 1);
-            CudaDriver.check(cuda_h.cuMemAllocHost_v2(out, size), "cuMemAllocHost");
-            staging = out.get(ValueLayout.ADDRESS, 0).reinterpret(size);
-        }
-        return staging;
+        return staging.atLeast(bytes);
     }
 
     // ---------------------------------------------------------------- copies
@@ -243,7 +286,7 @@ public final class CudaDevice extends Device {
         MemorySegment pinned = staging(bytes);
         CudaDriver.check(cuda_h.cuMemcpyDtoHAsync_v2(pinned, source.memory().address(), bytes, stream), "cuMemcpyDtoHAsync");
         CudaDriver.check(cuda_h.cuStreamSynchronize(stream), "cuStreamSynchronize (copy to host)");
-        elementwise.throwPendingErrors();
+        losses.throwPendingErrors();
         MemorySegment.copy(pinned, 0, destination, 0, bytes);
     }
 
@@ -251,66 +294,10 @@ public final class CudaDevice extends Device {
     public void synchronize() {
         enterContext();
         CudaDriver.check(cuda_h.cuStreamSynchronize(stream), "cuStreamSynchronize");
-        elementwise.throwPendingErrors();
+        losses.throwPendingErrors();
     }
 
-    // ---------------------------------------------------------------- cuBLAS
-
-    @Override
-    protected void doGemm(boolean transA, boolean transB, int m, int n, int k, float alpha, Tensor a, long aOffset, int lda,
-                          Tensor b, long bOffset, int ldb, float beta, Tensor c, long cOffset, int ldc) {
-        enterContext();
-        // cuBLAS is column-major: row-major C = op(A)·op(B) is column-major Cᵀ = op(B)ᵀ·op(A)ᵀ.
-        // Pointer mode host: cuBLAS reads alpha and beta when called, so the two cells are reused.
-        MemorySegment alphaValue = gemmAlpha;
-        alphaValue.set(ValueLayout.JAVA_FLOAT, 0, alpha);
-        MemorySegment betaValue = scalar;
-        betaValue.set(ValueLayout.JAVA_FLOAT, 0, beta);
-        Cublas.check(cublas_h.cublasSgemm_v2(cublas, transB ? cublas_h.CUBLAS_OP_T() : cublas_h.CUBLAS_OP_N(),
-                transA ? cublas_h.CUBLAS_OP_T() : cublas_h.CUBLAS_OP_N(), n, m, k, alphaValue, at(b, bOffset), ldb,
-                at(a, aOffset), lda, betaValue, at(c, cOffset), ldc), "cublasSgemm");
-        afterOperation("gemm");
-    }
-
-    private static MemorySegment at(Tensor tensor, long offset) {
-        return offset == 0 ? tensor.memory() : MemorySegment.ofAddress(tensor.memory().address() + offset * Float.BYTES);
-    }
-
-    @Override
-    protected void doFill(Tensor tensor, float value) {
-        enterContext();
-        CudaDriver.check(cuda_h.cuMemsetD32Async(tensor.memory().address(), Float.floatToRawIntBits(value), tensor.elementCount(),
-                stream), "cuMemsetD32Async");
-        afterOperation("fill");
-    }
-
-    @Override
-    protected void doAxpy(float alpha, Tensor x, Tensor y) {
-        enterContext();
-        scalar.set(ValueLayout.JAVA_FLOAT, 0, alpha);
-        Cublas.check(cublas_h.cublasSaxpy_v2(cublas, (int) x.elementCount(), scalar, x.memory(), 1, y.memory(), 1), "cublasSaxpy");
-        afterOperation("axpy");
-    }
-
-    @Override
-    protected void doScale(Tensor x, float alpha) {
-        enterContext();
-        scalar.set(ValueLayout.JAVA_FLOAT, 0, alpha);
-        Cublas.check(cublas_h.cublasSscal_v2(cublas, (int) x.elementCount(), scalar, x.memory(), 1), "cublasSscal");
-        afterOperation("scale");
-    }
-
-    @Override
-    protected void doAdd(Tensor a, Tensor b, Tensor out) {
-        elementwise.binary("add_f32", a, b, out);
-    }
-
-    @Override
-    protected void doMul(Tensor a, Tensor b, Tensor out) {
-        elementwise.binary("mul_f32", a, b, out);
-    }
-
-    // ---------------------------------------------------------------- layer kernels
+    // ---------------------------------------------------------------- plans
 
     @Override
     protected ConvolutionPlan newConvolution(ConvGeometry geometry) {
@@ -331,85 +318,6 @@ public final class CudaDevice extends Device {
     }
 
     @Override
-    protected void doAddBias(Tensor y, Tensor bias) {
-        elementwise.addBias(y, bias);
-    }
-
-    @Override
-    protected void doBiasGradient(Tensor gradOutput, Tensor biasGrad) {
-        elementwise.biasGradient(gradOutput, biasGrad);
-    }
-
-    @Override
-    protected void doActivationForward(Activation function, float alpha, Tensor x, Tensor y) {
-        elementwise.activationForward(function, alpha, x, y);
-    }
-
-    @Override
-    protected void doActivationBackward(Activation function, float alpha, Tensor x, Tensor y, Tensor gradOutput,
-                                        Tensor gradInput) {
-        elementwise.activationBackward(function, alpha, x, y, gradOutput, gradInput);
-    }
-
-    @Override
-    protected void doSoftmaxForward(boolean log, Tensor x, Tensor y) {
-        elementwise.softmaxForward(log, x, y);
-    }
-
-    @Override
-    protected void doSoftmaxBackward(boolean log, Tensor y, Tensor gradOutput, Tensor gradInput) {
-        elementwise.softmaxBackward(log, y, gradOutput, gradInput);
-    }
-
-    @Override
-    protected void doDropoutForward(Tensor x, Tensor y, Tensor mask, float p, long seed, long counter) {
-        elementwise.dropout(x, y, mask, p, seed, counter);
-    }
-
-    @Override
-    protected void doSoftmaxCrossEntropy(Tensor logits, Tensor labels, float labelSmoothing, Tensor loss, Tensor gradLogits) {
-        elementwise.crossEntropy(logits, labels, labelSmoothing, loss, gradLogits);
-    }
-
-    @Override
-    protected void doPointwiseLoss(PointwiseLoss kind, float beta, Tensor input, Tensor target, Tensor loss, Tensor gradInput) {
-        elementwise.pointwiseLoss(kind, beta, input, target, loss, gradInput);
-    }
-
-    @Override
-    protected void doSgdStep(Tensor param, Tensor grad, Tensor momentumBuffer, float lr, float momentum, float dampening,
-                             float weightDecay, boolean nesterov, boolean firstStep) {
-        elementwise.sgd(param, grad, momentumBuffer, lr, momentum, dampening, weightDecay, nesterov, firstStep);
-    }
-
-    @Override
-    protected void doAdamStep(Tensor param, Tensor grad, Tensor expAvg, Tensor expAvgSq, float lr, float beta1, float beta2,
-                              float eps, float weightDecay, boolean decoupled, int step) {
-        elementwise.adam(param, grad, expAvg, expAvgSq, lr, beta1, beta2, eps, weightDecay, decoupled, step);
-    }
-
-    @Override
-    protected void doRmspropStep(Tensor param, Tensor grad, Tensor squareAvg, Tensor gradAvg, Tensor momentumBuffer, float lr,
-                                 float alpha, float eps, float weightDecay, float momentum) {
-        elementwise.rmsprop(param, grad, squareAvg, gradAvg, momentumBuffer, lr, alpha, eps, weightDecay, momentum);
-    }
-
-    @Override
-    protected void doAdagradStep(Tensor param, Tensor grad, Tensor sum, float clr, float eps, float weightDecay) {
-        elementwise.adagrad(param, grad, sum, clr, eps, weightDecay);
-    }
-
-    @Override
-    protected double doSumOfSquares(Tensor x) {
-        return elementwise.sumOfSquares(x);
-    }
-
-    @Override
-    protected long doCountNonFinite(Tensor x) {
-        return elementwise.countNonFinite(x);
-    }
-
-    @Override
     public void close() {
         if (isClosed()) {
             return;
@@ -418,14 +326,20 @@ public final class CudaDevice extends Device {
         cuda_h.cuStreamSynchronize(stream);
         super.close();
         elementwise.close();
+        losses.close();
+        reductions.close();
         kernels.close();
         cudnn_h.cudnnDestroy(cudnn);
         cublas_h.cublasDestroy_v2(cublas);
-        if (!staging.equals(MemorySegment.NULL)) {
-            cuda_h.cuMemFreeHost(staging);
-        }
+        staging.close();
         cuda_h.cuEventDestroy_v2(stagingEvent);
-        allocator.releaseCached();
+        // Tensors and plans still open: their memory goes back to the driver with the rest, and they
+        // are marked freed, so that using them fails with a message and closing them does nothing.
+        for (Storage storage : openStorages) {
+            storage.markReleased();
+        }
+        openStorages.clear();
+        allocator.close();
         cuda_h.cuStreamDestroy_v2(stream);
         cuda_h.cuDevicePrimaryCtxRelease_v2(CudaDriver.device(ordinal));
         arena.close();

@@ -3,8 +3,8 @@ package dev.isthmus.device.cuda;
 import dev.isthmus.bindings.cuda.cuda_h;
 import dev.isthmus.bindings.cudnn.cudnn_h;
 import dev.isthmus.device.Activation;
-import dev.isthmus.device.PointwiseLoss;
-import dev.isthmus.tensor.DType;
+import dev.isthmus.device.ActivationKernels;
+import dev.isthmus.device.ElementwiseKernels;
 import dev.isthmus.tensor.Shape;
 import dev.isthmus.tensor.Tensor;
 
@@ -16,13 +16,12 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * The CUDA device's element-wise work: cuDNN for the activations and softmax it has (ReLU,
- * sigmoid, tanh, ELU), the PTX kernels for the rest, the losses, the optimizer updates and the
- * reductions read on the host. cuDNN descriptors are made once per shape and found again by a scan
- * of a short list. A cross-entropy label outside [0, C) cannot be checked on the host without a
- * wait, so the kernel raises a flag on the GPU that the next host read checks.
+ * The CUDA device's element-wise and activation families: cuDNN for the activations and softmax it
+ * has (ReLU, sigmoid, tanh, ELU), the PTX kernels for the rest (fill, add, mul, bias and its
+ * gradient, leaky ReLU, GELU, dropout). cuDNN descriptors are made once per shape and found again
+ * by a scan of a short list.
  */
-final class CudaElementwise implements AutoCloseable {
+final class CudaElementwise implements ElementwiseKernels.Backend, ActivationKernels.Backend, AutoCloseable {
     /** A cached cuDNN descriptor: a tensor view of {@code shape}, or an activation of {@code mode} and {@code coefficient}. */
     private record Descriptor(int kind, Shape shape, int mode, double coefficient, MemorySegment handle) {
     }
@@ -35,16 +34,10 @@ final class CudaElementwise implements AutoCloseable {
     private final CudaKernels kernels;
     private final Arena arena = Arena.ofShared();
     private final List<Descriptor> descriptors = new ArrayList<>();
-    private final Tensor labelError;
-    private final Tensor doubleScratch;
-    private Tensor lossScratch;
-    private boolean errorPending;
 
     CudaElementwise(CudaDevice cuda, CudaKernels kernels) {
         this.cuda = cuda;
         this.kernels = kernels;
-        this.labelError = cuda.allocate(Shape.of(1), DType.I32);
-        this.doubleScratch = cuda.allocate(Shape.of(2));
     }
 
     private MemorySegment descriptor(int kind, Shape shape) {
@@ -89,14 +82,33 @@ final class CudaElementwise implements AutoCloseable {
         };
     }
 
-    void binary(String kernel, Tensor a, Tensor b, Tensor out) {
+    @Override
+    public void fill(Tensor tensor, float value) {
+        cuda.enterContext();
+        CudaDriver.check(cuda_h.cuMemsetD32Async(tensor.memory().address(), Float.floatToRawIntBits(value), tensor.elementCount(),
+                cuda.stream()), "cuMemsetD32Async");
+        cuda.afterOperation("fill");
+    }
+
+    @Override
+    public void add(Tensor a, Tensor b, Tensor out) {
+        binary("add_f32", a, b, out);
+    }
+
+    @Override
+    public void mul(Tensor a, Tensor b, Tensor out) {
+        binary("mul_f32", a, b, out);
+    }
+
+    private void binary(String kernel, Tensor a, Tensor b, Tensor out) {
         cuda.enterContext();
         kernels.pointer(0, a.memory()).pointer(1, b.memory()).pointer(2, out.memory()).int64(3, out.elementCount())
                 .launch(kernel, out.elementCount(), cuda.stream());
         cuda.afterOperation(kernel);
     }
 
-    void addBias(Tensor y, Tensor bias) {
+    @Override
+    public void addBias(Tensor y, Tensor bias) {
         cuda.enterContext();
         long channels = y.shape().dim(1);
         kernels.pointer(0, y.memory()).pointer(1, bias.memory()).int64(2, channels)
@@ -105,7 +117,8 @@ final class CudaElementwise implements AutoCloseable {
         cuda.afterOperation("add bias");
     }
 
-    void biasGradient(Tensor gradOutput, Tensor biasGrad) {
+    @Override
+    public void biasGradient(Tensor gradOutput, Tensor biasGrad) {
         cuda.enterContext();
         int outer = gradOutput.shape().dim(0);
         int channels = gradOutput.shape().dim(1);
@@ -115,7 +128,8 @@ final class CudaElementwise implements AutoCloseable {
         cuda.afterOperation("bias gradient");
     }
 
-    void activationForward(Activation function, float alpha, Tensor x, Tensor y) {
+    @Override
+    public void forward(Activation function, float alpha, Tensor x, Tensor y) {
         cuda.enterContext();
         int mode = cudnnMode(function);
         if (mode >= 0) {
@@ -133,7 +147,8 @@ final class CudaElementwise implements AutoCloseable {
         cuda.afterOperation("activation forward");
     }
 
-    void activationBackward(Activation function, float alpha, Tensor x, Tensor y, Tensor dy, Tensor dx) {
+    @Override
+    public void backward(Activation function, float alpha, Tensor x, Tensor y, Tensor dy, Tensor dx) {
         cuda.enterContext();
         int mode = cudnnMode(function);
         if (mode >= 0) {
@@ -151,7 +166,8 @@ final class CudaElementwise implements AutoCloseable {
         cuda.afterOperation("activation backward");
     }
 
-    void softmaxForward(boolean log, Tensor x, Tensor y) {
+    @Override
+    public void softmaxForward(boolean log, Tensor x, Tensor y) {
         cuda.enterContext();
         MemorySegment view = descriptor(CHANNELS, x.shape());
         Cudnn.check(cudnn_h.cudnnSoftmaxForward(cuda.cudnn(), log ? cudnn_h.CUDNN_SOFTMAX_LOG() : cudnn_h.CUDNN_SOFTMAX_ACCURATE(),
@@ -160,7 +176,8 @@ final class CudaElementwise implements AutoCloseable {
         cuda.afterOperation("softmax forward");
     }
 
-    void softmaxBackward(boolean log, Tensor y, Tensor dy, Tensor dx) {
+    @Override
+    public void softmaxBackward(boolean log, Tensor y, Tensor dy, Tensor dx) {
         cuda.enterContext();
         MemorySegment view = descriptor(CHANNELS, y.shape());
         Cudnn.check(cudnn_h.cudnnSoftmaxBackward(cuda.cudnn(), log ? cudnn_h.CUDNN_SOFTMAX_LOG() : cudnn_h.CUDNN_SOFTMAX_ACCURATE(),
@@ -169,7 +186,8 @@ final class CudaElementwise implements AutoCloseable {
         cuda.afterOperation("softmax backward");
     }
 
-    void dropout(Tensor x, Tensor y, Tensor mask, float p, long seed, long counter) {
+    @Override
+    public void dropoutForward(Tensor x, Tensor y, Tensor mask, float p, long seed, long counter) {
         cuda.enterContext();
         kernels.pointer(0, x.memory()).pointer(1, y.memory()).pointer(2, mask.memory()).float32(3, p).float32(4, 1f / (1f - p))
                 .int64(5, seed).int64(6, counter).int64(7, x.elementCount())
@@ -178,123 +196,6 @@ final class CudaElementwise implements AutoCloseable {
     }
 
     /** A device buffer of at least {@code count} floats for per-element loss values. */
-    private Tensor lossValues(long count) {
-        if (lossScratch == null || lossScratch.elementCount() < count) {
-            if (lossScratch != null) {
-                lossScratch.close();
-            }
-            lossScratch = cuda.allocate(Shape.of(Math.toIntExact(count)));
-        }
-        return lossScratch;
-    }
-
-    void crossEntropy(Tensor logits, Tensor labels, float smoothing, Tensor loss, Tensor grad) {
-        cuda.enterContext();
-        long batch = logits.shape().dim(0);
-        Tensor values = lossValues(batch);
-        kernels.pointer(0, logits.memory()).pointer(1, labels.memory()).pointer(2, values.memory())
-                .pointer(3, grad == null ? null : grad.memory()).pointer(4, labelError.memory()).int64(5, batch)
-                .int64(6, logits.shape().dim(1)).float32(7, smoothing)
-                .launch("softmax_cross_entropy", batch, cuda.stream());
-        errorPending = true;
-        sum(values, batch, loss, 1.0 / batch);
-        cuda.afterOperation("softmax cross-entropy");
-    }
-
-    void pointwiseLoss(PointwiseLoss kind, float beta, Tensor input, Tensor target, Tensor loss, Tensor grad) {
-        cuda.enterContext();
-        long n = input.elementCount();
-        Tensor values = lossValues(n);
-        kernels.int32(0, kind.ordinal()).float32(1, beta).pointer(2, input.memory()).pointer(3, target.memory())
-                .pointer(4, values.memory()).pointer(5, grad == null ? null : grad.memory()).int64(6, n)
-                .launch("pointwise_loss", n, cuda.stream());
-        sum(values, n, loss, 1.0 / n);
-        cuda.afterOperation("pointwise loss");
-    }
-
-    private void sum(Tensor values, long n, Tensor out, double scale) {
-        kernels.pointer(0, values.memory()).pointer(1, out.memory()).int64(2, n).float64(3, scale)
-                .launch("sum_scaled", 1, 256, cuda.stream());
-    }
-
-    /** Throws if a cross-entropy kernel since the last check met a label outside [0, C). The stream must be idle. */
-    void throwPendingErrors() {
-        if (!errorPending) {
-            return;
-        }
-        errorPending = false;
-        try (Arena temporary = Arena.ofConfined()) {
-            MemorySegment flag = temporary.allocate(ValueLayout.JAVA_INT);
-            CudaDriver.check(cuda_h.cuMemcpyDtoH_v2(flag, labelError.memory().address(), 4), "cuMemcpyDtoH (label check)");
-            if (flag.get(ValueLayout.JAVA_INT, 0) != 0) {
-                CudaDriver.check(cuda_h.cuMemsetD32_v2(labelError.memory().address(), 0, 1), "cuMemsetD32");
-                throw new IllegalArgumentException("softmax cross-entropy: a label is outside [0, classes); the loss of the "
-                        + "batch that held it is wrong");
-            }
-        }
-    }
-
-    void sgd(Tensor p, Tensor g, Tensor buf, float lr, float momentum, float dampening, float weightDecay, boolean nesterov,
-             boolean firstStep) {
-        cuda.enterContext();
-        kernels.pointer(0, p.memory()).pointer(1, g.memory()).pointer(2, buf == null ? null : buf.memory()).float32(3, lr)
-                .float32(4, momentum).float32(5, dampening).float32(6, weightDecay).int32(7, nesterov ? 1 : 0)
-                .int32(8, firstStep ? 1 : 0).int64(9, p.elementCount()).launch("sgd_step", p.elementCount(), cuda.stream());
-        cuda.afterOperation("sgd step");
-    }
-
-    void adam(Tensor p, Tensor g, Tensor m, Tensor v, float lr, float beta1, float beta2, float eps, float weightDecay,
-              boolean decoupled, int step) {
-        cuda.enterContext();
-        double biasCorrection1 = 1 - Math.pow(beta1, step);
-        float biasCorrection2Sqrt = (float) Math.sqrt(1 - Math.pow(beta2, step));
-        kernels.pointer(0, p.memory()).pointer(1, g.memory()).pointer(2, m.memory()).pointer(3, v.memory()).float32(4, beta1)
-                .float32(5, beta2).float32(6, eps).float32(7, biasCorrection2Sqrt).float32(8, (float) (lr / biasCorrection1))
-                .float32(9, decoupled ? 1 - lr * weightDecay : 1).float32(10, decoupled ? 0 : weightDecay)
-                .int64(11, p.elementCount()).launch("adam_step", p.elementCount(), cuda.stream());
-        cuda.afterOperation("adam step");
-    }
-
-    void rmsprop(Tensor p, Tensor g, Tensor sq, Tensor ga, Tensor buf, float lr, float alpha, float eps, float weightDecay,
-                 float momentum) {
-        cuda.enterContext();
-        kernels.pointer(0, p.memory()).pointer(1, g.memory()).pointer(2, sq.memory()).pointer(3, ga == null ? null : ga.memory())
-                .pointer(4, buf == null ? null : buf.memory()).float32(5, lr).float32(6, alpha).float32(7, eps)
-                .float32(8, weightDecay).float32(9, momentum).int64(10, p.elementCount())
-                .launch("rmsprop_step", p.elementCount(), cuda.stream());
-        cuda.afterOperation("rmsprop step");
-    }
-
-    void adagrad(Tensor p, Tensor g, Tensor sum, float clr, float eps, float weightDecay) {
-        cuda.enterContext();
-        kernels.pointer(0, p.memory()).pointer(1, g.memory()).pointer(2, sum.memory()).float32(3, clr).float32(4, eps)
-                .float32(5, weightDecay).int64(6, p.elementCount()).launch("adagrad_step", p.elementCount(), cuda.stream());
-        cuda.afterOperation("adagrad step");
-    }
-
-    double sumOfSquares(Tensor x) {
-        cuda.enterContext();
-        CudaDriver.check(cuda_h.cuMemsetD8Async(doubleScratch.memory().address(), (byte) 0, 8, cuda.stream()), "cuMemsetD8Async");
-        kernels.pointer(0, x.memory()).pointer(1, doubleScratch.memory()).int64(2, x.elementCount())
-                .launch("sum_of_squares", x.elementCount(), cuda.stream());
-        return readScratch().get(ValueLayout.JAVA_DOUBLE, 0);
-    }
-
-    long countNonFinite(Tensor x) {
-        cuda.enterContext();
-        CudaDriver.check(cuda_h.cuMemsetD8Async(doubleScratch.memory().address(), (byte) 0, 8, cuda.stream()), "cuMemsetD8Async");
-        kernels.pointer(0, x.memory()).pointer(1, doubleScratch.memory()).int64(2, x.elementCount())
-                .launch("count_non_finite", x.elementCount(), cuda.stream());
-        return readScratch().get(ValueLayout.JAVA_LONG, 0);
-    }
-
-    private MemorySegment readScratch() {
-        MemorySegment host = arena.allocate(8, 8);
-        CudaDriver.check(cuda_h.cuStreamSynchronize(cuda.stream()), "cuStreamSynchronize (reduction)");
-        CudaDriver.check(cuda_h.cuMemcpyDtoH_v2(host, doubleScratch.memory().address(), 8), "cuMemcpyDtoH (reduction)");
-        return host;
-    }
-
     @Override
     public void close() {
         for (Descriptor d : descriptors) {
@@ -305,11 +206,6 @@ final class CudaElementwise implements AutoCloseable {
             }
         }
         descriptors.clear();
-        labelError.close();
-        doubleScratch.close();
-        if (lossScratch != null) {
-            lossScratch.close();
-        }
         arena.close();
     }
 }

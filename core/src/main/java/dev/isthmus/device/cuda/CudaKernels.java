@@ -11,7 +11,8 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * The PTX module compiled from native/kernels.cu, loaded once per device with cuModuleLoadData,
+ * The PTX module compiled from native/kernels.cu, loaded once per device with cuModuleLoadDataEx
+ * (whose error log says why, when the driver's JIT refuses it),
  * and a launcher whose argument block is allocated once: a launch writes its arguments into fixed
  * slots and passes the same pointer array, so launching allocates nothing.
  */
@@ -36,11 +37,19 @@ final class CudaKernels implements AutoCloseable {
         } catch (IOException unreadable) {
             throw new IllegalStateException("cuda: cannot read " + RESOURCE + ": " + unreadable.getMessage(), unreadable);
         }
-        MemorySegment image = arena.allocate(ptx.length + 1L);
-        MemorySegment.copy(ptx, 0, image, ValueLayout.JAVA_BYTE, 0, ptx.length);
-        MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
-        CudaDriver.check(cuda_h.cuModuleLoadData(out, image), "cuModuleLoadData(kernels.ptx)");
-        this.module = out.get(ValueLayout.ADDRESS, 0);
+        // The driver compiles the image during the call and keeps nothing of it, nor of the log.
+        try (Arena loading = Arena.ofConfined()) {
+            MemorySegment image = loading.allocate(ptx.length + 1L);
+            MemorySegment.copy(ptx, 0, image, ValueLayout.JAVA_BYTE, 0, ptx.length);
+            MemorySegment out = loading.allocate(ValueLayout.ADDRESS);
+            JitErrorLog log = new JitErrorLog(loading);
+            int status = cuda_h.cuModuleLoadDataEx(out, image, JitErrorLog.OPTION_COUNT, log.options(), log.values());
+            if (status != 0) {
+                arena.close();
+                CudaDriver.check(status, log.describe("cuModuleLoadDataEx(kernels.ptx)"));
+            }
+            this.module = out.get(ValueLayout.ADDRESS, 0);
+        }
         this.values = arena.allocate(8L * SLOTS, 8);
         this.pointers = arena.allocate(ValueLayout.ADDRESS, SLOTS);
         for (int i = 0; i < SLOTS; i++) {
@@ -95,6 +104,10 @@ final class CudaKernels implements AutoCloseable {
     }
 
     void launch(String name, int blocks, int threads, MemorySegment stream) {
+        if (blocks == 0) {
+            // Nothing to do (a bias of zero channels); the driver refuses an empty grid.
+            return;
+        }
         CudaDriver.check(cuda_h.cuLaunchKernel(function(name), blocks, 1, 1, threads, 1, 1, 0, stream, pointers,
                 MemorySegment.NULL), name);
     }

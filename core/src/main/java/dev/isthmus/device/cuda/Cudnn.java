@@ -10,6 +10,14 @@ import java.lang.foreign.ValueLayout;
 
 /** cuDNN status checks and descriptor helpers for the CUDA device's plans. */
 final class Cudnn {
+    private static final String BAD_PARAM = "a shape or setting cuDNN does not accept";
+    private static final String NOT_SUPPORTED = "a shape, layout or setting this cuDNN does not support on this GPU";
+    private static final String INTERNAL = "cuDNN failed inside; ISTHMUS_CUDA_SYNC=1 names the operation";
+    private static final String EXECUTION = "the GPU failed (out of memory or a bad launch); ISTHMUS_CUDA_SYNC=1 names the operation";
+    private static final String OUT_OF_MEMORY = "cuDNN could not allocate memory; lower the batch size";
+    private static final String SUB_LIBRARY = "a cuDNN sub-library (libcudnn_ops, _cnn, _graph, the engines) did not load: "
+            + "it must sit beside libcudnn.so with its own dependencies findable; `isthmus info` lists what was loaded";
+
     private Cudnn() {
     }
 
@@ -25,10 +33,45 @@ final class Cudnn {
         }
     }
 
-    private static String hint(int status) {
+    /**
+     * What to do about a cudnnStatus_t. cuDNN 9 numbers its statuses by category, the thousands
+     * (CUDNN_STATUS_BAD_PARAM 2000 and its 2xxx details, NOT_SUPPORTED 3000 and 3xxx, INTERNAL_ERROR
+     * 4000 and 4xxx, EXECUTION_FAILED 5000 and 5xxx; 1xxx for the library's own state); cuDNN 8
+     * numbered them 1 to 14.
+     */
+    static String hint(int status) {
+        if (status < 1000) {
+            return cudnn8Hint(status);
+        }
         return switch (status) {
-            case 2000, 2001 -> "a shape or setting cuDNN does not support";
-            case 4000 -> "the GPU failed (out of memory or a bad launch); ISTHMUS_CUDA_SYNC=1 names the operation";
+            case 1001 -> "cuDNN is not initialised: cudnnCreate failed or the GPU is unusable";
+            case 1002 -> "cuDNN's sub-libraries are of different versions: install one cuDNN, or point "
+                    + "-Disthmus.library.cudnn at a folder holding a complete one";
+            case 1008, 3009 -> SUB_LIBRARY;
+            case 3005, 3006 -> "this cuDNN needs a newer CUDA driver or runtime than this machine has";
+            case 3007 -> "this cuDNN has no kernels for this GPU's architecture";
+            case 4003, 4004 -> OUT_OF_MEMORY;
+            default -> switch (status / 1000) {
+                case 1 -> "cuDNN is in a bad state; see cuDNN's documentation of cudnnStatus_t";
+                case 2 -> BAD_PARAM;
+                case 3 -> NOT_SUPPORTED;
+                case 4 -> INTERNAL;
+                case 5 -> EXECUTION;
+                default -> "see cuDNN's documentation of cudnnStatus_t";
+            };
+        };
+    }
+
+    private static String cudnn8Hint(int status) {
+        return switch (status) {
+            case 1 -> "cuDNN is not initialised: cudnnCreate failed or the GPU is unusable";
+            case 2 -> OUT_OF_MEMORY;
+            case 3, 5 -> BAD_PARAM;
+            case 4 -> INTERNAL;
+            case 6 -> "this cuDNN has no kernels for this GPU's architecture";
+            case 8 -> EXECUTION;
+            case 9 -> NOT_SUPPORTED;
+            case 14 -> "cuDNN's sub-libraries are of different versions: install one cuDNN";
             default -> "see cuDNN's documentation of cudnnStatus_t";
         };
     }

@@ -1,4 +1,4 @@
-package dev.isthmus.train;
+package dev.isthmus.cli.bench;
 
 import dev.isthmus.device.cpu.CpuDevice;
 import dev.isthmus.models.Zoo;

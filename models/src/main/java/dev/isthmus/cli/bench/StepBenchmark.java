@@ -1,15 +1,19 @@
-package dev.isthmus.train;
+package dev.isthmus.cli.bench;
 
 import dev.isthmus.device.Device;
 import dev.isthmus.loss.CrossEntropyLoss;
+import dev.isthmus.nn.Conv2d;
 import dev.isthmus.nn.Layer;
 import dev.isthmus.nn.Model;
 import dev.isthmus.nn.Profile;
+import dev.isthmus.nn.Residual;
 import dev.isthmus.optim.Sgd;
-import dev.isthmus.tensor.DType;
-import dev.isthmus.tensor.Shape;
-import dev.isthmus.tensor.Tensor;
+import dev.isthmus.train.DeviceBatch;
+import dev.isthmus.train.TrainStep;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.lang.management.CompilationMXBean;
 import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
@@ -19,15 +23,17 @@ import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
- * Steady-state images/s of one training step (zero grads, forward, cross-entropy, backward,
- * SGD-momentum update) or of inference (eval-mode forward), measured as
+ * Steady-state images/s of one training step (the trainer's {@link TrainStep}: zero grads,
+ * forward, cross-entropy, backward, SGD-momentum update) or of inference (its eval-mode forward),
+ * measured as
  * shared/peers/torch_bench.py measures PyTorch: four random batches in rotation, warm-up, a 0.3 s
  * calibration, then {@code repeats} timed runs of about {@code seconds} each; the median counts.
  * The warm-up is 20 steps as in the peer script, then goes on (up to 15 s) until the rate of two
  * successive half-second windows agrees within 5% and the JIT is idle, because the JVM compiles the
  * hot code during the first seconds on the same cores the measurement uses: steady state is what is
  * compared. It also records what a steady-state step allocates: device tensors (must be none) and
- * Java heap bytes on the calling thread.
+ * Java heap bytes on the calling thread. It lives beside {@code isthmus bench}, its only caller, not
+ * in the library: the JIT and thread-allocation monitors it reads are the JDK's management API.
  */
 public final class StepBenchmark {
     /** The measured figures of one model and mode. */
@@ -93,63 +99,44 @@ public final class StepBenchmark {
      */
     public static Breakdown profile(Model model, int batch, int steps, long seed) {
         Device device = model.device();
-        SplittableRandom random = new SplittableRandom(seed);
-        Shape shape = model.batchShape(batch);
-        float[] values = new float[(int) shape.elementCount()];
-        int[] classes = new int[batch];
-        for (int j = 0; j < values.length; j++) {
-            values[j] = (float) random.nextGaussian();
-        }
-        for (int j = 0; j < batch; j++) {
-            classes[j] = random.nextInt(10);
-        }
         Profile profile = new Profile(device);
         try (CrossEntropyLoss loss = new CrossEntropyLoss();
              Sgd optimizer = new Sgd(model.parameters(), 0.01, 0.9, 0, 0, false);
-             Tensor input = device.allocateActivation(shape); Tensor labels = device.allocate(Shape.of(batch), DType.I32)) {
-            labels.copyFrom(classes);
-            java.lang.foreign.MemorySegment host = java.lang.foreign.Arena.ofAuto().allocate((long) values.length * Float.BYTES);
-            java.lang.foreign.MemorySegment.copy(values, 0, host, java.lang.foreign.ValueLayout.JAVA_FLOAT, 0, values.length);
+             TrainStep step = new TrainStep(model, loss, optimizer, 0);
+             DeviceBatch input = DeviceBatch.allocate(model, batch); Arena arena = Arena.ofConfined()) {
+            float[] values = randomBatch(input, new SplittableRandom(seed));
+            MemorySegment host = arena.allocate((long) values.length * Float.BYTES);
+            MemorySegment.copy(values, 0, host, ValueLayout.JAVA_FLOAT, 0, values.length);
+            // Warm up unprofiled first: the JIT's first seconds would otherwise dominate small models.
+            long warmupEnd = System.nanoTime() + 3_000_000_000L;
+            while (System.nanoTime() < warmupEnd) {
+                step.train(input);
+            }
+            long[] finished = new long[TrainStep.Phase.values().length];
+            TrainStep.PhaseObserver timer = phase -> {
+                device.synchronize();
+                finished[phase.ordinal()] = System.nanoTime();
+            };
             long lossNanos = 0;
             long optimizerNanos = 0;
             long copyNanos = 0;
             long stepNanos = 0;
-            // Warm up unprofiled first: the JIT's first seconds would otherwise dominate small models.
-            long warmupEnd = System.nanoTime() + 3_000_000_000L;
-            while (System.nanoTime() < warmupEnd) {
-                optimizer.zeroGrad();
-                loss.forward(model.forward(input, true), labels, true);
-                model.backward(loss.backward());
-                optimizer.step();
-            }
-            for (int step = -5; step < steps; step++) {
-                if (step == 0) {
+            for (int i = -5; i < steps; i++) {
+                if (i == 0) {
                     model.addHook(profile);
                     profile.reset();
                 }
                 device.synchronize();
                 long t0 = System.nanoTime();
-                device.copyFromHost(host, input);
+                device.copyFromHost(host, input.input());
                 device.synchronize();
                 long t1 = System.nanoTime();
-                optimizer.zeroGrad();
-                Tensor logits = model.forward(input, true);
-                device.synchronize();
-                long t2 = System.nanoTime();
-                loss.forward(logits, labels, true);
-                device.synchronize();
-                long t3 = System.nanoTime();
-                model.backward(loss.backward());
-                device.synchronize();
-                long t4 = System.nanoTime();
-                optimizer.step();
-                device.synchronize();
-                long t5 = System.nanoTime();
-                if (step >= 0) {
+                step.train(input, null, timer);
+                if (i >= 0) {
                     copyNanos += t1 - t0;
-                    lossNanos += t3 - t2;
-                    optimizerNanos += t5 - t4;
-                    stepNanos += t5 - t0;
+                    lossNanos += finished[TrainStep.Phase.LOSS.ordinal()] - finished[TrainStep.Phase.FORWARD.ordinal()];
+                    optimizerNanos += finished[TrainStep.Phase.UPDATE.ordinal()] - finished[TrainStep.Phase.BACKWARD.ordinal()];
+                    stepNanos += finished[TrainStep.Phase.UPDATE.ordinal()] - t0;
                 }
             }
             model.removeHook(profile);
@@ -158,6 +145,21 @@ public final class StepBenchmark {
             return new Breakdown(rows, lossNanos / 1e6 / steps, optimizerNanos / 1e6 / steps, copyNanos / 1e6 / steps,
                     stepNanos / 1e6 / steps);
         }
+    }
+
+    /** Fills a device batch with Gaussian pixels, then labels in [0, 10), drawn from {@code random}; returns the pixels. */
+    private static float[] randomBatch(DeviceBatch batch, SplittableRandom random) {
+        float[] values = new float[(int) batch.input().elementCount()];
+        int[] classes = new int[batch.size()];
+        for (int j = 0; j < values.length; j++) {
+            values[j] = (float) random.nextGaussian();
+        }
+        for (int j = 0; j < classes.length; j++) {
+            classes[j] = random.nextInt(10);
+        }
+        batch.input().copyFrom(values);
+        batch.labels().copyFrom(classes);
+        return values;
     }
 
     private static void collect(String prefix, Layer layer, Profile profile, int steps, List<LayerTime> rows) {
@@ -171,7 +173,7 @@ public final class StepBenchmark {
                 backward -= profile.nanos(child.getValue(), Profile.Part.BACKWARD) / 1e6 / steps;
             }
             // A container's own work (a residual addition and ReLU) shows when it is measurable.
-            if (forward + backward > 0.01 && layer instanceof dev.isthmus.nn.Residual) {
+            if (forward + backward > 0.01 && layer instanceof Residual) {
                 rows.add(new LayerTime(prefix + " (add+relu)", layer.describe(), forward, 0, 0, backward, 0, 0, 0, 0));
             }
             return;
@@ -179,7 +181,7 @@ public final class StepBenchmark {
         double data = profile.nanos(layer, Profile.Part.BACKWARD_DATA) / 1e6 / steps;
         double filter = profile.nanos(layer, Profile.Part.BACKWARD_FILTER) / 1e6 / steps;
         double other = Math.max(0, backward - data - filter);
-        long macs = layer instanceof dev.isthmus.nn.Conv2d conv ? conv.geometry().multiplyAdds() : 0;
+        long macs = layer instanceof Conv2d conv ? conv.geometry().multiplyAdds() : 0;
         rows.add(new LayerTime(prefix, layer.describe(), forward, data, filter, macs > 0 ? 0 : other,
                 gflops(macs, forward), gflops(macs, data), gflops(macs, filter), macs));
     }
@@ -197,41 +199,27 @@ public final class StepBenchmark {
             throw new IllegalStateException("build " + model.name() + " before benchmarking it");
         }
         SplittableRandom random = new SplittableRandom(seed);
-        Tensor[] inputs = new Tensor[4];
-        Tensor[] labels = new Tensor[4];
+        DeviceBatch[] batches = new DeviceBatch[4];
         try (CrossEntropyLoss loss = new CrossEntropyLoss();
-             Sgd optimizer = new Sgd(model.parameters(), 0.01, 0.9, 0, 0, false)) {
-            Shape shape = model.batchShape(batch);
-            for (int i = 0; i < 4; i++) {
-                float[] values = new float[(int) shape.elementCount()];
-                int[] classes = new int[batch];
-                for (int j = 0; j < values.length; j++) {
-                    values[j] = (float) random.nextGaussian();
-                }
-                for (int j = 0; j < batch; j++) {
-                    classes[j] = random.nextInt(10);
-                }
-                inputs[i] = device.allocateActivation(shape).copyFrom(values);
-                labels[i] = device.allocate(Shape.of(batch), DType.I32).copyFrom(classes);
+             Sgd optimizer = new Sgd(model.parameters(), 0.01, 0.9, 0, 0, false);
+             TrainStep trainStep = new TrainStep(model, loss, optimizer, 0)) {
+            for (int i = 0; i < batches.length; i++) {
+                batches[i] = DeviceBatch.allocate(model, batch);
+                randomBatch(batches[i], random);
             }
             Runnable step = mode == Mode.TRAIN ? new Runnable() {
                 private int i;
 
                 @Override
                 public void run() {
-                    int k = i++ & 3;
-                    optimizer.zeroGrad();
-                    Tensor logits = model.forward(inputs[k], true);
-                    loss.forward(logits, labels[k], true);
-                    model.backward(loss.backward());
-                    optimizer.step();
+                    trainStep.train(batches[i++ & 3]);
                 }
             } : new Runnable() {
                 private int i;
 
                 @Override
                 public void run() {
-                    model.forward(inputs[i++ & 3], false);
+                    trainStep.infer(batches[i++ & 3]);
                 }
             };
             for (int i = 0; i < 20; i++) {
@@ -271,12 +259,9 @@ public final class StepBenchmark {
             return new Result(model.name(), mode == Mode.TRAIN ? "train" : "infer", batch, sorted[sorted.length / 2],
                     rates, heapPerStep[repeats / 2], allocations, model.parameterCount());
         } finally {
-            for (int i = 0; i < 4; i++) {
-                if (inputs[i] != null) {
-                    inputs[i].close();
-                }
-                if (labels[i] != null) {
-                    labels[i].close();
+            for (DeviceBatch made : batches) {
+                if (made != null) {
+                    made.close();
                 }
             }
         }

@@ -1,4 +1,4 @@
-package dev.isthmus.device;
+package dev.isthmus.random;
 
 /**
  * A counter-based random generator: the draw for element {@code index} of call {@code counter}

@@ -1,0 +1,94 @@
+package dev.isthmus.device;
+
+import dev.isthmus.tensor.DType;
+import dev.isthmus.tensor.Tensor;
+
+/** The element-wise family: fill, addition, product, per-channel bias and its gradient. */
+public final class ElementwiseKernels {
+    /** What a device implements for this family; arguments arrive validated. */
+    public interface Backend {
+        void fill(Tensor tensor, float value);
+
+        /** out ← a + b; out may be a or b; layouts may differ. */
+        void add(Tensor a, Tensor b, Tensor out);
+
+        /** out ← a · b; out may be a or b; layouts may differ. */
+        void mul(Tensor a, Tensor b, Tensor out);
+
+        /** y[n, c, ...] += bias[c]. */
+        void addBias(Tensor y, Tensor bias);
+
+        /** biasGrad[c] += Σ dy[n, c, ...]. */
+        void biasGradient(Tensor gradOutput, Tensor biasGrad);
+    }
+
+    private final Device device;
+    private final Backend backend;
+
+    ElementwiseKernels(Device device, Backend backend) {
+        this.device = device;
+        this.backend = backend;
+    }
+
+    /** Every element of {@code tensor} ← value. */
+    public void fill(Tensor tensor, float value) {
+        Checks.floating("fill", "tensor", tensor, device);
+        try (Device.Guard ignored = device.enter()) {
+            backend.fill(tensor, value);
+        }
+    }
+
+    /** out ← a + b, element-wise; out may be a or b. */
+    public void add(Tensor a, Tensor b, Tensor out) {
+        checkBinary("add", a, b, out);
+        try (Device.Guard ignored = device.enter()) {
+            backend.add(a, b, out);
+        }
+    }
+
+    /** out ← a · b, element-wise; out may be a or b. */
+    public void mul(Tensor a, Tensor b, Tensor out) {
+        checkBinary("mul", a, b, out);
+        try (Device.Guard ignored = device.enter()) {
+            backend.mul(a, b, out);
+        }
+    }
+
+    private void checkBinary(String op, Tensor a, Tensor b, Tensor out) {
+        DType dtype = Checks.floating(op, "a", a, device);
+        Checks.tensor(op, "b", b, device, dtype);
+        Checks.tensor(op, "out", out, device, dtype);
+        Checks.sameShape(op, a, "a", b, "b");
+        Checks.sameShape(op, a, "a", out, "out");
+    }
+
+    /** y[n, c, ...] += bias[c] for y of shape [N, C, ...] and bias of shape [C]. */
+    public void addBias(Tensor y, Tensor bias) {
+        final String op = "addBias";
+        DType dtype = Checks.floating(op, "tensor", y, device);
+        Checks.tensor(op, "bias", bias, device, dtype);
+        checkPerChannel(op, y, bias);
+        try (Device.Guard ignored = device.enter()) {
+            backend.addBias(y, bias);
+        }
+    }
+
+    /** biasGrad[c] += the sum of dy[n, c, ...] over every n and position. */
+    public void biasGradient(Tensor gradOutput, Tensor biasGrad) {
+        final String op = "biasGradient";
+        DType dtype = Checks.floating(op, "output gradient", gradOutput, device);
+        Checks.tensor(op, "bias gradient", biasGrad, device, dtype);
+        checkPerChannel(op, gradOutput, biasGrad);
+        try (Device.Guard ignored = device.enter()) {
+            backend.biasGradient(gradOutput, biasGrad);
+        }
+    }
+
+    private static void checkPerChannel(String op, Tensor batch, Tensor perChannel) {
+        if (batch.shape().rank() < 2 || perChannel.shape().rank() != 1
+                || perChannel.shape().dim(0) != batch.shape().dim(1)) {
+            throw new IllegalArgumentException(op + ": per-channel tensor " + perChannel.shape()
+                    + " does not match the channels (axis 1) of " + batch.shape());
+        }
+    }
+}

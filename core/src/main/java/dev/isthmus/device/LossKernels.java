@@ -1,0 +1,85 @@
+package dev.isthmus.device;
+
+import dev.isthmus.tensor.DType;
+import dev.isthmus.tensor.Tensor;
+
+/** The loss family: softmax cross-entropy and the element-wise losses, each with its gradient. */
+public final class LossKernels {
+    /** What a device implements for this family; arguments arrive validated. */
+    public interface Backend {
+        void softmaxCrossEntropy(Tensor logits, Tensor labels, float labelSmoothing, Tensor loss, Tensor gradLogits);
+
+        void pointwise(PointwiseLoss kind, float beta, Tensor input, Tensor target, Tensor loss, Tensor gradInput);
+    }
+
+    private final Device device;
+    private final Backend backend;
+
+    LossKernels(Device device, Backend backend) {
+        this.device = device;
+        this.backend = backend;
+    }
+
+    /**
+     * Mean softmax cross-entropy of {@code logits} [N, C] against class indices {@code labels} [N]
+     * (I32), with label smoothing as PyTorch defines it. Writes the loss to {@code loss} [1] and,
+     * unless null, d loss / d logits to {@code gradLogits}.
+     */
+    public void softmaxCrossEntropy(Tensor logits, Tensor labels, float labelSmoothing, Tensor loss,
+                                    Tensor gradLogits) {
+        final String op = "softmax cross-entropy";
+        DType dtype = Checks.floating(op, "logits", logits, device);
+        Checks.tensor(op, "labels", labels, device, DType.I32);
+        Checks.tensor(op, "loss", loss, device, dtype);
+        if (logits.shape().rank() != 2) {
+            throw new IllegalArgumentException(op + ": logits " + logits.shape() + " must be [N, C]");
+        }
+        if (labels.shape().rank() != 1 || labels.shape().dim(0) != logits.shape().dim(0)) {
+            throw new IllegalArgumentException(op + ": labels " + labels.shape() + " must be [N] for logits "
+                    + logits.shape());
+        }
+        if (logits.shape().dim(0) == 0) {
+            throw new IllegalArgumentException(op + ": the batch is empty");
+        }
+        if (loss.elementCount() != 1) {
+            throw new IllegalArgumentException(op + ": loss must hold one element, got " + loss.shape());
+        }
+        if (!(labelSmoothing >= 0 && labelSmoothing <= 1)) {
+            throw new IllegalArgumentException(op + ": label smoothing must be in [0, 1], got " + labelSmoothing);
+        }
+        if (gradLogits != null) {
+            Checks.tensor(op, "logits gradient", gradLogits, device, dtype);
+            Checks.sameShape(op, logits, "logits", gradLogits, "logits gradient");
+        }
+        try (Device.Guard ignored = device.enter()) {
+            backend.softmaxCrossEntropy(logits, labels, labelSmoothing, loss, gradLogits);
+        }
+    }
+
+    /** Mean of an element-wise loss into {@code loss} [1]; unless null, its gradient into {@code gradInput}. */
+    public void pointwise(PointwiseLoss kind, float beta, Tensor input, Tensor target, Tensor loss,
+                          Tensor gradInput) {
+        final String op = "pointwise loss";
+        DType dtype = Checks.floating(op, "input", input, device);
+        Checks.tensor(op, "target", target, device, dtype);
+        Checks.tensor(op, "loss", loss, device, dtype);
+        Checks.sameShape(op, input, "input", target, "target");
+        if (input.elementCount() == 0) {
+            throw new IllegalArgumentException(op + ": the input is empty");
+        }
+        if (loss.elementCount() != 1) {
+            throw new IllegalArgumentException(op + ": loss must hold one element, got " + loss.shape());
+        }
+        if (kind == PointwiseLoss.SMOOTH_L1 && !(beta > 0)) {
+            throw new IllegalArgumentException(op + ": beta must be > 0, got " + beta);
+        }
+        if (gradInput != null) {
+            Checks.tensor(op, "input gradient", gradInput, device, dtype);
+            Checks.sameShape(op, input, "input", gradInput, "input gradient");
+        }
+        try (Device.Guard ignored = device.enter()) {
+            backend.pointwise(kind, beta, input, target, loss, gradInput);
+        }
+    }
+
+}

@@ -1,0 +1,109 @@
+package dev.isthmus.device;
+
+import dev.isthmus.tensor.DType;
+import dev.isthmus.tensor.Tensor;
+
+/**
+ * The optimizer family: PyTorch's update rules applied to one parameter tensor (or to a whole
+ * contiguous block of parameters at once, which is the same arithmetic on a longer tensor).
+ */
+public final class OptimizerKernels {
+    /** What a device implements for this family; arguments arrive validated. */
+    public interface Backend {
+        void sgd(Tensor param, Tensor grad, Tensor momentumBuffer, float lr, float momentum, float dampening,
+                 float weightDecay, boolean nesterov, boolean firstStep);
+
+        void adam(Tensor param, Tensor grad, Tensor expAvg, Tensor expAvgSq, float lr, float beta1, float beta2,
+                  float eps, float weightDecay, boolean decoupled, int step);
+
+        void rmsprop(Tensor param, Tensor grad, Tensor squareAvg, Tensor gradAvg, Tensor momentumBuffer, float lr,
+                     float alpha, float eps, float weightDecay, float momentum);
+
+        void adagrad(Tensor param, Tensor grad, Tensor sum, float clr, float eps, float weightDecay);
+    }
+
+    private final Device device;
+    private final Backend backend;
+
+    OptimizerKernels(Device device, Backend backend) {
+        this.device = device;
+        this.backend = backend;
+    }
+
+    /**
+     * PyTorch's SGD: g = grad + weightDecay·param; with momentum, buf = g on the first step, else
+     * momentum·buf + (1 − dampening)·g, and g = g + momentum·buf (Nesterov) or buf; param −= lr·g.
+     * {@code momentumBuffer} is null when momentum is 0.
+     */
+    public void sgd(Tensor param, Tensor grad, Tensor momentumBuffer, float lr, float momentum,
+                    float dampening, float weightDecay, boolean nesterov, boolean firstStep) {
+        final String op = "sgd step";
+        checkUpdate(op, param, grad);
+        if (momentum != 0) {
+            checkState(op, "momentum buffer", param, momentumBuffer);
+        }
+        try (Device.Guard ignored = device.enter()) {
+            backend.sgd(param, grad, momentum != 0 ? momentumBuffer : null, lr, momentum, dampening, weightDecay, nesterov,
+                    firstStep);
+        }
+    }
+
+    /**
+     * PyTorch's Adam (decoupled = false) and AdamW (decoupled = true) at step {@code step} (from 1):
+     * m = β1·m + (1 − β1)·g; v = β2·v + (1 − β2)·g²; param −= lr/(1 − β1^t) · m / (sqrt(v)/sqrt(1 − β2^t) + eps).
+     */
+    public void adam(Tensor param, Tensor grad, Tensor expAvg, Tensor expAvgSq, float lr, float beta1,
+                     float beta2, float eps, float weightDecay, boolean decoupled, int step) {
+        final String op = decoupled ? "adamw step" : "adam step";
+        checkUpdate(op, param, grad);
+        checkState(op, "exp_avg", param, expAvg);
+        checkState(op, "exp_avg_sq", param, expAvgSq);
+        Checks.positive(op, "step", step);
+        try (Device.Guard ignored = device.enter()) {
+            backend.adam(param, grad, expAvg, expAvgSq, lr, beta1, beta2, eps, weightDecay, decoupled, step);
+        }
+    }
+
+    /**
+     * PyTorch's RMSprop: sq = α·sq + (1 − α)·g²; avg = sqrt(sq − ga²) + eps when centered (ga, the
+     * running mean of g, is non-null), else sqrt(sq) + eps; with momentum buf = μ·buf + g/avg and
+     * param −= lr·buf, else param −= lr·g/avg.
+     */
+    public void rmsprop(Tensor param, Tensor grad, Tensor squareAvg, Tensor gradAvg, Tensor momentumBuffer,
+                        float lr, float alpha, float eps, float weightDecay, float momentum) {
+        final String op = "rmsprop step";
+        checkUpdate(op, param, grad);
+        checkState(op, "square_avg", param, squareAvg);
+        if (gradAvg != null) {
+            checkState(op, "grad_avg", param, gradAvg);
+        }
+        if (momentum != 0) {
+            checkState(op, "momentum buffer", param, momentumBuffer);
+        }
+        try (Device.Guard ignored = device.enter()) {
+            backend.rmsprop(param, grad, squareAvg, gradAvg, momentum != 0 ? momentumBuffer : null, lr, alpha, eps,
+                    weightDecay, momentum);
+        }
+    }
+
+    /** PyTorch's Adagrad with the step's decayed rate {@code clr}: sum += g²; param −= clr·g/(sqrt(sum) + eps). */
+    public void adagrad(Tensor param, Tensor grad, Tensor sum, float clr, float eps, float weightDecay) {
+        final String op = "adagrad step";
+        checkUpdate(op, param, grad);
+        checkState(op, "sum", param, sum);
+        try (Device.Guard ignored = device.enter()) {
+            backend.adagrad(param, grad, sum, clr, eps, weightDecay);
+        }
+    }
+
+    private void checkUpdate(String op, Tensor param, Tensor grad) {
+        DType dtype = Checks.floating(op, "parameter", param, device);
+        Checks.tensor(op, "gradient", grad, device, dtype);
+        Checks.sameShape(op, param, "parameter", grad, "gradient");
+    }
+
+    private void checkState(String op, String role, Tensor param, Tensor state) {
+        Checks.tensor(op, role, state, device, param.dtype());
+        Checks.sameShape(op, param, "parameter", state, role);
+    }
+}

@@ -1,0 +1,24 @@
+package dev.isthmus.device.cpu;
+
+import dev.isthmus.tensor.Tensor;
+
+/** The element-wise family with oneDNN's binary addition (the residual sums of every ResNet step). */
+final class DnnlCpuElementwise extends CpuElementwise {
+    private final DnnlElementwise primitives;
+
+    DnnlCpuElementwise(CpuParallel parallel, CpuScratch scratch, DnnlElementwise primitives) {
+        super(parallel, scratch);
+        this.primitives = primitives;
+    }
+
+    @Override
+    public void add(Tensor a, Tensor b, Tensor out) {
+        Tensor left = scratch.inLayout(a, out.layout(), CpuScratch.Slot.FIRST_INPUT);
+        Tensor right = scratch.inLayout(b, out.layout(), CpuScratch.Slot.SECOND_INPUT);
+        DnnlPrimitive add = primitives.add(out.elementCount());
+        add.bind(0, left.memory());
+        add.bind(1, right.memory());
+        add.bind(2, out.memory());
+        add.execute();
+    }
+}

@@ -1,0 +1,71 @@
+package dev.isthmus.device.cpu;
+
+import dev.isthmus.device.BatchNormPlan;
+import dev.isthmus.device.ConvGeometry;
+import dev.isthmus.device.ConvolutionPlan;
+import dev.isthmus.device.PoolGeometry;
+import dev.isthmus.device.PoolingPlan;
+import dev.isthmus.tensor.Layout;
+import dev.isthmus.tensor.Shape;
+
+/**
+ * oneDNN (Debian's libdnnl2): convolution, pooling, batch norm, activations, additions and GEMM as
+ * oneDNN primitives on its OpenMP threads, with image activations channels-last, the layout its
+ * AVX-512 kernels run fastest on.
+ */
+final class DnnlEngine implements CpuEngine {
+    private final DnnlRuntime dnnl;
+    private final DnnlElementwise primitives;
+
+    DnnlEngine(int threads) {
+        this.dnnl = DnnlRuntime.create(threads);
+        this.primitives = new DnnlElementwise(dnnl);
+    }
+
+    @Override
+    public CpuBlas blas(CpuScratch scratch) {
+        return new DnnlBlas(scratch, dnnl);
+    }
+
+    @Override
+    public CpuElementwise elementwise(CpuParallel parallel, CpuScratch scratch) {
+        return new DnnlCpuElementwise(parallel, scratch, primitives);
+    }
+
+    @Override
+    public CpuActivations activations(CpuParallel parallel, CpuScratch scratch, CpuSoftmax softmax) {
+        return new DnnlActivations(parallel, scratch, softmax, primitives);
+    }
+
+    @Override
+    public ConvolutionPlan convolution(CpuDevice cpu, ConvGeometry geometry) {
+        return new DnnlConvolution(cpu, dnnl, geometry);
+    }
+
+    @Override
+    public PoolingPlan pooling(CpuDevice cpu, PoolGeometry geometry) {
+        return new DnnlPooling(cpu, dnnl, geometry);
+    }
+
+    /** oneDNN's batch norm takes [N, C, H, W]; a BatchNorm1d's [N, C] runs the Java one. */
+    @Override
+    public BatchNormPlan batchNorm(CpuDevice cpu, Shape inputShape) {
+        return inputShape.rank() == 4 ? new DnnlBatchNorm(cpu, dnnl, inputShape) : new CpuBatchNorm(cpu, inputShape);
+    }
+
+    @Override
+    public Layout activationLayout(Shape shape) {
+        return shape.rank() == 4 ? Layout.CHANNELS_LAST : Layout.ROW_MAJOR;
+    }
+
+    @Override
+    public String describe() {
+        return "onednn " + dnnl.version();
+    }
+
+    @Override
+    public void close() {
+        primitives.close();
+        dnnl.close();
+    }
+}

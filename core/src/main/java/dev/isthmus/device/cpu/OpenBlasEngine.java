@@ -1,0 +1,56 @@
+package dev.isthmus.device.cpu;
+
+import dev.isthmus.device.BatchNormPlan;
+import dev.isthmus.device.ConvGeometry;
+import dev.isthmus.device.ConvolutionPlan;
+import dev.isthmus.device.PoolGeometry;
+import dev.isthmus.device.PoolingPlan;
+import dev.isthmus.tensor.Layout;
+import dev.isthmus.tensor.Shape;
+
+/** The complete fallback: im2col + OpenBLAS GEMM convolutions and Java loops, row-major activations. */
+record OpenBlasEngine(String whyNotOneDnn) implements CpuEngine {
+    @Override
+    public CpuBlas blas(CpuScratch scratch) {
+        return new CpuBlas(scratch);
+    }
+
+    @Override
+    public CpuElementwise elementwise(CpuParallel parallel, CpuScratch scratch) {
+        return new CpuElementwise(parallel, scratch);
+    }
+
+    @Override
+    public CpuActivations activations(CpuParallel parallel, CpuScratch scratch, CpuSoftmax softmax) {
+        return new CpuActivations(parallel, scratch, softmax);
+    }
+
+    @Override
+    public ConvolutionPlan convolution(CpuDevice cpu, ConvGeometry geometry) {
+        return new CpuConvolution(cpu, geometry);
+    }
+
+    @Override
+    public PoolingPlan pooling(CpuDevice cpu, PoolGeometry geometry) {
+        return new CpuPooling(cpu, geometry);
+    }
+
+    @Override
+    public BatchNormPlan batchNorm(CpuDevice cpu, Shape inputShape) {
+        return new CpuBatchNorm(cpu, inputShape);
+    }
+
+    @Override
+    public Layout activationLayout(Shape shape) {
+        return Layout.ROW_MAJOR;
+    }
+
+    @Override
+    public String describe() {
+        return "openblas (" + whyNotOneDnn + ")";
+    }
+
+    @Override
+    public void close() {
+    }
+}

@@ -1,0 +1,66 @@
+package dev.isthmus.train;
+
+import dev.isthmus.data.Batch;
+import dev.isthmus.device.Device;
+import dev.isthmus.nn.Model;
+import dev.isthmus.tensor.DType;
+import dev.isthmus.tensor.Shape;
+import dev.isthmus.tensor.Tensor;
+
+/**
+ * A batch on the device: the model's input [n, C, H, W] (in the device's activation layout) and
+ * its class indices, I32 [n]. Made once per batch size and refilled every step from a host
+ * {@link Batch}, so a steady-state step allocates nothing.
+ */
+public record DeviceBatch(Tensor input, Tensor labels) implements AutoCloseable {
+    public DeviceBatch {
+        if (input == null || labels == null) {
+            throw new IllegalArgumentException("DeviceBatch: input and labels are required");
+        }
+        if (labels.dtype() != DType.I32 || labels.shape().rank() != 1 || input.shape().rank() == 0
+                || labels.shape().dim(0) != input.shape().dim(0)) {
+            throw new IllegalArgumentException("DeviceBatch: labels " + labels.shape() + " " + labels.dtype()
+                    + " must be I32 [n] for input " + input.shape());
+        }
+        if (input.device() != labels.device()) {
+            throw new IllegalArgumentException("DeviceBatch: input lives on " + input.device().name() + ", labels on "
+                    + labels.device().name());
+        }
+    }
+
+    /** Zero-filled tensors for a batch of {@code size} samples of {@code model}, on its device. */
+    public static DeviceBatch allocate(Model model, int size) {
+        Device device = model.device();
+        if (device == null) {
+            throw new IllegalStateException("DeviceBatch: build " + model.name() + " on a device first");
+        }
+        Tensor input = device.allocateActivation(model.batchShape(size));
+        try {
+            return new DeviceBatch(input, device.allocate(Shape.of(size), DType.I32));
+        } catch (RuntimeException failed) {
+            input.close();
+            throw failed;
+        }
+    }
+
+    /** The number of samples n. */
+    public int size() {
+        return labels.shape().dim(0);
+    }
+
+    /** Copies a host batch of as many samples and values in (images and labels). */
+    public DeviceBatch copyFrom(Batch batch) {
+        if (batch.size() != size() || batch.shape().elementCount() != input.elementCount()) {
+            throw new IllegalArgumentException("DeviceBatch: host batch " + batch.shape() + " does not fit " + input.shape());
+        }
+        input.device().copyFromHost(batch.images(), input);
+        labels.device().copyFromHost(batch.labels(), labels);
+        return this;
+    }
+
+    @Override
+    public void close() {
+        input.close();
+        labels.close();
+    }
+}

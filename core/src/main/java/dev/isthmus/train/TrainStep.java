@@ -1,0 +1,172 @@
+package dev.isthmus.train;
+
+import dev.isthmus.data.Batch;
+import dev.isthmus.loss.Loss;
+import dev.isthmus.nn.Model;
+import dev.isthmus.nn.Parameter;
+import dev.isthmus.optim.Optimizer;
+import dev.isthmus.tensor.Tensor;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * One training step, the only place it is written: zero the gradients, forward, loss, backward,
+ * clip (clip_grad_norm_, when asked), optimizer update. The trainer, its evaluation (the
+ * forward-only part) and the step benchmark all run this, so what is measured is what trains.
+ * Nothing is read on the host: the loss comes back as a device tensor, and accuracy can be counted
+ * into a device counter, so on a GPU the caller decides when to wait.
+ */
+public final class TrainStep implements AutoCloseable {
+    /** The parts of a step, in order, as reported to a {@link PhaseObserver}. */
+    public enum Phase {
+        /** Gradients zeroed and the training forward done. */
+        FORWARD,
+        /** Loss (and its gradient) computed, and accuracy counted when asked. */
+        LOSS,
+        /** Gradients back-propagated. */
+        BACKWARD,
+        /** Gradients clipped when asked, and the optimizer's update applied. */
+        UPDATE
+    }
+
+    /** Told as each phase of a step finishes: the benchmark's breakdown synchronises and times there. */
+    @FunctionalInterface
+    public interface PhaseObserver {
+        void finished(Phase phase);
+    }
+
+    private final Model model;
+    private final Loss loss;
+    private final Optimizer optimizer;
+    private final double clipNorm;
+    // Scanned, not a map: finding the batch of a size must not box the size every step.
+    private final List<DeviceBatch> batches = new ArrayList<>(2);
+    private Tensor logits;
+
+    /**
+     * @param optimizer null for a step that only evaluates
+     * @param clipNorm  the global L2 norm gradients are clipped to before the update; 0: no clipping
+     */
+    public TrainStep(Model model, Loss loss, Optimizer optimizer, double clipNorm) {
+        if (model == null || loss == null) {
+            throw new IllegalArgumentException("TrainStep: model and loss are required");
+        }
+        if (model.device() == null) {
+            throw new IllegalStateException("TrainStep: build " + model.name() + " on a device first");
+        }
+        if (!(clipNorm >= 0) || Double.isInfinite(clipNorm)) {
+            throw new IllegalArgumentException("TrainStep: gradient clip norm must be finite and >= 0, got " + clipNorm);
+        }
+        this.model = model;
+        this.loss = loss;
+        this.optimizer = optimizer;
+        this.clipNorm = clipNorm;
+    }
+
+    /** This step's device batch of the host batch's size (made on first use), with the batch copied in. */
+    public DeviceBatch copyIn(Batch batch) {
+        int size = batch.size();
+        for (int i = 0; i < batches.size(); i++) {
+            if (batches.get(i).size() == size) {
+                return batches.get(i).copyFrom(batch);
+            }
+        }
+        DeviceBatch made = DeviceBatch.allocate(model, size);
+        batches.add(made);
+        return made.copyFrom(batch);
+    }
+
+    /** A training step on {@code batch}; returns the loss, a one-element device tensor (read it when needed). */
+    public Tensor train(DeviceBatch batch) {
+        return train(batch, null, null);
+    }
+
+    /** A training step that also adds its top-1 hits to {@code correct} (I32, one element) before backward. */
+    public Tensor train(DeviceBatch batch, Tensor correct) {
+        return train(batch, correct, null);
+    }
+
+    /**
+     * A training step, telling {@code phases} (unless null) as each part finishes.
+     *
+     * @param correct unless null, an I32 device counter the step's top-1 hits are added to
+     */
+    public Tensor train(DeviceBatch batch, Tensor correct, PhaseObserver phases) {
+        if (optimizer == null) {
+            throw new IllegalStateException("TrainStep: this step has no optimizer; it only evaluates");
+        }
+        optimizer.zeroGrad();
+        logits = model.forward(batch.input(), true);
+        if (phases != null) {
+            phases.finished(Phase.FORWARD);
+        }
+        Tensor value = loss.forward(logits, batch.labels(), true);
+        if (correct != null) {
+            model.device().reductions().countCorrect(logits, batch.labels(), 1, correct);
+        }
+        if (phases != null) {
+            phases.finished(Phase.LOSS);
+        }
+        model.backward(loss.backward());
+        if (phases != null) {
+            phases.finished(Phase.BACKWARD);
+        }
+        if (clipNorm > 0) {
+            clipGradients();
+        }
+        optimizer.step();
+        if (phases != null) {
+            phases.finished(Phase.UPDATE);
+        }
+        return value;
+    }
+
+    /** The eval-mode forward: returns the logits. */
+    public Tensor infer(DeviceBatch batch) {
+        return logits = model.forward(batch.input(), false);
+    }
+
+    /** The eval-mode forward and the loss, without its gradient; returns the loss, a one-element device tensor. */
+    public Tensor evaluate(DeviceBatch batch) {
+        return loss.forward(infer(batch), batch.labels(), false);
+    }
+
+    /** The logits of the last forward (valid until the next one), or null before the first. */
+    public Tensor logits() {
+        return logits;
+    }
+
+    public Model model() {
+        return model;
+    }
+
+    /**
+     * Scales every gradient by maxNorm / ‖g‖ when the global L2 norm ‖g‖ exceeds maxNorm
+     * (clip_grad_norm_). It sits between backward and the update, so it is part of the step
+     * rather than a listener, which only hears about whole steps.
+     */
+    private void clipGradients() {
+        double squares = 0;
+        for (Parameter parameter : optimizer.parameters()) {
+            squares += model.device().reductions().sumOfSquares(parameter.grad());
+        }
+        double norm = Math.sqrt(squares);
+        if (norm > clipNorm) {
+            float factor = (float) (clipNorm / (norm + 1e-6));
+            for (Parameter parameter : optimizer.parameters()) {
+                model.device().blas().scale(parameter.grad(), factor);
+            }
+        }
+    }
+
+    /** Frees the device batches this step made (the model, loss and optimizer belong to the caller). */
+    @Override
+    public void close() {
+        for (DeviceBatch batch : batches) {
+            batch.close();
+        }
+        batches.clear();
+        logits = null;
+    }
+}

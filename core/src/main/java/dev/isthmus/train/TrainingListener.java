@@ -1,0 +1,29 @@
+package dev.isthmus.train;
+
+/**
+ * Something that takes part in training without being the step itself (DJL's TrainingListener,
+ * Keras's Callback): the learning-rate schedule, the NaN guard, checkpoints, progress and early
+ * stopping are all listeners, installed from {@link TrainingConfig} and changed with
+ * {@link Trainer#addListener} and {@link Trainer#removeListener}. Events come in this order:
+ * training begin, then per epoch: epoch begin, one step event per batch, epoch end (after
+ * validation, with the trainer's state already counting the epoch); then training end (not
+ * reached when a listener throws). Listeners are called in the order they were added. To end
+ * training, call {@link Trainer#requestStop}: the epoch in progress finishes, then training ends.
+ */
+public interface TrainingListener {
+    default void onTrainingBegin(Trainer trainer) {
+    }
+
+    /** @param epoch counted from 1 */
+    default void onEpochBegin(Trainer trainer, int epoch) {
+    }
+
+    default void onStep(Trainer trainer, StepResult step) {
+    }
+
+    default void onEpochEnd(Trainer trainer, EpochResult result) {
+    }
+
+    default void onTrainingEnd(Trainer trainer) {
+    }
+}
