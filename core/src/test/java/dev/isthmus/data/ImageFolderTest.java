@@ -7,6 +7,7 @@ import javax.imageio.ImageIO;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.lang.management.ManagementFactory;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -211,6 +212,48 @@ class ImageFolderTest {
         assertTrue(noSplit.getMessage().contains("--split"), noSplit.getMessage());
         // One image per class cannot be split: each class keeps its one image for training.
         assertThrows(IllegalArgumentException.class, () -> ImageFolders.open(flat, TWO_BY_TWO, options(0.5, false)));
+    }
+
+    /** Heap in use after a full collection. */
+    private static long heapAfterGc() {
+        for (int i = 0; i < 3; i++) {
+            System.gc();
+        }
+        return ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed();
+    }
+
+    @Test
+    void aLargeFolderStreamsFromDiskInBoundedMemory() throws IOException {
+        // 1,600 RGB images of 64x64: 19.7 MB as bytes, 78.6 MB as floats. Random pixels, so PNG cannot shrink them.
+        int count = 1600;
+        java.util.Random random = new java.util.Random(7);
+        BufferedImage image = new BufferedImage(64, 64, BufferedImage.TYPE_INT_RGB);
+        for (int i = 0; i < count; i++) {
+            for (int y = 0; y < 64; y++) {
+                for (int x = 0; x < 64; x++) {
+                    image.setRGB(x, y, random.nextInt(1 << 24));
+                }
+            }
+            Path file = root.resolve(i % 2 == 0 ? "a" : "b").resolve(String.format("%04d.png", i));
+            Files.createDirectories(file.getParent());
+            assertTrue(ImageIO.write(image, "png", file.toFile()));
+        }
+        long before = heapAfterGc();
+        Datasets.Split split = ImageFolders.open(root, ImageTransform.toSize(3, 64, 64), options(0.25, false));
+        double sum = 0;
+        try (DataLoader loader = new DataLoader(split.train(), 100, true, false, 0, null, null, true)) {
+            loader.startEpoch(0);
+            Batch batch;
+            while ((batch = loader.next()) != null) {
+                sum += batch.images().getAtIndex(ValueLayout.JAVA_FLOAT, 0);
+            }
+        }
+        long retained = heapAfterGc() - before;
+        assertEquals(1200, split.train().size());
+        assertTrue(sum > 0, "the batches were read");
+        // What stays is the file list (a path and a label per image, ~0.2 MB here), not the pixels.
+        assertTrue(retained < 4 << 20, "retained " + retained + " bytes of heap after an epoch over " + count + " images");
+        assertEquals(400, split.test().size()); // the datasets are still reachable at the measurement
     }
 
     @Test

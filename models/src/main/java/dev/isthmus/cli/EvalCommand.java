@@ -1,8 +1,8 @@
 package dev.isthmus.cli;
 
 import dev.isthmus.data.Datasets;
-import dev.isthmus.device.Devices;
 import dev.isthmus.data.ImageFolder;
+import dev.isthmus.device.Devices;
 import dev.isthmus.io.Checkpoint;
 import dev.isthmus.io.InputMetadata;
 import dev.isthmus.io.Json;

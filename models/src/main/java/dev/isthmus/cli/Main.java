@@ -10,6 +10,7 @@ import picocli.CommandLine.UnmatchedArgumentException;
 
 import java.io.PrintStream;
 import java.io.PrintWriter;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -92,7 +93,7 @@ public final class Main {
         CommandLine line = new CommandLine(new Main());
         line.setOverwrittenOptionsAllowed(true);
         line.setExpandAtFiles(false);
-        List<CommandLine> commands = new java.util.ArrayList<>(line.getSubcommands().values());
+        List<CommandLine> commands = new ArrayList<>(line.getSubcommands().values());
         for (int i = 0; i < commands.size(); i++) {
             CommandLine command = commands.get(i);
             // One layout for every command's --help: blank lines between header, usage, description and lists.

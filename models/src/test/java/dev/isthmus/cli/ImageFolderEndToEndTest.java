@@ -258,6 +258,19 @@ class ImageFolderEndToEndTest {
                 ((Number) evaluated.json().get("test_loss")).doubleValue(), 1e-6);
 
         Path good = images.resolve("test/trouser").toFile().listFiles()[0].toPath();
+        // Other class names than training's: accuracy would be meaningless, so eval refuses.
+        Path renamed = root.resolve("renamed");
+        for (String split : List.of("train", "test")) {
+            for (String name : List.of("a", "b", "c", "d")) {
+                Files.createDirectories(renamed.resolve(split).resolve(name));
+                Files.copy(good, renamed.resolve(split).resolve(name).resolve("1.png"));
+            }
+        }
+        CommandLineTest.Run mismatch = CommandLineTest.run("eval", "lenet5", "--checkpoint", checkpoint.toString(), "--data",
+                "folder", "--data-dir", renamed.toString(), "--threads", "2");
+        assertEquals(1, mismatch.status(), mismatch.err());
+        assertTrue(mismatch.err().contains(CLASSES.toString()) && mismatch.err().contains("[a, b, c, d]"), mismatch.err());
+
         CommandLineTest.Run lenient = CommandLineTest.run("predict", "lenet5", "--checkpoint", checkpoint.toString(),
                 good.toString(), garbage.toString(), "--threads", "2", "--json");
         assertEquals(0, lenient.status(), lenient.err());
