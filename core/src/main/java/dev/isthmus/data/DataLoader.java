@@ -381,7 +381,7 @@ public final class DataLoader implements AutoCloseable {
                 augment(epoch, position, buffer.images(), offset);
             }
             if (normalization != null) {
-                normalize(buffer.images(), offset);
+                normalization.apply(buffer.images(), offset, height * width);
             }
         }
     }
@@ -411,19 +411,6 @@ public final class DataLoader implements AutoCloseable {
                 }
                 long target = offset + ((long) channel * height + y) * width;
                 MemorySegment.copy(augmentedRow, 0, destination, ValueLayout.JAVA_FLOAT, target * Float.BYTES, width);
-            }
-        }
-    }
-
-    private void normalize(MemorySegment images, long offset) {
-        int plane = height * width;
-        int channels = sampleFloats / plane;
-        for (int channel = 0; channel < channels; channel++) {
-            float mean = normalization.meanOf(channel);
-            float std = normalization.stdOf(channel);
-            long start = offset + (long) channel * plane;
-            for (long i = start; i < start + plane; i++) {
-                images.setAtIndex(ValueLayout.JAVA_FLOAT, i, (images.getAtIndex(ValueLayout.JAVA_FLOAT, i) - mean) / std);
             }
         }
     }

@@ -1,5 +1,7 @@
 package dev.isthmus.data;
 
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.Arrays;
 
 /**
@@ -40,12 +42,25 @@ public record Normalization(float[] mean, float[] std) {
         return std.clone();
     }
 
-    float meanOf(int channel) {
-        return mean[channel];
-    }
-
-    float stdOf(int channel) {
-        return std[channel];
+    /**
+     * Normalises one sample in place: channel c of the {@link #channels()}·{@code plane} floats
+     * (CHW) at element {@code floatOffset} of {@code samples} becomes (x − mean[c]) / std[c].
+     */
+    public void apply(MemorySegment samples, long floatOffset, int plane) {
+        if (samples == null || plane < 1 || floatOffset < 0
+                || floatOffset > samples.byteSize() / Float.BYTES - (long) plane * mean.length) {
+            throw new IllegalArgumentException("Normalization: a sample of " + mean.length + "x" + plane
+                    + " floats at element offset " + floatOffset + " does not fit "
+                    + (samples == null ? "a null segment" : samples.byteSize() / Float.BYTES + " floats"));
+        }
+        for (int channel = 0; channel < mean.length; channel++) {
+            float channelMean = mean[channel];
+            float channelStd = std[channel];
+            long start = floatOffset + (long) channel * plane;
+            for (long i = start; i < start + plane; i++) {
+                samples.setAtIndex(ValueLayout.JAVA_FLOAT, i, (samples.getAtIndex(ValueLayout.JAVA_FLOAT, i) - channelMean) / channelStd);
+            }
+        }
     }
 
     @Override

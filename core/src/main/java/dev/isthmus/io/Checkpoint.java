@@ -44,6 +44,22 @@ public final class Checkpoint {
      * @param trainingState JSON-able facts to restore with the weights (epoch, best metric, ...)
      */
     public static void save(Path file, Model model, Optimizer optimizer, Map<String, Object> trainingState) throws IOException {
+        save(file, model, optimizer, trainingState, Map.of());
+    }
+
+    /**
+     * As {@link #save(Path, Model, Optimizer, Map)}, with more safetensors metadata entries beside
+     * {@code format} and {@code isthmus}: what a reader of the weights needs to use them, such as
+     * {@link InputMetadata}'s class names and preprocessing.
+     *
+     * @param extraMetadata string entries; may not replace {@code format} or {@code isthmus}
+     */
+    public static void save(Path file, Model model, Optimizer optimizer, Map<String, Object> trainingState,
+                            Map<String, String> extraMetadata) throws IOException {
+        if (extraMetadata == null || extraMetadata.containsKey("format") || extraMetadata.containsKey(METADATA_KEY)) {
+            throw new IllegalArgumentException("Checkpoint.save: extra metadata must not be null nor replace 'format' or '"
+                    + METADATA_KEY + "', got " + (extraMetadata == null ? null : extraMetadata.keySet()));
+        }
         List<SafeTensors.Item> items = new ArrayList<>();
         for (Parameter parameter : model.parameters()) {
             items.add(item(parameter.name(), parameter.value()));
@@ -79,6 +95,7 @@ public final class Checkpoint {
         Map<String, String> metadata = new LinkedHashMap<>();
         metadata.put("format", "pt");
         metadata.put(METADATA_KEY, Json.write(state));
+        metadata.putAll(extraMetadata);
         SafeTensors.write(file, items, metadata);
     }
 

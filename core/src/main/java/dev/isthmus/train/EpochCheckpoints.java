@@ -5,6 +5,9 @@ import dev.isthmus.io.Checkpoint;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /**
  * Writes a checkpoint (model, optimizer and training state) after every epoch, through
@@ -13,12 +16,23 @@ import java.nio.file.Path;
  */
 public final class EpochCheckpoints implements TrainingListener {
     private final Path file;
+    private final Map<String, String> metadata;
 
     public EpochCheckpoints(Path file) {
-        if (file == null) {
-            throw new IllegalArgumentException("EpochCheckpoints: a file is required");
+        this(file, Map.of());
+    }
+
+    /**
+     * @param metadata more safetensors metadata entries written into every checkpoint, such as
+     *                 {@link dev.isthmus.io.InputMetadata#toMetadata()}'s class names and preprocessing
+     */
+    public EpochCheckpoints(Path file, Map<String, String> metadata) {
+        if (file == null || metadata == null) {
+            throw new IllegalArgumentException("EpochCheckpoints: a file and metadata (maybe empty) are required");
         }
         this.file = file;
+        // Insertion order kept: the same run writes the same bytes.
+        this.metadata = Collections.unmodifiableMap(new LinkedHashMap<>(metadata));
     }
 
     public Path file() {
@@ -28,7 +42,8 @@ public final class EpochCheckpoints implements TrainingListener {
     @Override
     public void onEpochEnd(Trainer trainer, EpochResult result) {
         try {
-            Checkpoint.save(file, trainer.model(), trainer.optimizer(), trainer.state().toCheckpoint(trainer.config()));
+            Checkpoint.save(file, trainer.model(), trainer.optimizer(), trainer.state().toCheckpoint(trainer.config()),
+                    metadata);
         } catch (IOException failed) {
             throw new UncheckedIOException("could not write checkpoint " + file + ": " + failed.getMessage(), failed);
         }

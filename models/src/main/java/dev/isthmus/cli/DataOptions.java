@@ -1,8 +1,13 @@
 package dev.isthmus.cli;
 
+import dev.isthmus.data.Dataset;
 import dev.isthmus.data.Datasets;
+import dev.isthmus.data.ImageFolder;
+import dev.isthmus.data.ImageFolders;
+import dev.isthmus.data.ImageTransform;
 import dev.isthmus.data.InMemoryDataset;
 import dev.isthmus.data.Normalization;
+import dev.isthmus.io.InputMetadata;
 import dev.isthmus.models.Zoo;
 import dev.isthmus.tensor.Shape;
 import picocli.CommandLine.Model.CommandSpec;
@@ -10,19 +15,29 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 import java.io.IOException;
+import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.Locale;
 
 /**
  * --data, --data-dir, --limit, --test-limit, --synthetic-size and --normalize: which dataset a
- * command reads, checked against the model's input, and how its pixels are scaled.
+ * command reads, checked against the model's input, and how its pixels are scaled; and for
+ * --data folder, --split, --resize, --center-crop and --strict: how a folder of images is split,
+ * made the model's size, and what an unreadable image does.
  */
 final class DataOptions {
     @Spec(Spec.Target.MIXEE)
     private CommandSpec command;
 
-    @Option(names = "--data", paramLabel = "fashion-mnist|mnist|cifar10|synthetic", order = 10,
-            description = "the dataset (default: fashion-mnist for 28x28 models, cifar10 for 32x32 ones)")
+    /**
+     * Which images a --split hold-out sets aside: fixed rather than --seed, so train and eval
+     * hold out the same images whatever seed training used.
+     */
+    static final long HOLD_OUT_SEED = 0;
+
+    @Option(names = "--data", paramLabel = "fashion-mnist|mnist|cifar10|synthetic|folder", order = 10,
+            description = {"the dataset (default: fashion-mnist for 28x28 models, cifar10 for 32x32 ones); folder: your "
+                    + "images in --data-dir DIR, as DIR/train/CLASS/*.png|jpg and DIR/test/CLASS/..., or DIR/CLASS/... with --split"})
     String data;
 
     @Option(names = "--data-dir", paramLabel = "DIR", order = 11,
@@ -58,21 +73,63 @@ final class DataOptions {
                     + "0.4914,0.4822,0.4465/0.247,0.243,0.261 (default: pixels in [0, 1])"})
     String normalize;
 
+    double split;
+
+    @Option(names = "--split", paramLabel = "F", defaultValue = "0", order = 16,
+            description = "--data folder of class folders: hold out a fraction F of each class for testing "
+                    + "(the same images on every run, whatever --seed)")
+    void split(double value) {
+        split = Bounds.check(command, "--split", value, 0, 0.99);
+    }
+
+    int resize;
+
+    @Option(names = "--resize", paramLabel = "N", defaultValue = "0", order = 17,
+            description = "--data folder: resize the shorter side to N (bilinear, antialiased), then center-crop to the "
+                    + "model's size (default: resize straight to the model's size)")
+    void resize(int value) {
+        resize = Bounds.check(command, "--resize", value, 0, ImageTransform.MAX_SIDE);
+    }
+
+    int centerCrop;
+
+    @Option(names = "--center-crop", paramLabel = "N", defaultValue = "0", order = 18,
+            description = "--data folder: the N x N center (N = the model's size); without --resize, of the image as it is")
+    void centerCrop(int value) {
+        centerCrop = Bounds.check(command, "--center-crop", value, 0, ImageTransform.MAX_SIDE);
+    }
+
+    @Option(names = "--strict", order = 19,
+            description = "--data folder: stop at the first unreadable image instead of skipping it with a warning")
+    boolean strict;
+
+    /** The checkpoint's normalisation, used when --normalize is not given (see {@link #defaultsFrom}). */
+    private Normalization savedNormalization;
+
     /** Fashion-MNIST for 28×28 models, CIFAR-10 for 32×32 ones, unless --data says otherwise. */
     static String defaultData(Zoo.Entry entry) {
         return entry.height() == 28 ? "fashion-mnist" : "cifar10";
     }
 
-    Datasets.Split load(String command, Zoo.Entry entry, long seed) throws IOException {
+    /**
+     * @param err where warnings about skipped images go (from the loader's prefetch thread too)
+     */
+    Datasets.Split load(String command, Zoo.Entry entry, long seed, PrintStream err) throws IOException {
         String data = (this.data == null ? defaultData(entry) : this.data).toLowerCase(Locale.ROOT);
+        if (!data.equals("folder") && (split > 0 || resize > 0 || centerCrop > 0 || strict)) {
+            throw new UsageException(command + ": --split, --resize, --center-crop and --strict apply to --data folder only");
+        }
         Datasets.Split split = switch (data) {
             case "fashion-mnist" -> Datasets.fashionMnist(directory);
             case "mnist" -> Datasets.mnist(directory);
             case "cifar10" -> Datasets.cifar10(directory);
             case "synthetic" -> Datasets.synthetic(Shape.of(entry.channels(), entry.height(), entry.width()), 10,
                     syntheticSize, 2_000, seed);
+            case "folder" -> ImageFolders.open(directory, imageTransform(command, entry),
+                    new ImageFolders.Options(this.split, HOLD_OUT_SEED, strict,
+                            warning -> err.println("isthmus " + command + ": warning: " + warning)));
             default -> throw new UsageException(command + ": unknown --data '" + data
-                    + "' (fashion-mnist, mnist, cifar10, synthetic)");
+                    + "' (fashion-mnist, mnist, cifar10, synthetic, folder)");
         };
         Shape sample = split.train().sampleShape();
         if (sample.dim(1) != entry.height() || sample.dim(2) != entry.width()) {
@@ -82,20 +139,63 @@ final class DataOptions {
         return new Datasets.Split(limited(split.train(), limit), limited(split.test(), testLimit));
     }
 
-    private static dev.isthmus.data.Dataset limited(dev.isthmus.data.Dataset dataset, int limit) {
+    /** The model's channels and size, with --resize and --center-crop. */
+    private ImageTransform imageTransform(String command, Zoo.Entry entry) {
+        try {
+            return new ImageTransform(entry.channels(), entry.height(), entry.width(), resize, centerCrop);
+        } catch (IllegalArgumentException invalid) {
+            throw new UsageException(command + ": " + entry.name() + " takes " + entry.height() + "x" + entry.width()
+                    + " images: --center-crop must be " + entry.height() + " (" + invalid.getMessage() + ")");
+        }
+    }
+
+    /**
+     * Where the command line leaves them unset, takes the checkpoint's --normalize and, for --data
+     * folder, its --resize and --center-crop, so eval prepares images as training did.
+     */
+    void defaultsFrom(InputMetadata saved) {
+        if (saved == null) {
+            return;
+        }
+        if (saved.transform() != null && resize == 0 && centerCrop == 0 && "folder".equalsIgnoreCase(data)) {
+            resize = saved.transform().resize();
+            centerCrop = saved.transform().centerCrop();
+        }
+        savedNormalization = saved.normalization();
+    }
+
+    /**
+     * What the checkpoint records about the data: class names (of an image folder), the number of
+     * classes, the image transform (an image folder's, or straight to the sample size for the
+     * others) and the normalisation.
+     */
+    static InputMetadata inputMetadata(Datasets.Split data, Normalization normalization) {
+        Dataset train = data.train();
+        Shape sample = train.sampleShape();
+        if (train instanceof ImageFolder folder) {
+            return new InputMetadata(folder.classNames(), folder.classes(), folder.transform(), normalization);
+        }
+        return new InputMetadata(null, train.classes(), ImageTransform.toSize(sample.dim(0), sample.dim(1), sample.dim(2)),
+                normalization);
+    }
+
+    private static Dataset limited(Dataset dataset, int limit) {
         if (limit == 0 || limit >= dataset.size()) {
             return dataset;
         }
         if (dataset instanceof InMemoryDataset memory) {
             return memory.subset(0, limit);
         }
+        if (dataset instanceof ImageFolder folder) {
+            return folder.evenlySpaced(limit);
+        }
         throw new UsageException("--limit works with file datasets only; use --synthetic-size for synthetic data");
     }
 
-    /** The --normalize statistics, or null (pixels stay in [0, 1]). */
+    /** The --normalize statistics, else the checkpoint's ({@link #defaultsFrom}), or null (pixels stay in [0, 1]). */
     Normalization normalization(String command) {
         if (normalize == null) {
-            return null;
+            return savedNormalization;
         }
         try {
             String[] parts = normalize.split("/");

@@ -1,8 +1,10 @@
 package dev.isthmus.cli;
 
 import dev.isthmus.data.Datasets;
+import dev.isthmus.data.ImageFolder;
 import dev.isthmus.device.Devices;
 import dev.isthmus.io.Checkpoint;
+import dev.isthmus.io.InputMetadata;
 import dev.isthmus.io.Json;
 import dev.isthmus.loss.CrossEntropyLoss;
 import dev.isthmus.models.Zoo;
@@ -28,7 +30,8 @@ import java.util.Map;
 @Command(name = "eval", sortOptions = false,
         header = "loss and accuracy of a checkpoint (Isthmus or PyTorch state_dict) on the test split",
         description = {"FILE is an Isthmus checkpoint or a PyTorch state_dict saved as safetensors with the model's "
-                + "parameter names. With --json the last line is {model, test_accuracy, test_loss, samples}."})
+                + "parameter names. A checkpoint written by isthmus train brings its --resize, --center-crop and "
+                + "--normalize (options given here win). With --json the last line is {model, test_accuracy, test_loss, samples}."})
 final class EvalCommand implements Subcommand {
     @Spec
     private CommandSpec command;
@@ -63,7 +66,15 @@ final class EvalCommand implements Subcommand {
     @Override
     public int run(PrintStream out, PrintStream err) throws Exception {
         Zoo.Entry entry = SummaryCommand.zooEntry(modelName);
-        Datasets.Split data = dataOptions.load(command.name(), entry, seed.value);
+        // Resize, crop and normalisation as in training, unless the command line says otherwise.
+        InputMetadata saved = InputMetadata.read(checkpoint);
+        dataOptions.defaultsFrom(saved);
+        Datasets.Split data = dataOptions.load(command.name(), entry, seed.value, err);
+        if (saved != null && saved.classNames() != null && data.test() instanceof ImageFolder folder
+                && !saved.classNames().equals(folder.classNames())) {
+            throw new IllegalArgumentException("checkpoint " + checkpoint + " was trained on classes " + saved.classNames()
+                    + ", the folder has " + folder.classNames());
+        }
         Devices.Choice choice = machine.open();
         try (var device = choice.device();
              Model model = entry.create(data.test().sampleShape().dim(0), data.test().classes());

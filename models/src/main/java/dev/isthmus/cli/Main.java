@@ -10,6 +10,7 @@ import picocli.CommandLine.UnmatchedArgumentException;
 
 import java.io.PrintStream;
 import java.io.PrintWriter;
+import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -22,8 +23,8 @@ import java.util.List;
         synopsisHeading = "%nUsage: ",
         customSynopsis = "isthmus COMMAND [OPTIONS]    (isthmus COMMAND --help for its options)%n",
         commandListHeading = "%nCommands:%n",
-        subcommands = {InfoCommand.class, SummaryCommand.class, TrainCommand.class, EvalCommand.class, BenchCommand.class,
-                HelpCommand.class},
+        subcommands = {InfoCommand.class, SummaryCommand.class, TrainCommand.class, EvalCommand.class, PredictCommand.class,
+                DataCommand.class, BenchCommand.class, HelpCommand.class},
         footerHeading = "%n",
         footer = {"Every command takes --json: its last line of output is then one JSON object.",
                 "Exit status: 0 success, 1 failure, 2 bad usage."})
@@ -64,7 +65,8 @@ public final class Main {
             return 2;
         }
         if (!(leaf.commandSpec().userObject() instanceof Subcommand command)) {
-            out.print(line.getUsageMessage()); // no command at all: the overview, as bad usage
+            // No command at all (or `data` without `inspect`): that level's overview, as bad usage.
+            out.print(leaf.commandSpec().commandLine().getUsageMessage());
             return 2;
         }
         String name = leaf.commandSpec().name();
@@ -91,10 +93,13 @@ public final class Main {
         CommandLine line = new CommandLine(new Main());
         line.setOverwrittenOptionsAllowed(true);
         line.setExpandAtFiles(false);
-        for (CommandLine command : line.getSubcommands().values()) {
+        List<CommandLine> commands = new ArrayList<>(line.getSubcommands().values());
+        for (int i = 0; i < commands.size(); i++) {
+            CommandLine command = commands.get(i);
             // One layout for every command's --help: blank lines between header, usage, description and lists.
             command.getCommandSpec().usageMessage().synopsisHeading("%nUsage: ").descriptionHeading("%n")
                     .parameterListHeading("%n").optionListHeading("%nOptions:%n");
+            commands.addAll(command.getSubcommands().values()); // and the commands under it (data inspect)
         }
         line.getSubcommands().get("summary").getCommandSpec().usageMessage().footer(SummaryCommand.modelTable());
         return line;

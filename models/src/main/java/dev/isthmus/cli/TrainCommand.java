@@ -3,16 +3,19 @@ package dev.isthmus.cli;
 import dev.isthmus.data.Augmentation;
 import dev.isthmus.data.Datasets;
 import dev.isthmus.device.Devices;
+import dev.isthmus.io.InputMetadata;
 import dev.isthmus.io.Json;
 import dev.isthmus.loss.CrossEntropyLoss;
 import dev.isthmus.models.Zoo;
 import dev.isthmus.nn.Model;
 import dev.isthmus.optim.Optimizer;
+import dev.isthmus.train.EpochCheckpoints;
 import dev.isthmus.train.EpochResult;
 import dev.isthmus.train.Evaluation;
 import dev.isthmus.train.Progress;
 import dev.isthmus.train.Trainer;
 import dev.isthmus.train.TrainingConfig;
+import dev.isthmus.train.TrainingListener;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -81,7 +84,7 @@ final class TrainCommand implements Subcommand {
                 training.patience, checkpoint, 5, Progress.forOutput(out, Progress.standardOutputIsTerminal()),
                 dataOptions.normalization(command.name()), augmentation());
 
-        Datasets.Split data = dataOptions.load(command.name(), entry, seed.value);
+        Datasets.Split data = dataOptions.load(command.name(), entry, seed.value, err);
         Devices.Choice choice = machine.open();
         long started = System.nanoTime();
         try (var device = choice.device();
@@ -96,6 +99,9 @@ final class TrainCommand implements Subcommand {
                     data.test().size(), epochs, batch);
             try (Optimizer optimizer = training.optimizer(model.parameters());
                  Trainer trainer = new Trainer(model, loss, optimizer, config)) {
+                if (checkpoint != null) {
+                    recordInputs(trainer, DataOptions.inputMetadata(data, config.normalization()));
+                }
                 if (resume != null) {
                     trainer.resume(resume);
                     out.println("resumed after epoch " + trainer.completedEpochs() + " from " + resume);
@@ -123,6 +129,19 @@ final class TrainCommand implements Subcommand {
             }
         }
         return 0;
+    }
+
+    /**
+     * Puts the class names and preprocessing into every checkpoint: the default checkpoint
+     * listener is replaced, in its place, by one that writes them too, so predict and eval
+     * prepare images exactly as training did.
+     */
+    private void recordInputs(Trainer trainer, InputMetadata inputs) {
+        for (TrainingListener listener : List.copyOf(trainer.listeners())) {
+            trainer.removeListener(listener);
+            trainer.addListener(listener instanceof EpochCheckpoints ? new EpochCheckpoints(checkpoint, inputs.toMetadata())
+                    : listener);
+        }
     }
 
     private Augmentation augmentation() {

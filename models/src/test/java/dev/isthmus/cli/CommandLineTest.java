@@ -79,11 +79,13 @@ class CommandLineTest {
                 "info", List.of("--json", "--help"),
                 "summary", List.of("MODEL", "--classes", "--channels", "--batch", "--json", "--help"),
                 "train", List.of("MODEL", "--data", "--data-dir", "--limit", "--test-limit", "--synthetic-size", "--normalize",
-                        "--augment", "--epochs", "--batch", "--lr", "--optimizer", "--momentum", "--weight-decay", "--schedule",
+                        "--split", "--resize", "--center-crop", "--strict", "--augment", "--epochs", "--batch", "--lr", "--optimizer", "--momentum", "--weight-decay", "--schedule",
                         "--clip-norm", "--patience", "--label-smoothing", "--seed", "--device", "--threads", "--checkpoint",
                         "--resume", "--json", "--help"),
                 "eval", List.of("MODEL", "--checkpoint", "--data", "--data-dir", "--limit", "--test-limit", "--synthetic-size",
-                        "--normalize", "--batch", "--seed", "--device", "--threads", "--json", "--help"),
+                        "--normalize", "--split", "--resize", "--center-crop", "--strict", "--batch", "--seed", "--device", "--threads", "--json", "--help"),
+                "predict", List.of("MODEL", "IMAGE|DIR", "--checkpoint", "--top", "--batch", "--strict", "--device", "--threads",
+                        "--json", "--help"),
                 "bench", List.of("MODEL", "--modes", "--batch-train", "--batch-infer", "--seconds", "--repeats", "--layers",
                         "--steps", "--seed", "--device", "--threads", "--json", "--help"));
         for (var command : options.entrySet()) {
@@ -106,12 +108,30 @@ class CommandLineTest {
     void theOverviewListsTheCommands() {
         Run help = run("--help");
         assertEquals(0, help.status(), help.err());
-        for (String command : List.of("info", "summary", "train", "eval", "bench")) {
+        for (String command : List.of("info", "summary", "train", "eval", "predict", "data", "bench")) {
             assertTrue(help.out().contains("  " + command + " "), help.out());
         }
         Run bare = run();
         assertEquals(2, bare.status());
         assertEquals(help.out(), bare.out());
+    }
+
+    @Test
+    void dataHasAnInspectCommand() {
+        Run help = run("data", "inspect", "--help");
+        assertEquals(0, help.status(), help.err());
+        assertTrue(help.out().contains("Usage: isthmus data inspect"), help.out());
+        for (String option : List.of("DIR", "--split", "--json", "--help")) {
+            assertTrue(help.out().contains(option), "data inspect --help lacks " + option + ":\n" + help.out());
+        }
+        assertFalse(help.out().contains("%n"), help.out());
+        Run bare = run("data");
+        assertEquals(2, bare.status());
+        assertTrue(bare.out().contains("inspect"), bare.out());
+        assertEquals(bare.out(), run("data", "--help").out());
+        Run missing = run("data", "inspect", folder.resolve("nowhere").toString());
+        assertEquals(1, missing.status());
+        assertTrue(missing.err().contains("nowhere"), missing.err());
     }
 
     @Test

@@ -1,0 +1,31 @@
+package dev.isthmus.data;
+
+import java.io.IOException;
+import java.nio.file.Path;
+
+/** An image file could not be decoded: missing, unreadable, not a PNG or JPEG, truncated or corrupt. */
+public final class UnreadableImageException extends IOException {
+    private final transient Path file;
+    private final String reason;
+
+    public UnreadableImageException(Path file, String reason) {
+        super(file + ": " + reason);
+        this.file = file;
+        this.reason = reason;
+    }
+
+    public UnreadableImageException(Path file, String reason, Throwable cause) {
+        super(file + ": " + reason, cause);
+        this.file = file;
+        this.reason = reason;
+    }
+
+    public Path file() {
+        return file;
+    }
+
+    /** Why, without the file name. */
+    public String reason() {
+        return reason;
+    }
+}
