@@ -122,10 +122,11 @@ public final class MemoryPlan implements AutoCloseable {
             }
             bytes += tensor.byteSize();
         }
-        Tensor block = allocateBlock(bytes);
+        Tensor block = allocateBlock(device, bytes);
         long offset = 0;
         for (Tensor tensor : tensors) {
-            bindAt(tensor, block, offset);
+            tensor.storage().bind(block.storage(), offset);
+            unbound.remove(tensor);
             offset += tensor.byteSize();
         }
         return block;
@@ -140,19 +141,38 @@ public final class MemoryPlan implements AutoCloseable {
      */
     public Tensor bindRemaining(boolean longLivedTensors) {
         ensureOpen();
-        long bytes = 0;
         List<Tensor> chosen = new ArrayList<>();
         for (Entry entry : requests) {
             if (entry.longLived == longLivedTensors && unbound.containsKey(entry.tensor) && !entry.tensor.isClosed()) {
                 chosen.add(entry.tensor);
-                bytes = aligned(bytes) + entry.tensor.byteSize();
             }
         }
-        Tensor block = allocateBlock(bytes);
-        long offset = 0;
         for (Tensor tensor : chosen) {
+            unbound.remove(tensor);
+        }
+        return allocate(device, chosen);
+    }
+
+    /**
+     * One new block for {@code tensors}, tensors with memory to come ({@link Storage#planned}, not
+     * bound yet), each starting on a 256-byte boundary, in this order; a plan recording on the
+     * device does not record it.
+     *
+     * @return the block, or null when the list is empty
+     */
+    public static Tensor allocate(Device device, List<Tensor> tensors) {
+        long bytes = 0;
+        for (Tensor tensor : tensors) {
+            if (!tensor.storage().isPlanned() || tensor.storage().isBound() || tensor.storage().byteSize() != tensor.byteSize()) {
+                throw new IllegalArgumentException("memory plan: " + tensor + " is not a whole planned tensor without memory");
+            }
+            bytes = aligned(bytes) + tensor.byteSize();
+        }
+        Tensor block = allocateBlock(device, bytes);
+        long offset = 0;
+        for (Tensor tensor : tensors) {
             offset = aligned(offset);
-            bindAt(tensor, block, offset);
+            tensor.storage().bind(block.storage(), offset);
             offset += tensor.byteSize();
         }
         return block;
@@ -162,22 +182,23 @@ public final class MemoryPlan implements AutoCloseable {
         return (offset + ALIGNMENT - 1) / ALIGNMENT * ALIGNMENT;
     }
 
-    private Tensor allocateBlock(long bytes) {
+    private static Tensor allocateBlock(Device device, long bytes) {
         if (bytes == 0) {
             return null;
         }
-        // The block itself is real memory: recording pauses while it is allocated.
-        recording = false;
+        // The block itself is real memory: a plan recording on the device pauses while it is allocated.
+        MemoryPlan plan = device.planning();
+        boolean recording = plan != null && plan.recording;
+        if (recording) {
+            plan.recording = false;
+        }
         try {
             return device.allocate(Shape.of(Math.toIntExact((bytes + DType.F32.byteSize() - 1) / DType.F32.byteSize())));
         } finally {
-            recording = true;
+            if (recording) {
+                plan.recording = true;
+            }
         }
-    }
-
-    private void bindAt(Tensor tensor, Tensor block, long offset) {
-        tensor.storage().bind(block.storage(), offset);
-        unbound.remove(tensor);
     }
 
     private void ensureOpen() {

@@ -1,8 +1,8 @@
 package dev.isthmus.nn;
 
 import dev.isthmus.device.Device;
+import dev.isthmus.device.MemoryPlan;
 import dev.isthmus.tensor.DType;
-import dev.isthmus.tensor.Layout;
 import dev.isthmus.tensor.Shape;
 import dev.isthmus.tensor.Storage;
 import dev.isthmus.tensor.Tensor;
@@ -18,11 +18,16 @@ import java.util.List;
  * result waits for the shortcut's: while the block is planned those two are reserved, and the
  * layers inside get others. Every decision is made here, at planning; backward only uses the
  * buffers each layer was given.
+ *
+ * <p>The buffers are windows of one block, allocated by {@link #allocate} before the first
+ * backward: a model that only ever runs inference never holds them.
  */
 public final class GradientPlan implements AutoCloseable {
     private final Device device;
     private final List<Tensor> buffers = new ArrayList<>();
     private final List<Tensor> reserved = new ArrayList<>();
+    private Tensor block;
+    private boolean allocated;
 
     public GradientPlan(Device device) {
         if (device == null) {
@@ -43,9 +48,29 @@ public final class GradientPlan implements AutoCloseable {
                 return candidate;
             }
         }
-        Tensor made = device.allocateActivation(shape);
+        if (allocated) {
+            throw new IllegalStateException("gradient plan: its buffers are allocated; plan again for another network");
+        }
+        Tensor made = withoutMemory(shape);
         buffers.add(made);
         return made;
+    }
+
+    private Tensor withoutMemory(Shape shape) {
+        return Tensor.owning(Storage.planned(device, shape.elementCount() * DType.F32.byteSize()), shape, DType.F32,
+                device.activationLayout(shape));
+    }
+
+    /** Allocates every buffer planned so far, as windows of one block; after the first call, does nothing. */
+    public void allocate() {
+        if (!allocated) {
+            block = MemoryPlan.allocate(device, buffers);
+            allocated = true;
+        }
+    }
+
+    public boolean isAllocated() {
+        return allocated;
     }
 
     /**
@@ -53,8 +78,7 @@ public final class GradientPlan implements AutoCloseable {
      * no memory, and no buffer handed out shares it. Plan a model's backward reading it.
      */
     public Tensor outside(Shape shape) {
-        Layout layout = device.activationLayout(shape);
-        return Tensor.owning(Storage.planned(device, shape.elementCount() * DType.F32.byteSize()), shape, DType.F32, layout);
+        return withoutMemory(shape);
     }
 
     /** Keeps {@code gradient} (and anything sharing its memory) from being handed out until {@link #release}. */
@@ -108,6 +132,9 @@ public final class GradientPlan implements AutoCloseable {
     public void close() {
         for (Tensor buffer : buffers) {
             buffer.close();
+        }
+        if (block != null) {
+            block.close();
         }
         buffers.clear();
         reserved.clear();

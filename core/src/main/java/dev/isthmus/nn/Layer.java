@@ -135,7 +135,13 @@ public abstract class Layer implements AutoCloseable {
         if (!gradientsPlanned) {
             // Used on its own, not in a model: the layer plans and owns its gradient buffers.
             GradientPlan own = new GradientPlan(device);
-            planBackward(own, gradOutput);
+            try {
+                planBackward(own, gradOutput);
+                own.allocate();
+            } catch (RuntimeException failure) {
+                own.close();
+                throw failure;
+            }
             ownGradients = own;
         }
         LayerHook observer = hook;

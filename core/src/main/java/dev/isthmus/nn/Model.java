@@ -18,12 +18,13 @@ import java.util.SplittableRandom;
  *
  * <p>{@link #build} plans the network's memory once (Caffe's Net, llm.c's single allocation): the
  * layers are set up inside a {@link MemoryPlan}, so that what they and their device plans ask for
- * is recorded rather than allocated; every input-gradient buffer is assigned by a
- * {@link GradientPlan}; then four blocks are allocated: all parameters back to back in
- * {@link #parameters()} order, all their gradients likewise (what an all-reduce bucket or a fused
- * optimizer step works on), the running statistics, and the per-batch memory (outputs, gradient
- * buffers, workspaces). A batch of another size (the last, partial batch of an epoch) plans the
- * per-batch block again; parameters stay where they are.
+ * is recorded rather than allocated; then four blocks are allocated: all parameters back to back
+ * in {@link #parameters()} order, all their gradients likewise (what an all-reduce bucket or a
+ * fused optimizer step works on), the running statistics, and the per-batch memory (outputs,
+ * workspaces). Every input-gradient buffer is assigned at build too, by a {@link GradientPlan},
+ * whose one block is allocated at the first backward (so an inference-only model never holds it).
+ * A batch of another size (the last, partial batch of an epoch) plans the per-batch memory again;
+ * parameters stay where they are.
  */
 public final class Model implements AutoCloseable {
     private final String name;
@@ -112,7 +113,7 @@ public final class Model implements AutoCloseable {
         return this;
     }
 
-    /** Assigns the input-gradient buffers and the input's layout copy, inside a recording plan. */
+    /** Assigns the input-gradient buffers (memory on the first backward) and the input's layout copy (planned). */
     private void planPerBatch(Device device, Shape shape) {
         gradients = new GradientPlan(device);
         try (Tensor lossGradient = gradients.outside(root.outputShape())) {
@@ -179,8 +180,8 @@ public final class Model implements AutoCloseable {
             batchSize = batch;
         }
         if (x.device() == device && x.shape().equals(root.inputShape()) && x.layout() != device.activationLayout(x.shape())) {
-            if (input == null || !input.shape().equals(x.shape()) || input.layout() != device.activationLayout(x.shape())) {
-                // Not planned: an input in a layout batches do not usually come in.
+            if (input == null || !input.shape().equals(x.shape())) {
+                // Not planned: a channels-last batch for a device that computes row-major.
                 if (input != null) {
                     input.close();
                 }
@@ -195,6 +196,8 @@ public final class Model implements AutoCloseable {
     /** Back-propagates dL/dlogits through every layer, accumulating parameter gradients. */
     public void backward(Tensor gradLogits) {
         requireBuilt();
+        // The input-gradient buffers were assigned at build; their memory comes with the first backward.
+        gradients.allocate();
         root.backward(gradLogits);
     }
 

@@ -29,8 +29,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * gradients are each one block, every tensor a view right after the previous one.
  */
 class MemoryPlanTest {
-    /** Blocks: parameters, gradients, running statistics, per-batch; the loss's two; the optimizer state. */
-    private static final long FEW = 7;
+    /**
+     * The model's blocks (parameters, gradients, running statistics, per-batch memory, and at the
+     * first backward its input gradients), the loss's two tensors, the optimizer's state block.
+     */
+    private static final long FEW = 8;
 
     @ParameterizedTest
     @EnumSource(value = CpuBackend.class, names = {"ONEDNN", "OPENBLAS"})
@@ -40,6 +43,16 @@ class MemoryPlanTest {
         assertEquals(resnet20, resnet56, backend + ": native allocations from build through the first step,"
                 + " resnet20 vs resnet56");
         assertTrue(resnet20 <= FEW, backend + ": " + resnet20 + " native allocations from build through the first step");
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = CpuBackend.class, names = {"ONEDNN", "OPENBLAS"})
+    void inferenceHoldsNoInputGradientMemory(CpuBackend backend) {
+        long resnet20 = allocations(backend, "resnet20", MemoryPlanTest::inference);
+        long resnet56 = allocations(backend, "resnet56", MemoryPlanTest::inference);
+        assertEquals(resnet20, resnet56, backend + ": native allocations from build through an inference pass");
+        assertTrue(resnet20 <= 4, backend + ": " + resnet20 + " allocations; parameters, gradients, statistics and"
+                + " per-batch memory are four blocks, and input gradients wait for a backward");
     }
 
     @ParameterizedTest
@@ -115,6 +128,13 @@ class MemoryPlanTest {
             sgd.step();
             return c.device().allocationCount() - before;
         }
+    }
+
+    private static long inference(Context c) {
+        long before = c.device().allocationCount();
+        c.model().build(c.device(), 4, 0);
+        c.model().forward(c.x(), false);
+        return c.device().allocationCount() - before;
     }
 
     private static long partialBatch(Context c) {
