@@ -10,7 +10,9 @@ import java.lang.foreign.MemorySegment;
  * row-major, or channels-last for the activations of a device that computes faster on NHWC.
  * A tensor owns its memory and frees it on {@link #close()}, or is a view of another tensor's
  * memory (a reshape or a slice) that frees nothing. Any use of a closed tensor, or of a view whose
- * memory was freed, throws {@link IllegalStateException}.
+ * memory was freed, throws {@link IllegalStateException}. A tensor allocated while a memory plan
+ * records ({@code dev.isthmus.device.MemoryPlan}) has its memory only once the plan binds it to a
+ * window of a larger block; it is freed with that block.
  */
 public final class Tensor implements AutoCloseable {
     private final Device device;
