@@ -114,6 +114,9 @@ public final class MemoryPlan implements AutoCloseable {
      */
     public Tensor bind(List<Tensor> tensors) {
         ensureOpen();
+        if (tensors.isEmpty()) {
+            return null;
+        }
         long bytes = 0;
         for (Tensor tensor : tensors) {
             Entry entry = tensor == null ? null : unbound.get(tensor);
@@ -161,6 +164,9 @@ public final class MemoryPlan implements AutoCloseable {
      * @return the block, or null when the list is empty
      */
     public static Tensor allocate(Device device, List<Tensor> tensors) {
+        if (tensors.isEmpty()) {
+            return null;
+        }
         long bytes = 0;
         for (Tensor tensor : tensors) {
             if (!tensor.storage().isPlanned() || tensor.storage().isBound() || tensor.storage().byteSize() != tensor.byteSize()) {
@@ -182,10 +188,8 @@ public final class MemoryPlan implements AutoCloseable {
         return (offset + ALIGNMENT - 1) / ALIGNMENT * ALIGNMENT;
     }
 
+    /** A block of {@code bytes} (zero for tensors without elements: they still get a window). */
     private static Tensor allocateBlock(Device device, long bytes) {
-        if (bytes == 0) {
-            return null;
-        }
         // The block itself is real memory: a plan recording on the device pauses while it is allocated.
         MemoryPlan plan = device.planning();
         boolean recording = plan != null && plan.recording;
