@@ -39,7 +39,18 @@ public final class Devices {
         };
     }
 
-    public static CpuDevice cpu(int threads) {
+    /** The CPU, using every available core. */
+    public static Device cpu() {
+        return new CpuDevice();
+    }
+
+    /**
+     * The CPU with {@code threads} threads for its native libraries and loops.
+     *
+     * @param threads CPU threads (0: all cores)
+     * @return the device; close it when done
+     */
+    public static Device cpu(int threads) {
         return threads == 0 ? new CpuDevice() : new CpuDevice(threads);
     }
 

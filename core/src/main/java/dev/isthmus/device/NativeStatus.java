@@ -28,6 +28,7 @@ public final class NativeStatus {
     }
 
     public static List<LibraryStatus> report() {
+        dev.isthmus.bindings.NativeAccess.require(NativeStatus.class.getModule(), "probing the native libraries");
         List<LibraryStatus> statuses = new ArrayList<>();
         statuses.add(openBlas());
         statuses.add(oneDnn());

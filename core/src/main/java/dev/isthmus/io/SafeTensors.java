@@ -60,6 +60,8 @@ public final class SafeTensors implements AutoCloseable {
     }
 
     public static SafeTensors open(Path file) throws IOException {
+        // The file is mapped as a native segment: a restricted operation.
+        dev.isthmus.bindings.NativeAccess.require(SafeTensors.class.getModule(), "reading " + file);
         Arena arena = Arena.ofShared();
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
             long size = channel.size();
