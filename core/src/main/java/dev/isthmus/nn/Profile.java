@@ -17,7 +17,16 @@ import java.util.Map;
  */
 public final class Profile implements LayerHook, PlanTimer {
     /** The parts of a layer's work that are timed. */
-    public enum Part { FORWARD, BACKWARD, BACKWARD_DATA, BACKWARD_FILTER }
+    public enum Part {
+        /** The layer's forward. */
+        FORWARD,
+        /** The layer's whole backward. */
+        BACKWARD,
+        /** A convolution's backward to its input (part of {@link #BACKWARD}). */
+        BACKWARD_DATA,
+        /** A convolution's backward to its weights and bias (part of {@link #BACKWARD}). */
+        BACKWARD_FILTER
+    }
 
     private final Map<Layer, long[]> nanos = new IdentityHashMap<>();
     private final Device device;
