@@ -38,7 +38,13 @@ public final class NativeAccess {
         throw new IllegalCallerException(message(bindings, caller, operation));
     }
 
-    /** The flag that enables native access for Isthmus as these two modules are loaded. */
+    /**
+     * The flag that enables native access for Isthmus as these two modules are loaded.
+     *
+     * @param bindings the bindings' module
+     * @param caller the module about to call a restricted method
+     * @return the flag that enables native access for Isthmus as these two modules are loaded
+     */
     public static String flag(Module bindings, Module caller) {
         Set<String> names = new LinkedHashSet<>();
         for (Module module : new Module[] {bindings, caller}) {

@@ -10,13 +10,21 @@ public final class Devices {
     private Devices() {
     }
 
-    /** The outcome of choosing a device: the device, and why it was chosen. */
+    /**
+     * The outcome of choosing a device: the device, and why it was chosen.
+     *
+     * @param device the device chosen
+     * @param reason why it was chosen
+     */
     public record Choice(Device device, String reason) {
     }
 
     /**
+     * Opens the device named by {@code spec}.
+     *
      * @param spec    "cpu", "cuda", "cuda:N" or "auto"
      * @param threads CPU threads (0: all cores)
+     * @return the device and why it was chosen
      */
     public static Choice open(String spec, int threads) {
         if (spec == null) {
@@ -39,7 +47,11 @@ public final class Devices {
         };
     }
 
-    /** The CPU, using every available core. */
+    /**
+     * The CPU, using every available core.
+     *
+     * @return the CPU, using every available core
+     */
     public static Device cpu() {
         return new CpuDevice();
     }
@@ -54,7 +66,12 @@ public final class Devices {
         return threads == 0 ? new CpuDevice() : new CpuDevice(threads);
     }
 
-    /** The GPU with ordinal {@code index}; throws with the reason when CUDA is unusable. */
+    /**
+     * The GPU with ordinal {@code index}; throws with the reason when CUDA is unusable.
+     *
+     * @param index the GPU's ordinal
+     * @return the GPU with ordinal {@code index}; throws with the reason when CUDA is unusable
+     */
     public static Device cuda(int index) {
         return CudaSupport.open(index);
     }

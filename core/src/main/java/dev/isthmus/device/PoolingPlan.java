@@ -8,11 +8,14 @@ import dev.isthmus.tensor.Tensor;
  * each window for the backward pass; cuDNN its descriptors). Made by {@link Device#pooling}.
  */
 public abstract class PoolingPlan implements AutoCloseable {
+    /** The device the plan runs on. */
     protected final Device device;
+    /** The window the plan was made for. */
     protected final PoolGeometry geometry;
     private final Shape inputShape;
     private final Shape outputShape;
 
+    /** For subclasses: a plan for {@code geometry} on {@code device}. */
     protected PoolingPlan(Device device, PoolGeometry geometry) {
         this.device = device;
         this.geometry = geometry;
@@ -20,10 +23,12 @@ public abstract class PoolingPlan implements AutoCloseable {
         this.outputShape = geometry.outputShape();
     }
 
+    /** {@return the window the plan was made for} */
     public PoolGeometry geometry() {
         return geometry;
     }
 
+    /** y = the pooled x; overwrites y. */
     public final void forward(Tensor x, Tensor y) {
         final String op = "pool forward";
         check(op, "input", x, inputShape);
@@ -33,7 +38,14 @@ public abstract class PoolingPlan implements AutoCloseable {
         }
     }
 
-    /** dx = the gradient of the last forward (x and y are that forward's tensors); overwrites dx. */
+    /**
+     * dx = the gradient of the last forward (x and y are that forward's tensors); overwrites dx.
+     *
+     * @param x the forward's input
+     * @param y the forward's output
+     * @param gradOutput dL/dy
+     * @param gradInput dL/dx, written
+     */
     public final void backward(Tensor x, Tensor y, Tensor gradOutput, Tensor gradInput) {
         final String op = "pool backward";
         check(op, "input", x, inputShape);
@@ -50,8 +62,10 @@ public abstract class PoolingPlan implements AutoCloseable {
         Checks.shape(op, role, tensor, expected);
     }
 
+    /** The backend's forward; arguments checked by {@link #forward}. */
     protected abstract void doForward(Tensor x, Tensor y);
 
+    /** The backend's backward; arguments checked by {@link #backward}. */
     protected abstract void doBackward(Tensor x, Tensor y, Tensor gradOutput, Tensor gradInput);
 
     @Override

@@ -2,10 +2,12 @@ package dev.isthmus.nn;
 
 /** Batch norm over the features of [N, C] or [N, C, L]. */
 public final class BatchNorm1d extends BatchNorm {
+    /** PyTorch's {@code BatchNorm1d(numFeatures)}: eps 1e-5, momentum 0.1, affine. */
     public BatchNorm1d(int numFeatures) {
         this(numFeatures, 1e-5f, 0.1f, true);
     }
 
+    /** PyTorch's {@code BatchNorm1d(numFeatures, eps, momentum, affine)}. */
     public BatchNorm1d(int numFeatures, float eps, float momentum, boolean affine) {
         super(numFeatures, eps, momentum, affine);
     }

@@ -2,10 +2,12 @@ package dev.isthmus.nn;
 
 /** Batch norm over the channels of [N, C, H, W]. */
 public final class BatchNorm2d extends BatchNorm {
+    /** PyTorch's {@code BatchNorm2d(numFeatures)}: eps 1e-5, momentum 0.1, affine. */
     public BatchNorm2d(int numFeatures) {
         this(numFeatures, 1e-5f, 0.1f, true);
     }
 
+    /** PyTorch's {@code BatchNorm2d(numFeatures, eps, momentum, affine)}. */
     public BatchNorm2d(int numFeatures, float eps, float momentum, boolean affine) {
         super(numFeatures, eps, momentum, affine);
     }

@@ -6,15 +6,19 @@ package dev.isthmus.nn;
  * activation statistics live here, so that layers hold only their maths.
  */
 public interface LayerHook {
+    /** Before a layer's forward. */
     default void beforeForward(Layer layer) {
     }
 
+    /** After a layer's forward. */
     default void afterForward(Layer layer) {
     }
 
+    /** Before a layer's backward. */
     default void beforeBackward(Layer layer) {
     }
 
+    /** After a layer's backward. */
     default void afterBackward(Layer layer) {
     }
 }

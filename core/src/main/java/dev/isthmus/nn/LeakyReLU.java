@@ -6,10 +6,12 @@ import dev.isthmus.device.Activation;
 public final class LeakyReLU extends ElementwiseActivation {
     private final float negativeSlope;
 
+    /** PyTorch's {@code LeakyReLU()}: slope 0.01. */
     public LeakyReLU() {
         this(0.01f);
     }
 
+    /** PyTorch's {@code LeakyReLU(negativeSlope)}. */
     public LeakyReLU(float negativeSlope) {
         super(Activation.LEAKY_RELU, checked(negativeSlope));
         this.negativeSlope = negativeSlope;

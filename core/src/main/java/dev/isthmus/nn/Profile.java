@@ -35,6 +35,7 @@ public final class Profile implements LayerHook, PlanTimer {
     private int depth;
     private Layer timedConvolution;
 
+    /** A profile of layers on {@code device} (synchronised around each timed part). */
     public Profile(Device device) {
         this.device = device;
     }
@@ -94,12 +95,19 @@ public final class Profile implements LayerHook, PlanTimer {
         nanos.computeIfAbsent(layer, l -> new long[Part.values().length])[part.ordinal()] += elapsed;
     }
 
-    /** Total nanoseconds of {@code part} for {@code layer} so far. */
+    /**
+     * Total nanoseconds of {@code part} for {@code layer} so far.
+     *
+     * @param layer the layer
+     * @param part which part of the work
+     * @return total nanoseconds of {@code part} for {@code layer} so far
+     */
     public long nanos(Layer layer, Part part) {
         long[] parts = nanos.get(layer);
         return parts == null ? 0 : parts[part.ordinal()];
     }
 
+    /** Forgets every time measured so far. */
     public void reset() {
         nanos.clear();
     }

@@ -18,10 +18,14 @@ public final class AdaGrad extends Optimizer {
     private final double eps;
     private final State sums;
 
+    /**
+     * PyTorch's {@code Adagrad} with its defaults: no rate decay, no weight decay, accumulators from 0, eps 1e-10.
+     */
     public AdaGrad(List<Parameter> parameters, double learningRate) {
         this(parameters, learningRate, 0, 0, 0, 1e-10);
     }
 
+    /** PyTorch's {@code Adagrad(params, lr, lr_decay, weight_decay, initial_accumulator_value, eps)}. */
     public AdaGrad(List<Parameter> parameters, double learningRate, double learningRateDecay, double weightDecay,
                    double initialAccumulatorValue, double eps) {
         super(parameters, learningRate);

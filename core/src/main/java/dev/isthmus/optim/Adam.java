@@ -21,14 +21,19 @@ public final class Adam extends Optimizer {
     private final State expAvg;
     private final State expAvgSq;
 
+    /** {@return PyTorch's {@code Adam(params, lr)}: betas (0.9, 0.999), eps 1e-8, no weight decay} */
     public static Adam adam(List<Parameter> parameters, double learningRate) {
         return new Adam(parameters, learningRate, 0.9, 0.999, 1e-8, 0, false);
     }
 
+    /**
+     * {@return PyTorch's {@code AdamW(params, lr)}: betas (0.9, 0.999), eps 1e-8, decoupled weight decay 0.01}
+     */
     public static Adam adamW(List<Parameter> parameters, double learningRate) {
         return new Adam(parameters, learningRate, 0.9, 0.999, 1e-8, 0.01, true);
     }
 
+    /** Adam, or AdamW when {@code decoupled}, with PyTorch's arguments. */
     public Adam(List<Parameter> parameters, double learningRate, double beta1, double beta2, double eps,
                 double weightDecay, boolean decoupled) {
         super(parameters, learningRate);

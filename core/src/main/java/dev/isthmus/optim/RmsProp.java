@@ -19,10 +19,14 @@ public final class RmsProp extends Optimizer {
     private final State gradAvg;
     private final State momentumBuffers;
 
+    /**
+     * PyTorch's {@code RMSprop(params, lr)}: alpha 0.99, eps 1e-8, no weight decay, no momentum, not centered.
+     */
     public RmsProp(List<Parameter> parameters, double learningRate) {
         this(parameters, learningRate, 0.99, 1e-8, 0, 0, false);
     }
 
+    /** PyTorch's {@code RMSprop(params, lr, alpha, eps, weight_decay, momentum, centered)}. */
     public RmsProp(List<Parameter> parameters, double learningRate, double alpha, double eps, double weightDecay,
                    double momentum, boolean centered) {
         super(parameters, learningRate);

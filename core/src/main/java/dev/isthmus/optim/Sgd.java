@@ -15,10 +15,12 @@ public final class Sgd extends Optimizer {
     private final boolean nesterov;
     private final State momentumBuffers;
 
+    /** PyTorch's {@code SGD(params, lr)}: no momentum, no weight decay. */
     public Sgd(List<Parameter> parameters, double learningRate) {
         this(parameters, learningRate, 0, 0, 0, false);
     }
 
+    /** PyTorch's {@code SGD(params, lr, momentum, dampening, weight_decay, nesterov)}. */
     public Sgd(List<Parameter> parameters, double learningRate, double momentum, double dampening,
                double weightDecay, boolean nesterov) {
         super(parameters, learningRate);

@@ -11,19 +11,28 @@ package dev.isthmus.train;
  * training, call {@link Trainer#requestStop}: the epoch in progress finishes, then training ends.
  */
 public interface TrainingListener {
+    /** Once, before the first epoch. */
     default void onTrainingBegin(Trainer trainer) {
     }
 
-    /** @param epoch counted from 1 */
+    /**
+     * When an epoch begins.
+     *
+     * @param epoch counted from 1
+     * @param trainer the trainer
+     */
     default void onEpochBegin(Trainer trainer, int epoch) {
     }
 
+    /** After every training step. */
     default void onStep(Trainer trainer, StepResult step) {
     }
 
+    /** After every epoch, its evaluation included. */
     default void onEpochEnd(Trainer trainer, EpochResult result) {
     }
 
+    /** Once, when training ends (normally, stopped, or failed). */
     default void onTrainingEnd(Trainer trainer) {
     }
 }

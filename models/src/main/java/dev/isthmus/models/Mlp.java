@@ -10,6 +10,9 @@ public final class Mlp {
     private Mlp() {
     }
 
+    /**
+     * {@return a multi-layer perceptron: flatten, then one Linear and ReLU per hidden size, then the classifier}
+     */
     public static Sequential create(int inputFeatures, int[] hidden, int classes) {
         Sequential model = new Sequential().add("flatten", new Flatten());
         int features = inputFeatures;
