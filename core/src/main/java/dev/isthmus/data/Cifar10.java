@@ -30,7 +30,12 @@ public final class Cifar10 {
     private Cifar10() {
     }
 
-    /** {@return the images and labels of CIFAR-10 binary batch files, in order} */
+    /**
+     * {@return the images and labels of CIFAR-10 binary batch files, in order}
+     *
+     * @param files the files, in order
+     * @throws IOException when reading or writing the file fails
+     */
     public static InMemoryDataset read(List<Path> files) throws IOException {
         return read(files, "cifar-10 " + (files == null ? "" : files.stream()
                 .map(file -> String.valueOf(file.getFileName())).toList()));

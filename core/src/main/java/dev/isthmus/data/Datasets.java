@@ -25,7 +25,12 @@ public final class Datasets {
     private Datasets() {
     }
 
-    /** A dataset's training and test parts. */
+    /**
+     * A dataset's training and test parts.
+     *
+     * @param train the training set
+     * @param test the test part
+     */
     public record Split(Dataset train, Dataset test) {
         /** Checks that both parts are present. */
         public Split {

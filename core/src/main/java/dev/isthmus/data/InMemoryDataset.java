@@ -41,7 +41,15 @@ public final class InMemoryDataset implements Dataset {
         this(name, sampleShape, classes, pixels, requireLabels(labels), null);
     }
 
-    /** As {@link #InMemoryDataset(String, Shape, int, byte[], byte[])}, with labels as ints. */
+    /**
+     * As {@link #InMemoryDataset(String, Shape, int, byte[], byte[])}, with labels as ints.
+     *
+     * @param name the dataset's name, for messages
+     * @param sampleShape the shape of one sample, [C, H, W]
+     * @param classes the number of classes
+     * @param pixels the pixels, one byte each, sample-major and CHW
+     * @param labels the labels, one per sample
+     */
     public InMemoryDataset(String name, Shape sampleShape, int classes, byte[] pixels, int[] labels) {
         this(name, sampleShape, classes, pixels, null, requireLabels(labels));
     }

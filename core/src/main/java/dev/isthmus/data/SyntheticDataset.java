@@ -32,7 +32,14 @@ public final class SyntheticDataset implements Dataset {
     private final long templateSeed;
     private final long noiseSeed;
 
-    /** {@code size} samples of the generator for {@code seed}, from its first. */
+    /**
+     * {@code size} samples of the generator for {@code seed}, from its first.
+     *
+     * @param sampleShape the shape of one sample, [C, H, W]
+     * @param classes the number of classes
+     * @param size the number of samples
+     * @param seed the seed
+     */
     public SyntheticDataset(Shape sampleShape, int classes, int size, long seed) {
         this(sampleShape, classes, size, seed, 0);
     }

@@ -9,14 +9,25 @@ public final class UnreadableImageException extends IOException {
     /** Why, without the file name. */
     private final String reason;
 
-    /** An image file that could not be decoded. */
+    /**
+     * An image file that could not be decoded.
+     *
+     * @param file the file
+     * @param reason why
+     */
     public UnreadableImageException(Path file, String reason) {
         super(file + ": " + reason);
         this.file = file;
         this.reason = reason;
     }
 
-    /** An image file that could not be decoded, with the decoder's exception. */
+    /**
+     * An image file that could not be decoded, with the decoder's exception.
+     *
+     * @param file the file
+     * @param reason why
+     * @param cause the decoder's exception
+     */
     public UnreadableImageException(Path file, String reason, Throwable cause) {
         super(file + ": " + reason, cause);
         this.file = file;

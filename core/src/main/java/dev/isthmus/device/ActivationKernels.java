@@ -29,13 +29,35 @@ public final class ActivationKernels {
          */
         void backward(Activation function, float alpha, Tensor x, Tensor y, Tensor gradOutput, Tensor gradInput);
 
-        /** Softmax (or log-softmax) over axis 1 of x: [N, C] or [N, C, ...]. */
+        /**
+         * Softmax (or log-softmax) over axis 1 of x: [N, C] or [N, C, ...].
+         *
+         * @param log true for log-softmax
+         * @param x the input
+         * @param y the output
+         */
         void softmaxForward(boolean log, Tensor x, Tensor y);
 
-        /** dL/dx of softmax (or log-softmax) over axis 1, from the forward's output. */
+        /**
+         * dL/dx of softmax (or log-softmax) over axis 1, from the forward's output.
+         *
+         * @param log true for log-softmax
+         * @param y the output
+         * @param gradOutput dL/dy
+         * @param gradInput dL/dx, written; may be {@code gradOutput}
+         */
         void softmaxBackward(boolean log, Tensor y, Tensor gradOutput, Tensor gradInput);
 
-        /** Inverted dropout with a counter-based mask; see {@link ActivationKernels#dropoutForward}. */
+        /**
+         * Inverted dropout with a counter-based mask; see {@link ActivationKernels#dropoutForward}.
+         *
+         * @param x the input
+         * @param y the output
+         * @param mask the dropout mask, written
+         * @param p the probability of zeroing an element, in [0, 1)
+         * @param seed the layer's stream
+         * @param counter the layer's draw number (one per forward)
+         */
         void dropoutForward(Tensor x, Tensor y, Tensor mask, float p, long seed, long counter);
     }
 

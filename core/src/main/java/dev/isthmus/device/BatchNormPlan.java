@@ -22,7 +22,12 @@ public abstract class BatchNormPlan implements AutoCloseable {
     protected final int inner;
     private final Shape channelShape;
 
-    /** For subclasses: a plan for inputs of {@code inputShape} ([N, C] or [N, C, H, W]). */
+    /**
+     * For subclasses: a plan for inputs of {@code inputShape} ([N, C] or [N, C, H, W]).
+     *
+     * @param device the device
+     * @param inputShape the input shape
+     */
     protected BatchNormPlan(Device device, Shape inputShape) {
         if (inputShape.rank() < 2) {
             throw new IllegalArgumentException("batch norm: input " + inputShape + " needs at least [N, C]");
@@ -147,16 +152,51 @@ public abstract class BatchNormPlan implements AutoCloseable {
         Checks.shape(op, role, tensor, expected);
     }
 
-    /** The backend's training-mode forward; arguments checked by {@link #forwardTraining}. */
+    /**
+     * The backend's training-mode forward; arguments checked by {@link #forwardTraining}.
+     *
+     * @param x the input
+     * @param gamma the scale γ, per channel (null when not affine)
+     * @param beta the shift β, per channel (null when not affine)
+     * @param runningMean the running means, per channel, updated in training
+     * @param runningVar the running variances, per channel, updated in training
+     * @param momentum the running statistics' momentum (PyTorch's)
+     * @param eps added for numerical stability
+     * @param y the output, written
+     * @param savedMean the batch means saved by the training forward
+     * @param savedInvStd the batch's 1/sqrt(var + eps) saved by the training forward
+     */
     protected abstract void doForwardTraining(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean,
                                               Tensor runningVar, float momentum, float eps, Tensor y,
                                               Tensor savedMean, Tensor savedInvStd);
 
-    /** The backend's eval-mode forward; arguments checked by {@link #forwardInference}. */
+    /**
+     * The backend's eval-mode forward; arguments checked by {@link #forwardInference}.
+     *
+     * @param x the input
+     * @param gamma the scale γ, per channel (null when not affine)
+     * @param beta the shift β, per channel (null when not affine)
+     * @param runningMean the running means, per channel, updated in training
+     * @param runningVar the running variances, per channel, updated in training
+     * @param eps added for numerical stability
+     * @param y the output, written
+     */
     protected abstract void doForwardInference(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean,
                                                Tensor runningVar, float eps, Tensor y);
 
-    /** The backend's backward; arguments checked by {@link #backward}. */
+    /**
+     * The backend's backward; arguments checked by {@link #backward}.
+     *
+     * @param x the input
+     * @param gradOutput dL/dy
+     * @param gamma the scale γ, per channel (null when not affine)
+     * @param savedMean the batch means saved by the training forward
+     * @param savedInvStd the batch's 1/sqrt(var + eps) saved by the training forward
+     * @param eps added for numerical stability
+     * @param gradInput dL/dx, written
+     * @param gammaGrad dL/dγ, accumulated (null when not affine)
+     * @param betaGrad dL/dβ, accumulated (null when not affine)
+     */
     protected abstract void doBackward(Tensor x, Tensor gradOutput, Tensor gamma, Tensor savedMean,
                                        Tensor savedInvStd, float eps, Tensor gradInput, Tensor gammaGrad, Tensor betaGrad);
 

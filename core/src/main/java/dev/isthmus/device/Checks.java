@@ -49,7 +49,7 @@ public final class Checks {
      * @param role the argument's name, for the message
      * @param tensor the tensor checked
      * @param device the device
-     * @return the tensor is open, lives on {@code device} and holds a floating-point type the kernels compute in; returns that type, which the operation's other operands must share
+     * @return the tensor's type, which the operation's other operands must share
      */
     public static DType floating(String operation, String role, Tensor tensor, Device device) {
         if (tensor == null) {
@@ -63,7 +63,14 @@ public final class Checks {
         return tensor.dtype();
     }
 
-    /** Throws unless {@code tensor} is an open F32 tensor on {@code device}. */
+    /**
+     * Throws unless {@code tensor} is an open F32 tensor on {@code device}.
+     *
+     * @param operation the operation, for the message
+     * @param role the argument's name, for the message
+     * @param tensor the tensor checked
+     * @param device the device
+     */
     public static void f32(String operation, String role, Tensor tensor, Device device) {
         tensor(operation, role, tensor, device, DType.F32);
     }
@@ -82,7 +89,15 @@ public final class Checks {
         }
     }
 
-    /** Throws unless the two tensors have the same shape. */
+    /**
+     * Throws unless the two tensors have the same shape.
+     *
+     * @param operation the operation, for the message
+     * @param first the first tensor
+     * @param firstRole the first tensor's name, for the message
+     * @param second the second tensor
+     * @param secondRole the second tensor's name, for the message
+     */
     public static void sameShape(String operation, Tensor first, String firstRole, Tensor second, String secondRole) {
         if (!first.shape().equals(second.shape())) {
             throw new IllegalArgumentException(operation + ": " + firstRole + " " + first.shape() + " and "
@@ -90,7 +105,15 @@ public final class Checks {
         }
     }
 
-    /** Throws unless the two tensors hold the same number of elements. */
+    /**
+     * Throws unless the two tensors hold the same number of elements.
+     *
+     * @param operation the operation, for the message
+     * @param first the first tensor
+     * @param firstRole the first tensor's name, for the message
+     * @param second the second tensor
+     * @param secondRole the second tensor's name, for the message
+     */
     public static void sameCount(String operation, Tensor first, String firstRole, Tensor second, String secondRole) {
         if (first.elementCount() != second.elementCount()) {
             throw new IllegalArgumentException(operation + ": " + firstRole + " " + first.shape() + " and "
@@ -98,7 +121,14 @@ public final class Checks {
         }
     }
 
-    /** Throws unless {@code tensor} has the shape {@code expected}. */
+    /**
+     * Throws unless {@code tensor} has the shape {@code expected}.
+     *
+     * @param operation the operation, for the message
+     * @param role the argument's name, for the message
+     * @param tensor the tensor checked
+     * @param expected the shape it must have
+     */
     public static void shape(String operation, String role, Tensor tensor, Shape expected) {
         if (!tensor.shape().equals(expected)) {
             throw new IllegalArgumentException(operation + ": " + role + " has shape " + tensor.shape()
@@ -106,21 +136,39 @@ public final class Checks {
         }
     }
 
-    /** Throws unless {@code value} is at least 0. */
+    /**
+     * Throws unless {@code value} is at least 0.
+     *
+     * @param operation the operation, for the message
+     * @param name the value's name, for the message
+     * @param value the value checked
+     */
     public static void nonNegative(String operation, String name, long value) {
         if (value < 0) {
             throw new IllegalArgumentException(operation + ": " + name + " must be >= 0, got " + value);
         }
     }
 
-    /** Throws unless {@code value} is greater than 0. */
+    /**
+     * Throws unless {@code value} is greater than 0.
+     *
+     * @param operation the operation, for the message
+     * @param name the value's name, for the message
+     * @param value the value checked
+     */
     public static void positive(String operation, String name, long value) {
         if (value <= 0) {
             throw new IllegalArgumentException(operation + ": " + name + " must be > 0, got " + value);
         }
     }
 
-    /** Throws unless {@code value} is finite. */
+    /**
+     * Throws unless {@code value} is finite.
+     *
+     * @param operation the operation, for the message
+     * @param name the value's name, for the message
+     * @param value the value checked
+     */
     public static void finite(String operation, String name, double value) {
         if (!Double.isFinite(value)) {
             throw new IllegalArgumentException(operation + ": " + name + " must be finite, got " + value);

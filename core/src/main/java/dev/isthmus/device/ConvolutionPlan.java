@@ -21,7 +21,12 @@ public abstract class ConvolutionPlan implements AutoCloseable {
     private final Shape biasShape;
     private PlanTimer timer;
 
-    /** For subclasses: a plan for {@code geometry} on {@code device}. */
+    /**
+     * For subclasses: a plan for {@code geometry} on {@code device}.
+     *
+     * @param device the device
+     * @param geometry the sizes
+     */
     protected ConvolutionPlan(Device device, ConvGeometry geometry) {
         this.device = device;
         this.geometry = geometry;
@@ -151,13 +156,33 @@ public abstract class ConvolutionPlan implements AutoCloseable {
     protected void doPrepare(boolean bias) {
     }
 
-    /** The backend's forward; arguments checked by {@link #forward}. */
+    /**
+     * The backend's forward; arguments checked by {@link #forward}.
+     *
+     * @param x the input
+     * @param weight the weights, OIHW
+     * @param bias the bias, or null
+     * @param y the output, written
+     */
     protected abstract void doForward(Tensor x, Tensor weight, Tensor bias, Tensor y);
 
-    /** The backend's backward to the input; arguments checked by {@link #backwardData}. */
+    /**
+     * The backend's backward to the input; arguments checked by {@link #backwardData}.
+     *
+     * @param gradOutput dL/dy
+     * @param weight the weights, OIHW
+     * @param gradInput dL/dx, written
+     */
     protected abstract void doBackwardData(Tensor gradOutput, Tensor weight, Tensor gradInput);
 
-    /** The backend's backward to the weights and bias; arguments checked by {@link #backwardFilter}. */
+    /**
+     * The backend's backward to the weights and bias; arguments checked by {@link #backwardFilter}.
+     *
+     * @param x the input
+     * @param gradOutput dL/dy
+     * @param weightGrad dL/dw, accumulated
+     * @param biasGrad dL/db, accumulated (null without a bias)
+     */
     protected abstract void doBackwardFilter(Tensor x, Tensor gradOutput, Tensor weightGrad, Tensor biasGrad);
 
     @Override

@@ -235,10 +235,19 @@ public abstract class Device implements AutoCloseable {
         }
     }
 
-    /** For subclasses: {@code bytes} of device memory (zero-filled is not required). */
+    /**
+     * For subclasses: {@code bytes} of device memory (zero-filled is not required).
+     *
+     * @param bytes the size in bytes
+     * @return the memory
+     */
     protected abstract Storage allocateStorage(long bytes);
 
-    /** For subclasses: frees memory that {@link #allocateStorage} returned. */
+    /**
+     * For subclasses: frees memory that {@link #allocateStorage} returned.
+     *
+     * @param storage the memory to free
+     */
     protected abstract void freeStorage(Storage storage);
 
     // ---------------------------------------------------------------- copies and synchronisation
@@ -301,13 +310,28 @@ public abstract class Device implements AutoCloseable {
     /** Waits until all queued work has finished. */
     public abstract void synchronize();
 
-    /** For subclasses: the copy, arguments checked by {@link #copy}. */
+    /**
+     * For subclasses: the copy, arguments checked by {@link #copy}.
+     *
+     * @param source the tensor or host memory copied from
+     * @param destination the tensor or host memory copied to
+     */
     protected abstract void doCopy(Tensor source, Tensor destination);
 
-    /** For subclasses: the copy from host memory, arguments checked by {@link #copyFromHost}. */
+    /**
+     * For subclasses: the copy from host memory, arguments checked by {@link #copyFromHost}.
+     *
+     * @param source the tensor or host memory copied from
+     * @param destination the tensor or host memory copied to
+     */
     protected abstract void doCopyFromHost(MemorySegment source, Tensor destination);
 
-    /** For subclasses: the copy to host memory, arguments checked by {@link #copyToHost}. */
+    /**
+     * For subclasses: the copy to host memory, arguments checked by {@link #copyToHost}.
+     *
+     * @param source the tensor or host memory copied from
+     * @param destination the tensor or host memory copied to
+     */
     protected abstract void doCopyToHost(Tensor source, MemorySegment destination);
 
     // ---------------------------------------------------------------- kernel families
@@ -425,7 +449,11 @@ public abstract class Device implements AutoCloseable {
         }
     }
 
-    /** {@return a pooling plan for {@code geometry} on this device (a workspace, made once)} */
+    /**
+     * {@return a pooling plan for {@code geometry} on this device (a workspace, made once)}
+     *
+     * @param geometry the sizes
+     */
     public final PoolingPlan pooling(PoolGeometry geometry) {
         ensureOpen();
         if (geometry == null) {
@@ -452,13 +480,28 @@ public abstract class Device implements AutoCloseable {
         }
     }
 
-    /** For subclasses: the backend's convolution plan. */
+    /**
+     * For subclasses: the backend's convolution plan.
+     *
+     * @param geometry the sizes
+     * @return the plan
+     */
     protected abstract ConvolutionPlan newConvolution(ConvGeometry geometry);
 
-    /** For subclasses: the backend's pooling plan. */
+    /**
+     * For subclasses: the backend's pooling plan.
+     *
+     * @param geometry the sizes
+     * @return the plan
+     */
     protected abstract PoolingPlan newPooling(PoolGeometry geometry);
 
-    /** For subclasses: the backend's batch-norm plan. */
+    /**
+     * For subclasses: the backend's batch-norm plan.
+     *
+     * @param inputShape the input shape
+     * @return the plan
+     */
     protected abstract BatchNormPlan newBatchNorm(Shape inputShape);
 
     // ---------------------------------------------------------------- one operation at a time

@@ -50,7 +50,7 @@ public final class Devices {
     /**
      * The CPU, using every available core.
      *
-     * @return the CPU, using every available core
+     * @return the CPU device; close it when done
      */
     public static Device cpu() {
         return new CpuDevice();
@@ -70,7 +70,7 @@ public final class Devices {
      * The GPU with ordinal {@code index}; throws with the reason when CUDA is unusable.
      *
      * @param index the GPU's ordinal
-     * @return the GPU with ordinal {@code index}; throws with the reason when CUDA is unusable
+     * @return the GPU; close it when done
      */
     public static Device cuda(int index) {
         return CudaSupport.open(index);

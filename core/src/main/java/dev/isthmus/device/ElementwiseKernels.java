@@ -7,7 +7,12 @@ import dev.isthmus.tensor.Tensor;
 public final class ElementwiseKernels {
     /** What a device implements for this family; arguments arrive validated. */
     public interface Backend {
-        /** Sets every element to {@code value}. */
+        /**
+         * Sets every element to {@code value}.
+         *
+         * @param tensor the tensor
+         * @param value the value
+         */
         void fill(Tensor tensor, float value);
 
         /**

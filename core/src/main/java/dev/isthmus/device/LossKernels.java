@@ -9,10 +9,25 @@ public final class LossKernels {
     public interface Backend {
         /**
          * Softmax cross-entropy with label smoothing, averaged; see {@link LossKernels#softmaxCrossEntropy}.
+         *
+         * @param logits the logits, [N, C]
+         * @param labels the class indices, I32 [N]
+         * @param labelSmoothing the label smoothing, in [0, 1]
+         * @param loss the mean loss, written (one element)
+         * @param gradLogits dL/dlogits, written, [N, C]
          */
         void softmaxCrossEntropy(Tensor logits, Tensor labels, float labelSmoothing, Tensor loss, Tensor gradLogits);
 
-        /** An element-wise loss, averaged; see {@link LossKernels#pointwise}. */
+        /**
+         * An element-wise loss, averaged; see {@link LossKernels#pointwise}.
+         *
+         * @param kind which loss
+         * @param beta Smooth L1's threshold β (unused by the others)
+         * @param input the predictions
+         * @param target the targets, of the input's shape
+         * @param loss the mean loss, written (one element)
+         * @param gradInput dL/dinput, written, or null
+         */
         void pointwise(PointwiseLoss kind, float beta, Tensor input, Tensor target, Tensor loss, Tensor gradInput);
     }
 

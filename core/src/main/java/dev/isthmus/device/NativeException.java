@@ -12,7 +12,15 @@ public class NativeException extends RuntimeException {
     /** The library's status code. */
     private final int status;
 
-    /** A native call that returned a failure status. */
+    /**
+     * A native call that returned a failure status.
+     *
+     * @param library the library that failed
+     * @param operation the operation that was being done
+     * @param status the library's status code
+     * @param statusName the status's name in the library's headers
+     * @param description one line saying what the model is
+     */
     public NativeException(String library, String operation, int status, String statusName, String description) {
         super(library + " " + operation + " failed: " + statusName + " (" + status + "): " + description);
         this.library = library;

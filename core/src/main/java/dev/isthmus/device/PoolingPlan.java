@@ -15,7 +15,12 @@ public abstract class PoolingPlan implements AutoCloseable {
     private final Shape inputShape;
     private final Shape outputShape;
 
-    /** For subclasses: a plan for {@code geometry} on {@code device}. */
+    /**
+     * For subclasses: a plan for {@code geometry} on {@code device}.
+     *
+     * @param device the device
+     * @param geometry the sizes
+     */
     protected PoolingPlan(Device device, PoolGeometry geometry) {
         this.device = device;
         this.geometry = geometry;
@@ -28,7 +33,12 @@ public abstract class PoolingPlan implements AutoCloseable {
         return geometry;
     }
 
-    /** y = the pooled x; overwrites y. */
+    /**
+     * y = the pooled x; overwrites y.
+     *
+     * @param x the forward's input
+     * @param y the forward's output
+     */
     public final void forward(Tensor x, Tensor y) {
         final String op = "pool forward";
         check(op, "input", x, inputShape);
@@ -62,10 +72,22 @@ public abstract class PoolingPlan implements AutoCloseable {
         Checks.shape(op, role, tensor, expected);
     }
 
-    /** The backend's forward; arguments checked by {@link #forward}. */
+    /**
+     * The backend's forward; arguments checked by {@link #forward}.
+     *
+     * @param x the forward's input
+     * @param y the forward's output
+     */
     protected abstract void doForward(Tensor x, Tensor y);
 
-    /** The backend's backward; arguments checked by {@link #backward}. */
+    /**
+     * The backend's backward; arguments checked by {@link #backward}.
+     *
+     * @param x the forward's input
+     * @param y the forward's output
+     * @param gradOutput dL/dy
+     * @param gradInput dL/dx, written
+     */
     protected abstract void doBackward(Tensor x, Tensor y, Tensor gradOutput, Tensor gradInput);
 
     @Override

@@ -10,10 +10,20 @@ import dev.isthmus.tensor.Tensor;
 public final class ReductionKernels {
     /** What a device implements for this family; arguments arrive validated. */
     public interface Backend {
-        /** Σ x² in double precision; see {@link ReductionKernels#sumOfSquares}. */
+        /**
+         * Σ x² in double precision; see {@link ReductionKernels#sumOfSquares}.
+         *
+         * @param x the tensor
+         * @return Σ x² in double precision; see {@link ReductionKernels#sumOfSquares}
+         */
         double sumOfSquares(Tensor x);
 
-        /** How many elements are NaN or infinite; see {@link ReductionKernels#countNonFinite}. */
+        /**
+         * How many elements are NaN or infinite; see {@link ReductionKernels#countNonFinite}.
+         *
+         * @param x the tensor
+         * @return how many elements are NaN or infinite; see {@link ReductionKernels#countNonFinite}
+         */
         long countNonFinite(Tensor x);
 
         /**

@@ -7,7 +7,11 @@ public enum Transpose {
     /** The operand transposed. */
     YES;
 
-    /** {@return YES for true, NO for false} */
+    /**
+     * {@return YES for true, NO for false}
+     *
+     * @param transposed whether the operand is transposed
+     */
     public static Transpose of(boolean transposed) {
         return transposed ? YES : NO;
     }

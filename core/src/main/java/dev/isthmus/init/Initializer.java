@@ -22,7 +22,12 @@ public interface Initializer {
      */
     float[] values(int count, int fanIn, int fanOut, SplittableRandom random);
 
-    /** Fills {@code tensor}, drawing from {@code random}, with no fan information. */
+    /**
+     * Fills {@code tensor}, drawing from {@code random}, with no fan information.
+     *
+     * @param tensor the tensor
+     * @param random the generator drawn from
+     */
     default void fill(Tensor tensor, SplittableRandom random) {
         int[] fans = fans(tensor);
         tensor.copyFrom(values(Math.toIntExact(tensor.elementCount()), fans[0], fans[1], random));

@@ -25,7 +25,11 @@ public final class Initializers {
         return constant(0f);
     }
 
-    /** {@return every element {@code value}} */
+    /**
+     * {@return every element {@code value}}
+     *
+     * @param value the value
+     */
     public static Initializer constant(float value) {
         return (count, fanIn, fanOut, random) -> {
             float[] values = new float[count];
@@ -34,7 +38,12 @@ public final class Initializers {
         };
     }
 
-    /** {@return draws from U(low, high)} */
+    /**
+     * {@return draws from U(low, high)}
+     *
+     * @param low the lower bound
+     * @param high the upper bound
+     */
     public static Initializer uniform(double low, double high) {
         if (!(low <= high)) {
             throw new IllegalArgumentException("uniform(" + low + ", " + high + "): low must be <= high");
@@ -48,7 +57,12 @@ public final class Initializers {
         };
     }
 
-    /** {@return draws from N(mean, std²)} */
+    /**
+     * {@return draws from N(mean, std²)}
+     *
+     * @param mean the mean
+     * @param std the standard deviation
+     */
     public static Initializer normal(double mean, double std) {
         if (!(std >= 0)) {
             throw new IllegalArgumentException("normal(" + mean + ", " + std + "): std must be >= 0");

@@ -9,7 +9,13 @@ public final class FileFormatException extends RuntimeException {
     /** The byte offset of the problem. */
     private final long offset;
 
-    /** A file that is not what it should be at byte {@code offset}. */
+    /**
+     * A file that is not what it should be at byte {@code offset}.
+     *
+     * @param file the file
+     * @param offset the element where the matrix starts
+     * @param problem what is wrong
+     */
     public FileFormatException(Path file, long offset, String problem) {
         super(file + " at byte " + offset + ": " + problem);
         this.file = file;

@@ -36,7 +36,11 @@ public final class Json {
 
     // ---------------------------------------------------------------- writing
 
-    /** {@return {@code value} (Map, List, String, Number, Boolean or null) as JSON text} */
+    /**
+     * {@return {@code value} (Map, List, String, Number, Boolean or null) as JSON text}
+     *
+     * @param value the value
+     */
     public static String write(Object value) {
         StringBuilder out = new StringBuilder();
         write(value, out);
@@ -129,7 +133,11 @@ public final class Json {
 
     // ---------------------------------------------------------------- reading
 
-    /** {@return the value of a JSON text: Map, List, String, Double, Long, Boolean or null} */
+    /**
+     * {@return the value of a JSON text: Map, List, String, Double, Long, Boolean or null}
+     *
+     * @param text the text
+     */
     public static Object parse(String text) {
         Reader reader = new Reader(text);
         reader.skipSpace();

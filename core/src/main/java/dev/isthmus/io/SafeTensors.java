@@ -68,7 +68,13 @@ public final class SafeTensors implements AutoCloseable {
         this.metadata = metadata;
     }
 
-    /** Maps {@code file} and reads its header, checking every entry against the file's size. */
+    /**
+     * Maps {@code file} and reads its header, checking every entry against the file's size.
+     *
+     * @param file the file
+     * @return the opened file; close it to unmap
+     * @throws IOException when the file cannot be read
+     */
     public static SafeTensors open(Path file) throws IOException {
         // The file is mapped as a native segment: a restricted operation.
         dev.isthmus.bindings.NativeAccess.require(SafeTensors.class.getModule(), "reading " + file);
@@ -211,12 +217,20 @@ public final class SafeTensors implements AutoCloseable {
         return metadata;
     }
 
-    /** {@return whether the file holds a tensor named {@code name}} */
+    /**
+     * {@return whether the file holds a tensor named {@code name}}
+     *
+     * @param name the tensor's name
+     */
     public boolean contains(String name) {
         return entries.containsKey(name);
     }
 
-    /** {@return the description of tensor {@code name}} */
+    /**
+     * {@return the description of tensor {@code name}}
+     *
+     * @param name the tensor's name
+     */
     public Entry entry(String name) {
         Entry entry = entries.get(name);
         if (entry == null) {

@@ -14,7 +14,11 @@ public final class CrossEntropyLoss extends Loss {
         this(0f);
     }
 
-    /** PyTorch's {@code CrossEntropyLoss(label_smoothing=labelSmoothing)}. */
+    /**
+     * PyTorch's {@code CrossEntropyLoss(label_smoothing=labelSmoothing)}.
+     *
+     * @param labelSmoothing the label smoothing, in [0, 1]
+     */
     public CrossEntropyLoss(float labelSmoothing) {
         if (!(labelSmoothing >= 0 && labelSmoothing <= 1)) {
             throw new IllegalArgumentException("CrossEntropyLoss: label smoothing must be in [0, 1], got " + labelSmoothing);

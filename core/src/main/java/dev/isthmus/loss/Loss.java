@@ -76,7 +76,14 @@ public abstract class Loss implements AutoCloseable {
         return loss.item();
     }
 
-    /** Writes the mean loss into {@code loss} and, unless {@code gradient} is null, dL/dinput into it. */
+    /**
+     * Writes the mean loss into {@code loss} and, unless {@code gradient} is null, dL/dinput into it.
+     *
+     * @param input the input
+     * @param target the targets, of the input's shape
+     * @param loss the loss
+     * @param gradient a gradient buffer of the plan
+     */
     protected abstract void compute(Tensor input, Tensor target, Tensor loss, Tensor gradient);
 
     private void closeBuffers() {

@@ -11,12 +11,23 @@ public final class AvgPool2d extends Pool2d {
     private final int padding;
     private final boolean countIncludePad;
 
-    /** A {@code kernel}-square window with stride = kernel, no padding, padded positions counted. */
+    /**
+     * A {@code kernel}-square window with stride = kernel, no padding, padded positions counted.
+     *
+     * @param kernel the window size (square)
+     */
     public AvgPool2d(int kernel) {
         this(kernel, kernel, 0, true);
     }
 
-    /** PyTorch's {@code AvgPool2d(kernel, stride, padding, count_include_pad=countIncludePad)}. */
+    /**
+     * PyTorch's {@code AvgPool2d(kernel, stride, padding, count_include_pad=countIncludePad)}.
+     *
+     * @param kernel the window size (square)
+     * @param stride the stride
+     * @param padding the zero padding on each side
+     * @param countIncludePad whether padded positions count in each window's mean
+     */
     public AvgPool2d(int kernel, int stride, int padding, boolean countIncludePad) {
         this.kernel = kernel;
         this.stride = stride;

@@ -35,7 +35,14 @@ public abstract class BatchNorm extends Layer {
     private Tensor output;
     private Tensor input;
 
-    /** Batch norm over {@code numFeatures} channels, with PyTorch's arguments. */
+    /**
+     * Batch norm over {@code numFeatures} channels, with PyTorch's arguments.
+     *
+     * @param numFeatures the channels (C of [N, C] or [N, C, H, W])
+     * @param eps added for numerical stability
+     * @param momentum the momentum factor
+     * @param affine whether to learn a per-channel scale γ and shift β
+     */
     protected BatchNorm(int numFeatures, float eps, float momentum, boolean affine) {
         if (numFeatures <= 0) {
             throw new IllegalArgumentException(name() + "(" + numFeatures + "): features must be > 0");
@@ -173,7 +180,11 @@ public abstract class BatchNorm extends Layer {
         return batchesTracked;
     }
 
-    /** Restores {@code num_batches_tracked} (from a checkpoint). */
+    /**
+     * Restores {@code num_batches_tracked} (from a checkpoint).
+     *
+     * @param batchesTracked the training forwards so far
+     */
     public void setBatchesTracked(long batchesTracked) {
         this.batchesTracked = batchesTracked;
     }

@@ -100,12 +100,21 @@ public final class Conv2d extends Layer {
         return new Conv2d(inChannels, outChannels, kernelHeight, kernelWidth, 1, 1, 0, 0, 1, 1, 1, true);
     }
 
-    /** {@return this convolution with the same stride in both directions} */
+    /**
+     * {@return this convolution with the same stride in both directions}
+     *
+     * @param stride the stride
+     */
     public Conv2d stride(int stride) {
         return stride(stride, stride);
     }
 
-    /** {@return this convolution with these strides} */
+    /**
+     * {@return this convolution with these strides}
+     *
+     * @param height the height
+     * @param width the width
+     */
     public Conv2d stride(int height, int width) {
         return copy(new Conv2d(inChannels, outChannels, kernelHeight, kernelWidth, height, width, padHeight, padWidth,
                 dilationHeight, dilationWidth, groups, hasBias));
@@ -121,18 +130,32 @@ public final class Conv2d extends Layer {
         return padding(padding, padding);
     }
 
-    /** {@return this convolution with these zero paddings on each side} */
+    /**
+     * {@return this convolution with these zero paddings on each side}
+     *
+     * @param height the height
+     * @param width the width
+     */
     public Conv2d padding(int height, int width) {
         return copy(new Conv2d(inChannels, outChannels, kernelHeight, kernelWidth, strideHeight, strideWidth, height, width,
                 dilationHeight, dilationWidth, groups, hasBias));
     }
 
-    /** {@return this convolution with the same dilation in both directions} */
+    /**
+     * {@return this convolution with the same dilation in both directions}
+     *
+     * @param dilation the dilation in both directions
+     */
     public Conv2d dilation(int dilation) {
         return dilation(dilation, dilation);
     }
 
-    /** {@return this convolution with these dilations} */
+    /**
+     * {@return this convolution with these dilations}
+     *
+     * @param height the height
+     * @param width the width
+     */
     public Conv2d dilation(int height, int width) {
         return copy(new Conv2d(inChannels, outChannels, kernelHeight, kernelWidth, strideHeight, strideWidth, padHeight,
                 padWidth, height, width, groups, hasBias));
@@ -149,7 +172,11 @@ public final class Conv2d extends Layer {
                 padWidth, dilationHeight, dilationWidth, groups, hasBias));
     }
 
-    /** {@return this convolution with or without a bias (PyTorch's default: with)} */
+    /**
+     * {@return this convolution with or without a bias (PyTorch's default: with)}
+     *
+     * @param bias whether to have a bias
+     */
     public Conv2d bias(boolean bias) {
         return copy(new Conv2d(inChannels, outChannels, kernelHeight, kernelWidth, strideHeight, strideWidth, padHeight,
                 padWidth, dilationHeight, dilationWidth, groups, bias));

@@ -22,6 +22,8 @@ public final class Dropout extends Layer {
 
     /**
      * PyTorch's {@code Dropout(p)}: in training, zeroes each element with probability p and scales the others by 1/(1 − p).
+     *
+     * @param p the probability of zeroing an element, in [0, 1)
      */
     public Dropout(float p) {
         if (!(p >= 0 && p < 1)) {

@@ -11,7 +11,11 @@ public final class ELU extends ElementwiseActivation {
         this(1f);
     }
 
-    /** PyTorch's {@code ELU(alpha)}. */
+    /**
+     * PyTorch's {@code ELU(alpha)}.
+     *
+     * @param alpha the scale
+     */
     public ELU(float alpha) {
         super(Activation.ELU, checked(alpha));
         this.alpha = alpha;

@@ -29,7 +29,11 @@ public final class GradientPlan implements AutoCloseable {
     private Tensor block;
     private boolean allocated;
 
-    /** A plan whose buffers will be allocated on {@code device}. */
+    /**
+     * A plan whose buffers will be allocated on {@code device}.
+     *
+     * @param device the device
+     */
     public GradientPlan(Device device) {
         if (device == null) {
             throw new IllegalArgumentException("GradientPlan: device is null");
@@ -103,6 +107,8 @@ public final class GradientPlan implements AutoCloseable {
 
     /**
      * Gives {@code gradient} back to the plan once its reader is planned, so another layer may write there.
+     *
+     * @param gradient a buffer of the plan
      */
     public void release(Tensor gradient) {
         for (int i = reserved.size() - 1; i >= 0; i--) {

@@ -270,7 +270,7 @@ public abstract class Layer implements AutoCloseable {
      *
      * @param x the input, of the set-up shape, on the layer's device
      * @param training true in training mode (keep what backward needs), false in eval mode
-     * @return the forward pass proper; x has been checked
+     * @return the output
      */
     protected abstract Tensor doForward(Tensor x, boolean training);
 
@@ -278,7 +278,7 @@ public abstract class Layer implements AutoCloseable {
      * The backward pass proper; dy has been checked and a training forward came first.
      *
      * @param gradOutput dL/dy, of the output shape
-     * @return the backward pass proper; dy has been checked and a training forward came first
+     * @return dL/dx, or null when the layer does not propagate down
      */
     protected abstract Tensor doBackward(Tensor gradOutput);
 
@@ -344,7 +344,11 @@ public abstract class Layer implements AutoCloseable {
         return propagateDown;
     }
 
-    /** Sets whether backward computes dL/dx. */
+    /**
+     * Sets whether backward computes dL/dx.
+     *
+     * @param propagateDown whether backward computes dL/dx
+     */
     public void setPropagateDown(boolean propagateDown) {
         this.propagateDown = propagateDown;
     }
@@ -421,7 +425,11 @@ public abstract class Layer implements AutoCloseable {
     protected void releaseParameters() {
     }
 
-    /** Closes every resource that is not null. */
+    /**
+     * Closes every resource that is not null.
+     *
+     * @param resources the resources, any of them null
+     */
     protected static void closeAll(AutoCloseable... resources) {
         for (AutoCloseable resource : resources) {
             if (resource != null) {

@@ -11,7 +11,11 @@ public final class LeakyReLU extends ElementwiseActivation {
         this(0.01f);
     }
 
-    /** PyTorch's {@code LeakyReLU(negativeSlope)}. */
+    /**
+     * PyTorch's {@code LeakyReLU(negativeSlope)}.
+     *
+     * @param negativeSlope the slope for x below 0
+     */
     public LeakyReLU(float negativeSlope) {
         super(Activation.LEAKY_RELU, checked(negativeSlope));
         this.negativeSlope = negativeSlope;

@@ -19,7 +19,13 @@ public final class MaxPool2d extends Pool2d {
         this(kernel, kernel, 0);
     }
 
-    /** PyTorch's {@code MaxPool2d(kernel, stride, padding)}. */
+    /**
+     * PyTorch's {@code MaxPool2d(kernel, stride, padding)}.
+     *
+     * @param kernel the window size (square)
+     * @param stride the stride
+     * @param padding the zero padding on each side
+     */
     public MaxPool2d(int kernel, int stride, int padding) {
         this.kernel = kernel;
         this.stride = stride;

@@ -42,6 +42,10 @@ public final class Model implements AutoCloseable {
 
     /**
      * A network named {@code name} whose layers are {@code root}, for samples of {@code sampleShape}; {@link #build} sets it up.
+     *
+     * @param name the name of a leaf layer
+     * @param root the root layer, usually a {@link Sequential}
+     * @param sampleShape the shape of one sample, [C, H, W]
      */
     public Model(String name, Layer root, Shape sampleShape) {
         if (name == null || root == null || sampleShape == null) {
@@ -272,7 +276,11 @@ public final class Model implements AutoCloseable {
         root.setHook(hooks.size() == 1 ? hook : new HookChain(List.copyOf(hooks)));
     }
 
-    /** Removes a hook added by {@link #addHook}. */
+    /**
+     * Removes a hook added by {@link #addHook}.
+     *
+     * @param hook the hook
+     */
     public void removeHook(LayerHook hook) {
         hooks.remove(hook);
         root.setHook(hooks.isEmpty() ? null : hooks.size() == 1 ? hooks.get(0) : new HookChain(List.copyOf(hooks)));

@@ -35,7 +35,11 @@ public final class Profile implements LayerHook, PlanTimer {
     private int depth;
     private Layer timedConvolution;
 
-    /** A profile of layers on {@code device} (synchronised around each timed part). */
+    /**
+     * A profile of layers on {@code device} (synchronised around each timed part).
+     *
+     * @param device the device
+     */
     public Profile(Device device) {
         this.device = device;
     }

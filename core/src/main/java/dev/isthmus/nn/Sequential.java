@@ -20,7 +20,11 @@ public final class Sequential extends Layer {
     private final List<String> names = new ArrayList<>();
     private final List<Layer> layers = new ArrayList<>();
 
-    /** A container of {@code layers}, named by position ("0", "1", ...). */
+    /**
+     * A container of {@code layers}, named by position ("0", "1", ...).
+     *
+     * @param layers the layers, in forward order
+     */
     public Sequential(Layer... layers) {
         for (Layer layer : layers) {
             add(layer);

@@ -9,7 +9,12 @@ import java.util.Arrays;
  */
 @FunctionalInterface
 public interface LrSchedule {
-    /** {@return the rate for {@code epoch} (from 0) given the optimizer's base rate} */
+    /**
+     * {@return the rate for {@code epoch} (from 0) given the optimizer's base rate}
+     *
+     * @param baseRate the optimizer's base rate
+     * @param epoch the epoch, from 1
+     */
     double learningRate(double baseRate, int epoch);
 
     /** {@return the base rate in every epoch} */

@@ -57,7 +57,12 @@ public abstract class Optimizer implements AutoCloseable {
         }
     }
 
-    /** For subclasses: an optimizer of {@code parameters} at base rate {@code learningRate}. */
+    /**
+     * For subclasses: an optimizer of {@code parameters} at base rate {@code learningRate}.
+     *
+     * @param parameters the parameters to update
+     * @param learningRate the base learning rate
+     */
     protected Optimizer(List<Parameter> parameters, double learningRate) {
         if (parameters == null || parameters.isEmpty()) {
             throw new IllegalArgumentException(getClass().getSimpleName() + ": no parameters to optimize");
@@ -182,7 +187,11 @@ public abstract class Optimizer implements AutoCloseable {
         return learningRate;
     }
 
-    /** Sets the learning rate used from the next step on. */
+    /**
+     * Sets the learning rate used from the next step on.
+     *
+     * @param learningRate the base learning rate
+     */
     public final void setLearningRate(double learningRate) {
         if (!(learningRate >= 0) || Double.isInfinite(learningRate)) {
             throw new IllegalArgumentException(getClass().getSimpleName() + ": learning rate must be finite and >= 0, got "

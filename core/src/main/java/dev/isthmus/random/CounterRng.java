@@ -10,7 +10,13 @@ public final class CounterRng {
     private CounterRng() {
     }
 
-    /** {@return 64 random bits for element {@code index} of draw {@code counter} of stream {@code seed}} */
+    /**
+     * {@return 64 random bits for element {@code index} of draw {@code counter} of stream {@code seed}}
+     *
+     * @param seed the stream
+     * @param counter the draw
+     * @param index the element
+     */
     public static long mix(long seed, long counter, long index) {
         long z = seed + counter * 0x9E3779B97F4A7C15L + (index + 1) * 0xD1B54A32D192ED03L;
         z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;

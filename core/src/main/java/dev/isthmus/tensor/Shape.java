@@ -30,7 +30,11 @@ public final class Shape {
         this.elementCount = count;
     }
 
-    /** {@return the shape with these dimensions, each at least 0} */
+    /**
+     * {@return the shape with these dimensions, each at least 0}
+     *
+     * @param dims the dimensions
+     */
     public static Shape of(int... dims) {
         if (dims == null) {
             throw new IllegalArgumentException("shape dimensions must not be null");

@@ -282,6 +282,9 @@ public final class Tensor implements AutoCloseable {
 
     /**
      * Overwrites every element of an I32 tensor from a Java array of exactly {@link #elementCount()} values.
+     *
+     * @param values the values, exactly {@link #elementCount()} of them
+     * @return this tensor
      */
     public Tensor copyFrom(int[] values) {
         requireDType(DType.I32, "copyFrom");

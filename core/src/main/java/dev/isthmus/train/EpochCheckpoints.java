@@ -18,7 +18,11 @@ public final class EpochCheckpoints implements TrainingListener {
     private final Path file;
     private final Map<String, String> metadata;
 
-    /** Saves to {@code file} after every epoch. */
+    /**
+     * Saves to {@code file} after every epoch.
+     *
+     * @param file the file
+     */
     public EpochCheckpoints(Path file) {
         this(file, Map.of());
     }

@@ -42,10 +42,18 @@ public abstract class Progress {
         }
     }
 
-    /** After each batch. */
+    /**
+     * After each batch.
+     *
+     * @param status where the epoch stands
+     */
     public abstract void batch(Status status);
 
-    /** At the end of an epoch, with its one-line summary. */
+    /**
+     * At the end of an epoch, with its one-line summary.
+     *
+     * @param summary the epoch's one-line summary
+     */
     public abstract void epochEnd(String summary);
 
     /**

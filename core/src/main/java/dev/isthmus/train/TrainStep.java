@@ -33,7 +33,11 @@ public final class TrainStep implements AutoCloseable {
     /** Told as each phase of a step finishes: the benchmark's breakdown synchronises and times there. */
     @FunctionalInterface
     public interface PhaseObserver {
-        /** One phase has finished. */
+        /**
+         * One phase has finished.
+         *
+         * @param phase the phase that finished
+         */
         void finished(Phase phase);
     }
 
@@ -91,7 +95,7 @@ public final class TrainStep implements AutoCloseable {
      * A training step on {@code batch}; returns the loss, a one-element device tensor (read it when needed).
      *
      * @param batch the batch
-     * @return a training step on {@code batch}; returns the loss, a one-element device tensor (read it when needed)
+     * @return the loss, a one-element device tensor (read it when needed)
      */
     public Tensor train(DeviceBatch batch) {
         return train(batch, null, null);
@@ -102,7 +106,7 @@ public final class TrainStep implements AutoCloseable {
      *
      * @param batch the batch
      * @param correct unless null, an I32 device counter the step's top-1 hits are added to
-     * @return a training step that also adds its top-1 hits to {@code correct} (I32, one element) before backward
+     * @return the loss, a one-element device tensor
      */
     public Tensor train(DeviceBatch batch, Tensor correct) {
         return train(batch, correct, null);
@@ -114,7 +118,7 @@ public final class TrainStep implements AutoCloseable {
      * @param correct unless null, an I32 device counter the step's top-1 hits are added to
      * @param batch the batch
      * @param phases told as each phase finishes, or null
-     * @return a training step, telling {@code phases} (unless null) as each part finishes
+     * @return the loss, a one-element device tensor
      */
     public Tensor train(DeviceBatch batch, Tensor correct, PhaseObserver phases) {
         if (optimizer == null) {
@@ -160,7 +164,7 @@ public final class TrainStep implements AutoCloseable {
      * The eval-mode forward and the loss, without its gradient; returns the loss, a one-element device tensor.
      *
      * @param batch the batch
-     * @return the eval-mode forward and the loss, without its gradient; returns the loss, a one-element device tensor
+     * @return the loss, a one-element device tensor
      */
     public Tensor evaluate(DeviceBatch batch) {
         return loss.forward(infer(batch), batch.labels(), false);

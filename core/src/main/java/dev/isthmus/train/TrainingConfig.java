@@ -67,19 +67,31 @@ public record TrainingConfig(int epochs, int batchSize, long seed, LrSchedule sc
         return new TrainingConfig(epochs, batchSize, seed, LrSchedule.constant(), 0, 0, null, 5, Progress.SILENT, null, null);
     }
 
-    /** {@return this configuration, saving a checkpoint to {@code file} after every epoch} */
+    /**
+     * {@return this configuration, saving a checkpoint to {@code file} after every epoch}
+     *
+     * @param file the file
+     */
     public TrainingConfig withCheckpoint(Path file) {
         return new TrainingConfig(epochs, batchSize, seed, schedule, clipNorm, earlyStoppingPatience, file, topK, progress,
                 normalization, augmentation);
     }
 
-    /** {@return this configuration, reporting progress to {@code output}} */
+    /**
+     * {@return this configuration, reporting progress to {@code output}}
+     *
+     * @param output the output
+     */
     public TrainingConfig withProgress(Progress output) {
         return new TrainingConfig(epochs, batchSize, seed, schedule, clipNorm, earlyStoppingPatience, checkpoint, topK, output,
                 normalization, augmentation);
     }
 
-    /** {@return this configuration with {@code count} epochs} */
+    /**
+     * {@return this configuration with {@code count} epochs}
+     *
+     * @param count how many
+     */
     public TrainingConfig withEpochs(int count) {
         return new TrainingConfig(count, batchSize, seed, schedule, clipNorm, earlyStoppingPatience, checkpoint, topK, progress,
                 normalization, augmentation);

@@ -9,7 +9,15 @@ public final class TrainingDivergedException extends RuntimeException {
     /** The first layer whose output was not finite, or null. */
     private final String firstBadLayer;
 
-    /** Training stopped at a NaN or infinite loss. */
+    /**
+     * Training stopped at a NaN or infinite loss.
+     *
+     * @param epoch the epoch, from 1
+     * @param step the step, from 1
+     * @param loss the loss
+     * @param checkpointNote where the last good checkpoint is, or an empty string
+     * @param firstBadLayer the first layer (in forward order) whose output was not finite, or null
+     */
     public TrainingDivergedException(int epoch, int step, float loss, String firstBadLayer, String checkpointNote) {
         super("training diverged: loss is " + loss + " at epoch " + epoch + ", step " + step
                 + (firstBadLayer != null ? "; the first layer whose output is not finite is " + firstBadLayer

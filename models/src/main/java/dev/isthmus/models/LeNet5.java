@@ -18,6 +18,9 @@ public final class LeNet5 {
 
     /**
      * {@return LeNet-5 for 28×28 inputs of {@code inChannels} channels: two 5×5 convolutions with max pooling, then fc120, fc84 and the classifier}
+     *
+     * @param inChannels the input channels
+     * @param classes the number of classes
      */
     public static Sequential create(int inChannels, int classes) {
         return new Sequential()

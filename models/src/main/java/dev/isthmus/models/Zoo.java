@@ -27,7 +27,12 @@ public final class Zoo {
      * @param factory makes the network for given channels and classes
      */
     public record Entry(String name, String description, int channels, int height, int width, Factory factory) {
-        /** {@return a new, unbuilt model for {@code inChannels} channels and {@code classes} classes} */
+        /**
+         * {@return a new, unbuilt model for {@code inChannels} channels and {@code classes} classes}
+         *
+         * @param inChannels the input channels
+         * @param classes the number of classes
+         */
         public Model create(int inChannels, int classes) {
             if (inChannels <= 0 || classes <= 0) {
                 throw new IllegalArgumentException(name + ": channels and classes must be > 0");
@@ -75,7 +80,11 @@ public final class Zoo {
         return List.copyOf(ENTRIES.values());
     }
 
-    /** {@return the zoo's model named {@code name}; throws naming the known ones when there is none} */
+    /**
+     * {@return the zoo's model named {@code name}; throws naming the known ones when there is none}
+     *
+     * @param name the model's name ("resnet20")
+     */
     public static Entry entry(String name) {
         Entry entry = ENTRIES.get(name);
         if (entry == null) {
