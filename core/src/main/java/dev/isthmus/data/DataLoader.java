@@ -87,11 +87,16 @@ public final class DataLoader implements AutoCloseable {
     private volatile Thread waiter;
 
     /**
+     * Batches of {@code dataset}, {@code batchSize} samples each.
+     *
      * @param shuffle       a new order each epoch; otherwise the dataset's order
      * @param dropLast      drop the last batch when it would be smaller than batchSize
      * @param normalization per-channel (x - mean) / std after scaling to [0, 1]; null for none
      * @param augmentation  random crop and flip; null for none
      * @param prefetch      assemble the next batch on a background thread
+     * @param dataset the dataset
+     * @param batchSize the samples per batch
+     * @param seed the seed of the shuffle
      */
     public DataLoader(Dataset dataset, int batchSize, boolean shuffle, boolean dropLast, long seed,
                       Normalization normalization, Augmentation augmentation, boolean prefetch) {
@@ -176,19 +181,26 @@ public final class DataLoader implements AutoCloseable {
                 Shape.of(samples, sampleShape.dim(0), sampleShape.dim(1), sampleShape.dim(2)));
     }
 
+    /** {@return the dataset batches are read from} */
     public Dataset dataset() {
         return dataset;
     }
 
+    /** {@return the samples per batch} */
     public int batchSize() {
         return batchSize;
     }
 
+    /** {@return the batches in one epoch (the last may be partial)} */
     public int batchesPerEpoch() {
         return batchesPerEpoch;
     }
 
-    /** Rewinds to the first batch of {@code epoch} (>= 0), in that epoch's order. */
+    /**
+     * Rewinds to the first batch of {@code epoch} (>= 0), in that epoch's order.
+     *
+     * @param epoch the epoch, from 1
+     */
     public void startEpoch(int epoch) {
         ensureOpen();
         if (epoch < 0) {
@@ -219,6 +231,7 @@ public final class DataLoader implements AutoCloseable {
      * The next batch of the epoch, or null after its last batch. Valid until the next call to
      * {@code next()} or {@link #startEpoch(int)}.
      *
+     * @return the next batch of the epoch, or null after its last batch
      * @throws DataLoadingException when the batch could not be assembled (the cause says why);
      *                              the epoch cannot continue, but {@link #startEpoch(int)} may
      *                              start another

@@ -7,8 +7,27 @@ import dev.isthmus.tensor.Tensor;
 public final class LossKernels {
     /** What a device implements for this family; arguments arrive validated. */
     public interface Backend {
+        /**
+         * Softmax cross-entropy with label smoothing, averaged; see {@link LossKernels#softmaxCrossEntropy}.
+         *
+         * @param logits the logits, [N, C]
+         * @param labels the class indices, I32 [N]
+         * @param labelSmoothing the label smoothing, in [0, 1]
+         * @param loss the mean loss, written (one element)
+         * @param gradLogits dL/dlogits, written, [N, C]
+         */
         void softmaxCrossEntropy(Tensor logits, Tensor labels, float labelSmoothing, Tensor loss, Tensor gradLogits);
 
+        /**
+         * An element-wise loss, averaged; see {@link LossKernels#pointwise}.
+         *
+         * @param kind which loss
+         * @param beta Smooth L1's threshold β (unused by the others)
+         * @param input the predictions
+         * @param target the targets, of the input's shape
+         * @param loss the mean loss, written (one element)
+         * @param gradInput dL/dinput, written, or null
+         */
         void pointwise(PointwiseLoss kind, float beta, Tensor input, Tensor target, Tensor loss, Tensor gradInput);
     }
 
@@ -24,6 +43,12 @@ public final class LossKernels {
      * Mean softmax cross-entropy of {@code logits} [N, C] against class indices {@code labels} [N]
      * (I32), with label smoothing as PyTorch defines it. Writes the loss to {@code loss} [1] and,
      * unless null, d loss / d logits to {@code gradLogits}.
+     *
+     * @param logits the logits, [N, C]
+     * @param labels the class indices, I32 [N]
+     * @param labelSmoothing the label smoothing, in [0, 1]
+     * @param loss the mean loss, written (one element)
+     * @param gradLogits dL/dlogits, written, [N, C]
      */
     public void softmaxCrossEntropy(Tensor logits, Tensor labels, float labelSmoothing, Tensor loss,
                                     Tensor gradLogits) {
@@ -56,7 +81,16 @@ public final class LossKernels {
         }
     }
 
-    /** Mean of an element-wise loss into {@code loss} [1]; unless null, its gradient into {@code gradInput}. */
+    /**
+     * Mean of an element-wise loss into {@code loss} [1]; unless null, its gradient into {@code gradInput}.
+     *
+     * @param kind which loss
+     * @param beta Smooth L1's threshold β (unused by the others)
+     * @param input the predictions
+     * @param target the targets, of the input's shape
+     * @param loss the mean loss, written (one element)
+     * @param gradInput dL/dinput, written, or null
+     */
     public void pointwise(PointwiseLoss kind, float beta, Tensor input, Tensor target, Tensor loss,
                           Tensor gradInput) {
         final String op = "pointwise loss";

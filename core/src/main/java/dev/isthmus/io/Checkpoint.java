@@ -40,8 +40,13 @@ public final class Checkpoint {
     }
 
     /**
+     * Saves the model's state_dict and, when given, the optimizer's state, atomically.
+     *
      * @param optimizer     saved too when not null
      * @param trainingState JSON-able facts to restore with the weights (epoch, best metric, ...)
+     * @param file the file
+     * @param model the model
+     * @throws IOException when reading or writing the file fails
      */
     public static void save(Path file, Model model, Optimizer optimizer, Map<String, Object> trainingState) throws IOException {
         save(file, model, optimizer, trainingState, Map.of());
@@ -53,6 +58,11 @@ public final class Checkpoint {
      * {@link InputMetadata}'s class names and preprocessing.
      *
      * @param extraMetadata string entries; may not replace {@code format} or {@code isthmus}
+     * @param file the file
+     * @param model the model
+     * @param optimizer the optimizer
+     * @param trainingState JSON-able facts to restore with the weights (epoch, best metric ...)
+     * @throws IOException when reading or writing the file fails
      */
     public static void save(Path file, Model model, Optimizer optimizer, Map<String, Object> trainingState,
                             Map<String, String> extraMetadata) throws IOException {
@@ -109,7 +119,11 @@ public final class Checkpoint {
      * shape that differs, is an error naming the file, the tensor and both shapes, raised before
      * anything is changed.
      *
+     * @param file the file
+     * @param model the model
+     * @param optimizer the optimizer
      * @return the saved training state (empty for a plain PyTorch state_dict)
+     * @throws IOException when reading or writing the file fails
      */
     public static Map<String, Object> load(Path file, Model model, Optimizer optimizer) throws IOException {
         try (SafeTensors checkpoint = SafeTensors.open(file)) {

@@ -9,10 +9,16 @@ import dev.isthmus.tensor.Tensor;
 public final class CrossEntropyLoss extends Loss {
     private final float labelSmoothing;
 
+    /** PyTorch's {@code CrossEntropyLoss()}: mean over the batch, no label smoothing. */
     public CrossEntropyLoss() {
         this(0f);
     }
 
+    /**
+     * PyTorch's {@code CrossEntropyLoss(label_smoothing=labelSmoothing)}.
+     *
+     * @param labelSmoothing the label smoothing, in [0, 1]
+     */
     public CrossEntropyLoss(float labelSmoothing) {
         if (!(labelSmoothing >= 0 && labelSmoothing <= 1)) {
             throw new IllegalArgumentException("CrossEntropyLoss: label smoothing must be in [0, 1], got " + labelSmoothing);

@@ -35,6 +35,14 @@ public abstract class BatchNorm extends Layer {
     private Tensor output;
     private Tensor input;
 
+    /**
+     * Batch norm over {@code numFeatures} channels, with PyTorch's arguments.
+     *
+     * @param numFeatures the channels (C of [N, C] or [N, C, H, W])
+     * @param eps added for numerical stability
+     * @param momentum the momentum factor
+     * @param affine whether to learn a per-channel scale γ and shift β
+     */
     protected BatchNorm(int numFeatures, float eps, float momentum, boolean affine) {
         if (numFeatures <= 0) {
             throw new IllegalArgumentException(name() + "(" + numFeatures + "): features must be > 0");
@@ -163,15 +171,25 @@ public abstract class BatchNorm extends Layer {
         return List.of(new Counter("num_batches_tracked", true, this::batchesTracked, this::setBatchesTracked));
     }
 
-    /** PyTorch's num_batches_tracked: training forwards so far. */
+    /**
+     * PyTorch's num_batches_tracked: training forwards so far.
+     *
+     * @return the training forwards so far
+     */
     public long batchesTracked() {
         return batchesTracked;
     }
 
+    /**
+     * Restores {@code num_batches_tracked} (from a checkpoint).
+     *
+     * @param batchesTracked the training forwards so far
+     */
     public void setBatchesTracked(long batchesTracked) {
         this.batchesTracked = batchesTracked;
     }
 
+    /** {@return the number of channels normalised} */
     public int numFeatures() {
         return numFeatures;
     }

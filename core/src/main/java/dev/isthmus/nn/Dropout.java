@@ -20,6 +20,11 @@ public final class Dropout extends Layer {
     private Tensor output;
     private Tensor mask;
 
+    /**
+     * PyTorch's {@code Dropout(p)}: in training, zeroes each element with probability p and scales the others by 1/(1 − p).
+     *
+     * @param p the probability of zeroing an element, in [0, 1)
+     */
     public Dropout(float p) {
         if (!(p >= 0 && p < 1)) {
             throw new IllegalArgumentException("Dropout(" + p + "): p must be in [0, 1)");
@@ -39,16 +44,26 @@ public final class Dropout extends Layer {
         calls = 0;
     }
 
+    /** {@return the seed of this layer's random stream (drawn at initialisation)} */
     public long seed() {
         return seed;
     }
 
-    /** How many training forwards have drawn masks: the generator's position. */
+    /**
+     * How many training forwards have drawn masks: the generator's position.
+     *
+     * @return how many training forwards have drawn masks: the generator's position
+     */
     public long calls() {
         return calls;
     }
 
-    /** Restores the generator's position (from a checkpoint). */
+    /**
+     * Restores the generator's position (from a checkpoint).
+     *
+     * @param seed the stream
+     * @param calls the draws made so far
+     */
     public void restoreGenerator(long seed, long calls) {
         if (calls < 0) {
             throw new IllegalArgumentException(describe() + ": call counter must be >= 0, got " + calls);

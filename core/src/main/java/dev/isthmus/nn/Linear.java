@@ -22,10 +22,23 @@ public final class Linear extends Layer {
     private Tensor output;
     private Tensor input;
 
+    /**
+     * PyTorch's {@code Linear(inFeatures, outFeatures)}, with bias.
+     *
+     * @param inFeatures the input features
+     * @param outFeatures the output features
+     */
     public Linear(int inFeatures, int outFeatures) {
         this(inFeatures, outFeatures, true);
     }
 
+    /**
+     * PyTorch's {@code Linear(inFeatures, outFeatures, bias)}.
+     *
+     * @param inFeatures the input features
+     * @param outFeatures the output features
+     * @param bias the bias, or null
+     */
     public Linear(int inFeatures, int outFeatures, boolean bias) {
         if (inFeatures <= 0 || outFeatures <= 0) {
             throw new IllegalArgumentException("Linear(" + inFeatures + ", " + outFeatures + "): sizes must be > 0");
@@ -116,10 +129,12 @@ public final class Linear extends Layer {
         return parameters;
     }
 
+    /** {@return the input features} */
     public int inFeatures() {
         return inFeatures;
     }
 
+    /** {@return the output features} */
     public int outFeatures() {
         return outFeatures;
     }

@@ -40,6 +40,13 @@ public final class Model implements AutoCloseable {
     private Tensor gradientBlock;
     private Tensor activationBlock;
 
+    /**
+     * A network named {@code name} whose layers are {@code root}, for samples of {@code sampleShape}; {@link #build} sets it up.
+     *
+     * @param name the name of a leaf layer
+     * @param root the root layer, usually a {@link Sequential}
+     * @param sampleShape the shape of one sample, [C, H, W]
+     */
     public Model(String name, Layer root, Shape sampleShape) {
         if (name == null || root == null || sampleShape == null) {
             throw new IllegalArgumentException("Model: name, root layer and sample shape are required");
@@ -49,24 +56,36 @@ public final class Model implements AutoCloseable {
         this.sampleShape = sampleShape;
     }
 
+    /** {@return the model's name} */
     public String name() {
         return name;
     }
 
+    /** {@return the root layer} */
     public Layer root() {
         return root;
     }
 
-    /** One sample's shape, e.g. [1, 28, 28]. */
+    /**
+     * One sample's shape, e.g. [1, 28, 28].
+     *
+     * @return one sample's shape, e.g
+     */
     public Shape sampleShape() {
         return sampleShape;
     }
 
+    /** {@return the device the model is built on, or null before {@link #build}} */
     public Device device() {
         return device;
     }
 
-    /** The shape of a batch of {@code batch} samples: [batch, sample dims...]. */
+    /**
+     * The shape of a batch of {@code batch} samples: [batch, sample dims...].
+     *
+     * @param batch the samples per batch
+     * @return the shape of a batch of {@code batch} samples: [batch, sample dims...]
+     */
     public Shape batchShape(int batch) {
         int[] sample = sampleShape.dims();
         int[] dims = new int[sample.length + 1];
@@ -75,7 +94,14 @@ public final class Model implements AutoCloseable {
         return Shape.of(dims);
     }
 
-    /** Sets the network up on {@code device} for batches of {@code batch} and draws initial parameters from {@code seed}. */
+    /**
+     * Sets the network up on {@code device} for batches of {@code batch} and draws initial parameters from {@code seed}.
+     *
+     * @param device the device
+     * @param batch the samples per batch
+     * @param seed the seed the initial parameters are drawn from
+     * @return this model, built
+     */
     public Model build(Device device, int batch, long seed) {
         if (batch <= 0) {
             throw new IllegalArgumentException(name + ": batch size must be > 0, got " + batch);
@@ -167,6 +193,10 @@ public final class Model implements AutoCloseable {
     /**
      * The logits for a batch of any size (the network is set up again when the size changes). An
      * input in another layout than the device computes in is copied into one that it does.
+     *
+     * @param x the input batch, on the model's device
+     * @param training true in training mode (keep what backward needs), false in eval mode
+     * @return the logits for a batch of any size (the network is set up again when the size changes)
      */
     public Tensor forward(Tensor x, boolean training) {
         requireBuilt();
@@ -193,7 +223,11 @@ public final class Model implements AutoCloseable {
         return root.forward(x, training);
     }
 
-    /** Back-propagates dL/dlogits through every layer, accumulating parameter gradients. */
+    /**
+     * Back-propagates dL/dlogits through every layer, accumulating parameter gradients.
+     *
+     * @param gradLogits dL/dlogits, written, [N, C]
+     */
     public void backward(Tensor gradLogits) {
         requireBuilt();
         // The input-gradient buffers were assigned at build; their memory comes with the first backward.
@@ -201,25 +235,39 @@ public final class Model implements AutoCloseable {
         root.backward(gradLogits);
     }
 
+    /** {@return every parameter, named as in PyTorch's state_dict, in the order the optimizer sees them} */
     public List<Parameter> parameters() {
         return root.parameters();
     }
 
+    /** {@return every buffer ({@code running_mean} ...), named as in PyTorch's state_dict} */
     public List<NamedTensor> buffers() {
         return root.buffers();
     }
 
-    /** Every parameter, back to back in {@link #parameters()} order, as one flat tensor (null before build). */
+    /**
+     * Every parameter, back to back in {@link #parameters()} order, as one flat tensor (null before build).
+     *
+     * @return every parameter, back to back in {@link #parameters()} order, as one flat tensor (null before build)
+     */
     public Tensor parameterBlock() {
         return parameterBlock;
     }
 
-    /** Every parameter gradient, back to back in {@link #parameters()} order, as one flat tensor (null before build). */
+    /**
+     * Every parameter gradient, back to back in {@link #parameters()} order, as one flat tensor (null before build).
+     *
+     * @return every parameter gradient, back to back in {@link #parameters()} order, as one flat tensor (null before build)
+     */
     public Tensor gradientBlock() {
         return gradientBlock;
     }
 
-    /** Calls {@code hook} around every layer's forward and backward, after the hooks added before it. */
+    /**
+     * Calls {@code hook} around every layer's forward and backward, after the hooks added before it.
+     *
+     * @param hook the hook
+     */
     public void addHook(LayerHook hook) {
         if (hook == null) {
             throw new IllegalArgumentException(name + ": hook is null");
@@ -228,6 +276,11 @@ public final class Model implements AutoCloseable {
         root.setHook(hooks.size() == 1 ? hook : new HookChain(List.copyOf(hooks)));
     }
 
+    /**
+     * Removes a hook added by {@link #addHook}.
+     *
+     * @param hook the hook
+     */
     public void removeHook(LayerHook hook) {
         hooks.remove(hook);
         root.setHook(hooks.isEmpty() ? null : hooks.size() == 1 ? hooks.get(0) : new HookChain(List.copyOf(hooks)));
@@ -264,6 +317,7 @@ public final class Model implements AutoCloseable {
         }
     }
 
+    /** {@return the number of trainable elements} */
     public long parameterCount() {
         long count = 0;
         for (Parameter parameter : parameters()) {
@@ -272,7 +326,11 @@ public final class Model implements AutoCloseable {
         return count;
     }
 
-    /** Every leaf layer with its qualified name, in forward order. */
+    /**
+     * Every leaf layer with its qualified name, in forward order.
+     *
+     * @return every leaf layer with its qualified name, in forward order
+     */
     public Map<String, Layer> leaves() {
         Map<String, Layer> leaves = new LinkedHashMap<>();
         collect("", root, leaves);
@@ -290,11 +348,22 @@ public final class Model implements AutoCloseable {
         }
     }
 
-    /** One line of {@link #summary()}: a leaf layer, its output shape and its own parameter count. */
+    /**
+     * One line of {@link #summary()}: a leaf layer, its output shape and its own parameter count.
+     *
+     * @param name the name of a leaf layer
+     * @param layer what the layer is
+     * @param outputShape its output shape
+     * @param parameters its own parameter count
+     */
     public record SummaryRow(String name, String layer, Shape outputShape, long parameters) {
     }
 
-    /** The layer table of the built model. */
+    /**
+     * The layer table of the built model.
+     *
+     * @return the layer table of the built model
+     */
     public List<SummaryRow> summary() {
         requireBuilt();
         List<SummaryRow> rows = new ArrayList<>();
@@ -311,6 +380,8 @@ public final class Model implements AutoCloseable {
     /**
      * The layers' counters by qualified name ({@code bn1.num_batches_tracked}, a dropout layer's
      * {@code rng_seed} and {@code rng_calls}): see {@link Layer#counters()}.
+     *
+     * @return the layers' counters by qualified name ({@code bn1.num_batches_tracked}, a dropout layer's {@code rng_seed} and {@code rng_calls}): see {@link Layer#counters()}
      */
     public Map<String, Long> counters() {
         Map<String, Long> counters = new LinkedHashMap<>();
@@ -320,7 +391,11 @@ public final class Model implements AutoCloseable {
         return counters;
     }
 
-    /** Restores the counters of {@link #counters()}; an unknown name is an error. */
+    /**
+     * Restores the counters of {@link #counters()}; an unknown name is an error.
+     *
+     * @param values the counters' values, by name
+     */
     public void restoreCounters(Map<String, Long> values) {
         Map<String, Counter> byName = new HashMap<>();
         for (Counter counter : root.counters()) {
@@ -336,7 +411,11 @@ public final class Model implements AutoCloseable {
         }
     }
 
-    /** Bytes of the input-gradient buffers the layers share (assigned at build). */
+    /**
+     * Bytes of the input-gradient buffers the layers share (assigned at build).
+     *
+     * @return bytes of the input-gradient buffers the layers share (assigned at build)
+     */
     public long gradientBytes() {
         return gradients == null ? 0 : gradients.bytes();
     }

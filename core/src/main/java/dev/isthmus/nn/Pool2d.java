@@ -13,7 +13,12 @@ abstract class Pool2d extends Layer {
     private Tensor output;
     private Tensor input;
 
-    /** The window for an input of this shape (validated). */
+    /**
+     * The window for an input of this shape (validated).
+     *
+     * @param input the input shape
+     * @return the window for an input of this shape (validated)
+     */
     protected abstract PoolGeometry geometry(Shape input);
 
     @Override

@@ -25,6 +25,7 @@ public abstract class Optimizer implements AutoCloseable {
     /** The index {@link #update} is called with for a fused step over all parameters at once. */
     protected static final int ALL = -1;
 
+    /** The parameters updated, in order. */
     protected final List<Parameter> parameters;
     private double learningRate;
     private int steps;
@@ -45,12 +46,23 @@ public abstract class Optimizer implements AutoCloseable {
             this.perParameter = perParameter;
         }
 
-        /** The state of parameter {@code index}, or of all parameters for {@link #ALL}. */
+        /**
+         * The state of parameter {@code index}, or of all parameters for {@link #ALL}.
+         *
+         * @param index the parameter, or {@link Optimizer#ALL}
+         * @return the state of parameter {@code index}, or of all parameters for {@link #ALL}
+         */
         public Tensor of(int index) {
             return index == ALL ? all : perParameter[index];
         }
     }
 
+    /**
+     * For subclasses: an optimizer of {@code parameters} at base rate {@code learningRate}.
+     *
+     * @param parameters the parameters to update
+     * @param learningRate the base learning rate
+     */
     protected Optimizer(List<Parameter> parameters, double learningRate) {
         if (parameters == null || parameters.isEmpty()) {
             throw new IllegalArgumentException(getClass().getSimpleName() + ": no parameters to optimize");
@@ -76,6 +88,9 @@ public abstract class Optimizer implements AutoCloseable {
     /**
      * Allocates the state kinds {@code keys} (PyTorch's state keys), zero-filled, in one block: for
      * each kind, every parameter's state back to back. Called once, by the constructor.
+     *
+     * @param keys the state kinds, by PyTorch's names ({@code momentum_buffer}, {@code exp_avg})
+     * @return one state per kind
      */
     protected final State[] newState(String... keys) {
         if (stateBlock != null) {
@@ -110,6 +125,8 @@ public abstract class Optimizer implements AutoCloseable {
     /**
      * Whether a step is one call over all parameters; true by default when the parameters and
      * their gradients are each one contiguous block.
+     *
+     * @return whether a step is one call over all parameters; true by default when the parameters and their gradients are each one contiguous block
      */
     public final boolean isFused() {
         return fused;
@@ -119,6 +136,7 @@ public abstract class Optimizer implements AutoCloseable {
      * Chooses the fused step or one call per parameter (they give the same result; per parameter is
      * slower, for comparison).
      *
+     * @param fused true for one call over all parameters, false for one call per parameter
      * @throws IllegalArgumentException when fusing is asked for parameters that are not one block
      */
     public final void setFused(boolean fused) {
@@ -145,6 +163,11 @@ public abstract class Optimizer implements AutoCloseable {
     /**
      * Updates parameter {@code index} from its gradient, or, for {@link #ALL}, every parameter at
      * once through the flat blocks (state from {@link State#of} with the same index).
+     *
+     * @param index the parameter, or {@link Optimizer#ALL}
+     * @param value the parameter's value (the flat block for ALL)
+     * @param grad its gradient (the flat block for ALL)
+     * @param step the step number, from 1
      */
     protected abstract void update(int index, Tensor value, Tensor grad, int step);
 
@@ -159,10 +182,16 @@ public abstract class Optimizer implements AutoCloseable {
         }
     }
 
+    /** {@return the current learning rate} */
     public final double learningRate() {
         return learningRate;
     }
 
+    /**
+     * Sets the learning rate used from the next step on.
+     *
+     * @param learningRate the base learning rate
+     */
     public final void setLearningRate(double learningRate) {
         if (!(learningRate >= 0) || Double.isInfinite(learningRate)) {
             throw new IllegalArgumentException(getClass().getSimpleName() + ": learning rate must be finite and >= 0, got "
@@ -171,12 +200,20 @@ public abstract class Optimizer implements AutoCloseable {
         this.learningRate = learningRate;
     }
 
-    /** Steps taken so far. */
+    /**
+     * Steps taken so far.
+     *
+     * @return steps taken so far
+     */
     public final int stepCount() {
         return steps;
     }
 
-    /** Restores the step count (from a checkpoint, together with {@link #state()}). */
+    /**
+     * Restores the step count (from a checkpoint, together with {@link #state()}).
+     *
+     * @param steps the step count
+     */
     public final void setStepCount(int steps) {
         if (steps < 0) {
             throw new IllegalArgumentException("step count must be >= 0, got " + steps);
@@ -184,11 +221,16 @@ public abstract class Optimizer implements AutoCloseable {
         this.steps = steps;
     }
 
+    /** {@return the parameters updated, in order} */
     public final List<Parameter> parameters() {
         return parameters;
     }
 
-    /** Every state tensor, named {@code <parameter>.<key>}. */
+    /**
+     * Every state tensor, named {@code <parameter>.<key>}.
+     *
+     * @return every state tensor, named {@code <parameter>.<key>}
+     */
     public final List<NamedTensor> state() {
         List<NamedTensor> state = new ArrayList<>();
         for (int k = 0; k < stateKeys.size(); k++) {
@@ -199,9 +241,14 @@ public abstract class Optimizer implements AutoCloseable {
         return state;
     }
 
-    /** The hyperparameters, by PyTorch's names, for checkpoints and logs. */
+    /**
+     * The hyperparameters, by PyTorch's names, for checkpoints and logs.
+     *
+     * @return the hyperparameters, by PyTorch's names, for checkpoints and logs
+     */
     public abstract Map<String, Object> hyperparameters();
 
+    /** {@return the optimizer and its hyperparameters in one line, for logs} */
     public abstract String describe();
 
     @Override

@@ -16,8 +16,23 @@ public final class Zoo {
         Layer create(int inChannels, int classes);
     }
 
-    /** A model the zoo can build, with its native input (channels can be changed). */
+    /**
+     * A model the zoo can build, with its native input (channels can be changed).
+     *
+     * @param name the model's name ("resnet20")
+     * @param description one line saying what the model is
+     * @param channels the input channels it was designed for
+     * @param height the input height
+     * @param width the input width
+     * @param factory makes the network for given channels and classes
+     */
     public record Entry(String name, String description, int channels, int height, int width, Factory factory) {
+        /**
+         * {@return a new, unbuilt model for {@code inChannels} channels and {@code classes} classes}
+         *
+         * @param inChannels the input channels
+         * @param classes the number of classes
+         */
         public Model create(int inChannels, int classes) {
             if (inChannels <= 0 || classes <= 0) {
                 throw new IllegalArgumentException(name + ": channels and classes must be > 0");
@@ -25,6 +40,7 @@ public final class Zoo {
             return new Model(name, factory.create(inChannels, classes), Shape.of(inChannels, height, width));
         }
 
+        /** {@return a new, unbuilt model with the native channels and 10 classes} */
         public Model create() {
             return create(channels, 10);
         }
@@ -59,10 +75,16 @@ public final class Zoo {
     private Zoo() {
     }
 
+    /** {@return every model of the zoo, in the order {@code isthmus} lists them} */
     public static List<Entry> entries() {
         return List.copyOf(ENTRIES.values());
     }
 
+    /**
+     * {@return the zoo's model named {@code name}; throws naming the known ones when there is none}
+     *
+     * @param name the model's name ("resnet20")
+     */
     public static Entry entry(String name) {
         Entry entry = ENTRIES.get(name);
         if (entry == null) {

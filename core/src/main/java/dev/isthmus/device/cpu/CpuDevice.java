@@ -1,5 +1,6 @@
 package dev.isthmus.device.cpu;
 
+import dev.isthmus.bindings.NativeAccess;
 import dev.isthmus.device.BatchNormPlan;
 import dev.isthmus.device.ConvGeometry;
 import dev.isthmus.device.ConvolutionPlan;
@@ -56,6 +57,7 @@ public final class CpuDevice extends Device {
         if (backend == null) {
             throw new IllegalArgumentException("CpuDevice: backend must not be null");
         }
+        NativeAccess.require(CpuDevice.class.getModule(), "opening the CPU device");
         OpenBlas.require();
         OpenBlas.setThreads(threads);
         String unavailable = switch (backend) {

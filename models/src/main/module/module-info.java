@@ -1,0 +1,17 @@
+/**
+ * The Isthmus model zoo ({@link dev.isthmus.models.Zoo}: LeNet-5, VGG, ResNet, MLP) and the
+ * {@code isthmus} command line, which runs as
+ * {@code java --enable-native-access=dev.isthmus.bindings,dev.isthmus.core -p LIBS -m dev.isthmus.models/dev.isthmus.cli.Main}.
+ */
+module dev.isthmus.models {
+    requires transitive dev.isthmus.core;
+    requires info.picocli;
+    // isthmus bench reads the JIT and per-thread allocation monitors.
+    requires java.management;
+    requires jdk.management;
+
+    exports dev.isthmus.models;
+
+    // picocli fills the command classes' annotated fields reflectively.
+    opens dev.isthmus.cli to info.picocli;
+}
