@@ -16,8 +16,11 @@ public final class Zoo {
         Layer create(int inChannels, int classes);
     }
 
-    /** A model the zoo can build, with its native input (channels can be changed). */
-    public record Entry(String name, String description, int channels, int height, int width, Factory factory) {
+    /**
+     * A model the zoo can build, with its native input (channels can be changed) and its usual
+     * number of classes (10; the ImageNet ResNets' 1000, as torchvision's).
+     */
+    public record Entry(String name, String description, int channels, int height, int width, int classes, Factory factory) {
         public Model create(int inChannels, int classes) {
             if (inChannels <= 0 || classes <= 0) {
                 throw new IllegalArgumentException(name + ": channels and classes must be > 0");
@@ -25,8 +28,9 @@ public final class Zoo {
             return new Model(name, factory.create(inChannels, classes), Shape.of(inChannels, height, width));
         }
 
+        /** With the model's own channels and classes. */
         public Model create() {
-            return create(channels, 10);
+            return create(channels, classes);
         }
     }
 
@@ -48,12 +52,17 @@ public final class Zoo {
             add("resnet" + depth, "CIFAR ResNet-" + depth + " (He et al. 2016), 32x32", 3, 32, (c, k) -> ResNet.cifar(n, c, k));
         }
         for (int depth : new int[] {18, 34, 50}) {
-            add("resnet" + depth, "ResNet-" + depth + " (torchvision), 224x224", 3, 224, (c, k) -> ResNet.imagenet(depth, c, k));
+            add("resnet" + depth, "ResNet-" + depth + " (torchvision), 224x224, 1000 classes", 3, 224, 1000,
+                    (c, k) -> ResNet.imagenet(depth, c, k));
         }
     }
 
     private static void add(String name, String description, int channels, int side, Factory factory) {
-        ENTRIES.put(name, new Entry(name, description, channels, side, side, factory));
+        add(name, description, channels, side, 10, factory);
+    }
+
+    private static void add(String name, String description, int channels, int side, int classes, Factory factory) {
+        ENTRIES.put(name, new Entry(name, description, channels, side, side, classes, factory));
     }
 
     private Zoo() {

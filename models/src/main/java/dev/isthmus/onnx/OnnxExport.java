@@ -18,6 +18,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 
 /**
  * A model as an ONNX file for inference: eval mode (batch norm with its running statistics,
@@ -44,6 +46,11 @@ public final class OnnxExport {
      * @throws UnsupportedOperationException naming the layer and its path when a layer has no exporter
      */
     public static ModelProto toProto(Model model) {
+        return toProto(model, Map.of());
+    }
+
+    /** As {@link #toProto(Model)}, with {@code metadata} (the checkpoint's class names, preprocessing) in metadata_props. */
+    public static ModelProto toProto(Model model, Map<String, String> metadata) {
         Layer root = model.root();
         if (model.device() == null || root.inputShape() == null) {
             throw new IllegalStateException("ONNX export of " + model.name() + ": build the model first");
@@ -60,20 +67,30 @@ public final class OnnxExport {
         }
         graph.addInput(value(INPUT, root.inputShape()));
         graph.addOutput(value(OUTPUT, root.outputShape()));
-        return ModelProto.newBuilder()
+        ModelProto.Builder file = ModelProto.newBuilder()
                 .setIrVersion(IR_VERSION)
                 .addOpsetImport(OperatorSetIdProto.newBuilder().setDomain("").setVersion(OPSET))
                 .setProducerName("isthmus")
                 .setProducerVersion(producerVersion())
                 .setDocString(model.name() + " exported by Isthmus in eval mode")
                 .addMetadataProps(StringStringEntryProto.newBuilder().setKey("model").setValue(model.name()))
-                .setGraph(graph)
-                .build();
+                .setGraph(graph);
+        new TreeMap<>(metadata).forEach((key, value) -> {
+            if (!key.equals("model")) {
+                file.addMetadataProps(StringStringEntryProto.newBuilder().setKey(key).setValue(value));
+            }
+        });
+        return file.build();
     }
 
     /** Writes {@link #toProto} to {@code file} through a temporary file, so an interrupted export leaves no half file. */
     public static void write(Model model, Path file) throws IOException {
-        ModelProto proto = toProto(model);
+        write(model, Map.of(), file);
+    }
+
+    /** As {@link #write(Model, Path)}, with {@code metadata} in the file's metadata_props. */
+    public static void write(Model model, Map<String, String> metadata, Path file) throws IOException {
+        ModelProto proto = toProto(model, metadata);
         Path absolute = file.toAbsolutePath();
         Path folder = absolute.getParent();
         Path temporary = Files.createTempFile(folder, absolute.getFileName().toString(), ".partial");
