@@ -39,7 +39,7 @@ class ZooOnnxExportTest {
         return Zoo.entries().stream().map(Zoo.Entry::name);
     }
 
-    @ParameterizedTest
+    @ParameterizedTest(name = "{0}")
     @MethodSource("models")
     void onnxRuntimeGivesIsthmussOutputAtAnotherBatchSize(String name) throws Exception {
         Path file = folder.resolve(name + ".onnx");
