@@ -122,7 +122,7 @@ class LayerOnnxExportTest {
         Path file = folder.resolve("network.onnx");
         try (Model model = new Model("test", network.layers().get(), network.sample())) {
             model.build(device, 4, 3);
-            OnnxRuntimeCheck.perturb(model, device, 4, 17);
+            OnnxRuntimeRunner.perturb(model, device, 4, 17);
             OnnxExport.write(model, file);
             Shape shape = model.batchShape(5);
             float[] input = TestData.uniform((int) shape.elementCount(), 2.0, 31);
@@ -133,7 +133,7 @@ class LayerOnnxExportTest {
                 expected = y.toFloatArray();
                 outputSample = java.util.Arrays.copyOfRange(y.shape().dims(), 1, y.shape().rank());
             }
-            OnnxRuntimeCheck.assertClose(expected, OnnxRuntimeCheck.run(file, shape, input, outputSample), network.name());
+            OnnxRuntimeRunner.assertClose(expected, OnnxRuntimeRunner.run(file, shape, input, outputSample), network.name());
         }
     }
 

@@ -45,7 +45,7 @@ class ZooOnnxExportTest {
         Path file = folder.resolve(name + ".onnx");
         try (Model model = Zoo.entry(name).create()) {
             model.build(device, 2, 11);
-            OnnxRuntimeCheck.perturb(model, device, 2, 5);
+            OnnxRuntimeRunner.perturb(model, device, 2, 5);
             OnnxExport.write(model, file);
             Shape shape = model.batchShape(3);
             float[] input = TestData.uniform((int) shape.elementCount(), 1.0, 29);
@@ -57,7 +57,7 @@ class ZooOnnxExportTest {
                 int[] dims = y.shape().dims();
                 outputSample = java.util.Arrays.copyOfRange(dims, 1, dims.length);
             }
-            OnnxRuntimeCheck.assertClose(expected, OnnxRuntimeCheck.run(file, shape, input, outputSample), name);
+            OnnxRuntimeRunner.assertClose(expected, OnnxRuntimeRunner.run(file, shape, input, outputSample), name);
         }
     }
 }

@@ -22,15 +22,15 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** Runs an exported file in ONNX Runtime and compares it with the Isthmus model it came from. */
-final class OnnxRuntimeCheck {
-    private OnnxRuntimeCheck() {
+public final class OnnxRuntimeRunner {
+    private OnnxRuntimeRunner() {
     }
 
     /**
      * Gives batch norms non-trivial statistics and affine parameters (two training forwards move the
      * running statistics; γ and β drawn at random), so that eval mode is really exercised.
      */
-    static void perturb(Model model, Device device, int batch, long seed) {
+    public static void perturb(Model model, Device device, int batch, long seed) {
         for (int step = 0; step < 2; step++) {
             Shape shape = model.batchShape(batch);
             try (Tensor x = device.fromArray(shape, TestData.uniform((int) shape.elementCount(), 1.5, seed + step))) {
@@ -52,7 +52,7 @@ final class OnnxRuntimeCheck {
     }
 
     /** ONNX Runtime's output for {@code input} of {@code shape} from the file, after checking its declared input and output. */
-    static float[] run(Path file, Shape shape, float[] input, int[] outputSampleDims) throws OrtException {
+    public static float[] run(Path file, Shape shape, float[] input, int[] outputSampleDims) throws OrtException {
         OrtEnvironment environment = OrtEnvironment.getEnvironment();
         try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
             options.setIntraOpNumThreads(1);
@@ -81,7 +81,7 @@ final class OnnxRuntimeCheck {
         }
     }
 
-    static void assertClose(float[] expected, float[] actual, String what) {
+    public static void assertClose(float[] expected, float[] actual, String what) {
         assertEquals(expected.length, actual.length, what + ": output size");
         for (int i = 0; i < expected.length; i++) {
             assertTrue(Math.abs(expected[i] - actual[i]) <= 1e-4 * (1 + Math.abs(expected[i])),
