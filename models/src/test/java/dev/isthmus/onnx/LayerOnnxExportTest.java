@@ -124,6 +124,7 @@ class LayerOnnxExportTest {
             model.build(device, 4, 3);
             OnnxRuntimeRunner.perturb(model, device, 4, 17);
             OnnxExport.write(model, file);
+            OnnxRuntimeRunner.keep(file, network.name());
             Shape shape = model.batchShape(5);
             float[] input = TestData.uniform((int) shape.elementCount(), 2.0, 31);
             float[] expected;

@@ -89,6 +89,19 @@ public final class OnnxRuntimeRunner {
         }
     }
 
+    /**
+     * Copies an exported file into the folder named by -Disthmus.onnx.keep (for ci/onnx-check,
+     * ONNX's own checker); does nothing without it.
+     */
+    public static void keep(Path file, String name) throws java.io.IOException {
+        String folder = System.getProperty("isthmus.onnx.keep");
+        if (folder != null) {
+            java.nio.file.Files.createDirectories(Path.of(folder));
+            java.nio.file.Files.copy(file, Path.of(folder, name.replaceAll("[^A-Za-z0-9._-]+", "_") + ".onnx"),
+                    java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
+    }
+
     private static long[] dims(int[] dims) {
         long[] result = new long[dims.length];
         for (int i = 0; i < dims.length; i++) {

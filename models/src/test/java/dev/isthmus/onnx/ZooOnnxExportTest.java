@@ -47,6 +47,7 @@ class ZooOnnxExportTest {
             model.build(device, 2, 11);
             OnnxRuntimeRunner.perturb(model, device, 2, 5);
             OnnxExport.write(model, file);
+            OnnxRuntimeRunner.keep(file, name);
             Shape shape = model.batchShape(3);
             float[] input = TestData.uniform((int) shape.elementCount(), 1.0, 29);
             float[] expected;
