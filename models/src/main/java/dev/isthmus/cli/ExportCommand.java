@@ -70,6 +70,9 @@ final class ExportCommand implements Subcommand {
         if (!Files.isRegularFile(checkpoint)) {
             throw new IllegalArgumentException("checkpoint " + checkpoint + " is not a file");
         }
+        if (Files.isDirectory(onnx)) {
+            throw new IllegalArgumentException("--onnx " + onnx + " is a folder; name the file to write");
+        }
         Path folder = onnx.toAbsolutePath().getParent();
         if (folder == null || !Files.isDirectory(folder)) {
             throw new IllegalArgumentException("cannot write " + onnx + ": folder " + folder + " does not exist");

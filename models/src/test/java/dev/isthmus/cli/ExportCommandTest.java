@@ -77,7 +77,7 @@ class ExportCommandTest {
     }
 
     @Test
-    void helpAndBadUsage() {
+    void helpAndBadUsage() throws Exception {
         Run help = run("export", "--help");
         assertEquals(0, help.status());
         for (String option : List.of("MODEL", "--checkpoint", "--onnx", "--classes", "--channels", "--json", "--help")) {
@@ -92,5 +92,9 @@ class ExportCommandTest {
         assertEquals(1, noFile.status());
         assertEquals(1, noFile.err().lines().count(), noFile.err());
         assertTrue(noFile.err().contains("x.safetensors"), noFile.err());
+        Path someFile = Files.writeString(folder.resolve("some.safetensors"), "not read: the folder is refused first");
+        Run toFolder = run("export", "lenet5", "--checkpoint", someFile.toString(), "--onnx", folder.toString());
+        assertEquals(1, toFolder.status());
+        assertTrue(toFolder.err().contains("is a folder"), toFolder.err());
     }
 }
