@@ -26,6 +26,8 @@ import java.util.Set;
 public final class OnnxGraph {
     private final GraphProto.Builder graph;
     private final Deque<String> paths = new ArrayDeque<>();
+    /** What each layer on the path is ("Conv2d(3, 16, kernel=3x3)"), the doc_string of the nodes it writes. */
+    private final Deque<String> layers = new ArrayDeque<>();
     private final Set<String> names = new HashSet<>();
     private final Set<String> scalars = new HashSet<>();
 
@@ -33,6 +35,7 @@ public final class OnnxGraph {
         this.graph = graph;
         names.add(input);
         paths.push("");
+        layers.push("");
     }
 
     /** The dotted path of the layer being exported ({@code layer1.0.conv1}; "" for the model's root). */
@@ -61,10 +64,12 @@ public final class OnnxGraph {
                     + "' is not set up (build the model first)");
         }
         paths.push(path);
+        layers.push(child.describe());
         try {
             return exporter.export(child, input, this);
         } finally {
             paths.pop();
+            layers.pop();
         }
     }
 
@@ -79,7 +84,7 @@ public final class OnnxGraph {
                 : suffix == null ? path() : path() + "/" + suffix;
         String output = unique(base);
         graph.addNode(NodeProto.newBuilder().setOpType(opType).setName(output).addAllInput(inputs).addOutput(output)
-                .addAllAttribute(List.of(attributes)));
+                .addAllAttribute(List.of(attributes)).setDocString(layers.peek()));
         return output;
     }
 

@@ -150,6 +150,8 @@ class LayerOnnxExportTest {
                     "bn_plain.running_var", "out.weight", "out.bias"), initializers);
             List<String> ops = proto.getGraph().getNodeList().stream().map(NodeProto::getOpType).toList();
             assertEquals(List.of("BatchNormalization", "Flatten", "Gemm", "BatchNormalization", "Gemm", "LogSoftmax"), ops);
+            assertEquals("Linear(54, 20)", proto.getGraph().getNode(2).getDocString());
+            assertEquals("fc", proto.getGraph().getNode(2).getName());
             assertEquals(OnnxExport.OPSET, proto.getOpsetImport(0).getVersion());
             assertEquals("batch", proto.getGraph().getInput(0).getType().getTensorType().getShape().getDim(0).getDimParam());
         }

@@ -39,7 +39,7 @@ public final class OnnxRuntimeRunner {
         }
         long salt = seed;
         for (Parameter parameter : model.parameters()) {
-            if (parameter.value().shape().rank() == 1 && !parameter.name().endsWith("fc.bias")) {
+            if (parameter.value().shape().rank() == 1) { // batch-norm weights and biases, layer biases
                 float[] values = TestData.uniform((int) parameter.value().elementCount(), 0.3, ++salt);
                 if (parameter.name().endsWith("weight")) {
                     for (int i = 0; i < values.length; i++) {
