@@ -6,11 +6,15 @@
 module dev.isthmus.models {
     requires transitive dev.isthmus.core;
     requires info.picocli;
+    // ONNX export: exporters build protobuf messages (dev.isthmus.onnx.proto, generated from onnx.proto).
+    requires transitive com.google.protobuf;
     // isthmus bench reads the JIT and per-thread allocation monitors.
     requires java.management;
     requires jdk.management;
 
     exports dev.isthmus.models;
+    exports dev.isthmus.onnx;
+    exports dev.isthmus.onnx.proto;
 
     // picocli fills the command classes' annotated fields reflectively.
     opens dev.isthmus.cli to info.picocli;

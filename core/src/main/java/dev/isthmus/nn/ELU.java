@@ -28,6 +28,10 @@ public final class ELU extends ElementwiseActivation {
         return alpha;
     }
 
+    public float alpha() {
+        return alpha;
+    }
+
     @Override
     public String describe() {
         return "ELU(" + alpha + ")";

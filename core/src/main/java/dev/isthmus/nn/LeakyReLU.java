@@ -28,6 +28,10 @@ public final class LeakyReLU extends ElementwiseActivation {
         return slope;
     }
 
+    public float negativeSlope() {
+        return negativeSlope;
+    }
+
     @Override
     public String describe() {
         return "LeakyReLU(" + negativeSlope + ")";

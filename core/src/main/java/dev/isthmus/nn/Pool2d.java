@@ -21,6 +21,18 @@ abstract class Pool2d extends Layer {
      */
     protected abstract PoolGeometry geometry(Shape input);
 
+    /**
+     * The window for the input the layer was set up for (what an exporter writes).
+     *
+     * @throws IllegalStateException before setup
+     */
+    public final PoolGeometry window() {
+        if (inputShape() == null) {
+            throw new IllegalStateException(describe() + ": set it up before asking for its window");
+        }
+        return geometry(inputShape());
+    }
+
     @Override
     protected final Shape outputShapeFor(Shape input) {
         if (input.rank() != 4) {

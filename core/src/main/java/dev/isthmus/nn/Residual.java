@@ -170,6 +170,11 @@ public final class Residual extends Layer {
         return shortcut;
     }
 
+    /** Whether a ReLU follows the addition. */
+    public boolean finalRelu() {
+        return finalRelu;
+    }
+
     @Override
     public List<Counter> counters() {
         List<Counter> counters = new ArrayList<>(main.counters());

@@ -17,16 +17,18 @@ public final class Zoo {
     }
 
     /**
-     * A model the zoo can build, with its native input (channels can be changed).
+     * A model the zoo can build, with its native input (channels can be changed) and its usual
+     * number of classes (10; the ImageNet ResNets' 1000, as torchvision's).
      *
      * @param name the model's name ("resnet20")
      * @param description one line saying what the model is
      * @param channels the input channels it was designed for
      * @param height the input height
      * @param width the input width
+     * @param classes the number of classes it was designed for
      * @param factory makes the network for given channels and classes
      */
-    public record Entry(String name, String description, int channels, int height, int width, Factory factory) {
+    public record Entry(String name, String description, int channels, int height, int width, int classes, Factory factory) {
         /**
          * {@return a new, unbuilt model for {@code inChannels} channels and {@code classes} classes}
          *
@@ -40,9 +42,9 @@ public final class Zoo {
             return new Model(name, factory.create(inChannels, classes), Shape.of(inChannels, height, width));
         }
 
-        /** {@return a new, unbuilt model with the native channels and 10 classes} */
+        /** {@return a new, unbuilt model with the model's own channels and classes} */
         public Model create() {
-            return create(channels, 10);
+            return create(channels, classes);
         }
     }
 
@@ -64,12 +66,17 @@ public final class Zoo {
             add("resnet" + depth, "CIFAR ResNet-" + depth + " (He et al. 2016), 32x32", 3, 32, (c, k) -> ResNet.cifar(n, c, k));
         }
         for (int depth : new int[] {18, 34, 50}) {
-            add("resnet" + depth, "ResNet-" + depth + " (torchvision), 224x224", 3, 224, (c, k) -> ResNet.imagenet(depth, c, k));
+            add("resnet" + depth, "ResNet-" + depth + " (torchvision), 224x224, 1000 classes", 3, 224, 1000,
+                    (c, k) -> ResNet.imagenet(depth, c, k));
         }
     }
 
     private static void add(String name, String description, int channels, int side, Factory factory) {
-        ENTRIES.put(name, new Entry(name, description, channels, side, side, factory));
+        add(name, description, channels, side, 10, factory);
+    }
+
+    private static void add(String name, String description, int channels, int side, int classes, Factory factory) {
+        ENTRIES.put(name, new Entry(name, description, channels, side, side, classes, factory));
     }
 
     private Zoo() {
