@@ -308,6 +308,27 @@ public abstract class Device implements AutoCloseable {
         }
     }
 
+    /** A 3-D convolution prepared for {@code geometry}; close it when the layer is done with it. */
+    public final Convolution3dPlan convolution3d(Conv3dGeometry geometry) {
+        ensureOpen();
+        if (geometry == null) {
+            throw new IllegalArgumentException("convolution3d: geometry must not be null");
+        }
+        try (Guard ignored = enter()) {
+            return newConvolution3d(geometry);
+        }
+    }
+
+    public final Pooling3dPlan pooling3d(Pool3dGeometry geometry) {
+        ensureOpen();
+        if (geometry == null) {
+            throw new IllegalArgumentException("pooling3d: geometry must not be null");
+        }
+        try (Guard ignored = enter()) {
+            return newPooling3d(geometry);
+        }
+    }
+
     /** Batch normalisation over axis 1 of inputs of {@code inputShape} ([N, C, ...]). */
     public final BatchNormPlan batchNorm(Shape inputShape) {
         ensureOpen();
@@ -324,6 +345,15 @@ public abstract class Device implements AutoCloseable {
     protected abstract PoolingPlan newPooling(PoolGeometry geometry);
 
     protected abstract BatchNormPlan newBatchNorm(Shape inputShape);
+
+    /** Devices without 3-D kernels say so; the CPU overrides this. */
+    protected Convolution3dPlan newConvolution3d(Conv3dGeometry geometry) {
+        throw new UnsupportedOperationException("convolution3d: " + name() + " has no 3-D convolution");
+    }
+
+    protected Pooling3dPlan newPooling3d(Pool3dGeometry geometry) {
+        throw new UnsupportedOperationException("pooling3d: " + name() + " has no 3-D pooling");
+    }
 
     // ---------------------------------------------------------------- one operation at a time
 
