@@ -15,7 +15,7 @@ import java.lang.foreign.MemorySegment;
 public interface Dataset {
     int size();
 
-    /** The shape of one sample, [channels, height, width]. */
+    /** The shape of one sample: [channels, height, width], or [channels, frames, height, width] for a clip. */
     Shape sampleShape();
 
     /** Labels lie in [0, classes). */

@@ -16,13 +16,26 @@ public final class Zoo {
         Layer create(int inChannels, int classes);
     }
 
-    /** A model the zoo can build, with its native input (channels can be changed). */
-    public record Entry(String name, String description, int channels, int height, int width, Factory factory) {
+    /**
+     * A model the zoo can build, with its native input (channels can be changed): images
+     * [channels, height, width], or clips [channels, frames, height, width] where frames > 0.
+     */
+    public record Entry(String name, String description, int channels, int frames, int height, int width, Factory factory) {
         public Model create(int inChannels, int classes) {
             if (inChannels <= 0 || classes <= 0) {
                 throw new IllegalArgumentException(name + ": channels and classes must be > 0");
             }
-            return new Model(name, factory.create(inChannels, classes), Shape.of(inChannels, height, width));
+            return new Model(name, factory.create(inChannels, classes), sampleShape(inChannels));
+        }
+
+        /** Whether samples are clips (video) rather than images. */
+        public boolean isClip() {
+            return frames > 0;
+        }
+
+        /** One sample's shape with this many channels. */
+        public Shape sampleShape(int inChannels) {
+            return isClip() ? Shape.of(inChannels, frames, height, width) : Shape.of(inChannels, height, width);
         }
 
         public Model create() {
@@ -50,10 +63,18 @@ public final class Zoo {
         for (int depth : new int[] {18, 34, 50}) {
             add("resnet" + depth, "ResNet-" + depth + " (torchvision), 224x224", 3, 224, (c, k) -> ResNet.imagenet(depth, c, k));
         }
+        addClip("c3d", "C3D (Tran et al. 2015): 8 3x3x3 convs, fc6/fc7 4096, 16x112x112 clips", 3, 16, 112,
+                (c, k) -> C3d.paper(c, k, 16, 112));
+        addClip("c3d-small", "C3D-small for CPUs: 4 3x3x3 convs (8-32 wide), fc 128, 8x32x32 clips", 3, 8, 32,
+                (c, k) -> C3d.small(c, k, 8, 32));
     }
 
     private static void add(String name, String description, int channels, int side, Factory factory) {
-        ENTRIES.put(name, new Entry(name, description, channels, side, side, factory));
+        ENTRIES.put(name, new Entry(name, description, channels, 0, side, side, factory));
+    }
+
+    private static void addClip(String name, String description, int channels, int frames, int side, Factory factory) {
+        ENTRIES.put(name, new Entry(name, description, channels, frames, side, side, factory));
     }
 
     private Zoo() {
