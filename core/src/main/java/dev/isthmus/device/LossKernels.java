@@ -10,6 +10,8 @@ public final class LossKernels {
         void softmaxCrossEntropy(Tensor logits, Tensor labels, float labelSmoothing, Tensor loss, Tensor gradLogits);
 
         void pointwise(PointwiseLoss kind, float beta, Tensor input, Tensor target, Tensor loss, Tensor gradInput);
+
+        void spatialCrossEntropy(Tensor logits, Tensor labels, int ignoreIndex, Tensor loss, Tensor gradLogits);
     }
 
     private final Device device;
@@ -53,6 +55,44 @@ public final class LossKernels {
         }
         try (Device.Guard ignored = device.enter()) {
             backend.softmaxCrossEntropy(logits, labels, labelSmoothing, loss, gradLogits);
+        }
+    }
+
+    /**
+     * Softmax cross-entropy over axis 1 at every position: logits [N, C, d1, …] against class
+     * indices {@code labels} [N, d1, …] (I32), as PyTorch's CrossEntropyLoss on such shapes (per-pixel
+     * classification for segmentation). The loss is the mean over positions whose label is not
+     * {@code ignoreIndex} (NaN when every label is ignored, as PyTorch's 0/0); ignored positions get
+     * a zero gradient. A label outside [0, C) that is not {@code ignoreIndex} is an error.
+     */
+    public void spatialCrossEntropy(Tensor logits, Tensor labels, int ignoreIndex, Tensor loss, Tensor gradLogits) {
+        final String op = "spatial cross-entropy";
+        DType dtype = Checks.floating(op, "logits", logits, device);
+        Checks.tensor(op, "labels", labels, device, DType.I32);
+        Checks.tensor(op, "loss", loss, device, dtype);
+        int[] dims = logits.shape().dims();
+        if (dims.length < 3) {
+            throw new IllegalArgumentException(op + ": logits " + logits.shape() + " must be [N, C, d1, ...]");
+        }
+        int[] expected = new int[dims.length - 1];
+        expected[0] = dims[0];
+        System.arraycopy(dims, 2, expected, 1, dims.length - 2);
+        if (!java.util.Arrays.equals(labels.shape().dims(), expected)) {
+            throw new IllegalArgumentException(op + ": labels " + labels.shape() + " must be " + dev.isthmus.tensor.Shape.of(expected)
+                    + " for logits " + logits.shape());
+        }
+        if (labels.elementCount() == 0) {
+            throw new IllegalArgumentException(op + ": the batch is empty");
+        }
+        if (loss.elementCount() != 1) {
+            throw new IllegalArgumentException(op + ": loss must hold one element, got " + loss.shape());
+        }
+        if (gradLogits != null) {
+            Checks.tensor(op, "logits gradient", gradLogits, device, dtype);
+            Checks.sameShape(op, logits, "logits", gradLogits, "logits gradient");
+        }
+        try (Device.Guard ignored = device.enter()) {
+            backend.spatialCrossEntropy(logits, labels, ignoreIndex, loss, gradLogits);
         }
     }
 
