@@ -12,11 +12,13 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 /**
- * 3-D convolution through oneDNN's convolution primitives on NCDHW volumes, as
- * {@link DnnlConvolution} does in 2-D: weights are reordered every call into the blocked format
- * each primitive chose, and the weight gradient is reordered back with a sum post-op so that it
- * accumulates. Volumes are row-major on the CPU, so there is one layout and the primitives are
- * made once, by {@link #prepare} or the first call.
+ * 3-D convolution through oneDNN's convolution primitives, as {@link DnnlConvolution} does in 2-D:
+ * weights are reordered every call into the blocked format each primitive chose, and the weight
+ * gradient is reordered back with a sum post-op so that it accumulates. Volumes are row-major
+ * (NCDHW) on the CPU, on which oneDNN has only its im2col kernels (measured: 0.2 GFLOP/s for
+ * C3D's first layer); so each primitive chooses its activation formats too (its blocked nCdhw16c
+ * direct kernels), and the volumes are reordered into and out of them around every call. The
+ * primitives and their buffers are made once, by {@link #prepare} or the first call.
  */
 final class DnnlConvolution3d extends Convolution3dPlan {
     private final CpuDevice cpu;
@@ -70,8 +72,8 @@ final class DnnlConvolution3d extends Convolution3dPlan {
     private MemorySegment opDescriptor(int kind, boolean bias) {
         Conv3dGeometry g = geometry;
         MemorySegment desc = DnnlRuntime.operationDescriptor(arena);
-        MemorySegment src = dnnl.descriptor(arena, g.inputShape().dims(), dnnl_h.dnnl_abcde());
-        MemorySegment dst = dnnl.descriptor(arena, g.outputShape().dims(), dnnl_h.dnnl_abcde());
+        MemorySegment src = dnnl.descriptor(arena, g.inputShape().dims(), dnnl_h.dnnl_format_tag_any());
+        MemorySegment dst = dnnl.descriptor(arena, g.outputShape().dims(), dnnl_h.dnnl_format_tag_any());
         MemorySegment weights = dnnl.descriptor(arena, weightDims(), dnnl_h.dnnl_format_tag_any());
         MemorySegment biasDesc = bias ? userBias : MemorySegment.NULL;
         MemorySegment strides = DnnlRuntime.dims(arena, g.stride().toArray());
@@ -99,14 +101,76 @@ final class DnnlConvolution3d extends Convolution3dPlan {
         return desc;
     }
 
+    /**
+     * One activation argument of a primitive: the primitive's own buffer and the reorder between
+     * it and the NCDHW tensor, or neither when the primitive took NCDHW itself.
+     */
+    private final class Boundary implements AutoCloseable {
+        final DnnlPrimitive reorder;
+        final Tensor buffer;
+        final boolean into;
+
+        /** {@code into}: NCDHW to the primitive's format (an input); else back (an output). */
+        Boundary(DnnlPrimitive primitive, int query, Shape shape, boolean into) {
+            this.into = into;
+            MemorySegment wanted = primitive.descriptor(query, 0);
+            MemorySegment user = dnnl.descriptor(arena, shape.dims(), dnnl_h.dnnl_abcde());
+            if (dnnl_h.dnnl_memory_desc_equal(wanted, user) != 0) {
+                reorder = null;
+                buffer = null;
+                return;
+            }
+            reorder = into ? DnnlReorder.create(dnnl, "conv3d activations in", user, wanted, false)
+                    : DnnlReorder.create(dnnl, "conv3d activations out", wanted, user, false);
+            buffer = cpu.allocate(Shape.of(Math.toIntExact((primitive.bytes(query, 0) + Float.BYTES - 1) / Float.BYTES)));
+        }
+
+        /** The memory the primitive reads: the tensor itself, or its reordered copy. */
+        MemorySegment in(Tensor tensor) {
+            if (reorder == null) {
+                return tensor.memory();
+            }
+            reorder.bind(0, tensor.memory());
+            reorder.bind(1, buffer.memory());
+            reorder.execute();
+            return buffer.memory();
+        }
+
+        /** The memory the primitive writes for {@code tensor}; {@link #out} then copies it there. */
+        MemorySegment target(Tensor tensor) {
+            return reorder == null ? tensor.memory() : buffer.memory();
+        }
+
+        void out(Tensor tensor) {
+            if (reorder != null) {
+                reorder.bind(0, buffer.memory());
+                reorder.bind(1, tensor.memory());
+                reorder.execute();
+            }
+        }
+
+        @Override
+        public void close() {
+            if (reorder != null) {
+                reorder.close();
+                buffer.close();
+            }
+        }
+    }
+
     /** A primitive that reads the weights, with the reorder into its format when it wants another. */
     private final class Reordered implements AutoCloseable {
         final DnnlPrimitive primitive;
         final DnnlPrimitive weightReorder;
         final Tensor weights;
+        final Boundary input;
+        final Boundary output;
 
-        Reordered(DnnlPrimitive primitive) {
+        /** {@code input}/{@code output}: the queries and shapes of the activation read and the one written. */
+        Reordered(DnnlPrimitive primitive, int inputQuery, Shape inputShape, int outputQuery, Shape outputShape) {
             this.primitive = primitive;
+            this.input = new Boundary(primitive, inputQuery, inputShape, true);
+            this.output = new Boundary(primitive, outputQuery, outputShape, false);
             MemorySegment wanted = primitive.descriptor(dnnl_h.dnnl_query_weights_md(), 0);
             if (dnnl_h.dnnl_memory_desc_equal(wanted, userWeights) == 0) {
                 weightReorder = DnnlReorder.create(dnnl, "conv3d weights", userWeights, wanted, false);
@@ -131,6 +195,8 @@ final class DnnlConvolution3d extends Convolution3dPlan {
         @Override
         public void close() {
             primitive.close();
+            input.close();
+            output.close();
             if (weightReorder != null) {
                 weightReorder.close();
                 weights.close();
@@ -144,6 +210,8 @@ final class DnnlConvolution3d extends Convolution3dPlan {
         final DnnlPrimitive gradientReorder;
         final Tensor gradient;
         final Tensor biasGradient;
+        final Boundary input;
+        final Boundary gradOutput;
 
         BackwardWeights(boolean bias) {
             this.bias = bias;
@@ -156,6 +224,8 @@ final class DnnlConvolution3d extends Convolution3dPlan {
             primitive = DnnlPrimitive.create(dnnl, "conv3d backward weights", opDescriptor(2, bias), dnnl.plainAttributes(),
                     forwardFor(false).primitive.primitiveDesc(), kinds, queries, bias ? new int[] {0, 0, 0, 1} : new int[] {0, 0, 0});
             biasGradient = bias ? cpu.allocate(Shape.of(geometry.outChannels())) : null;
+            input = new Boundary(primitive, dnnl_h.dnnl_query_src_md(), geometry.inputShape(), true);
+            gradOutput = new Boundary(primitive, dnnl_h.dnnl_query_diff_dst_md(), geometry.outputShape(), true);
             MemorySegment produced = primitive.descriptor(dnnl_h.dnnl_query_diff_weights_md(), 0);
             // The primitive overwrites its output; a reorder with a sum post-op adds it to the layer's gradient.
             gradientReorder = DnnlReorder.create(dnnl, "conv3d weight gradient", produced, userWeights, true);
@@ -165,6 +235,8 @@ final class DnnlConvolution3d extends Convolution3dPlan {
         @Override
         public void close() {
             primitive.close();
+            input.close();
+            gradOutput.close();
             gradientReorder.close();
             gradient.close();
             if (biasGradient != null) {
@@ -185,7 +257,8 @@ final class DnnlConvolution3d extends Convolution3dPlan {
                 dnnl_h.dnnl_query_weights_md()}
                     : new int[] {dnnl_h.dnnl_query_src_md(), dnnl_h.dnnl_query_weights_md(), dnnl_h.dnnl_query_dst_md()};
             forward = new Reordered(DnnlPrimitive.create(dnnl, "conv3d forward", opDescriptor(0, bias), dnnl.plainAttributes(),
-                    null, kinds, queries, bias ? new int[] {0, 0, 0, 1} : new int[] {0, 0, 0}));
+                    null, kinds, queries, bias ? new int[] {0, 0, 0, 1} : new int[] {0, 0, 0}),
+                    dnnl_h.dnnl_query_src_md(), geometry.inputShape(), dnnl_h.dnnl_query_dst_md(), geometry.outputShape());
             forwardHasBias = bias;
         }
         return forward;
@@ -197,7 +270,8 @@ final class DnnlConvolution3d extends Convolution3dPlan {
                     dnnl.plainAttributes(), forwardFor(false).primitive.primitiveDesc(),
                     new int[] {dnnl_h.DNNL_ARG_DIFF_DST(), dnnl_h.DNNL_ARG_WEIGHTS(), dnnl_h.DNNL_ARG_DIFF_SRC()},
                     new int[] {dnnl_h.dnnl_query_diff_dst_md(), dnnl_h.dnnl_query_weights_md(), dnnl_h.dnnl_query_diff_src_md()},
-                    new int[] {0, 0, 0}));
+                    new int[] {0, 0, 0}),
+                    dnnl_h.dnnl_query_diff_dst_md(), geometry.outputShape(), dnnl_h.dnnl_query_diff_src_md(), geometry.inputShape());
         }
         return backwardData;
     }
@@ -233,9 +307,9 @@ final class DnnlConvolution3d extends Convolution3dPlan {
     protected void doForward(Tensor x, Tensor weight, Tensor bias, Tensor y) {
         Reordered f = forwardFor(bias != null);
         Tensor weights = f.weightsFrom(weight);
-        f.primitive.bind(0, x.memory());
+        f.primitive.bind(0, f.input.in(x));
         f.primitive.bind(1, weights.memory());
-        f.primitive.bind(2, y.memory());
+        f.primitive.bind(2, f.output.target(y));
         if (forwardHasBias) {
             // A primitive made with a bias serves a call without one through a zero bias.
             if (bias == null) {
@@ -244,24 +318,26 @@ final class DnnlConvolution3d extends Convolution3dPlan {
             f.primitive.bind(3, (bias == null ? zeroBias() : bias).memory());
         }
         f.primitive.execute();
+        f.output.out(y);
     }
 
     @Override
     protected void doBackwardData(Tensor gradOutput, Tensor weight, Tensor gradInput) {
         Reordered b = backwardDataPrimitive();
         Tensor weights = b.weightsFrom(weight);
-        b.primitive.bind(0, gradOutput.memory());
+        b.primitive.bind(0, b.input.in(gradOutput));
         b.primitive.bind(1, weights.memory());
-        b.primitive.bind(2, gradInput.memory());
+        b.primitive.bind(2, b.output.target(gradInput));
         b.primitive.execute();
+        b.output.out(gradInput);
     }
 
     @Override
     protected void doBackwardFilter(Tensor x, Tensor gradOutput, Tensor weightGrad, Tensor biasGrad) {
         boolean bias = biasGrad != null;
         BackwardWeights b = backwardWeightsFor(bias);
-        b.primitive.bind(0, x.memory());
-        b.primitive.bind(1, gradOutput.memory());
+        b.primitive.bind(0, b.input.in(x));
+        b.primitive.bind(1, b.gradOutput.in(gradOutput));
         b.primitive.bind(2, b.gradient.memory());
         if (bias) {
             b.primitive.bind(3, b.biasGradient.memory());
