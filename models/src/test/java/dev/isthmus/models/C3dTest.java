@@ -1,5 +1,6 @@
 package dev.isthmus.models;
 
+import dev.isthmus.cli.bench.StepBenchmark;
 import dev.isthmus.data.MovingShapes;
 import dev.isthmus.device.cpu.CpuDevice;
 import dev.isthmus.io.Checkpoint;
@@ -88,6 +89,18 @@ class C3dTest {
                     assertEquals(expected[i], logits[i], 1e-4 * (1 + Math.abs(expected[i])), "logit " + i);
                 }
             }
+        }
+    }
+
+    /** As SteadyStateStepTest for the image models: the figures `isthmus bench c3d-small` reports. */
+    @ParameterizedTest
+    @ValueSource(strings = {"TRAIN", "INFER"})
+    void aWarmStepOfSmallAllocatesNoNativeMemoryAndUnderOneKibOfHeap(String mode) {
+        try (Model model = Zoo.entry("c3d-small").create()) {
+            model.build(device, 8, 0);
+            StepBenchmark.Result result = StepBenchmark.measure(model, StepBenchmark.Mode.valueOf(mode), 8, 0.2, 3, 0);
+            assertEquals(0, result.deviceAllocationsPerRun(), mode + ": native allocations in warm steps");
+            assertTrue(result.heapBytesPerStep() < 1024, mode + ": " + result.heapBytesPerStep() + " heap bytes per warm step");
         }
     }
 
