@@ -22,6 +22,8 @@ final class CpuConvolution3d extends Convolution3dPlan {
     private final int columnRows;
     private final int spatial;
     private final Tensor columns;
+    /** source[axis][k][o]: the input index that kernel tap k reads for output index o, or -1 in the padding. */
+    private final int[][][] source;
 
     CpuConvolution3d(CpuDevice cpu, Conv3dGeometry geometry) {
         super(cpu, geometry);
@@ -31,6 +33,16 @@ final class CpuConvolution3d extends Convolution3dPlan {
         this.columnRows = Math.toIntExact(groupInChannels * geometry.kernel().volume());
         this.spatial = Math.toIntExact(geometry.output().volume());
         this.columns = cpu.allocate(Shape.of(Math.toIntExact(geometry.inChannels() * geometry.kernel().volume()), spatial));
+        this.source = new int[3][][];
+        Dims3 out = geometry.output();
+        for (int axis = 0; axis < 3; axis++) {
+            source[axis] = new int[geometry.kernel().get(axis)][out.get(axis)];
+            for (int k = 0; k < source[axis].length; k++) {
+                for (int o = 0; o < out.get(axis); o++) {
+                    source[axis][k][o] = source(o, k, axis, geometry);
+                }
+            }
+        }
     }
 
     private long inputSize() {
@@ -107,14 +119,24 @@ final class CpuConvolution3d extends Convolution3dPlan {
                 int kw = row % k.width();
                 long channelBase = base + c * in.volume();
                 long at = (long) row * spatial;
+                int[] depths = source[0][kd];
+                int[] heights = source[1][kh];
+                int[] widths = source[2][kw];
+                int outWidth = out.width();
                 for (int od = 0; od < out.depth(); od++) {
-                    int id = source(od, kd, 0, g);
-                    for (int oh = 0; oh < out.height(); oh++) {
-                        int ih = source(oh, kh, 1, g);
-                        for (int ow = 0; ow < out.width(); ow++, at++) {
-                            int iw = source(ow, kw, 2, g);
-                            cols.setAtIndex(JAVA_FLOAT, at, id < 0 || ih < 0 || iw < 0 ? 0f
-                                    : clip.getAtIndex(JAVA_FLOAT, channelBase + ((long) id * in.height() + ih) * in.width() + iw));
+                    int id = depths[od];
+                    for (int oh = 0; oh < out.height(); oh++, at += outWidth) {
+                        int ih = heights[oh];
+                        if (id < 0 || ih < 0) {
+                            for (int ow = 0; ow < outWidth; ow++) {
+                                cols.setAtIndex(JAVA_FLOAT, at + ow, 0f);
+                            }
+                            continue;
+                        }
+                        long inRow = channelBase + ((long) id * in.height() + ih) * in.width();
+                        for (int ow = 0; ow < outWidth; ow++) {
+                            int iw = widths[ow];
+                            cols.setAtIndex(JAVA_FLOAT, at + ow, iw < 0 ? 0f : clip.getAtIndex(JAVA_FLOAT, inRow + iw));
                         }
                     }
                 }
@@ -142,16 +164,23 @@ final class CpuConvolution3d extends Convolution3dPlan {
                     int kh = kernelAt / k.width() % k.height();
                     int kw = kernelAt % k.width();
                     long at = ((long) c * kernelVolume + kernelAt) * spatial;
+                    int[] depths = source[0][kd];
+                    int[] heights = source[1][kh];
+                    int[] widths = source[2][kw];
+                    int outWidth = out.width();
                     for (int od = 0; od < out.depth(); od++) {
-                        int id = source(od, kd, 0, g);
-                        for (int oh = 0; oh < out.height(); oh++) {
-                            int ih = source(oh, kh, 1, g);
-                            for (int ow = 0; ow < out.width(); ow++, at++) {
-                                int iw = source(ow, kw, 2, g);
-                                if (id >= 0 && ih >= 0 && iw >= 0) {
-                                    long target = channelBase + ((long) id * in.height() + ih) * in.width() + iw;
-                                    gradClip.setAtIndex(JAVA_FLOAT, target,
-                                            gradClip.getAtIndex(JAVA_FLOAT, target) + cols.getAtIndex(JAVA_FLOAT, at));
+                        int id = depths[od];
+                        for (int oh = 0; oh < out.height(); oh++, at += outWidth) {
+                            int ih = heights[oh];
+                            if (id < 0 || ih < 0) {
+                                continue;
+                            }
+                            long inRow = channelBase + ((long) id * in.height() + ih) * in.width();
+                            for (int ow = 0; ow < outWidth; ow++) {
+                                int iw = widths[ow];
+                                if (iw >= 0) {
+                                    gradClip.setAtIndex(JAVA_FLOAT, inRow + iw,
+                                            gradClip.getAtIndex(JAVA_FLOAT, inRow + iw) + cols.getAtIndex(JAVA_FLOAT, at + ow));
                                 }
                             }
                         }
