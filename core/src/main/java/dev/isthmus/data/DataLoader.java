@@ -114,9 +114,9 @@ public final class DataLoader implements AutoCloseable {
                     + " larger than the dataset (" + dataset.size() + " samples) leaves no batch at all");
         }
         Shape sampleShape = dataset.sampleShape();
-        if (sampleShape == null || sampleShape.rank() != 3) {
-            throw new IllegalArgumentException("DataLoader: samples must be [channels, height, width], "
-                    + dataset.describe() + " has " + sampleShape);
+        if (sampleShape == null || sampleShape.rank() < 3 || sampleShape.rank() > 4) {
+            throw new IllegalArgumentException("DataLoader: samples must be [channels, height, width] images or "
+                    + "[channels, frames, height, width] clips, " + dataset.describe() + " has " + sampleShape);
         }
         int channels = sampleShape.dim(0);
         if (normalization != null && normalization.channels() != channels) {
@@ -133,8 +133,9 @@ public final class DataLoader implements AutoCloseable {
         this.batchSize = batchSize;
         this.shuffle = shuffle;
         this.classes = dataset.classes();
-        this.height = sampleShape.dim(1);
-        this.width = sampleShape.dim(2);
+        // The last two axes are the picture; a clip's frames are cropped and flipped alike.
+        this.height = sampleShape.dim(sampleShape.rank() - 2);
+        this.width = sampleShape.dim(sampleShape.rank() - 1);
         this.sampleFloats = (int) sampleShape.elementCount();
         this.batchesPerEpoch = dropLast ? dataset.size() / batchSize : Math.ceilDiv(dataset.size(), batchSize);
         this.lastBatchSize = dropLast ? batchSize : dataset.size() - (batchesPerEpoch - 1) * batchSize;
@@ -178,7 +179,19 @@ public final class DataLoader implements AutoCloseable {
     private Batch batchView(MemorySegment images, MemorySegment labels, Shape sampleShape, int samples) {
         return new Batch(images.asSlice(0, (long) samples * sampleFloats * Float.BYTES),
                 labels.asSlice(0, (long) samples * Integer.BYTES),
-                Shape.of(samples, sampleShape.dim(0), sampleShape.dim(1), sampleShape.dim(2)));
+                batchShape(sampleShape, samples));
+    }
+
+    /** [samples, ...sampleShape]. */
+    private static Shape batchShape(Shape sampleShape, int samples) {
+        int[] dims = new int[sampleShape.rank() + 1];
+        dims[0] = samples;
+        System.arraycopy(sampleShape.dims(), 0, dims, 1, sampleShape.rank());
+        return Shape.of(dims);
+    }
+
+    private int sampleShapeChannels() {
+        return dataset.sampleShape().dim(0);
     }
 
     /** {@return the dataset batches are read from} */
@@ -394,7 +407,8 @@ public final class DataLoader implements AutoCloseable {
                 augment(epoch, position, buffer.images(), offset);
             }
             if (normalization != null) {
-                normalization.apply(buffer.images(), offset, height * width);
+                // One channel's values are contiguous: a plane, or every frame's plane of a clip.
+                normalization.apply(buffer.images(), offset, sampleFloats / sampleShapeChannels());
             }
         }
     }

@@ -17,9 +17,9 @@ public interface Dataset {
     int size();
 
     /**
-     * The shape of one sample, [channels, height, width].
+     * The shape of one sample: [channels, height, width], or [channels, frames, height, width] for a clip.
      *
-     * @return the shape of one sample, [channels, height, width]
+     * @return the shape of one sample
      */
     Shape sampleShape();
 

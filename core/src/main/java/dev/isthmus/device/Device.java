@@ -465,6 +465,38 @@ public abstract class Device implements AutoCloseable {
     }
 
     /**
+     * A 3-D convolution prepared for {@code geometry}; close it when the layer is done with it.
+     *
+     * @param geometry the sizes
+     * @return the plan
+     */
+    public final Convolution3dPlan convolution3d(Conv3dGeometry geometry) {
+        ensureOpen();
+        if (geometry == null) {
+            throw new IllegalArgumentException("convolution3d: geometry must not be null");
+        }
+        try (Guard ignored = enter()) {
+            return newConvolution3d(geometry);
+        }
+    }
+
+    /**
+     * 3-D pooling prepared for {@code geometry}; close it when the layer is done with it.
+     *
+     * @param geometry the sizes
+     * @return the plan
+     */
+    public final Pooling3dPlan pooling3d(Pool3dGeometry geometry) {
+        ensureOpen();
+        if (geometry == null) {
+            throw new IllegalArgumentException("pooling3d: geometry must not be null");
+        }
+        try (Guard ignored = enter()) {
+            return newPooling3d(geometry);
+        }
+    }
+
+    /**
      * Batch normalisation over axis 1 of inputs of {@code inputShape} ([N, C, ...]).
      *
      * @param inputShape the input shape
@@ -503,6 +535,26 @@ public abstract class Device implements AutoCloseable {
      * @return the plan
      */
     protected abstract BatchNormPlan newBatchNorm(Shape inputShape);
+
+    /**
+     * For subclasses: the backend's 3-D convolution plan; devices without 3-D kernels say so (the CPU overrides this).
+     *
+     * @param geometry the sizes
+     * @return the plan
+     */
+    protected Convolution3dPlan newConvolution3d(Conv3dGeometry geometry) {
+        throw new UnsupportedOperationException("convolution3d: " + name() + " has no 3-D convolution");
+    }
+
+    /**
+     * For subclasses: the backend's 3-D pooling plan; devices without 3-D kernels say so (the CPU overrides this).
+     *
+     * @param geometry the sizes
+     * @return the plan
+     */
+    protected Pooling3dPlan newPooling3d(Pool3dGeometry geometry) {
+        throw new UnsupportedOperationException("pooling3d: " + name() + " has no 3-D pooling");
+    }
 
     // ---------------------------------------------------------------- one operation at a time
 

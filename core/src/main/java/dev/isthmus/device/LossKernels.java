@@ -29,6 +29,17 @@ public final class LossKernels {
          * @param gradInput dL/dinput, written, or null
          */
         void pointwise(PointwiseLoss kind, float beta, Tensor input, Tensor target, Tensor loss, Tensor gradInput);
+
+        /**
+         * Per-position softmax cross-entropy, averaged; see {@link LossKernels#spatialCrossEntropy}.
+         *
+         * @param logits the logits, [N, C, d1, ...]
+         * @param labels the class indices, I32 [N, d1, ...]
+         * @param ignoreIndex the label whose positions count for nothing
+         * @param loss the mean loss, written (one element)
+         * @param gradLogits dL/dlogits, written, or null
+         */
+        void spatialCrossEntropy(Tensor logits, Tensor labels, int ignoreIndex, Tensor loss, Tensor gradLogits);
     }
 
     private final Device device;
@@ -82,6 +93,43 @@ public final class LossKernels {
     }
 
     /**
+     * Softmax cross-entropy over axis 1 at every position: logits [N, C, d1, …] against class
+     * indices {@code labels} [N, d1, …] (I32), as PyTorch's CrossEntropyLoss on such shapes (per-pixel
+     * classification for segmentation). The loss is the mean over positions whose label is not
+     * {@code ignoreIndex} (NaN when every label is ignored, as PyTorch's 0/0); ignored positions get
+     * a zero gradient. A label outside [0, C) that is not {@code ignoreIndex} is an error.
+     */
+    public void spatialCrossEntropy(Tensor logits, Tensor labels, int ignoreIndex, Tensor loss, Tensor gradLogits) {
+        final String op = "spatial cross-entropy";
+        DType dtype = Checks.floating(op, "logits", logits, device);
+        Checks.tensor(op, "labels", labels, device, DType.I32);
+        Checks.tensor(op, "loss", loss, device, dtype);
+        int[] dims = logits.shape().dims();
+        if (dims.length < 3) {
+            throw new IllegalArgumentException(op + ": logits " + logits.shape() + " must be [N, C, d1, ...]");
+        }
+        int[] expected = new int[dims.length - 1];
+        expected[0] = dims[0];
+        System.arraycopy(dims, 2, expected, 1, dims.length - 2);
+        if (!java.util.Arrays.equals(labels.shape().dims(), expected)) {
+            throw new IllegalArgumentException(op + ": labels " + labels.shape() + " must be " + dev.isthmus.tensor.Shape.of(expected)
+                    + " for logits " + logits.shape());
+        }
+        if (labels.elementCount() == 0) {
+            throw new IllegalArgumentException(op + ": the batch is empty");
+        }
+        if (loss.elementCount() != 1) {
+            throw new IllegalArgumentException(op + ": loss must hold one element, got " + loss.shape());
+        }
+        if (gradLogits != null) {
+            Checks.tensor(op, "logits gradient", gradLogits, device, dtype);
+            Checks.sameShape(op, logits, "logits", gradLogits, "logits gradient");
+        }
+        try (Device.Guard ignored = device.enter()) {
+            backend.spatialCrossEntropy(logits, labels, ignoreIndex, loss, gradLogits);
+        }
+    }
+
      * Mean of an element-wise loss into {@code loss} [1]; unless null, its gradient into {@code gradInput}.
      *
      * @param kind which loss

@@ -265,6 +265,28 @@ public abstract class DeviceConformanceSuite {
         }
     }
 
+    /** Per-pixel cross-entropy with ignored labels, on the device's activation layout for [N, C, H, W]. */
+    @Test
+    void spatialCrossEntropyWithIgnoredPixels() {
+        float[][] expected = spatialCrossEntropy(reference);
+        float[][] actual = spatialCrossEntropy(device);
+        assertClose("spatial cross-entropy loss", expected[0], actual[0]);
+        assertClose("spatial cross-entropy gradient", expected[1], actual[1]);
+    }
+
+    private static float[][] spatialCrossEntropy(Device d) {
+        Shape shape = Shape.of(2, 4, 3, 5);
+        int[] labels = TestData.labels(30, 4, 7);
+        labels[3] = 255;
+        labels[17] = 255;
+        try (Tensor logits = d.allocateActivation(shape).copyFrom(TestData.uniform(120, 3, 8));
+             Tensor target = d.fromInts(Shape.of(2, 3, 5), labels);
+             Tensor loss = d.allocate(Shape.of(1)); Tensor grad = d.allocate(shape)) {
+            d.losses().spatialCrossEntropy(logits, target, 255, loss, grad);
+            return new float[][] {loss.toFloatArray(), grad.toFloatArray()};
+        }
+    }
+
     private static float[][] losses(Device d) {
         Shape shape = Shape.of(6, 5);
         float[][] results = new float[20][];

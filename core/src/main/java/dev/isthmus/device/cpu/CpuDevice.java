@@ -3,10 +3,14 @@ package dev.isthmus.device.cpu;
 import dev.isthmus.bindings.NativeAccess;
 import dev.isthmus.device.BatchNormPlan;
 import dev.isthmus.device.ConvGeometry;
+import dev.isthmus.device.Conv3dGeometry;
+import dev.isthmus.device.Convolution3dPlan;
 import dev.isthmus.device.ConvolutionPlan;
 import dev.isthmus.device.Device;
 import dev.isthmus.device.DeviceKind;
 import dev.isthmus.device.PoolGeometry;
+import dev.isthmus.device.Pool3dGeometry;
+import dev.isthmus.device.Pooling3dPlan;
 import dev.isthmus.device.PoolingPlan;
 import dev.isthmus.tensor.Layout;
 import dev.isthmus.tensor.Shape;
@@ -188,6 +192,16 @@ public final class CpuDevice extends Device {
     @Override
     protected PoolingPlan newPooling(PoolGeometry geometry) {
         return engine.pooling(this, geometry);
+    }
+
+    @Override
+    protected Convolution3dPlan newConvolution3d(Conv3dGeometry geometry) {
+        return engine.convolution3d(this, geometry);
+    }
+
+    @Override
+    protected Pooling3dPlan newPooling3d(Pool3dGeometry geometry) {
+        return engine.pooling3d(this, geometry);
     }
 
     @Override
