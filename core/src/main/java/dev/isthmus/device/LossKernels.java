@@ -10,6 +10,8 @@ public final class LossKernels {
         void softmaxCrossEntropy(Tensor logits, Tensor labels, float labelSmoothing, Tensor loss, Tensor gradLogits);
 
         void pointwise(PointwiseLoss kind, float beta, Tensor input, Tensor target, Tensor loss, Tensor gradInput);
+
+        void softTargetKl(Tensor student, Tensor teacher, float temperature, Tensor loss, Tensor gradStudent);
     }
 
     private final Device device;
@@ -53,6 +55,41 @@ public final class LossKernels {
         }
         try (Device.Guard ignored = device.enter()) {
             backend.softmaxCrossEntropy(logits, labels, labelSmoothing, loss, gradLogits);
+        }
+    }
+
+    /**
+     * Knowledge distillation's soft-target term: KL(softmax(t/T) ‖ softmax(s/T)) summed over the
+     * classes and averaged over the batch, PyTorch's
+     * {@code KLDivLoss(reduction='batchmean')(log_softmax(s/T), softmax(t/T))} (a class whose
+     * teacher probability is 0 adds 0), for student and teacher logits [N, C]. Writes it to
+     * {@code loss} [1] and, unless null, its gradient with respect to the student logits,
+     * (softmax(s/T) − softmax(t/T)) / (N·T), to {@code gradStudent}.
+     */
+    public void softTargetKl(Tensor student, Tensor teacher, float temperature, Tensor loss, Tensor gradStudent) {
+        final String op = "soft-target KL divergence";
+        Checks.f32(op, "student logits", student, device);
+        Checks.f32(op, "teacher logits", teacher, device);
+        Checks.f32(op, "loss", loss, device);
+        if (student.shape().rank() != 2) {
+            throw new IllegalArgumentException(op + ": student logits " + student.shape() + " must be [N, C]");
+        }
+        Checks.sameShape(op, student, "student logits", teacher, "teacher logits");
+        if (student.shape().dim(0) == 0 || student.shape().dim(1) == 0) {
+            throw new IllegalArgumentException(op + ": the logits " + student.shape() + " are empty");
+        }
+        if (loss.elementCount() != 1) {
+            throw new IllegalArgumentException(op + ": loss must hold one element, got " + loss.shape());
+        }
+        if (!(temperature > 0) || Float.isInfinite(temperature)) {
+            throw new IllegalArgumentException(op + ": temperature must be finite and > 0, got " + temperature);
+        }
+        if (gradStudent != null) {
+            Checks.f32(op, "student gradient", gradStudent, device);
+            Checks.sameShape(op, student, "student logits", gradStudent, "student gradient");
+        }
+        try (Device.Guard ignored = device.enter()) {
+            backend.softTargetKl(student, teacher, temperature, loss, gradStudent);
         }
     }
 

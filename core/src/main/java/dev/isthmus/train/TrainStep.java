@@ -101,6 +101,7 @@ public final class TrainStep implements AutoCloseable {
         if (phases != null) {
             phases.finished(Phase.FORWARD);
         }
+        loss.observeBatch(batch.input());
         Tensor value = loss.forward(logits, batch.labels(), true);
         if (correct != null) {
             model.device().reductions().countCorrect(logits, batch.labels(), 1, correct);
@@ -129,7 +130,9 @@ public final class TrainStep implements AutoCloseable {
 
     /** The eval-mode forward and the loss, without its gradient; returns the loss, a one-element device tensor. */
     public Tensor evaluate(DeviceBatch batch) {
-        return loss.forward(infer(batch), batch.labels(), false);
+        Tensor output = infer(batch);
+        loss.observeBatch(batch.input());
+        return loss.forward(output, batch.labels(), false);
     }
 
     /** The logits of the last forward (valid until the next one), or null before the first. */
