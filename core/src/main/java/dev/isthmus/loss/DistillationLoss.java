@@ -114,8 +114,10 @@ public final class DistillationLoss extends Loss {
         if (wantGradient) {
             combine(device, gradient, hardGradient, softGradient, softWeight);
         }
-        // One teacher forward per batch: a second loss without a new observeBatch is a mistake.
-        teacherLogits = null;
+        if (teacher != null) {
+            // One teacher forward per batch: a loss without a new observeBatch would score stale logits.
+            teacherLogits = null;
+        }
     }
 
     /** out ← (1 − α)·hard + softWeight·soft. */
