@@ -68,7 +68,7 @@ final class FineTuneOptions {
 
     float temperature;
 
-    @Option(names = "--temperature", paramLabel = "T", defaultValue = "4", order = 66,
+    @Option(names = "--temperature", paramLabel = "T", defaultValue = "2", order = 66,
             description = "distillation temperature (default: ${DEFAULT-VALUE})")
     void temperature(double value) {
         temperature = (float) Bounds.check(command, "--temperature", value, 1e-3, 1e3);
@@ -76,7 +76,7 @@ final class FineTuneOptions {
 
     float alpha;
 
-    @Option(names = "--alpha", paramLabel = "A", defaultValue = "0.9", order = 67,
+    @Option(names = "--alpha", paramLabel = "A", defaultValue = "0.5", order = 67,
             description = "weight of the teacher's soft targets; 1 − A weighs the labels (default: ${DEFAULT-VALUE})")
     void alpha(double value) {
         alpha = (float) Bounds.check(command, "--alpha", value, 0, 1);
