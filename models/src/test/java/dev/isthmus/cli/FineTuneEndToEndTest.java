@@ -112,4 +112,25 @@ class FineTuneEndToEndTest {
         assertTrue(taughtAccuracy > aloneAccuracy + 0.01,
                 "with teacher " + taughtAccuracy + " should beat alone " + aloneAccuracy);
     }
+
+    @Test
+    void badFineTuningOptionsExitWithTwoAndOneLine() {
+        for (String[] args : List.of(
+                new String[] {"train", "lenet5", "--limit", "64", "--freeze", "features"},
+                new String[] {"train", "lenet5", "--limit", "64", "--lr-groups", "fc3=fast"},
+                new String[] {"train", "lenet5", "--limit", "64", "--lr-groups", "classifier=0.1"},
+                new String[] {"train", "lenet5", "--limit", "64", "--teacher", "lenet5"},
+                new String[] {"train", "lenet5", "--limit", "64", "--only-classes", "9-5"},
+                new String[] {"train", "lenet5", "--limit", "64", "--only-classes", "7,12"},
+                new String[] {"train", "lenet5", "--init", "a.safetensors", "--resume", "b.safetensors"},
+                new String[] {"train", "lenet5", "--alpha", "1.5"})) {
+            CommandLineTest.Run run = CommandLineTest.run(args);
+            assertEquals(2, run.status(), String.join(" ", args) + " -> " + run.err());
+            assertEquals(1, run.err().lines().count(), run.err());
+        }
+        CommandLineTest.Run missing = CommandLineTest.run("train", "lenet5", "--limit", "64", "--init",
+                folder.resolve("absent.safetensors").toString());
+        assertEquals(1, missing.status(), missing.err());
+        assertTrue(missing.err().contains("absent.safetensors"), missing.err());
+    }
 }
