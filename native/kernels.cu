@@ -178,6 +178,26 @@ extern "C" __global__ void scale_by_cell(float *x, const float *scale, long long
     GRID_STRIDE(i, n) x[i] *= *scale;
 }
 
+// Distillation's soft-target term, one thread per sample: KL(softmax(t/T) || softmax(s/T)) summed over the
+// classes (a zero teacher probability adds 0, as PyTorch's xlogy); gradient (p_s - p_t) / (T * batch).
+extern "C" __global__ void soft_target_kl(const float *student, const float *teacher, float *losses, float *grad,
+                                          long long batch, long long classes, float temperature) {
+    GRID_STRIDE(n, batch) {
+        const float *s = student + n * classes;
+        const float *t = teacher + n * classes;
+        double inv = 1.0 / temperature, maxS = -INFINITY, maxT = -INFINITY, sumS = 0, sumT = 0;
+        for (long long c = 0; c < classes; c++) { maxS = fmax(maxS, s[c] * inv); maxT = fmax(maxT, t[c] * inv); }
+        for (long long c = 0; c < classes; c++) { sumS += exp(s[c] * inv - maxS); sumT += exp(t[c] * inv - maxT); }
+        double logSumS = log(sumS) + maxS, logSumT = log(sumT) + maxT, kl = 0;
+        for (long long c = 0; c < classes; c++) {
+            double logPs = s[c] * inv - logSumS, logPt = t[c] * inv - logSumT, pt = exp(logPt);
+            if (pt > 0) kl += pt * (logPt - logPs);
+            if (grad) grad[n * classes + c] = (float) ((exp(logPs) - pt) * inv / batch);
+        }
+        losses[n] = (float) kl;
+    }
+}
+
 // kind: 0 MSE, 1 L1, 2 smooth L1 (beta), 3 BCE with logits. Values per element; gradient scaled by 1/n.
 extern "C" __global__ void pointwise_loss(int kind, float beta, const float *x, const float *y, float *values, float *grad,
                                           long long n) {
@@ -323,5 +343,13 @@ extern "C" __global__ void adagrad_step(float *p, const float *g, float *sum, fl
         float si = sum[i] + gi * gi;
         sum[i] = si;
         p[i] = pi - clr * gi / (sqrtf(si) + eps);
+    }
+}
+
+// grad += l1 * sign(p), sign(0) = 0 (torch.sign): the gradient of the L1 penalty l1 * sum |p|.
+extern "C" __global__ void l1_penalty(const float *p, float *g, float l1, long long n) {
+    GRID_STRIDE(i, n) {
+        float pi = p[i];
+        g[i] += l1 * (float) ((pi > 0.0f) - (pi < 0.0f));
     }
 }

@@ -40,6 +40,17 @@ public final class LossKernels {
          * @param gradLogits dL/dlogits, written, or null
          */
         void spatialCrossEntropy(Tensor logits, Tensor labels, int ignoreIndex, Tensor loss, Tensor gradLogits);
+
+        /**
+         * Distillation's soft-target KL divergence, batch-averaged; see {@link LossKernels#softTargetKl}.
+         *
+         * @param student the student's logits, [N, C]
+         * @param teacher the teacher's logits, [N, C]
+         * @param temperature the temperature T
+         * @param loss the loss, written (one element)
+         * @param gradStudent dL/dstudent, written, or null
+         */
+        void softTargetKl(Tensor student, Tensor teacher, float temperature, Tensor loss, Tensor gradStudent);
     }
 
     private final Device device;
@@ -93,6 +104,47 @@ public final class LossKernels {
     }
 
     /**
+     * Knowledge distillation's soft-target term: KL(softmax(t/T) ‖ softmax(s/T)) summed over the
+     * classes and averaged over the batch, PyTorch's
+     * {@code KLDivLoss(reduction='batchmean')(log_softmax(s/T), softmax(t/T))} (a class whose
+     * teacher probability is 0 adds 0), for student and teacher logits [N, C]. Writes it to
+     * {@code loss} [1] and, unless null, its gradient with respect to the student logits,
+     * (softmax(s/T) − softmax(t/T)) / (N·T), to {@code gradStudent}.
+     *
+     * @param student the student's logits, [N, C]
+     * @param teacher the teacher's logits, [N, C]
+     * @param temperature the temperature T, finite and &gt; 0
+     * @param loss the loss, written (one element)
+     * @param gradStudent dL/dstudent, written, or null
+     */
+    public void softTargetKl(Tensor student, Tensor teacher, float temperature, Tensor loss, Tensor gradStudent) {
+        final String op = "soft-target KL divergence";
+        Checks.f32(op, "student logits", student, device);
+        Checks.f32(op, "teacher logits", teacher, device);
+        Checks.f32(op, "loss", loss, device);
+        if (student.shape().rank() != 2) {
+            throw new IllegalArgumentException(op + ": student logits " + student.shape() + " must be [N, C]");
+        }
+        Checks.sameShape(op, student, "student logits", teacher, "teacher logits");
+        if (student.shape().dim(0) == 0 || student.shape().dim(1) == 0) {
+            throw new IllegalArgumentException(op + ": the logits " + student.shape() + " are empty");
+        }
+        if (loss.elementCount() != 1) {
+            throw new IllegalArgumentException(op + ": loss must hold one element, got " + loss.shape());
+        }
+        if (!(temperature > 0) || Float.isInfinite(temperature)) {
+            throw new IllegalArgumentException(op + ": temperature must be finite and > 0, got " + temperature);
+        }
+        if (gradStudent != null) {
+            Checks.f32(op, "student gradient", gradStudent, device);
+            Checks.sameShape(op, student, "student logits", gradStudent, "student gradient");
+        }
+        try (Device.Guard ignored = device.enter()) {
+            backend.softTargetKl(student, teacher, temperature, loss, gradStudent);
+        }
+    }
+
+    /**
      * Softmax cross-entropy over axis 1 at every position: logits [N, C, d1, …] against class
      * indices {@code labels} [N, d1, …] (I32), as PyTorch's CrossEntropyLoss on such shapes (per-pixel
      * classification for segmentation). The loss is the mean over positions whose label is not
@@ -130,6 +182,7 @@ public final class LossKernels {
         }
     }
 
+    /**
      * Mean of an element-wise loss into {@code loss} [1]; unless null, its gradient into {@code gradInput}.
      *
      * @param kind which loss

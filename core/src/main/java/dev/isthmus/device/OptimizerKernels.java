@@ -72,6 +72,9 @@ public final class OptimizerKernels {
          * @param weightDecay the L2 penalty (weight_decay), at least 0
          */
         void adagrad(Tensor param, Tensor grad, Tensor sum, float clr, float eps, float weightDecay);
+
+        /** grad += l1 · sign(param), sign(0) = 0. */
+        void l1Penalty(Tensor param, Tensor grad, float l1);
     }
 
     private final Device device;
@@ -187,6 +190,22 @@ public final class OptimizerKernels {
         checkState(op, "sum", param, sum);
         try (Device.Guard ignored = device.enter()) {
             backend.adagrad(param, grad, sum, clr, eps, weightDecay);
+        }
+    }
+
+    /**
+     * Adds the gradient of the L1 penalty l1·Σ|param| to {@code grad}: grad += l1·sign(param), with
+     * sign(0) = 0 as {@code torch.sign}. An optimizer applies it before its own update, so that
+     * weight decay (L2) and the update see it as PyTorch's would a penalty added to the loss.
+     */
+    public void l1Penalty(Tensor param, Tensor grad, float l1) {
+        final String op = "l1 penalty";
+        checkUpdate(op, param, grad);
+        if (!(l1 >= 0) || Float.isInfinite(l1)) {
+            throw new IllegalArgumentException(op + ": l1 must be finite and >= 0, got " + l1);
+        }
+        try (Device.Guard ignored = device.enter()) {
+            backend.l1Penalty(param, grad, l1);
         }
     }
 

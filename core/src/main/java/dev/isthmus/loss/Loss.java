@@ -86,6 +86,14 @@ public abstract class Loss implements AutoCloseable {
      */
     protected abstract void compute(Tensor input, Tensor target, Tensor loss, Tensor gradient);
 
+    /**
+     * Told the network's input of the batch whose output {@link #forward} will score next (a
+     * {@link dev.isthmus.train.TrainStep} calls it before each loss): nothing by default; a loss that
+     * needs more than the output and the labels, such as {@link DistillationLoss}'s teacher, looks here.
+     */
+    public void observeBatch(Tensor networkInput) {
+    }
+
     private void closeBuffers() {
         if (loss != null) {
             loss.close();

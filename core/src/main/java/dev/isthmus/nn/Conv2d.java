@@ -274,8 +274,10 @@ public final class Conv2d extends Layer {
 
     @Override
     protected Tensor doBackward(Tensor gradOutput) {
-        // dW += dL/dW (and db += Σ dy); dx = conv_transpose(dy, W)
-        plan.backwardFilter(input, gradOutput, weightGrad, hasBias ? biasGrad : null);
+        // dW += dL/dW (and db += Σ dy); dx = conv_transpose(dy, W). A frozen layer has no gradients.
+        if (!isFrozen()) {
+            plan.backwardFilter(input, gradOutput, weightGrad, hasBias ? biasGrad : null);
+        }
         if (!propagatesDown()) {
             return null;
         }

@@ -11,7 +11,8 @@ import java.util.SplittableRandom;
  * Inverted dropout: in training each element is zeroed with probability p and the rest scaled by
  * 1/(1 − p); in eval mode the layer is the identity. Masks come from a counter-based generator
  * (seed, call counter, element), so a seed replays the same masks on every device, and the counter
- * is saved with checkpoints so that a resumed run continues the same sequence.
+ * is saved with checkpoints so that a resumed run continues the same sequence. Backward after an
+ * eval forward is the identity's, as PyTorch's.
  */
 public final class Dropout extends Layer {
     private final float p;
@@ -104,6 +105,11 @@ public final class Dropout extends Layer {
         }
         if (p == 0) {
             return gradOutput;
+        }
+        if (!lastForwardTraining()) {
+            // Eval mode is the identity; dy goes into the planned buffer, which the layer before may share.
+            device().copy(gradOutput, gradInput());
+            return gradInput();
         }
         device().elementwise().mul(gradOutput, mask, gradInput());
         return gradInput();

@@ -36,6 +36,8 @@ public abstract class Layer implements AutoCloseable {
     private boolean parametersCreated;
     private boolean propagateDown = true;
     private boolean forwardInTraining;
+    private boolean forwarded;
+    private boolean frozen;
     private boolean closed;
     private Tensor lastOutput;
     private LayerHook hook;
@@ -90,6 +92,7 @@ public abstract class Layer implements AutoCloseable {
         this.outputShape = output;
         allocateBuffers(device, inputShape, output);
         forwardInTraining = false;
+        forwarded = false;
         lastOutput = null;
         return output;
     }
@@ -275,7 +278,9 @@ public abstract class Layer implements AutoCloseable {
     protected abstract Tensor doForward(Tensor x, boolean training);
 
     /**
-     * The backward pass proper; dy has been checked and a training forward came first.
+     * The backward pass proper; dy has been checked and a forward came first, in either mode
+     * ({@link #lastForwardTraining()}): after an eval forward it is the gradient of the eval-mode
+     * function, as PyTorch's (batch norm frozen on its running statistics, dropout the identity).
      *
      * @param gradOutput dL/dy, of the output shape
      * @return dL/dx, or null when the layer does not propagate down
@@ -386,12 +391,51 @@ public abstract class Layer implements AutoCloseable {
                     + inputShape + " the layer was set up for (set it up again for a new shape)");
         }
         forwardInTraining = training;
+        forwarded = true;
     }
 
-    /** Checks dy and that a training-mode forward came first. */
+    /** Whether the last forward ran in training mode (what backward differentiates). */
+    protected final boolean lastForwardTraining() {
+        return forwardInTraining;
+    }
+
+    /**
+     * Freezes (or thaws) every parameter of this layer and its children: backward then adds
+     * nothing to their gradients (PyTorch's {@code requires_grad_(False)}), while dL/dx still
+     * flows through when an earlier layer needs it. A container passes it on to its children.
+     */
+    public void setFrozen(boolean frozen) {
+        this.frozen = frozen;
+        for (Layer child : children().values()) {
+            child.setFrozen(frozen);
+        }
+    }
+
+    /** Whether backward leaves this layer's parameter gradients alone. */
+    public final boolean isFrozen() {
+        return frozen;
+    }
+
+    /**
+     * Whether this layer or one inside it has a parameter that is not frozen: backward must reach
+     * it, and a layer before it must compute dL/dx for it.
+     */
+    public boolean hasTrainableParameters() {
+        if (children().isEmpty()) {
+            return !frozen && !parameters().isEmpty();
+        }
+        for (Layer child : children().values()) {
+            if (child.hasTrainableParameters()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Checks dy and that a forward came first. */
     private void beginBackward(Tensor gradOutput) {
-        if (!forwardInTraining) {
-            throw new IllegalStateException(describe() + ": backward needs a forward in training mode first");
+        if (!forwarded) {
+            throw new IllegalStateException(describe() + ": backward needs a forward first");
         }
         if (gradOutput == null) {
             throw new IllegalArgumentException(describe() + ": output gradient is null");

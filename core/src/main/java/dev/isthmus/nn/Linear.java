@@ -107,10 +107,12 @@ public final class Linear extends Layer {
     @Override
     protected Tensor doBackward(Tensor gradOutput) {
         Device device = device();
-        // dW += dyᵀ·x ; db += Σ_n dy ; dx = dy·W
-        device.blas().matmul(gradOutput, Transpose.YES, input, Transpose.NO, weightGrad, 1f, 1f);
-        if (hasBias) {
-            device.elementwise().biasGradient(gradOutput, biasGrad);
+        // dW += dyᵀ·x ; db += Σ_n dy ; dx = dy·W. A frozen layer has no gradients.
+        if (!isFrozen()) {
+            device.blas().matmul(gradOutput, Transpose.YES, input, Transpose.NO, weightGrad, 1f, 1f);
+            if (hasBias) {
+                device.elementwise().biasGradient(gradOutput, biasGrad);
+            }
         }
         if (!propagatesDown()) {
             return null;

@@ -39,6 +39,8 @@ public final class Model implements AutoCloseable {
     private Tensor parameterBlock;
     private Tensor gradientBlock;
     private Tensor activationBlock;
+    private boolean inputGradient;
+    private Tensor lastInputGradient;
 
     /**
      * A network named {@code name} whose layers are {@code root}, for samples of {@code sampleShape}; {@link #build} sets it up.
@@ -113,7 +115,7 @@ public final class Model implements AutoCloseable {
             throw new IllegalStateException(name + " was built on " + this.device.name() + "; it cannot be built again on "
                     + device.name());
         }
-        root.setPropagateDown(false);
+        root.setPropagateDown(inputGradient);
         if (this.device == null) {
             Shape shape = batchShape(batch);
             try (MemoryPlan plan = MemoryPlan.record(device)) {
@@ -224,15 +226,102 @@ public final class Model implements AutoCloseable {
     }
 
     /**
-     * Back-propagates dL/dlogits through every layer, accumulating parameter gradients.
+     * Back-propagates dL/dlogits through every layer, accumulating parameter gradients, after a
+     * forward in either mode (after an eval forward: the eval-mode function's gradient, PyTorch's).
      *
-     * @param gradLogits dL/dlogits, written, [N, C]
+     * @param gradLogits dL/dlogits, [N, C]
+     * @return dL/dinput when {@link #computeInputGradient} asked for it (valid until the next
+     *         backward, in the device's activation layout), else null
      */
-    public void backward(Tensor gradLogits) {
+    public Tensor backward(Tensor gradLogits) {
         requireBuilt();
         // The input-gradient buffers were assigned at build; their memory comes with the first backward.
         gradients.allocate();
-        root.backward(gradLogits);
+        lastInputGradient = root.backward(gradLogits);
+        return lastInputGradient;
+    }
+
+    /**
+     * Whether backward computes dL/dinput too (saliency maps, adversarial inputs); off by default,
+     * since training never needs it. Set it before {@link #build}, which plans the buffers.
+     */
+    public Model computeInputGradient(boolean compute) {
+        if (device != null) {
+            throw new IllegalStateException(name + ": ask for input gradients before build, which plans their buffers");
+        }
+        this.inputGradient = compute;
+        return this;
+    }
+
+    /**
+     * Freezes every layer whose qualified name ({@link #leaves()}) is one of {@code prefixes} or
+     * lies under one ({@code features} covers {@code features.0} and {@code features.3}): its
+     * parameters get no gradient and belong in no optimizer ({@link #trainableParameters()}), and
+     * backward stops below the lowest layer that still trains. Call it before {@link #build}, which
+     * plans how far backward goes.
+     *
+     * @return the names of the parameters frozen, in {@link #parameters()} order
+     * @throws IllegalArgumentException when a prefix names no layer with parameters, naming it and the layers there are
+     */
+    public List<String> freeze(java.util.Collection<String> prefixes) {
+        if (device != null) {
+            throw new IllegalStateException(name + ": freeze layers before build, which plans how far backward goes");
+        }
+        if (prefixes == null) {
+            throw new IllegalArgumentException(name + ": freeze needs a list of layer names");
+        }
+        Map<String, Layer> leaves = leaves();
+        List<Layer> chosen = new ArrayList<>();
+        for (String prefix : prefixes) {
+            boolean matched = false;
+            for (Map.Entry<String, Layer> leaf : leaves.entrySet()) {
+                String leafName = leaf.getKey();
+                if ((leafName.equals(prefix) || leafName.startsWith(prefix + ".")) && !leaf.getValue().parameters().isEmpty()) {
+                    chosen.add(leaf.getValue());
+                    matched = true;
+                }
+            }
+            if (!matched) {
+                List<String> withParameters = new ArrayList<>();
+                for (Map.Entry<String, Layer> leaf : leaves.entrySet()) {
+                    if (!leaf.getValue().parameters().isEmpty()) {
+                        withParameters.add(leaf.getKey());
+                    }
+                }
+                throw new IllegalArgumentException(name + ": cannot freeze '" + prefix + "': no layer with parameters is"
+                        + " named so or lies under it (whole layers freeze; the layers are " + withParameters + ")");
+            }
+        }
+        for (Layer layer : chosen) {
+            layer.setFrozen(true);
+        }
+        List<String> frozen = new ArrayList<>(frozenParameterNames());
+        return frozen;
+    }
+
+    /** Names of the parameters of frozen layers (a leaf's parameter is named after the leaf). */
+    private java.util.Set<String> frozenParameterNames() {
+        java.util.Set<String> names = new java.util.LinkedHashSet<>();
+        for (Map.Entry<String, Layer> leaf : leaves().entrySet()) {
+            if (leaf.getValue().isFrozen()) {
+                for (Parameter own : leaf.getValue().parameters()) {
+                    names.add(leaf.getKey() + "." + own.name());
+                }
+            }
+        }
+        return names;
+    }
+
+    /** The parameters that are not frozen, in {@link #parameters()} order: what an optimizer should get. */
+    public List<Parameter> trainableParameters() {
+        java.util.Set<String> frozen = frozenParameterNames();
+        List<Parameter> trainable = new ArrayList<>();
+        for (Parameter parameter : parameters()) {
+            if (!frozen.contains(parameter.name())) {
+                trainable.add(parameter);
+            }
+        }
+        return trainable;
     }
 
     /** {@return every parameter, named as in PyTorch's state_dict, in the order the optimizer sees them} */

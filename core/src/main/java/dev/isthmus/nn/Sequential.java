@@ -103,10 +103,14 @@ public final class Sequential extends Layer {
     @Override
     protected void allocateBuffers(Device device, Shape input, Shape output) {
         Shape shape = input;
+        // A layer computes dL/dx only when a layer before it has something to train (or the caller
+        // wants dL/dx): below the lowest trainable layer, backward stops.
+        boolean trainableBefore = propagatesDown();
         for (int i = 0; i < layers.size(); i++) {
             Layer layer = layers.get(i);
-            layer.setPropagateDown(i > 0 || propagatesDown());
+            layer.setPropagateDown(trainableBefore);
             shape = layer.setup(device, shape);
+            trainableBefore = trainableBefore || layer.hasTrainableParameters();
         }
     }
 

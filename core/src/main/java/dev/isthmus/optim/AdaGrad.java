@@ -55,9 +55,14 @@ public final class AdaGrad extends Optimizer {
     }
 
     @Override
-    protected void update(int index, Tensor value, Tensor grad, int step) {
-        double decayedRate = learningRate() / (1 + (step - 1) * learningRateDecay);
-        value.device().optimizers().adagrad(value, grad, sums.of(index), (float) decayedRate, (float) eps, (float) weightDecay);
+    protected void update(int run, Tensor value, Tensor grad, int step, double learningRate, double weightDecay) {
+        double decayedRate = learningRate / (1 + (step - 1) * learningRateDecay);
+        value.device().optimizers().adagrad(value, grad, sums.of(run), (float) decayedRate, (float) eps, (float) weightDecay);
+    }
+
+    @Override
+    protected double defaultWeightDecay() {
+        return weightDecay;
     }
 
     @Override

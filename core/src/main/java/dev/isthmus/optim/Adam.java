@@ -71,9 +71,14 @@ public final class Adam extends Optimizer {
     }
 
     @Override
-    protected void update(int index, Tensor value, Tensor grad, int step) {
-        value.device().optimizers().adam(value, grad, expAvg.of(index), expAvgSq.of(index), (float) learningRate(), (float) beta1,
+    protected void update(int run, Tensor value, Tensor grad, int step, double learningRate, double weightDecay) {
+        value.device().optimizers().adam(value, grad, expAvg.of(run), expAvgSq.of(run), (float) learningRate, (float) beta1,
                 (float) beta2, (float) eps, (float) weightDecay, decoupled, step);
+    }
+
+    @Override
+    protected double defaultWeightDecay() {
+        return weightDecay;
     }
 
     @Override

@@ -67,10 +67,15 @@ public final class RmsProp extends Optimizer {
     }
 
     @Override
-    protected void update(int index, Tensor value, Tensor grad, int step) {
-        value.device().optimizers().rmsprop(value, grad, squareAvg.of(index), gradAvg == null ? null : gradAvg.of(index),
-                momentumBuffers == null ? null : momentumBuffers.of(index), (float) learningRate(), (float) alpha,
+    protected void update(int run, Tensor value, Tensor grad, int step, double learningRate, double weightDecay) {
+        value.device().optimizers().rmsprop(value, grad, squareAvg.of(run), gradAvg == null ? null : gradAvg.of(run),
+                momentumBuffers == null ? null : momentumBuffers.of(run), (float) learningRate, (float) alpha,
                 (float) eps, (float) weightDecay, (float) momentum);
+    }
+
+    @Override
+    protected double defaultWeightDecay() {
+        return weightDecay;
     }
 
     @Override

@@ -52,9 +52,14 @@ public final class Sgd extends Optimizer {
     }
 
     @Override
-    protected void update(int index, Tensor value, Tensor grad, int step) {
-        value.device().optimizers().sgd(value, grad, momentumBuffers == null ? null : momentumBuffers.of(index),
-                (float) learningRate(), (float) momentum, (float) dampening, (float) weightDecay, nesterov, step == 1);
+    protected void update(int run, Tensor value, Tensor grad, int step, double learningRate, double weightDecay) {
+        value.device().optimizers().sgd(value, grad, momentumBuffers == null ? null : momentumBuffers.of(run),
+                (float) learningRate, (float) momentum, (float) dampening, (float) weightDecay, nesterov, step == 1);
+    }
+
+    @Override
+    protected double defaultWeightDecay() {
+        return weightDecay;
     }
 
     @Override

@@ -129,6 +129,7 @@ public final class TrainStep implements AutoCloseable {
         if (phases != null) {
             phases.finished(Phase.FORWARD);
         }
+        loss.observeBatch(batch.input());
         Tensor value = loss.forward(logits, batch.labels(), true);
         if (correct != null) {
             model.device().reductions().countCorrect(logits, batch.labels(), 1, correct);
@@ -167,7 +168,9 @@ public final class TrainStep implements AutoCloseable {
      * @return the loss, a one-element device tensor
      */
     public Tensor evaluate(DeviceBatch batch) {
-        return loss.forward(infer(batch), batch.labels(), false);
+        Tensor output = infer(batch);
+        loss.observeBatch(batch.input());
+        return loss.forward(output, batch.labels(), false);
     }
 
     /**

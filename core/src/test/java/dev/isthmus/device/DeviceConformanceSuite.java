@@ -302,6 +302,12 @@ public abstract class DeviceConformanceSuite {
                 d.losses().pointwise(kind, 0.5f, logits, target, loss, grad);
                 results[r++] = concat(loss.toFloatArray(), grad.toFloatArray());
             }
+            d.losses().softTargetKl(logits, target, 2f, loss, grad);
+            results[r++] = concat(loss.toFloatArray(), grad.toFloatArray());
+            try (Tensor penalised = d.fromArray(shape, TestData.uniform(30, 1, 7))) {
+                d.optimizers().l1Penalty(logits, penalised, 0.25f);
+                results[r++] = penalised.toFloatArray();
+            }
             // Each rule on its own parameter and state, two steps each.
             Tensor[] t = new Tensor[12];
             try {
@@ -357,10 +363,13 @@ public abstract class DeviceConformanceSuite {
             assertClose(what + " parameter gradients", expected.gradients, actual.gradients);
             assertClose(what + " buffers", expected.buffers, actual.buffers);
             assertClose(what + " eval output", expected.evalOutput, actual.evalOutput);
+            assertClose(what + " eval input gradient", expected.evalGradInput, actual.evalGradInput);
+            assertClose(what + " eval parameter gradients", expected.evalGradients, actual.evalGradients);
         }
     }
 
-    private record LayerRun(float[] output, float[] gradInput, float[] gradients, float[] buffers, float[] evalOutput) {
+    private record LayerRun(float[] output, float[] gradInput, float[] gradients, float[] buffers, float[] evalOutput,
+                            float[] evalGradInput, float[] evalGradients) {
     }
 
     private static LayerRun runLayer(Device d, LayerCases.Case layerCase, boolean rowMajorInput) {
@@ -385,8 +394,19 @@ public abstract class DeviceConformanceSuite {
                 for (NamedTensor buffer : layer.buffers()) {
                     buffers = concat(buffers, buffer.tensor().toFloatArray());
                 }
+                float[] gradInputValues = gradInput == null ? new float[0] : gradInput.toFloatArray();
                 float[] eval = layer.forward(input, false).toFloatArray();
-                return new LayerRun(forward, gradInput == null ? new float[0] : gradInput.toFloatArray(), gradients, buffers, eval);
+                // Backward after the eval forward: batch norm frozen on its running statistics, dropout the identity.
+                for (Parameter parameter : layer.parameters()) {
+                    d.elementwise().fill(parameter.grad(), 0f);
+                }
+                Tensor evalGradInput = layer.backward(gradOutput);
+                float[] evalGradients = new float[0];
+                for (Parameter parameter : layer.parameters()) {
+                    evalGradients = concat(evalGradients, parameter.grad().toFloatArray());
+                }
+                return new LayerRun(forward, gradInputValues, gradients, buffers, eval,
+                        evalGradInput == null ? new float[0] : evalGradInput.toFloatArray(), evalGradients);
             }
         }
     }

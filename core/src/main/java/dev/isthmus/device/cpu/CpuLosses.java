@@ -151,4 +151,47 @@ final class CpuLosses implements LossKernels.Backend {
         }
         loss.memory().setAtIndex(JAVA_FLOAT, 0, (float) (total * scale));
     }
+
+    /** One row at a time in double, as the cross-entropy: log-softmax of both at 1/T, then Σ p_t·(log p_t − log p_s). */
+    @Override
+    public void softTargetKl(Tensor student, Tensor teacher, float temperature, Tensor loss, Tensor gradStudent) {
+        java.lang.foreign.MemorySegment s = student.memory();
+        java.lang.foreign.MemorySegment t = teacher.memory();
+        java.lang.foreign.MemorySegment grad = gradStudent == null ? null : gradStudent.memory();
+        int batch = student.shape().dim(0);
+        int classes = student.shape().dim(1);
+        double inverseT = 1.0 / temperature;
+        double total = 0;
+        for (int n = 0; n < batch; n++) {
+            long base = (long) n * classes;
+            double logSumS = logSumExp(s, base, classes, inverseT);
+            double logSumT = logSumExp(t, base, classes, inverseT);
+            for (int c = 0; c < classes; c++) {
+                double logPs = s.getAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, base + c) * inverseT - logSumS;
+                double logPt = t.getAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, base + c) * inverseT - logSumT;
+                double pt = Math.exp(logPt);
+                if (pt > 0) {
+                    total += pt * (logPt - logPs);
+                }
+                if (grad != null) {
+                    grad.setAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, base + c,
+                            (float) ((Math.exp(logPs) - pt) * inverseT / batch));
+                }
+            }
+        }
+        loss.memory().setAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, 0, (float) (total / batch));
+    }
+
+    /** log Σ_c exp(x[c]·scale), shifted by the largest for stability. */
+    private static double logSumExp(java.lang.foreign.MemorySegment x, long base, int classes, double scale) {
+        double max = Double.NEGATIVE_INFINITY;
+        for (int c = 0; c < classes; c++) {
+            max = Math.max(max, x.getAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, base + c) * scale);
+        }
+        double sum = 0;
+        for (int c = 0; c < classes; c++) {
+            sum += Math.exp(x.getAtIndex(java.lang.foreign.ValueLayout.JAVA_FLOAT, base + c) * scale - max);
+        }
+        return Math.log(sum) + max;
+    }
 }

@@ -88,6 +88,18 @@ final class CudaLosses implements LossKernels.Backend, AutoCloseable {
         cuda.afterOperation("spatial cross-entropy");
     }
 
+    @Override
+    public void softTargetKl(Tensor student, Tensor teacher, float temperature, Tensor loss, Tensor grad) {
+        cuda.enterContext();
+        long batch = student.shape().dim(0);
+        Tensor values = lossValues(batch);
+        kernels.pointer(0, student.memory()).pointer(1, teacher.memory()).pointer(2, values.memory())
+                .pointer(3, grad == null ? null : grad.memory()).int64(4, batch).int64(5, student.shape().dim(1))
+                .float32(6, temperature).launch("soft_target_kl", batch, cuda.stream());
+        sum(values, batch, loss, 1.0 / batch);
+        cuda.afterOperation("soft-target KL divergence");
+    }
+
     private void sum(Tensor values, long n, Tensor out, double scale) {
         kernels.pointer(0, values.memory()).pointer(1, out.memory()).int64(2, n).float64(3, scale)
                 .launch("sum_scaled", 1, 256, cuda.stream());
