@@ -9,7 +9,9 @@ import dev.isthmus.tensor.Tensor;
  * gradient outputs accumulate (+=). Made by {@link Device#convolution3d(Conv3dGeometry)}.
  */
 public abstract class Convolution3dPlan implements AutoCloseable {
+    /** The device the plan runs on. */
     protected final Device device;
+    /** The sizes the plan was made for. */
     protected final Conv3dGeometry geometry;
     // Made once: a training step must not allocate.
     private final Shape inputShape;
@@ -17,6 +19,12 @@ public abstract class Convolution3dPlan implements AutoCloseable {
     private final Shape weightShape;
     private final Shape biasShape;
 
+    /**
+     * For subclasses: a plan for {@code geometry} on {@code device}.
+     *
+     * @param device the device
+     * @param geometry the sizes
+     */
     protected Convolution3dPlan(Device device, Conv3dGeometry geometry) {
         this.device = device;
         this.geometry = geometry;
@@ -26,6 +34,7 @@ public abstract class Convolution3dPlan implements AutoCloseable {
         this.biasShape = Shape.of(geometry.outChannels());
     }
 
+    /** {@return the sizes the plan was made for} */
     public Conv3dGeometry geometry() {
         return geometry;
     }
@@ -42,7 +51,14 @@ public abstract class Convolution3dPlan implements AutoCloseable {
         }
     }
 
-    /** y = conv3d(x, weight) + bias (bias may be null). */
+    /**
+     * y = conv3d(x, weight) + bias (bias may be null).
+     *
+     * @param x the input, NCDHW
+     * @param weight the weights, [O, I/groups, kD, kH, kW]
+     * @param bias the bias, [O], or null
+     * @param y the output, written
+     */
     public final void forward(Tensor x, Tensor weight, Tensor bias, Tensor y) {
         final String op = "conv3d forward";
         check(op, "input", x, inputShape);
@@ -56,7 +72,13 @@ public abstract class Convolution3dPlan implements AutoCloseable {
         }
     }
 
-    /** dx = conv_transpose3d(dy, weight) (overwrites dx). */
+    /**
+     * dx = conv_transpose3d(dy, weight) (overwrites dx).
+     *
+     * @param gradOutput dL/dy
+     * @param weight the weights, [O, I/groups, kD, kH, kW]
+     * @param gradInput dL/dx, written
+     */
     public final void backwardData(Tensor gradOutput, Tensor weight, Tensor gradInput) {
         final String op = "conv3d backward data";
         check(op, "output gradient", gradOutput, outputShape);
@@ -67,7 +89,14 @@ public abstract class Convolution3dPlan implements AutoCloseable {
         }
     }
 
-    /** weightGrad += dL/dweight and, unless {@code biasGrad} is null, biasGrad += Σ dy over batch and space. */
+    /**
+     * weightGrad += dL/dweight and, unless {@code biasGrad} is null, biasGrad += Σ dy over batch and space.
+     *
+     * @param x the forward's input
+     * @param gradOutput dL/dy
+     * @param weightGrad dL/dw, accumulated
+     * @param biasGrad dL/db, accumulated (null without a bias)
+     */
     public final void backwardFilter(Tensor x, Tensor gradOutput, Tensor weightGrad, Tensor biasGrad) {
         final String op = "conv3d backward filter";
         check(op, "input", x, inputShape);
@@ -86,13 +115,41 @@ public abstract class Convolution3dPlan implements AutoCloseable {
         Checks.shape(op, role, tensor, expected);
     }
 
+    /**
+     * Nothing to make ahead by default; the CPU backend makes its oneDNN primitives here.
+     *
+     * @param bias whether forward and backwardFilter will be given a bias
+     */
     protected void doPrepare(boolean bias) {
     }
 
+    /**
+     * The backend's forward; arguments checked by {@link #forward}.
+     *
+     * @param x the input, NCDHW
+     * @param weight the weights, [O, I/groups, kD, kH, kW]
+     * @param bias the bias, or null
+     * @param y the output, written
+     */
     protected abstract void doForward(Tensor x, Tensor weight, Tensor bias, Tensor y);
 
+    /**
+     * The backend's backward to the input; arguments checked by {@link #backwardData}.
+     *
+     * @param gradOutput dL/dy
+     * @param weight the weights, [O, I/groups, kD, kH, kW]
+     * @param gradInput dL/dx, written
+     */
     protected abstract void doBackwardData(Tensor gradOutput, Tensor weight, Tensor gradInput);
 
+    /**
+     * The backend's backward to the weights and bias; arguments checked by {@link #backwardFilter}.
+     *
+     * @param x the forward's input
+     * @param gradOutput dL/dy
+     * @param weightGrad dL/dw, accumulated
+     * @param biasGrad dL/db, accumulated (null without a bias)
+     */
     protected abstract void doBackwardFilter(Tensor x, Tensor gradOutput, Tensor weightGrad, Tensor biasGrad);
 
     @Override
