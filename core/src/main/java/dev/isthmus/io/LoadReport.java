@@ -17,6 +17,7 @@ import java.util.Map;
  */
 public record LoadReport(List<String> loaded, List<String> missing, List<String> unexpected, List<String> mismatched,
                          Map<String, Object> trainingState) {
+    /** Copies the lists and the map, so that the report cannot change after it is made. */
     public LoadReport {
         loaded = List.copyOf(loaded);
         missing = List.copyOf(missing);
@@ -25,12 +26,12 @@ public record LoadReport(List<String> loaded, List<String> missing, List<String>
         trainingState = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(trainingState));
     }
 
-    /** Whether every tensor of the model was loaded and the file held nothing else. */
+    /** {@return whether every tensor of the model was loaded and the file held nothing else} */
     public boolean complete() {
         return missing.isEmpty() && unexpected.isEmpty() && mismatched.isEmpty();
     }
 
-    /** What was skipped, for a log: one line per kind that is not empty. */
+    /** {@return what was skipped, for a log: one line per kind that is not empty, or "" when nothing was} */
     public String describeSkipped() {
         StringBuilder text = new StringBuilder();
         if (!mismatched.isEmpty()) {

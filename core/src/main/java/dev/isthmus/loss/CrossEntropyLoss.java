@@ -34,6 +34,12 @@ public final class CrossEntropyLoss extends Loss {
         this(labelSmoothing, DEFAULT_IGNORE_INDEX);
     }
 
+    /**
+     * PyTorch's {@code CrossEntropyLoss(label_smoothing=labelSmoothing, ignore_index=ignoreIndex)}.
+     *
+     * @param labelSmoothing the label smoothing, in [0, 1]; only [N, C] logits accept one other than 0
+     * @param ignoreIndex the label whose positions count for nothing in the per-position form
+     */
     public CrossEntropyLoss(float labelSmoothing, int ignoreIndex) {
         if (!(labelSmoothing >= 0 && labelSmoothing <= 1)) {
             throw new IllegalArgumentException("CrossEntropyLoss: label smoothing must be in [0, 1], got " + labelSmoothing);
@@ -42,7 +48,12 @@ public final class CrossEntropyLoss extends Loss {
         this.ignoreIndex = ignoreIndex;
     }
 
-    /** Per-position cross-entropy for segmentation, positions labelled {@code ignoreIndex} left out. */
+    /**
+     * Per-position cross-entropy for segmentation, positions labelled {@code ignoreIndex} left out.
+     *
+     * @param ignoreIndex the label whose positions count for nothing (255 for the usual "void")
+     * @return {@code CrossEntropyLoss(ignore_index=ignoreIndex)}, without label smoothing
+     */
     public static CrossEntropyLoss ignoring(int ignoreIndex) {
         return new CrossEntropyLoss(0f, ignoreIndex);
     }

@@ -27,12 +27,20 @@ public final class DiceScore {
     private final long[] predicted;
     private final long[] actual;
 
-    /** Classes 1..classes-1 are foreground, class 0 the background; no ignored label. */
+    /**
+     * Classes 1..classes-1 are foreground, class 0 the background; no ignored label.
+     *
+     * @param classes the number of classes, background included, at least 2
+     */
     public DiceScore(int classes) {
         this(classes, 0, Integer.MIN_VALUE);
     }
 
     /**
+     * A score whose mean leaves out {@code background} and whose updates skip pixels labelled
+     * {@code ignoreIndex} (255, say, for a mask's "void").
+     *
+     * @param classes     the number of classes, background included, at least 2
      * @param background  the class left out of the mean, or -1 to score every class
      * @param ignoreIndex a label value that marks pixels to skip
      */
@@ -51,7 +59,13 @@ public final class DiceScore {
         this.actual = new long[classes];
     }
 
-    /** Adds a batch: logits [N, C, H, W] (any float tensor), labels [N, H, W] (I32). */
+    /**
+     * Adds a batch: logits [N, C, H, W] (any float tensor), labels [N, H, W] (I32); the predicted
+     * class of a pixel is the arg-max of its logits.
+     *
+     * @param logits the network's output, [N, C, spatial...] with C = classes
+     * @param labels the true classes, I32 [N, spatial...]
+     */
     public void update(Tensor logits, Tensor labels) {
         if (logits == null || labels == null) {
             throw new IllegalArgumentException("DiceScore: logits and labels must not be null");
@@ -68,7 +82,12 @@ public final class DiceScore {
         update(argmax(logits.toFloatArray(), dims[0], classes), labels.toIntArray());
     }
 
-    /** Adds predicted and true class maps of equal length (any number of images, flattened). */
+    /**
+     * Adds predicted and true class maps of equal length (any number of images, flattened).
+     *
+     * @param predictedClasses the predicted class of each pixel, in [0, classes)
+     * @param trueClasses the true class of each pixel, in [0, classes) or the ignore index
+     */
     public void update(int[] predictedClasses, int[] trueClasses) {
         if (predictedClasses.length != trueClasses.length) {
             throw new IllegalArgumentException("DiceScore: " + predictedClasses.length + " predictions for "
@@ -111,20 +130,25 @@ public final class DiceScore {
         return result;
     }
 
-    /** Dice of class {@code c}, NaN when it was neither predicted nor present. */
+    /**
+     * Dice of class {@code c}, 2·|A ∩ B| / (|A| + |B|), over every pixel added since the last reset.
+     *
+     * @param c the class, in [0, classes)
+     * @return its Dice, NaN when it was neither predicted nor present
+     */
     public double dice(int c) {
         long total = predicted[c] + actual[c];
         return total == 0 ? Double.NaN : 2.0 * intersection[c] / total;
     }
 
-    /** Every class's Dice (the background's too), NaN where undefined. */
+    /** {@return every class's Dice (the background's too), NaN where undefined} */
     public double[] perClass() {
         double[] scores = new double[classes];
         Arrays.setAll(scores, this::dice);
         return scores;
     }
 
-    /** The mean Dice over the foreground classes that are defined; NaN if none is. */
+    /** {@return the mean Dice over the foreground classes that are defined; NaN if none is} */
     public double mean() {
         double sum = 0;
         int defined = 0;
@@ -137,6 +161,7 @@ public final class DiceScore {
         return defined == 0 ? Double.NaN : sum / defined;
     }
 
+    /** Forgets every pixel added, to score a new evaluation pass. */
     public void reset() {
         Arrays.fill(intersection, 0);
         Arrays.fill(predicted, 0);

@@ -232,12 +232,12 @@ public abstract class BatchNorm extends Layer {
         return numFeatures;
     }
 
-    /** The constant added to the variance before its square root. */
+    /** {@return the constant added to the variance before its square root} */
     public float eps() {
         return eps;
     }
 
-    /** Whether the layer has a weight (γ) and a bias (β); without them γ = 1 and β = 0. */
+    /** {@return whether the layer has a weight (γ) and a bias (β); without them γ = 1 and β = 0} */
     public boolean affine() {
         return affine;
     }

@@ -394,7 +394,7 @@ public abstract class Layer implements AutoCloseable {
         forwarded = true;
     }
 
-    /** Whether the last forward ran in training mode (what backward differentiates). */
+    /** {@return whether the last forward ran in training mode (what backward differentiates)} */
     protected final boolean lastForwardTraining() {
         return forwardInTraining;
     }
@@ -403,6 +403,8 @@ public abstract class Layer implements AutoCloseable {
      * Freezes (or thaws) every parameter of this layer and its children: backward then adds
      * nothing to their gradients (PyTorch's {@code requires_grad_(False)}), while dL/dx still
      * flows through when an earlier layer needs it. A container passes it on to its children.
+     *
+     * @param frozen true to freeze, false to let the parameters train again
      */
     public void setFrozen(boolean frozen) {
         this.frozen = frozen;
@@ -411,7 +413,7 @@ public abstract class Layer implements AutoCloseable {
         }
     }
 
-    /** Whether backward leaves this layer's parameter gradients alone. */
+    /** {@return whether backward leaves this layer's parameter gradients alone} */
     public final boolean isFrozen() {
         return frozen;
     }
@@ -419,6 +421,8 @@ public abstract class Layer implements AutoCloseable {
     /**
      * Whether this layer or one inside it has a parameter that is not frozen: backward must reach
      * it, and a layer before it must compute dL/dx for it.
+     *
+     * @return true when at least one parameter here or below is not frozen
      */
     public boolean hasTrainableParameters() {
         if (children().isEmpty()) {

@@ -28,6 +28,7 @@ public final class LeakyReLU extends ElementwiseActivation {
         return slope;
     }
 
+    /** {@return the slope for x below 0 (exported as ONNX LeakyRelu's alpha)} */
     public float negativeSlope() {
         return negativeSlope;
     }

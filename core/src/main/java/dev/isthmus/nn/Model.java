@@ -244,6 +244,9 @@ public final class Model implements AutoCloseable {
     /**
      * Whether backward computes dL/dinput too (saliency maps, adversarial inputs); off by default,
      * since training never needs it. Set it before {@link #build}, which plans the buffers.
+     *
+     * @param compute whether backward should also compute dL/dinput
+     * @return this model, for chaining
      */
     public Model computeInputGradient(boolean compute) {
         if (device != null) {
@@ -260,6 +263,7 @@ public final class Model implements AutoCloseable {
      * backward stops below the lowest layer that still trains. Call it before {@link #build}, which
      * plans how far backward goes.
      *
+     * @param prefixes qualified layer names, each naming a layer with parameters or a container of some
      * @return the names of the parameters frozen, in {@link #parameters()} order
      * @throws IllegalArgumentException when a prefix names no layer with parameters, naming it and the layers there are
      */
@@ -312,7 +316,7 @@ public final class Model implements AutoCloseable {
         return names;
     }
 
-    /** The parameters that are not frozen, in {@link #parameters()} order: what an optimizer should get. */
+    /** {@return the parameters that are not frozen, in {@link #parameters()} order: what an optimizer should get} */
     public List<Parameter> trainableParameters() {
         java.util.Set<String> frozen = frozenParameterNames();
         List<Parameter> trainable = new ArrayList<>();

@@ -170,7 +170,7 @@ public final class Residual extends Layer {
         return shortcut;
     }
 
-    /** Whether a ReLU follows the addition. */
+    /** {@return whether a ReLU follows the addition} */
     public boolean finalRelu() {
         return finalRelu;
     }
