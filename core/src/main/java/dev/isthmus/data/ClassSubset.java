@@ -19,6 +19,9 @@ public final class ClassSubset implements Dataset {
     private final int[] indices;
 
     /**
+     * The samples of {@code classes} in {@code source}, relabelled 0, 1, ... in the order given.
+     *
+     * @param source the dataset to take samples from (read through on every access, not copied)
      * @param classes the source classes to keep, each once, in the order that gives the new labels
      * @throws IllegalArgumentException when a class is outside the source's [0, classes) or repeated
      */

@@ -18,9 +18,13 @@ import java.lang.foreign.ValueLayout;
  * Training and test sets are disjoint index ranges of one seed ({@code firstIndex}).
  */
 public final class ShapesSegmentation implements SegmentationDataset {
+    /** The mask class of pixels covered by no shape. */
     public static final int BACKGROUND = 0;
+    /** The mask class of pixels inside a circle. */
     public static final int CIRCLE = 1;
+    /** The mask class of pixels inside a rectangle. */
     public static final int RECTANGLE = 2;
+    /** The number of mask classes: background, circle, rectangle. */
     public static final int CLASSES = 3;
     private static final int MAX_SHAPES = 3;
     private static final long IMAGE_STREAM = 21;
@@ -33,6 +37,15 @@ public final class ShapesSegmentation implements SegmentationDataset {
     private final long firstIndex;
     private final Shape sampleShape;
 
+    /**
+     * Images {@code firstIndex} to {@code firstIndex + size - 1} of the generator for {@code seed}.
+     *
+     * @param channels the channels of each image, at least 1
+     * @param side the images' height and width, at least 8
+     * @param size the number of images
+     * @param seed the seed
+     * @param firstIndex the generator's index of the first image
+     */
     public ShapesSegmentation(int channels, int side, int size, long seed, long firstIndex) {
         if (channels < 1 || side < 8) {
             throw new IllegalArgumentException("ShapesSegmentation: needs channels >= 1 and size >= 8, got " + channels

@@ -57,46 +57,107 @@ public final class Conv3d extends Layer {
         return Math.max(1, dilation.get(axis) * (kernel.get(axis) - 1) + 1);
     }
 
-    /** A cubic kernel, stride 1, no padding, no dilation, one group, a bias: {@code nn.Conv3d(in, out, kernel)}. */
+    /**
+     * A cubic kernel, stride 1, no padding, no dilation, one group, a bias: {@code nn.Conv3d(in, out, kernel)}.
+     *
+     * @param inChannels the input channels
+     * @param outChannels the output channels
+     * @param kernel the kernel's size along every axis
+     * @return the layer, to configure further before setup
+     */
     public static Conv3d of(int inChannels, int outChannels, int kernel) {
         return of(inChannels, outChannels, Dims3.cube(kernel));
     }
 
-    /** As {@link #of(int, int, int)} with a kD×kH×kW kernel. */
+    /**
+     * As {@link #of(int, int, int)} with a kD×kH×kW kernel.
+     *
+     * @param inChannels the input channels
+     * @param outChannels the output channels
+     * @param kernel the kernel's depth, height and width
+     * @return the layer, to configure further before setup
+     */
     public static Conv3d of(int inChannels, int outChannels, Dims3 kernel) {
         return new Conv3d(inChannels, outChannels, kernel, Dims3.cube(1), Dims3.cube(0), Dims3.cube(1), 1, true);
     }
 
+    /**
+     * A copy with this stride on every axis.
+     *
+     * @param stride the stride
+     * @return a copy with this stride
+     */
     public Conv3d stride(int stride) {
         return stride(Dims3.cube(stride));
     }
 
+    /**
+     * A copy with this stride along each axis: {@code stride(new Dims3(1, 2, 2))} keeps the frames
+     * and halves height and width.
+     *
+     * @param stride the stride along depth, height and width
+     * @return a copy with this stride
+     */
     public Conv3d stride(Dims3 stride) {
         return copy(new Conv3d(inChannels, outChannels, kernel, stride, padding, dilation, groups, hasBias));
     }
 
-    /** Zero padding on each side of every axis. */
+    /**
+     * A copy with this zero padding on both sides of every axis.
+     *
+     * @param padding the padding
+     * @return a copy with this padding
+     */
     public Conv3d padding(int padding) {
         return padding(Dims3.cube(padding));
     }
 
+    /**
+     * A copy with this zero padding on both sides of each axis.
+     *
+     * @param padding the padding along depth, height and width
+     * @return a copy with this padding
+     */
     public Conv3d padding(Dims3 padding) {
         return copy(new Conv3d(inChannels, outChannels, kernel, stride, padding, dilation, groups, hasBias));
     }
 
+    /**
+     * A copy with this dilation (spacing between kernel taps) on every axis.
+     *
+     * @param dilation the dilation, 1 for a dense kernel
+     * @return a copy with this dilation
+     */
     public Conv3d dilation(int dilation) {
         return dilation(Dims3.cube(dilation));
     }
 
+    /**
+     * A copy with this dilation (spacing between kernel taps) along each axis.
+     *
+     * @param dilation the dilation along depth, height and width
+     * @return a copy with this dilation
+     */
     public Conv3d dilation(Dims3 dilation) {
         return copy(new Conv3d(inChannels, outChannels, kernel, stride, padding, dilation, groups, hasBias));
     }
 
-    /** Channels split into {@code groups} independent convolutions (it must divide both counts). */
+    /**
+     * A copy whose channels are split into {@code groups} independent convolutions.
+     *
+     * @param groups the number of groups; it must divide both channel counts
+     * @return a copy with this grouping
+     */
     public Conv3d groups(int groups) {
         return copy(new Conv3d(inChannels, outChannels, kernel, stride, padding, dilation, groups, hasBias));
     }
 
+    /**
+     * A copy with or without the bias (without one when a batch norm follows, which would cancel it).
+     *
+     * @param bias whether the layer adds a learned bias per output channel
+     * @return a copy with or without the bias
+     */
     public Conv3d bias(boolean bias) {
         return copy(new Conv3d(inChannels, outChannels, kernel, stride, padding, dilation, groups, bias));
     }
@@ -205,7 +266,12 @@ public final class Conv3d extends Layer {
         return gradInput();
     }
 
-    /** The convolution's sizes for the current input shape. */
+    /**
+     * The convolution's sizes for the current input shape (what an exporter writes).
+     *
+     * @return the geometry for the input the layer was set up for
+     * @throws IllegalStateException before setup
+     */
     public Conv3dGeometry geometry() {
         Shape in = inputShape();
         if (in == null) {
@@ -224,10 +290,12 @@ public final class Conv3d extends Layer {
         return parameters;
     }
 
+    /** {@return the input channels} */
     public int inChannels() {
         return inChannels;
     }
 
+    /** {@return the output channels} */
     public int outChannels() {
         return outChannels;
     }
