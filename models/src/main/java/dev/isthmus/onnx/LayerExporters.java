@@ -29,7 +29,14 @@ public final class LayerExporters {
         ShapeExporters.register();
     }
 
-    /** Makes {@code exporter} the one for {@code type} (and its subclasses without their own), replacing any. */
+    /**
+     * Makes {@code exporter} the one for {@code type} (and its subclasses without their own), replacing any.
+     *
+     * @param <L> the layer class
+     * @param type the layer class the exporter writes
+     * @param exporter writes a layer of that class (or of a superclass, to share one exporter)
+     * @throws IllegalArgumentException when either is null
+     */
     public static <L extends Layer> void register(Class<L> type, LayerExporter<? super L> exporter) {
         if (type == null || exporter == null) {
             throw new IllegalArgumentException("LayerExporters.register: the layer class and the exporter must not be null");

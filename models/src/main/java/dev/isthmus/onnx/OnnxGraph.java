@@ -38,7 +38,7 @@ public final class OnnxGraph {
         layers.push("");
     }
 
-    /** The dotted path of the layer being exported ({@code layer1.0.conv1}; "" for the model's root). */
+    /** {@return the dotted path of the layer being exported ({@code layer1.0.conv1}; "" for the model's root)} */
     public String path() {
         return paths.peek();
     }
@@ -48,8 +48,12 @@ public final class OnnxGraph {
      * {@code path.name.weight}; an empty name adds nothing to the path, as a residual block's
      * main branch).
      *
+     * @param child the child layer, set up
+     * @param name the child's name under the current layer, as the state_dict has it, or ""
+     * @param input the name of the value the child reads
      * @return the name of the child's output value
      * @throws UnsupportedOperationException when no exporter is registered for the child's class
+     * @throws IllegalStateException when the child is not set up
      */
     public String export(Layer child, String name, String input) {
         String path = name.isEmpty() ? path() : path().isEmpty() ? name : path() + "." + name;
@@ -77,6 +81,10 @@ public final class OnnxGraph {
      * Adds a node computing {@code opType} of {@code inputs}, named after the current layer
      * ({@code suffix} tells the nodes of a layer that writes several apart: "layer1.0/Add").
      *
+     * @param opType the ONNX operator ({@code Conv}, {@code Relu}, ...)
+     * @param suffix appended to the layer's path to name the node, or null for the path alone
+     * @param inputs the names of the values the node reads, in the operator's order
+     * @param attributes the operator's attributes, made with {@link #ints}, {@link #integer} or {@link #real}
      * @return the name of its (single) output
      */
     public String node(String opType, String suffix, List<String> inputs, AttributeProto... attributes) {
@@ -88,7 +96,14 @@ public final class OnnxGraph {
         return output;
     }
 
-    /** As {@link #node(String, String, List, AttributeProto...)} for a layer that writes one node. */
+    /**
+     * As {@link #node(String, String, List, AttributeProto...)} for a layer that writes one node.
+     *
+     * @param opType the ONNX operator
+     * @param inputs the names of the values the node reads, in the operator's order
+     * @param attributes the operator's attributes
+     * @return the name of its (single) output
+     */
     public String node(String opType, List<String> inputs, AttributeProto... attributes) {
         return node(opType, null, inputs, attributes);
     }
@@ -96,12 +111,26 @@ public final class OnnxGraph {
     /**
      * Adds {@code tensor}'s values (float32, row-major) as the initializer {@code path.name}, the
      * name PyTorch's state_dict gives it.
+     *
+     * @param name the parameter's own name ({@code weight}, {@code running_mean})
+     * @param tensor the values, read to the host
+     * @return the initializer's full name
+     * @throws IllegalStateException when a value of that name exists already
      */
     public String parameter(String name, Tensor tensor) {
         return parameter(name, tensor.shape(), tensor.toFloatArray());
     }
 
-    /** Adds {@code values} of {@code shape} as the initializer {@code path.name}. */
+    /**
+     * Adds {@code values} of {@code shape} as the initializer {@code path.name} (for values an
+     * exporter makes up, such as the unit scale and zero shift of a batch norm without affine parameters).
+     *
+     * @param name the initializer's own name, under the current layer's path
+     * @param shape the initializer's shape
+     * @param values the values, float32, row-major
+     * @return the initializer's full name
+     * @throws IllegalStateException when a value of that name exists already
+     */
     public String parameter(String name, Shape shape, float[] values) {
         String full = path().isEmpty() ? name : path() + "." + name;
         if (!names.add(full)) {
@@ -111,7 +140,12 @@ public final class OnnxGraph {
         return full;
     }
 
-    /** A float32 scalar constant, shared by every node that uses the same value. */
+    /**
+     * A float32 scalar constant, shared by every node that uses the same value.
+     *
+     * @param value the constant
+     * @return the name of the initializer holding it
+     */
     public String scalar(float value) {
         String name = "scalar_" + Float.toString(value);
         if (scalars.add(name)) {
@@ -167,6 +201,13 @@ public final class OnnxGraph {
 
     // Attribute helpers: ONNX requires the type discriminator next to the value.
 
+    /**
+     * An INTS attribute ({@code kernel_shape}, {@code strides}, {@code pads}).
+     *
+     * @param name the attribute's name
+     * @param values its values
+     * @return the attribute
+     */
     public static AttributeProto ints(String name, int... values) {
         AttributeProto.Builder attribute = AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.INTS);
         for (int value : values) {
@@ -175,10 +216,24 @@ public final class OnnxGraph {
         return attribute.build();
     }
 
+    /**
+     * An INT attribute ({@code group}, {@code axis}).
+     *
+     * @param name the attribute's name
+     * @param value its value
+     * @return the attribute
+     */
     public static AttributeProto integer(String name, long value) {
         return AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.INT).setI(value).build();
     }
 
+    /**
+     * A FLOAT attribute ({@code alpha}, {@code epsilon}).
+     *
+     * @param name the attribute's name
+     * @param value its value
+     * @return the attribute
+     */
     public static AttributeProto real(String name, float value) {
         return AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.FLOAT).setF(value).build();
     }
