@@ -218,7 +218,7 @@ public final class Checkpoint {
      * fine-tuning run starts its own.
      *
      * @param file the checkpoint or plain state_dict, safetensors
-     * @param model the model to load into, on any device
+     * @param model the model to load into, built (its parameters exist) on any device
      * @return what was loaded, missing, unexpected and skipped, with the file's training facts
      * @throws IOException when the file cannot be read
      */
