@@ -51,6 +51,19 @@ public abstract sealed class Pool3d extends Layer permits MaxPool3d, AvgPool3d {
                 + (ceilMode ? ", ceil_mode=true" : "");
     }
 
+    /**
+     * The window for the input the layer was set up for (what an exporter writes).
+     *
+     * @return the pooling geometry of the set-up input
+     * @throws IllegalStateException before setup
+     */
+    public final Pool3dGeometry poolGeometry() {
+        if (inputShape() == null) {
+            throw new IllegalStateException(describe() + ": set it up before asking for its window");
+        }
+        return geometry(inputShape());
+    }
+
     private Pool3dGeometry geometry(Shape input) {
         return new Pool3dGeometry(mode(), input.dim(0), input.dim(1), new Dims3(input.dim(2), input.dim(3), input.dim(4)),
                 kernel, stride, padding, ceilMode);
