@@ -289,13 +289,59 @@ public abstract class Device implements AutoCloseable {
 
     /** A convolution prepared for {@code geometry}; close it when the layer is done with it. */
     public final ConvolutionPlan convolution(ConvGeometry geometry) {
+        return convolution(geometry, DType.F32);
+    }
+
+    /**
+     * A convolution whose input and output gradient are {@code operands} (F32, or BF16/F16 for
+     * mixed precision; see {@link ConvolutionPlan}).
+     *
+     * @throws UnsupportedOperationException when this device cannot compute in {@code operands}
+     *                                       ({@link #lowPrecisionSupport} says why)
+     */
+    public final ConvolutionPlan convolution(ConvGeometry geometry, DType operands) {
         ensureOpen();
-        if (geometry == null) {
-            throw new IllegalArgumentException("convolution: geometry must not be null");
+        if (geometry == null || operands == null) {
+            throw new IllegalArgumentException("convolution: geometry and operand type must not be null");
         }
+        requireCompute("convolution " + geometry, operands);
         try (Guard ignored = enter()) {
-            return newConvolution(geometry);
+            return operands == DType.F32 ? newConvolution(geometry) : newConvolution(geometry, operands);
         }
+    }
+
+    /**
+     * Null when convolutions and GEMMs on this device can run on {@code dtype} operands (F32
+     * always), else the reason they cannot (the CPU lacks BF16 instructions, the backend has no
+     * such kernels).
+     */
+    public String lowPrecisionSupport(DType dtype) {
+        if (dtype == DType.F32) {
+            return null;
+        }
+        if (dtype == null || !dtype.isLowPrecision()) {
+            return "mixed precision computes in BF16 or F16, not " + dtype;
+        }
+        ensureOpen();
+        return whyNotLowPrecision(dtype);
+    }
+
+    /** Throws, naming {@code operation}, when this device cannot compute on {@code dtype} operands. */
+    public final void requireCompute(String operation, DType dtype) {
+        String reason = lowPrecisionSupport(dtype);
+        if (reason != null) {
+            throw new UnsupportedOperationException(operation + " in " + dtype + " on " + name() + ": " + reason);
+        }
+    }
+
+    /** The reason this device has no {@code dtype} (BF16 or F16) kernels, or null when it has. */
+    protected String whyNotLowPrecision(DType dtype) {
+        return name() + " has no " + dtype + " kernels";
+    }
+
+    /** A low-precision convolution; called only when {@link #whyNotLowPrecision} said null. */
+    protected ConvolutionPlan newConvolution(ConvGeometry geometry, DType operands) {
+        throw new UnsupportedOperationException("convolution in " + operands + " on " + name());
     }
 
     public final PoolingPlan pooling(PoolGeometry geometry) {

@@ -38,6 +38,7 @@ public abstract class Layer implements AutoCloseable {
     private Tensor gradInput;
     private boolean gradientsPlanned;
     private GradientPlan ownGradients;
+    private Precision precision = Precision.FP32;
 
     /** What the layer is, with its configuration, for messages and summaries: "Conv2d(3, 16, kernel=3x3)". */
     public abstract String describe();
@@ -81,6 +82,28 @@ public abstract class Layer implements AutoCloseable {
         forwardInTraining = false;
         lastOutput = null;
         return output;
+    }
+
+    /**
+     * The precision policy this layer and the layers inside it compute in (FP32 unless set);
+     * only convolutions and linear layers act on it. Set before {@link #setup}: a model sets it
+     * from its own before it sets the layers up.
+     */
+    public final void setPrecision(Precision precision) {
+        if (precision == null) {
+            throw new IllegalArgumentException(describe() + ": precision must not be null");
+        }
+        if (inputShape != null && precision != this.precision) {
+            throw new IllegalStateException(describe() + ": set the precision before setup, not after");
+        }
+        this.precision = precision;
+        for (Layer child : children().values()) {
+            child.setPrecision(precision);
+        }
+    }
+
+    public final Precision precision() {
+        return precision;
     }
 
     /** Validates an input shape and returns the output shape, allocating nothing. */

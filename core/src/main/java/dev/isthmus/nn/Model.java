@@ -40,6 +40,8 @@ public final class Model implements AutoCloseable {
     private Tensor gradientBlock;
     private Tensor activationBlock;
 
+    private Precision precision = Precision.FP32;
+
     public Model(String name, Layer root, Shape sampleShape) {
         if (name == null || root == null || sampleShape == null) {
             throw new IllegalArgumentException("Model: name, root layer and sample shape are required");
@@ -75,7 +77,31 @@ public final class Model implements AutoCloseable {
         return Shape.of(dims);
     }
 
-    /** Sets the network up on {@code device} for batches of {@code batch} and draws initial parameters from {@code seed}. */
+    /**
+     * Sets the precision policy (FP32 by default) the model will be built with; call it before
+     * {@link #build}. The parameters stay F32 whatever it is, so checkpoints do not change.
+     */
+    public Model precision(Precision precision) {
+        if (precision == null) {
+            throw new IllegalArgumentException(name + ": precision must not be null");
+        }
+        if (device != null && precision != this.precision) {
+            throw new IllegalStateException(name + " was built in " + this.precision.label()
+                    + "; set the precision before build");
+        }
+        this.precision = precision;
+        return this;
+    }
+
+    public Precision precision() {
+        return precision;
+    }
+
+    /**
+     * Sets the network up on {@code device} for batches of {@code batch} and draws initial parameters from {@code seed}.
+     *
+     * @throws UnsupportedOperationException when the device cannot compute in the model's precision, saying why
+     */
     public Model build(Device device, int batch, long seed) {
         if (batch <= 0) {
             throw new IllegalArgumentException(name + ": batch size must be > 0, got " + batch);
@@ -89,6 +115,8 @@ public final class Model implements AutoCloseable {
         }
         root.setPropagateDown(false);
         if (this.device == null) {
+            device.requireCompute(name + " in " + precision.label(), precision.operandType());
+            root.setPrecision(precision);
             Shape shape = batchShape(batch);
             try (MemoryPlan plan = MemoryPlan.record(device)) {
                 root.setup(device, shape);

@@ -7,6 +7,7 @@ import dev.isthmus.device.Device;
 import dev.isthmus.device.DeviceKind;
 import dev.isthmus.device.PoolGeometry;
 import dev.isthmus.device.PoolingPlan;
+import dev.isthmus.tensor.DType;
 import dev.isthmus.tensor.Layout;
 import dev.isthmus.tensor.Shape;
 import dev.isthmus.tensor.Storage;
@@ -181,6 +182,16 @@ public final class CpuDevice extends Device {
     @Override
     protected ConvolutionPlan newConvolution(ConvGeometry geometry) {
         return engine.convolution(this, geometry);
+    }
+
+    @Override
+    protected ConvolutionPlan newConvolution(ConvGeometry geometry, DType operands) {
+        return engine.convolution(this, geometry, operands);
+    }
+
+    @Override
+    protected String whyNotLowPrecision(DType dtype) {
+        return engine.whyNotLowPrecision(dtype);
     }
 
     @Override

@@ -5,6 +5,7 @@ import dev.isthmus.device.ConvGeometry;
 import dev.isthmus.device.ConvolutionPlan;
 import dev.isthmus.device.PoolGeometry;
 import dev.isthmus.device.PoolingPlan;
+import dev.isthmus.tensor.DType;
 import dev.isthmus.tensor.Layout;
 import dev.isthmus.tensor.Shape;
 
@@ -22,6 +23,12 @@ sealed interface CpuEngine extends AutoCloseable permits OpenBlasEngine, DnnlEng
     CpuActivations activations(CpuParallel parallel, CpuScratch scratch, CpuSoftmax softmax);
 
     ConvolutionPlan convolution(CpuDevice cpu, ConvGeometry geometry);
+
+    /** A convolution on BF16/F16 operands; called only when {@link #whyNotLowPrecision} said null. */
+    ConvolutionPlan convolution(CpuDevice cpu, ConvGeometry geometry, DType operands);
+
+    /** Null when this engine runs convolutions and GEMMs on {@code dtype} operands, else why not. */
+    String whyNotLowPrecision(DType dtype);
 
     PoolingPlan pooling(CpuDevice cpu, PoolGeometry geometry);
 

@@ -5,6 +5,7 @@ import dev.isthmus.device.ConvGeometry;
 import dev.isthmus.device.ConvolutionPlan;
 import dev.isthmus.device.PoolGeometry;
 import dev.isthmus.device.PoolingPlan;
+import dev.isthmus.tensor.DType;
 import dev.isthmus.tensor.Layout;
 import dev.isthmus.tensor.Shape;
 
@@ -16,10 +17,12 @@ import dev.isthmus.tensor.Shape;
 final class DnnlEngine implements CpuEngine {
     private final DnnlRuntime dnnl;
     private final DnnlElementwise primitives;
+    private final DnnlLowPrecision lowPrecision;
 
     DnnlEngine(int threads) {
         this.dnnl = DnnlRuntime.create(threads);
         this.primitives = new DnnlElementwise(dnnl);
+        this.lowPrecision = new DnnlLowPrecision(dnnl);
     }
 
     @Override
@@ -40,6 +43,21 @@ final class DnnlEngine implements CpuEngine {
     @Override
     public ConvolutionPlan convolution(CpuDevice cpu, ConvGeometry geometry) {
         return new DnnlConvolution(cpu, dnnl, geometry);
+    }
+
+    @Override
+    public ConvolutionPlan convolution(CpuDevice cpu, ConvGeometry geometry, DType operands) {
+        return new DnnlConvolution(cpu, dnnl, geometry, operands);
+    }
+
+    @Override
+    public String whyNotLowPrecision(DType dtype) {
+        return lowPrecision.whyNot(dtype);
+    }
+
+    /** oneDNN's BF16 support on this CPU, as the implementation it picks names it. */
+    DnnlLowPrecision lowPrecision() {
+        return lowPrecision;
     }
 
     @Override

@@ -5,6 +5,7 @@ import dev.isthmus.device.ConvGeometry;
 import dev.isthmus.device.ConvolutionPlan;
 import dev.isthmus.device.PoolGeometry;
 import dev.isthmus.device.PoolingPlan;
+import dev.isthmus.tensor.DType;
 import dev.isthmus.tensor.Layout;
 import dev.isthmus.tensor.Shape;
 
@@ -28,6 +29,17 @@ record OpenBlasEngine(String whyNotOneDnn) implements CpuEngine {
     @Override
     public ConvolutionPlan convolution(CpuDevice cpu, ConvGeometry geometry) {
         return new CpuConvolution(cpu, geometry);
+    }
+
+    @Override
+    public ConvolutionPlan convolution(CpuDevice cpu, ConvGeometry geometry, DType operands) {
+        throw new UnsupportedOperationException("convolution in " + operands + ": " + whyNotLowPrecision(operands));
+    }
+
+    @Override
+    public String whyNotLowPrecision(DType dtype) {
+        return "the OpenBLAS backend computes in F32 only; mixed precision on the CPU needs oneDNN's " + dtype
+                + " primitives (install libdnnl2 and do not set " + DnnlRuntime.BACKEND_PROPERTY + "=openblas)";
     }
 
     @Override
