@@ -339,6 +339,33 @@ public abstract class Device implements AutoCloseable {
         return name() + " has no " + dtype + " kernels";
     }
 
+    /**
+     * A linear layer's GEMMs for [batch, in] → [batch, out] on {@code operands} (BF16 or F16):
+     * mixed precision's Linear (see {@link InnerProductPlan}).
+     *
+     * @throws UnsupportedOperationException when this device cannot compute in {@code operands}
+     */
+    public final InnerProductPlan innerProduct(int batch, int inFeatures, int outFeatures, DType operands) {
+        ensureOpen();
+        if (batch <= 0 || inFeatures <= 0 || outFeatures <= 0) {
+            throw new IllegalArgumentException("inner product: batch, in and out features must be > 0, got [" + batch + ", "
+                    + inFeatures + "] -> [" + batch + ", " + outFeatures + "]");
+        }
+        if (operands == null || !operands.isLowPrecision()) {
+            throw new IllegalArgumentException("inner product: operands are BF16 or F16 (F32 linear layers use blas()), got "
+                    + operands);
+        }
+        requireCompute("inner product", operands);
+        try (Guard ignored = enter()) {
+            return newInnerProduct(batch, inFeatures, outFeatures, operands);
+        }
+    }
+
+    /** A low-precision inner product; called only when {@link #whyNotLowPrecision} said null. */
+    protected InnerProductPlan newInnerProduct(int batch, int inFeatures, int outFeatures, DType operands) {
+        throw new UnsupportedOperationException("inner product in " + operands + " on " + name());
+    }
+
     /** A low-precision convolution; called only when {@link #whyNotLowPrecision} said null. */
     protected ConvolutionPlan newConvolution(ConvGeometry geometry, DType operands) {
         throw new UnsupportedOperationException("convolution in " + operands + " on " + name());

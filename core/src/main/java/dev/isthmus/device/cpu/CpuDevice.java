@@ -190,6 +190,11 @@ public final class CpuDevice extends Device {
     }
 
     @Override
+    protected dev.isthmus.device.InnerProductPlan newInnerProduct(int batch, int inFeatures, int outFeatures, DType operands) {
+        return engine.innerProduct(this, batch, inFeatures, outFeatures, operands);
+    }
+
+    @Override
     protected String whyNotLowPrecision(DType dtype) {
         return engine.whyNotLowPrecision(dtype);
     }

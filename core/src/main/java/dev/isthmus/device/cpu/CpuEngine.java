@@ -27,6 +27,9 @@ sealed interface CpuEngine extends AutoCloseable permits OpenBlasEngine, DnnlEng
     /** A convolution on BF16/F16 operands; called only when {@link #whyNotLowPrecision} said null. */
     ConvolutionPlan convolution(CpuDevice cpu, ConvGeometry geometry, DType operands);
 
+    /** A linear layer's GEMMs on BF16/F16 operands; called only when {@link #whyNotLowPrecision} said null. */
+    dev.isthmus.device.InnerProductPlan innerProduct(CpuDevice cpu, int batch, int in, int out, DType operands);
+
     /** Null when this engine runs convolutions and GEMMs on {@code dtype} operands, else why not. */
     String whyNotLowPrecision(DType dtype);
 

@@ -51,6 +51,11 @@ final class DnnlEngine implements CpuEngine {
     }
 
     @Override
+    public dev.isthmus.device.InnerProductPlan innerProduct(CpuDevice cpu, int batch, int in, int out, DType operands) {
+        return new DnnlInnerProduct(cpu, dnnl, batch, in, out, operands);
+    }
+
+    @Override
     public String whyNotLowPrecision(DType dtype) {
         return lowPrecision.whyNot(dtype);
     }

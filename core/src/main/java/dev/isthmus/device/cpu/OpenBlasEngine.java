@@ -37,6 +37,11 @@ record OpenBlasEngine(String whyNotOneDnn) implements CpuEngine {
     }
 
     @Override
+    public dev.isthmus.device.InnerProductPlan innerProduct(CpuDevice cpu, int batch, int in, int out, DType operands) {
+        throw new UnsupportedOperationException("inner product in " + operands + ": " + whyNotLowPrecision(operands));
+    }
+
+    @Override
     public String whyNotLowPrecision(DType dtype) {
         return "the OpenBLAS backend computes in F32 only; mixed precision on the CPU needs oneDNN's " + dtype
                 + " primitives (install libdnnl2 and do not set " + DnnlRuntime.BACKEND_PROPERTY + "=openblas)";
