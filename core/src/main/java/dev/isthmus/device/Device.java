@@ -326,6 +326,15 @@ public abstract class Device implements AutoCloseable {
         return whyNotLowPrecision(dtype);
     }
 
+    /**
+     * The kernels a training convolution on {@code dtype} operands runs here, for reports: on the
+     * CPU the implementation oneDNN picks ({@code jit:avx512_core}, {@code jit:avx512_core_bf16},
+     * {@code brgconv:avx512_core_amx}...), which names the ISA it dispatched to.
+     */
+    public String convolutionKernel(DType dtype) {
+        return name();
+    }
+
     /** Throws, naming {@code operation}, when this device cannot compute on {@code dtype} operands. */
     public final void requireCompute(String operation, DType dtype) {
         String reason = lowPrecisionSupport(dtype);

@@ -195,6 +195,12 @@ public final class CpuDevice extends Device {
     }
 
     @Override
+    public String convolutionKernel(DType dtype) {
+        ensureOpen();
+        return engine.convolutionKernel(dtype);
+    }
+
+    @Override
     protected String whyNotLowPrecision(DType dtype) {
         return engine.whyNotLowPrecision(dtype);
     }

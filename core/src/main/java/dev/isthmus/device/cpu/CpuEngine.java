@@ -30,6 +30,9 @@ sealed interface CpuEngine extends AutoCloseable permits OpenBlasEngine, DnnlEng
     /** A linear layer's GEMMs on BF16/F16 operands; called only when {@link #whyNotLowPrecision} said null. */
     dev.isthmus.device.InnerProductPlan innerProduct(CpuDevice cpu, int batch, int in, int out, DType operands);
 
+    /** The kernel a training convolution on {@code dtype} operands runs, for reports. */
+    String convolutionKernel(DType dtype);
+
     /** Null when this engine runs convolutions and GEMMs on {@code dtype} operands, else why not. */
     String whyNotLowPrecision(DType dtype);
 

@@ -56,6 +56,11 @@ final class DnnlEngine implements CpuEngine {
     }
 
     @Override
+    public String convolutionKernel(DType dtype) {
+        return lowPrecision.convolutionImplementation(dtype);
+    }
+
+    @Override
     public String whyNotLowPrecision(DType dtype) {
         return lowPrecision.whyNot(dtype);
     }

@@ -42,6 +42,11 @@ record OpenBlasEngine(String whyNotOneDnn) implements CpuEngine {
     }
 
     @Override
+    public String convolutionKernel(DType dtype) {
+        return dtype == DType.F32 ? "im2col + OpenBLAS sgemm" : "none";
+    }
+
+    @Override
     public String whyNotLowPrecision(DType dtype) {
         return "the OpenBLAS backend computes in F32 only; mixed precision on the CPU needs oneDNN's " + dtype
                 + " primitives (install libdnnl2 and do not set " + DnnlRuntime.BACKEND_PROPERTY + "=openblas)";
