@@ -115,7 +115,7 @@ public final class Model implements AutoCloseable {
         }
         root.setPropagateDown(false);
         if (this.device == null) {
-            device.requireCompute(name + " in " + precision.label(), precision.operandType());
+            device.requireCompute(name, precision.operandType());
             root.setPrecision(precision);
             Shape shape = batchShape(batch);
             try (MemoryPlan plan = MemoryPlan.record(device)) {
