@@ -91,6 +91,64 @@ class MixedPrecisionModelTest {
         }
     }
 
+    /**
+     * Checkpoints stay F32 PyTorch state_dicts: a model trained in BF16 saves F32 tensors, and they
+     * load into an FP32 and a BF16 model, whose eval-mode logits agree within the BF16 tolerance.
+     */
+    @org.junit.jupiter.api.Test
+    void aBf16TrainedModelSavesF32AndEvaluatesInFp32AndBf16(@org.junit.jupiter.api.io.TempDir java.nio.file.Path folder)
+            throws java.io.IOException {
+        try (CpuDevice device = new CpuDevice()) {
+            String unsupported = device.lowPrecisionSupport(DType.BF16);
+            Assumptions.assumeTrue(unsupported == null, "BF16 is not offered on this CPU: " + unsupported);
+            java.nio.file.Path file = folder.resolve("bf16.safetensors");
+            int batch = 8;
+            SplittableRandom random = new SplittableRandom(5);
+            try (Model trained = Zoo.entry("vgg-small-bn").create().precision(Precision.BF16);
+                 CrossEntropyLoss loss = new CrossEntropyLoss()) {
+                trained.build(device, batch, 3);
+                try (dev.isthmus.optim.Sgd sgd = new dev.isthmus.optim.Sgd(trained.parameters(), 0.05, 0.9, 0, 0, false);
+                     dev.isthmus.train.TrainStep step = new dev.isthmus.train.TrainStep(trained, loss, sgd, 0)) {
+                    assertEquals(null, step.lossScaler(), "BF16 needs no loss scaling");
+                    for (int i = 0; i < 3; i++) {
+                        try (dev.isthmus.train.DeviceBatch data = randomBatch(device, trained, batch, random)) {
+                            step.train(data);
+                        }
+                    }
+                }
+                dev.isthmus.io.Checkpoint.save(file, trained, null, null);
+            }
+            try (dev.isthmus.io.SafeTensors saved = dev.isthmus.io.SafeTensors.open(file)) {
+                for (String key : new String[] {"features.0.weight", "features.1.running_mean", "classifier.0.weight"}) {
+                    assertEquals("F32", saved.entry(key).dtype(), key + " is saved in F32");
+                }
+            }
+            try (Model fp32 = Zoo.entry("vgg-small-bn").create(); Model bf16 = Zoo.entry("vgg-small-bn").create().precision(Precision.BF16);
+                 dev.isthmus.train.DeviceBatch data = randomBatch(device, fp32, batch, random)) {
+                fp32.build(device, batch, 0);
+                bf16.build(device, batch, 0);
+                dev.isthmus.io.Checkpoint.load(file, fp32, null);
+                dev.isthmus.io.Checkpoint.load(file, bf16, null);
+                float[] expected = fp32.forward(data.input(), false).toFloatArray();
+                float[] actual = bf16.forward(data.input(), false).toFloatArray();
+                assertNear("eval logits of the BF16-trained checkpoint, BF16 against FP32", expected, actual);
+            }
+        }
+    }
+
+    private static dev.isthmus.train.DeviceBatch randomBatch(CpuDevice device, Model model, int batch, SplittableRandom random) {
+        Shape shape = model.batchShape(batch);
+        float[] pixels = new float[Math.toIntExact(shape.elementCount())];
+        for (int i = 0; i < pixels.length; i++) {
+            pixels[i] = (float) random.nextDouble();
+        }
+        int[] labels = new int[batch];
+        for (int i = 0; i < batch; i++) {
+            labels[i] = random.nextInt(10);
+        }
+        return new dev.isthmus.train.DeviceBatch(device.fromArray(shape, pixels), device.fromInts(Shape.of(batch), labels));
+    }
+
     private static float step(Model model, CrossEntropyLoss loss, Tensor x, Tensor y) {
         for (Parameter parameter : model.parameters()) {
             model.device().elementwise().fill(parameter.grad(), 0f);
