@@ -136,6 +136,34 @@ class MixedPrecisionModelTest {
         }
     }
 
+    /** A BF16 model, its plans and its conversion buffers give all their memory back when closed. */
+    @org.junit.jupiter.api.Test
+    void closingBf16ModelsLeavesNoNativeMemory() {
+        try (CpuDevice device = new CpuDevice()) {
+            String unsupported = device.lowPrecisionSupport(DType.BF16);
+            Assumptions.assumeTrue(unsupported == null, "BF16 is not offered on this CPU: " + unsupported);
+            SplittableRandom random = new SplittableRandom(9);
+            long before = -1;
+            for (int round = 0; round < 3; round++) {
+                try (Model model = Zoo.entry("resnet20").create().precision(Precision.BF16).build(device, 4, round);
+                     CrossEntropyLoss loss = new CrossEntropyLoss();
+                     dev.isthmus.optim.Sgd sgd = new dev.isthmus.optim.Sgd(model.parameters(), 0.01);
+                     dev.isthmus.train.DeviceBatch data = randomBatch(device, model, 4, random)) {
+                    try (dev.isthmus.train.TrainStep step = new dev.isthmus.train.TrainStep(model, loss, sgd, 0)) {
+                        step.train(data);
+                        step.train(data);
+                    }
+                }
+                if (round == 0) {
+                    // The first round also made the device's lasting conversion primitives and scratch.
+                    before = device.liveBytes();
+                } else {
+                    assertEquals(before, device.liveBytes(), "native bytes after closing BF16 model " + round);
+                }
+            }
+        }
+    }
+
     private static dev.isthmus.train.DeviceBatch randomBatch(CpuDevice device, Model model, int batch, SplittableRandom random) {
         Shape shape = model.batchShape(batch);
         float[] pixels = new float[Math.toIntExact(shape.elementCount())];
