@@ -159,6 +159,80 @@ extern "C" __global__ void softmax_cross_entropy(const float *logits, const int 
     }
 }
 
+// Softmax cross-entropy over axis 1 of [N, C, inner] logits, one thread per position p = n * inner + i.
+// values[p] is the loss there and values[positions + p] whether it counts (0 for ignore_index);
+// the gradient is left unscaled (softmax - one-hot) for mean_over_counted to divide. Invalid labels
+// set *error, as in softmax_cross_entropy, and count as ignored.
+extern "C" __global__ void spatial_cross_entropy(const float *logits, const int *labels, float *values, float *grad,
+                                                 int *error, long long positions, long long classes, long long inner,
+                                                 int ignoreIndex) {
+    GRID_STRIDE(p, positions) {
+        const float *at = logits + (p / inner) * classes * inner + p % inner;
+        float *g = grad ? grad + (p / inner) * classes * inner + p % inner : 0;
+        int label = labels[p];
+        if (label == ignoreIndex || label < 0 || label >= classes) {
+            if (label != ignoreIndex) atomicExch(error, 1);
+            values[p] = 0;
+            values[positions + p] = 0;
+            if (g) for (long long c = 0; c < classes; c++) g[c * inner] = 0;
+            continue;
+        }
+        float max = at[0];
+        for (long long c = 1; c < classes; c++) max = fmaxf(max, at[c * inner]);
+        double sum = 0;
+        for (long long c = 0; c < classes; c++) sum += exp((double) at[c * inner] - max);
+        double logSum = log(sum) + max;
+        values[p] = (float) (logSum - at[label * inner]);
+        values[positions + p] = 1;
+        if (g) for (long long c = 0; c < classes; c++) g[c * inner] = (float) (exp((double) at[c * inner] - logSum) - (c == label));
+    }
+}
+
+// One block: out[0] = sum(values[0..n)) / sum(values[n..2n)) (NaN when nothing counts, as PyTorch's
+// 0/0), and *scale = 1 / that count for scale_by_cell.
+extern "C" __global__ void mean_over_counted(const float *values, float *out, float *scale, long long n) {
+    __shared__ double partial[256];
+    __shared__ double counted[256];
+    double sum = 0, count = 0;
+    for (long long i = threadIdx.x; i < n; i += blockDim.x) { sum += values[i]; count += values[n + i]; }
+    partial[threadIdx.x] = sum;
+    counted[threadIdx.x] = count;
+    __syncthreads();
+    for (int s = blockDim.x / 2; s > 0; s >>= 1) {
+        if (threadIdx.x < s) { partial[threadIdx.x] += partial[threadIdx.x + s]; counted[threadIdx.x] += counted[threadIdx.x + s]; }
+        __syncthreads();
+    }
+    if (threadIdx.x == 0) {
+        out[0] = (float) (partial[0] / counted[0]);
+        *scale = (float) (1.0 / counted[0]);
+    }
+}
+
+// x[i] *= *scale, the factor read on the device (no host round trip).
+extern "C" __global__ void scale_by_cell(float *x, const float *scale, long long n) {
+    GRID_STRIDE(i, n) x[i] *= *scale;
+}
+
+// Distillation's soft-target term, one thread per sample: KL(softmax(t/T) || softmax(s/T)) summed over the
+// classes (a zero teacher probability adds 0, as PyTorch's xlogy); gradient (p_s - p_t) / (T * batch).
+extern "C" __global__ void soft_target_kl(const float *student, const float *teacher, float *losses, float *grad,
+                                          long long batch, long long classes, float temperature) {
+    GRID_STRIDE(n, batch) {
+        const float *s = student + n * classes;
+        const float *t = teacher + n * classes;
+        double inv = 1.0 / temperature, maxS = -INFINITY, maxT = -INFINITY, sumS = 0, sumT = 0;
+        for (long long c = 0; c < classes; c++) { maxS = fmax(maxS, s[c] * inv); maxT = fmax(maxT, t[c] * inv); }
+        for (long long c = 0; c < classes; c++) { sumS += exp(s[c] * inv - maxS); sumT += exp(t[c] * inv - maxT); }
+        double logSumS = log(sumS) + maxS, logSumT = log(sumT) + maxT, kl = 0;
+        for (long long c = 0; c < classes; c++) {
+            double logPs = s[c] * inv - logSumS, logPt = t[c] * inv - logSumT, pt = exp(logPt);
+            if (pt > 0) kl += pt * (logPt - logPs);
+            if (grad) grad[n * classes + c] = (float) ((exp(logPs) - pt) * inv / batch);
+        }
+        losses[n] = (float) kl;
+    }
+}
+
 // kind: 0 MSE, 1 L1, 2 smooth L1 (beta), 3 BCE with logits. Values per element; gradient scaled by 1/n.
 extern "C" __global__ void pointwise_loss(int kind, float beta, const float *x, const float *y, float *values, float *grad,
                                           long long n) {
@@ -304,5 +378,13 @@ extern "C" __global__ void adagrad_step(float *p, const float *g, float *sum, fl
         float si = sum[i] + gi * gi;
         sum[i] = si;
         p[i] = pi - clr * gi / (sqrtf(si) + eps);
+    }
+}
+
+// grad += l1 * sign(p), sign(0) = 0 (torch.sign): the gradient of the L1 penalty l1 * sum |p|.
+extern "C" __global__ void l1_penalty(const float *p, float *g, float l1, long long n) {
+    GRID_STRIDE(i, n) {
+        float pi = p[i];
+        g[i] += l1 * (float) ((pi > 0.0f) - (pi < 0.0f));
     }
 }

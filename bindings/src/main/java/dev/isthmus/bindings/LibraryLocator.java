@@ -27,6 +27,8 @@ final class LibraryLocator {
     }
 
     static synchronized LoadedLibrary load(NativeLibrary library) {
+        // Without native access the lookups below would fail as if the library were missing.
+        NativeAccess.require(NativeAccess.class.getModule(), "loading " + library.displayName());
         // Not computeIfAbsent: locating cuBLAS asks the driver its version, which loads libcuda first.
         Object outcome = OUTCOMES.get(library);
         if (outcome == null) {

@@ -15,11 +15,19 @@ import java.util.List;
  */
 public record LoadedLibrary(NativeLibrary library, String location, String source, SymbolLookup lookup,
                             List<String> subLibraries) {
+    /** Checks that every component is present. */
     public LoadedLibrary {
         subLibraries = List.copyOf(subLibraries);
     }
 
-    /** A library without sub-libraries. */
+    /**
+     * A library without sub-libraries.
+     *
+     * @param library the library
+     * @param location where the library was found
+     * @param source the tensor copied from
+     * @param lookup the library's symbols
+     */
     public LoadedLibrary(NativeLibrary library, String location, String source, SymbolLookup lookup) {
         this(library, location, source, lookup, List.of());
     }

@@ -11,6 +11,7 @@ import java.util.Optional;
  * places that were tried.
  */
 public enum NativeLibrary {
+    /** OpenBLAS (system copy, or the one bundled through Maven). */
     OPENBLAS("OpenBLAS", "CPU linear algebra", "openblas",
             List.of("libopenblas.so.0", "libopenblas.so"),
             List.of("/usr/lib/x86_64-linux-gnu/openblas-pthread", "/usr/lib/x86_64-linux-gnu",
@@ -32,12 +33,14 @@ public enum NativeLibrary {
             List.of(),
             "apt-get install libgomp1,",
             null),
+    /** The NVIDIA driver's CUDA API ({@code libcuda.so.1}). */
     CUDA("CUDA driver", "NVIDIA GPU access", "cuda",
             List.of("libcuda.so.1", "libcuda.so"),
             List.of("/usr/lib/x86_64-linux-gnu", "/usr/local/nvidia/lib64", "/usr/lib64", "/usr/lib/wsl/lib"),
             List.of(),
             "install the NVIDIA driver (libcuda.so.1 comes with it; a GPU is needed),",
             null),
+    /** NVIDIA cuBLAS (CUDA 11 to 13). */
     CUBLAS("cuBLAS", "GPU linear algebra", "cublas",
             List.of("libcublas.so.13", "libcublas.so.12", "libcublas.so.11", "libcublas.so"),
             List.of("/usr/local/cuda/lib64", "/usr/local/cuda/targets/x86_64-linux/lib", "/usr/lib/x86_64-linux-gnu",
@@ -45,6 +48,7 @@ public enum NativeLibrary {
             List.of("nvidia/cublas/lib", "nvidia/cu13/lib"),
             "install the CUDA toolkit's cuBLAS (or pip's nvidia-cublas-cu12),",
             null),
+    /** NVIDIA cuDNN 8 or 9. */
     CUDNN("cuDNN", "GPU convolutions, pooling and batch norm", "cudnn",
             List.of("libcudnn.so.9", "libcudnn.so.8", "libcudnn.so"),
             List.of("/usr/local/cuda/lib64", "/usr/local/cuda/targets/x86_64-linux/lib", "/usr/lib/x86_64-linux-gnu",
@@ -75,6 +79,7 @@ public enum NativeLibrary {
         this.bundled = bundled;
     }
 
+    /** {@return the library's name for people ("cuBLAS")} */
     public String displayName() {
         return displayName;
     }
@@ -83,17 +88,29 @@ public enum NativeLibrary {
         return purpose;
     }
 
-    /** System property naming the library file explicitly, e.g. {@code isthmus.library.cublas}. */
+    /**
+     * System property naming the library file explicitly, e.g. {@code isthmus.library.cublas}.
+     *
+     * @return system property naming the library file explicitly, e.g
+     */
     public String propertyKey() {
         return "isthmus.library." + shortName;
     }
 
-    /** Environment variable naming the library file explicitly, e.g. {@code ISTHMUS_LIBRARY_CUBLAS}. */
+    /**
+     * Environment variable naming the library file explicitly, e.g. {@code ISTHMUS_LIBRARY_CUBLAS}.
+     *
+     * @return environment variable naming the library file explicitly, e.g
+     */
     public String environmentKey() {
         return "ISTHMUS_LIBRARY_" + shortName.toUpperCase(java.util.Locale.ROOT);
     }
 
-    /** Versioned sonames tried through the dynamic loader, newest first. */
+    /**
+     * Versioned sonames tried through the dynamic loader, newest first.
+     *
+     * @return versioned sonames tried through the dynamic loader, newest first
+     */
     public List<String> sonames() {
         return sonames;
     }
@@ -149,13 +166,18 @@ public enum NativeLibrary {
     /**
      * Finds and loads the library (once; the outcome, success or failure, is remembered).
      *
+     * @return the loaded library
      * @throws NativeLibraryException naming every place tried, when it cannot be loaded
      */
     public LoadedLibrary load() {
         return LibraryLocator.load(this);
     }
 
-    /** Whether {@link #load()} succeeds. */
+    /**
+     * Whether {@link #load()} succeeds.
+     *
+     * @return whether {@link #load()} succeeds
+     */
     public boolean isAvailable() {
         try {
             load();
@@ -168,6 +190,8 @@ public enum NativeLibrary {
     /**
      * The lookup the generated bindings use. It loads the library on the first symbol
      * requested, so merely loading a binding class never touches the file system.
+     *
+     * @return the lookup the generated bindings use
      */
     public SymbolLookup symbols() {
         return name -> load().lookup().find(name);

@@ -7,7 +7,9 @@ import java.util.List;
  * tried, in order, and says how to point Isthmus at the library.
  */
 public final class NativeLibraryException extends RuntimeException {
+    /** The library that could not be loaded. */
     private final NativeLibrary library;
+    /** Each place tried, with why it did not work. */
     private final List<String> attempts;
 
     NativeLibraryException(NativeLibrary library, List<String> attempts) {
@@ -16,11 +18,16 @@ public final class NativeLibraryException extends RuntimeException {
         this.attempts = List.copyOf(attempts);
     }
 
+    /** {@return the library that could not be loaded} */
     public NativeLibrary library() {
         return library;
     }
 
-    /** Each place tried, with why it did not work, in the order tried. */
+    /**
+     * Each place tried, with why it did not work, in the order tried.
+     *
+     * @return each place tried, with why it did not work, in the order tried
+     */
     public List<String> attempts() {
         return attempts;
     }

@@ -21,22 +21,38 @@ public final class Batch {
         this.shape = shape;
     }
 
-    /** n·C·H·W floats, sample-major, each sample CHW. */
+    /**
+     * n·C·H·W floats, sample-major, each sample CHW.
+     *
+     * @return n·C·H·W floats, sample-major, each sample CHW
+     */
     public MemorySegment images() {
         return images;
     }
 
-    /** n 32-bit class indices. */
+    /**
+     * n 32-bit class indices.
+     *
+     * @return n 32-bit class indices
+     */
     public MemorySegment labels() {
         return labels;
     }
 
-    /** The number of samples n; the last batch of an epoch may hold fewer than the batch size. */
+    /**
+     * The number of samples n; the last batch of an epoch may hold fewer than the batch size.
+     *
+     * @return the number of samples n; the last batch of an epoch may hold fewer than the batch size
+     */
     public int size() {
         return shape.dim(0);
     }
 
-    /** [n, C, H, W]. */
+    /**
+     * [n, C, H, W].
+     *
+     * @return the shape of the images, [n, C, H, W]
+     */
     public Shape shape() {
         return shape;
     }

@@ -20,7 +20,9 @@ import java.util.List;
  * of records (a partial record is reported at its offset) and labels must be below 10.
  */
 public final class Cifar10 {
+    /** CIFAR-10's ten classes. */
     public static final int CLASSES = 10;
+    /** One CIFAR-10 image: 3×32×32. */
     public static final Shape SAMPLE_SHAPE = Shape.of(3, 32, 32);
     static final int IMAGE_BYTES = 3 * 32 * 32;
     static final int RECORD_BYTES = 1 + IMAGE_BYTES;
@@ -28,12 +30,25 @@ public final class Cifar10 {
     private Cifar10() {
     }
 
+    /**
+     * {@return the images and labels of CIFAR-10 binary batch files, in order}
+     *
+     * @param files the files, in order
+     * @throws IOException when reading or writing the file fails
+     */
     public static InMemoryDataset read(List<Path> files) throws IOException {
         return read(files, "cifar-10 " + (files == null ? "" : files.stream()
                 .map(file -> String.valueOf(file.getFileName())).toList()));
     }
 
-    /** Reads the records of {@code files}, in order, into one dataset called {@code name}. */
+    /**
+     * Reads the records of {@code files}, in order, into one dataset called {@code name}.
+     *
+     * @param files the files, in order
+     * @param name the dataset's name, for messages
+     * @return the dataset
+     * @throws IOException when reading or writing the file fails
+     */
     public static InMemoryDataset read(List<Path> files, String name) throws IOException {
         if (files == null || files.isEmpty()) {
             throw new IllegalArgumentException("Cifar10.read: no files given");

@@ -87,11 +87,16 @@ public final class DataLoader implements AutoCloseable {
     private volatile Thread waiter;
 
     /**
+     * Batches of {@code dataset}, {@code batchSize} samples each.
+     *
      * @param shuffle       a new order each epoch; otherwise the dataset's order
      * @param dropLast      drop the last batch when it would be smaller than batchSize
      * @param normalization per-channel (x - mean) / std after scaling to [0, 1]; null for none
      * @param augmentation  random crop and flip; null for none
      * @param prefetch      assemble the next batch on a background thread
+     * @param dataset the dataset
+     * @param batchSize the samples per batch
+     * @param seed the seed of the shuffle
      */
     public DataLoader(Dataset dataset, int batchSize, boolean shuffle, boolean dropLast, long seed,
                       Normalization normalization, Augmentation augmentation, boolean prefetch) {
@@ -109,9 +114,9 @@ public final class DataLoader implements AutoCloseable {
                     + " larger than the dataset (" + dataset.size() + " samples) leaves no batch at all");
         }
         Shape sampleShape = dataset.sampleShape();
-        if (sampleShape == null || sampleShape.rank() != 3) {
-            throw new IllegalArgumentException("DataLoader: samples must be [channels, height, width], "
-                    + dataset.describe() + " has " + sampleShape);
+        if (sampleShape == null || sampleShape.rank() < 3 || sampleShape.rank() > 4) {
+            throw new IllegalArgumentException("DataLoader: samples must be [channels, height, width] images or "
+                    + "[channels, frames, height, width] clips, " + dataset.describe() + " has " + sampleShape);
         }
         int channels = sampleShape.dim(0);
         if (normalization != null && normalization.channels() != channels) {
@@ -128,8 +133,9 @@ public final class DataLoader implements AutoCloseable {
         this.batchSize = batchSize;
         this.shuffle = shuffle;
         this.classes = dataset.classes();
-        this.height = sampleShape.dim(1);
-        this.width = sampleShape.dim(2);
+        // The last two axes are the picture; a clip's frames are cropped and flipped alike.
+        this.height = sampleShape.dim(sampleShape.rank() - 2);
+        this.width = sampleShape.dim(sampleShape.rank() - 1);
         this.sampleFloats = (int) sampleShape.elementCount();
         this.batchesPerEpoch = dropLast ? dataset.size() / batchSize : Math.ceilDiv(dataset.size(), batchSize);
         this.lastBatchSize = dropLast ? batchSize : dataset.size() - (batchesPerEpoch - 1) * batchSize;
@@ -173,22 +179,41 @@ public final class DataLoader implements AutoCloseable {
     private Batch batchView(MemorySegment images, MemorySegment labels, Shape sampleShape, int samples) {
         return new Batch(images.asSlice(0, (long) samples * sampleFloats * Float.BYTES),
                 labels.asSlice(0, (long) samples * Integer.BYTES),
-                Shape.of(samples, sampleShape.dim(0), sampleShape.dim(1), sampleShape.dim(2)));
+                batchShape(sampleShape, samples));
     }
 
+    /** [samples, ...sampleShape]. */
+    private static Shape batchShape(Shape sampleShape, int samples) {
+        int[] dims = new int[sampleShape.rank() + 1];
+        dims[0] = samples;
+        System.arraycopy(sampleShape.dims(), 0, dims, 1, sampleShape.rank());
+        return Shape.of(dims);
+    }
+
+    private int sampleShapeChannels() {
+        return dataset.sampleShape().dim(0);
+    }
+
+    /** {@return the dataset batches are read from} */
     public Dataset dataset() {
         return dataset;
     }
 
+    /** {@return the samples per batch} */
     public int batchSize() {
         return batchSize;
     }
 
+    /** {@return the batches in one epoch (the last may be partial)} */
     public int batchesPerEpoch() {
         return batchesPerEpoch;
     }
 
-    /** Rewinds to the first batch of {@code epoch} (>= 0), in that epoch's order. */
+    /**
+     * Rewinds to the first batch of {@code epoch} (>= 0), in that epoch's order.
+     *
+     * @param epoch the epoch, from 1
+     */
     public void startEpoch(int epoch) {
         ensureOpen();
         if (epoch < 0) {
@@ -219,6 +244,7 @@ public final class DataLoader implements AutoCloseable {
      * The next batch of the epoch, or null after its last batch. Valid until the next call to
      * {@code next()} or {@link #startEpoch(int)}.
      *
+     * @return the next batch of the epoch, or null after its last batch
      * @throws DataLoadingException when the batch could not be assembled (the cause says why);
      *                              the epoch cannot continue, but {@link #startEpoch(int)} may
      *                              start another
@@ -381,7 +407,8 @@ public final class DataLoader implements AutoCloseable {
                 augment(epoch, position, buffer.images(), offset);
             }
             if (normalization != null) {
-                normalization.apply(buffer.images(), offset, height * width);
+                // One channel's values are contiguous: a plane, or every frame's plane of a clip.
+                normalization.apply(buffer.images(), offset, sampleFloats / sampleShapeChannels());
             }
         }
     }

@@ -5,7 +5,9 @@ package dev.isthmus.data;
  * dataset), whether it happened on the caller's thread or on the prefetch thread.
  */
 public final class DataLoadingException extends RuntimeException {
+    /** The epoch being loaded (from 1). */
     private final int epoch;
+    /** The batch being loaded (from 1). */
     private final int batch;
 
     DataLoadingException(int epoch, int batch, Throwable cause) {
@@ -14,10 +16,12 @@ public final class DataLoadingException extends RuntimeException {
         this.batch = batch;
     }
 
+    /** {@return the epoch being loaded (from 1)} */
     public int epoch() {
         return epoch;
     }
 
+    /** {@return the batch being loaded (from 1)} */
     public int batch() {
         return batch;
     }

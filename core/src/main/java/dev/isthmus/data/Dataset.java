@@ -13,17 +13,28 @@ import java.lang.foreign.MemorySegment;
  * loader's prefetch thread while the caller trains on another.
  */
 public interface Dataset {
+    /** {@return the number of samples} */
     int size();
 
-    /** The shape of one sample, [channels, height, width]. */
+    /**
+     * The shape of one sample: [channels, height, width], or [channels, frames, height, width] for a clip.
+     *
+     * @return the shape of one sample
+     */
     Shape sampleShape();
 
-    /** Labels lie in [0, classes). */
+    /**
+     * Labels lie in [0, classes).
+     *
+     * @return the number of classes
+     */
     int classes();
 
     /**
      * The class of sample {@code index}.
      *
+     * @param index the sample, in [0, size)
+     * @return the class of sample {@code index}
      * @throws IllegalArgumentException when index is outside [0, size)
      */
     int label(int index);
@@ -32,10 +43,17 @@ public interface Dataset {
      * Writes sample {@code index} as C·H·W floats in [0, 1], CHW order, into {@code destination}
      * starting at element {@code floatOffset} (not bytes).
      *
+     * @param index the sample, in [0, size)
+     * @param destination native memory of at least floatOffset + C·H·W floats
+     * @param floatOffset the element (not byte) where the sample starts
      * @throws IllegalArgumentException when index is outside [0, size) or the sample does not fit
      */
     void read(int index, MemorySegment destination, long floatOffset);
 
-    /** One line for logs: name, size, sample shape, classes. */
+    /**
+     * One line for logs: name, size, sample shape, classes.
+     *
+     * @return one line for logs: name, size, sample shape, classes
+     */
     String describe();
 }

@@ -5,6 +5,11 @@ package dev.isthmus.data;
  * folder(s), and how to get them.
  */
 public final class DatasetNotFoundException extends RuntimeException {
+    /**
+     * A dataset that is not where it was looked for.
+     *
+     * @param message what is missing and where it was looked for
+     */
     public DatasetNotFoundException(String message) {
         super(message);
     }

@@ -25,7 +25,14 @@ public final class Datasets {
     private Datasets() {
     }
 
+    /**
+     * A dataset's training and test parts.
+     *
+     * @param train the training set
+     * @param test the test part
+     */
     public record Split(Dataset train, Dataset test) {
+        /** Checks that both parts are present. */
         public Split {
             if (train == null || test == null) {
                 throw new IllegalArgumentException("Split: train and test must not be null");
@@ -36,6 +43,10 @@ public final class Datasets {
     /**
      * Fashion-MNIST (60000 training and 10000 test images of 1x28x28, 10 classes) from
      * {@code directory}, or from {@link #FASHION_MNIST_DEBIAN_DIR} when it is null.
+     *
+     * @param directory the folder with the files
+     * @return the training and test parts
+     * @throws IOException when reading or writing the file fails
      */
     public static Split fashionMnist(Path directory) throws IOException {
         Path folder = directory == null ? FASHION_MNIST_DEBIAN_DIR : directory;
@@ -45,7 +56,13 @@ public final class Datasets {
         return idxSplit("fashion-mnist", "Fashion-MNIST", folder, howToGet);
     }
 
-    /** MNIST (60000 training and 10000 test images of 1x28x28, 10 classes); it has no standard folder. */
+    /**
+     * MNIST (60000 training and 10000 test images of 1x28x28, 10 classes); it has no standard folder.
+     *
+     * @param directory the folder with the files
+     * @return the training and test parts
+     * @throws IOException when reading or writing the file fails
+     */
     public static Split mnist(Path directory) throws IOException {
         String howToGet = "Download the four files from https://yann.lecun.com/exdb/mnist/ (or a mirror) "
                 + "and pass --data-dir DIR.";
@@ -90,6 +107,10 @@ public final class Datasets {
     /**
      * CIFAR-10 (50000 training and 10000 test images of 3x32x32, 10 classes), binary version, from
      * the cifar-10-batches-bin folder or the folder that contains it.
+     *
+     * @param directory the folder with the files
+     * @return the training and test parts
+     * @throws IOException when reading or writing the file fails
      */
     public static Split cifar10(Path directory) throws IOException {
         String howToGet = "Download https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz, unpack it "
@@ -117,6 +138,13 @@ public final class Datasets {
     /**
      * Generated class-correlated images (see {@link SyntheticDataset}): the training set is samples
      * [0, trainSize) of the generator for {@code seed}, the test set the next {@code testSize}.
+     *
+     * @param sampleShape the shape of one sample, [C, H, W]
+     * @param classes the number of classes
+     * @param trainSize the training samples
+     * @param testSize the test samples
+     * @param seed the seed
+     * @return the training and test parts
      */
     public static Split synthetic(Shape sampleShape, int classes, int trainSize, int testSize, long seed) {
         if (trainSize < 1 || testSize < 0) {

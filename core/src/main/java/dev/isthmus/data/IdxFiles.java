@@ -45,6 +45,11 @@ public final class IdxFiles {
      * Reads an images file and its labels file into a dataset of [1, rows, columns] samples.
      *
      * @param classes labels must lie in [0, classes); at most 256 since labels are bytes
+     * @param images the images
+     * @param labels the labels file
+     * @param name the dataset's name, for messages
+     * @return the dataset
+     * @throws IOException when reading or writing the file fails
      */
     public static InMemoryDataset read(Path images, Path labels, String name, int classes) throws IOException {
         if (images == null || labels == null) {

@@ -67,16 +67,26 @@ public final class ImageFolder implements Dataset {
         this.reported = reported;
     }
 
-    /** The class names, index = label: the class folders' names in sorted order. */
+    /**
+     * The class names, index = label: the class folders' names in sorted order.
+     *
+     * @return the class names, index = label: the class folders' names in sorted order
+     */
     public List<String> classNames() {
         return classNames;
     }
 
+    /** {@return how each image becomes a sample} */
     public ImageTransform transform() {
         return transform;
     }
 
-    /** The file of sample {@code index}. */
+    /**
+     * The file of sample {@code index}.
+     *
+     * @param index the sample
+     * @return the file of sample {@code index}
+     */
     public Path file(int index) {
         SampleChecks.index(this, index);
         return files[index];
@@ -86,6 +96,9 @@ public final class ImageFolder implements Dataset {
      * {@code count} samples spread evenly over this dataset ({@code index · size / count}), so a
      * subset of a folder sorted by class still holds every class in proportion. A new dataset
      * over the same files: substitutions found by one are not known to the other.
+     *
+     * @param count how many to pick
+     * @return the samples' indices
      */
     public ImageFolder evenlySpaced(int count) {
         if (count < 1 || count > files.length) {

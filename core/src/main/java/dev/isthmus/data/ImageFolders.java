@@ -53,6 +53,7 @@ public final class ImageFolders {
      *                    (samples are decoded on the loader's prefetch thread)
      */
     public record Options(double holdOut, long holdOutSeed, boolean strict, Consumer<String> warnings) {
+        /** Validates the options. */
         public Options {
             if (!(holdOut >= 0 && holdOut < 1)) {
                 throw new IllegalArgumentException("ImageFolders: the hold-out fraction must be in [0, 1), got " + holdOut);
@@ -63,7 +64,12 @@ public final class ImageFolders {
         }
     }
 
-    /** Width × height of an image as its header states it. */
+    /**
+     * Width × height of an image as its header states it.
+     *
+     * @param width the width in pixels
+     * @param height the height in pixels
+     */
     public record ImageSize(int width, int height) {
         @Override
         public String toString() {
@@ -71,8 +77,15 @@ public final class ImageFolders {
         }
     }
 
-    /** One split of a folder: images per class (in class order) and how many there are of each size. */
+    /**
+     * One split of a folder: images per class (in class order) and how many there are of each size.
+     *
+     * @param name the split's name ("train", "test")
+     * @param counts the images per class, in class order
+     * @param sizes how many images there are of each size
+     */
     public record SplitInventory(String name, List<Integer> counts, Map<ImageSize, Integer> sizes) {
+        /** {@return the images in all splits} */
         public int total() {
             return counts.stream().mapToInt(Integer::intValue).sum();
         }
@@ -81,6 +94,11 @@ public final class ImageFolders {
     /**
      * What a folder holds: its classes, each split's images per class and sizes, and the files that
      * could not be read. Splits are train and test, or all when a folder of class folders is not split.
+     *
+     * @param directory the folder
+     * @param classNames the class names, index = label
+     * @param splits the splits, in order
+     * @param unreadable the files that could not be read
      */
     public record Inventory(Path directory, List<String> classNames, List<SplitInventory> splits,
                             List<UnreadableImageException> unreadable) {
@@ -89,6 +107,10 @@ public final class ImageFolders {
     /**
      * The training and test datasets of {@code directory}, samples shaped by {@code transform}.
      *
+     * @param directory the folder
+     * @param transform how an image becomes a sample
+     * @param options the options
+     * @return the training and test datasets of {@code directory}, samples shaped by {@code transform}
      * @throws DatasetNotFoundException  when the folder is missing or has no class folders
      * @throws IllegalArgumentException  when a class folder has no (readable) images, the train and
      *                                   test classes differ, or the hold-out does not fit the layout
@@ -120,6 +142,12 @@ public final class ImageFolders {
     /**
      * Lists {@code directory} and reads every image's header, without decoding pixels. With a
      * hold-out fraction above 0 a folder of class folders is split as {@link #open} splits it.
+     *
+     * @param directory the folder
+     * @param holdOut the fraction of samples held out for testing
+     * @param holdOutSeed the seed that chooses the held-out samples
+     * @return what the folder holds
+     * @throws IOException when reading or writing the file fails
      */
     public static Inventory inventory(Path directory, double holdOut, long holdOutSeed) throws IOException {
         if (!(holdOut >= 0 && holdOut < 1)) {
@@ -276,6 +304,10 @@ public final class ImageFolders {
      * The images below {@code classFolder} (following links) as a class folder's are found: .png,
      * .jpg and .jpeg files not hidden (no name on the way starting with a dot), sorted by their path
      * relative to the folder.
+     *
+     * @param classFolder the folder of one class
+     * @return the images below {@code classFolder} (following links) as a class folder's are found: .png, .jpg and .jpeg files not hidden (no name on the way starting with a dot), sorted by their path relative to the folder
+     * @throws IOException when reading or writing the file fails
      */
     public static List<Path> imageFiles(Path classFolder) throws IOException {
         try (Stream<Path> walk = Files.walk(classFolder, FileVisitOption.FOLLOW_LINKS)) {

@@ -25,11 +25,15 @@ import java.nio.file.Path;
  *
  * @param resize     the shorter side's length before cropping; 0 for none
  * @param centerCrop the side of the square center crop; 0 for none
+ * @param channels the model's input channels (1 or 3)
+ * @param height the model's input height
+ * @param width the model's input width
  */
 public record ImageTransform(int channels, int height, int width, int resize, int centerCrop) {
     /** The largest side accepted, far above any model's input, so sizes and products stay in int. */
     public static final int MAX_SIDE = 16_384;
 
+    /** Validates the sizes. */
     public ImageTransform {
         if (channels != 1 && channels != 3) {
             throw new IllegalArgumentException("ImageTransform: images become 1 (grey) or 3 (RGB) channels, not " + channels);
@@ -51,12 +55,23 @@ public record ImageTransform(int channels, int height, int width, int resize, in
         }
     }
 
-    /** Straight to {@code height}×{@code width}, no crop. */
+    /**
+     * Straight to {@code height}×{@code width}, no crop.
+     *
+     * @param channels the model's input channels (1 or 3)
+     * @param height the model's input height
+     * @param width the model's input width
+     * @return the transform
+     */
     public static ImageTransform toSize(int channels, int height, int width) {
         return new ImageTransform(channels, height, width, 0, 0);
     }
 
-    /** [channels, height, width]. */
+    /**
+     * [channels, height, width].
+     *
+     * @return the sample shape, [channels, height, width]
+     */
     public Shape sampleShape() {
         return Shape.of(channels, height, width);
     }
@@ -65,6 +80,9 @@ public record ImageTransform(int channels, int height, int width, int resize, in
      * Decodes {@code file} and writes it as channels·height·width floats in [0, 1], CHW, at element
      * {@code floatOffset} of {@code destination}. Nothing is written when the file cannot be read.
      *
+     * @param file the image file
+     * @param destination native memory for C·H·W floats
+     * @param floatOffset the element (not byte) where the sample starts
      * @throws UnreadableImageException naming the file when it is missing, not a PNG or JPEG
      *                                   ImageIO can decode, truncated or corrupt
      */
@@ -132,7 +150,11 @@ public record ImageTransform(int channels, int height, int width, int resize, in
         return crop > size ? -((crop - size) / 2) : (long) Math.rint((size - crop) / 2.0);
     }
 
-    /** One line for logs and checkpoints. */
+    /**
+     * One line for logs and checkpoints.
+     *
+     * @return one line for logs and checkpoints
+     */
     public String describe() {
         String geometry = resize == 0 && centerCrop == 0 ? "resized to " + height + "x" + width
                 : (resize > 0 ? "shorter side resized to " + resize + ", " : "") + "center crop " + height + "x" + width;

@@ -28,11 +28,28 @@ public final class InMemoryDataset implements Dataset {
     private final int first;
     private final int size;
 
-    /** Labels as unsigned bytes, the form IDX and CIFAR files store them in. */
+    /**
+     * Labels as unsigned bytes, the form IDX and CIFAR files store them in.
+     *
+     * @param name the dataset's name, for messages
+     * @param sampleShape the shape of one sample, [C, H, W]
+     * @param classes the number of classes
+     * @param pixels the pixels, one byte each, sample-major and CHW
+     * @param labels the labels, one per sample
+     */
     public InMemoryDataset(String name, Shape sampleShape, int classes, byte[] pixels, byte[] labels) {
         this(name, sampleShape, classes, pixels, requireLabels(labels), null);
     }
 
+    /**
+     * As {@link #InMemoryDataset(String, Shape, int, byte[], byte[])}, with labels as ints.
+     *
+     * @param name the dataset's name, for messages
+     * @param sampleShape the shape of one sample, [C, H, W]
+     * @param classes the number of classes
+     * @param pixels the pixels, one byte each, sample-major and CHW
+     * @param labels the labels, one per sample
+     */
     public InMemoryDataset(String name, Shape sampleShape, int classes, byte[] pixels, int[] labels) {
         this(name, sampleShape, classes, pixels, null, requireLabels(labels));
     }
@@ -105,7 +122,13 @@ public final class InMemoryDataset implements Dataset {
         return (int) sampleShape.elementCount();
     }
 
-    /** Samples [from, from + count) of this dataset as a view sharing its arrays (no copy). */
+    /**
+     * Samples [from, from + count) of this dataset as a view sharing its arrays (no copy).
+     *
+     * @param from the first sample
+     * @param count the number of samples
+     * @return samples [from, from + count) of this dataset as a view sharing its arrays (no copy)
+     */
     public InMemoryDataset subset(int from, int count) {
         if (from < 0 || count < 0 || from > size - count) {
             throw new IllegalArgumentException(describe() + ": subset of " + count + " samples from " + from

@@ -7,8 +7,12 @@ import java.util.Arrays;
 /**
  * Per-channel normalisation applied after scaling to [0, 1]: {@code (x - mean[c]) / std[c]}, the
  * same arithmetic (a subtraction, then a division) as torchvision's {@code Normalize}.
+ *
+ * @param mean the mean
+ * @param std the standard deviation
  */
 public record Normalization(float[] mean, float[] std) {
+    /** Checks that mean and std have one positive-std entry per channel. */
     public Normalization {
         if (mean == null || std == null || mean.length == 0 || mean.length != std.length) {
             throw new IllegalArgumentException("Normalization: mean and std need one value per channel, got "
@@ -28,15 +32,18 @@ public record Normalization(float[] mean, float[] std) {
         }
     }
 
+    /** {@return the number of channels} */
     public int channels() {
         return mean.length;
     }
 
+    /** {@return a copy of the per-channel means} */
     @Override
     public float[] mean() {
         return mean.clone();
     }
 
+    /** {@return a copy of the per-channel standard deviations} */
     @Override
     public float[] std() {
         return std.clone();
@@ -45,6 +52,10 @@ public record Normalization(float[] mean, float[] std) {
     /**
      * Normalises one sample in place: channel c of the {@link #channels()}·{@code plane} floats
      * (CHW) at element {@code floatOffset} of {@code samples} becomes (x − mean[c]) / std[c].
+     *
+     * @param samples the samples
+     * @param floatOffset the element (not byte) where the sample starts
+     * @param plane H·W, the elements of one channel
      */
     public void apply(MemorySegment samples, long floatOffset, int plane) {
         if (samples == null || plane < 1 || floatOffset < 0

@@ -32,11 +32,27 @@ public final class SyntheticDataset implements Dataset {
     private final long templateSeed;
     private final long noiseSeed;
 
+    /**
+     * {@code size} samples of the generator for {@code seed}, from its first.
+     *
+     * @param sampleShape the shape of one sample, [C, H, W]
+     * @param classes the number of classes
+     * @param size the number of samples
+     * @param seed the seed
+     */
     public SyntheticDataset(Shape sampleShape, int classes, int size, long seed) {
         this(sampleShape, classes, size, seed, 0);
     }
 
-    /** Samples {@code firstIndex} to {@code firstIndex + size - 1} of the generator for {@code seed}. */
+    /**
+     * Samples {@code firstIndex} to {@code firstIndex + size - 1} of the generator for {@code seed}.
+     *
+     * @param sampleShape the shape of one sample, [C, H, W]
+     * @param classes the number of classes
+     * @param size the number of samples
+     * @param seed the seed
+     * @param firstIndex the generator's index of the first sample
+     */
     public SyntheticDataset(Shape sampleShape, int classes, int size, long seed, long firstIndex) {
         if (sampleShape == null || sampleShape.rank() != 3 || sampleShape.elementCount() == 0) {
             throw new IllegalArgumentException("SyntheticDataset: sample shape must be a non-empty "

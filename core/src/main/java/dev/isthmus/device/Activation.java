@@ -10,6 +10,7 @@ public enum Activation {
     ELU,
     /** 1 / (1 + exp(−x)). */
     SIGMOID,
+    /** tanh(x). */
     TANH,
     /** x·Φ(x) with the exact normal CDF (PyTorch's approximate='none'). */
     GELU

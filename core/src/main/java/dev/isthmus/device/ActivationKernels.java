@@ -7,16 +7,57 @@ import dev.isthmus.tensor.Tensor;
 public final class ActivationKernels {
     /** What a device implements for this family; arguments arrive validated. */
     public interface Backend {
-        /** y = f(x); {@code alpha} is LeakyReLU's slope or ELU's alpha; y may be x; layouts may differ. */
+        /**
+         * y = f(x); {@code alpha} is LeakyReLU's slope or ELU's alpha; y may be x; layouts may differ.
+         *
+         * @param function the activation function
+         * @param alpha LeakyReLU's slope or ELU's alpha (0 when unused)
+         * @param x the input
+         * @param y the output
+         */
         void forward(Activation function, float alpha, Tensor x, Tensor y);
 
-        /** dx = f'(x) · dy from the forward's input and output; dx may be dy. */
+        /**
+         * dx = f'(x) · dy from the forward's input and output; dx may be dy.
+         *
+         * @param function the activation function
+         * @param alpha LeakyReLU's slope or ELU's alpha (0 when unused)
+         * @param x the input
+         * @param y the output
+         * @param gradOutput dL/dy
+         * @param gradInput dL/dx, written; may be {@code gradOutput}
+         */
         void backward(Activation function, float alpha, Tensor x, Tensor y, Tensor gradOutput, Tensor gradInput);
 
+        /**
+         * Softmax (or log-softmax) over axis 1 of x: [N, C] or [N, C, ...].
+         *
+         * @param log true for log-softmax
+         * @param x the input
+         * @param y the output
+         */
         void softmaxForward(boolean log, Tensor x, Tensor y);
 
+        /**
+         * dL/dx of softmax (or log-softmax) over axis 1, from the forward's output.
+         *
+         * @param log true for log-softmax
+         * @param y the output
+         * @param gradOutput dL/dy
+         * @param gradInput dL/dx, written; may be {@code gradOutput}
+         */
         void softmaxBackward(boolean log, Tensor y, Tensor gradOutput, Tensor gradInput);
 
+        /**
+         * Inverted dropout with a counter-based mask; see {@link ActivationKernels#dropoutForward}.
+         *
+         * @param x the input
+         * @param y the output
+         * @param mask the dropout mask, written
+         * @param p the probability of zeroing an element, in [0, 1)
+         * @param seed the layer's stream
+         * @param counter the layer's draw number (one per forward)
+         */
         void dropoutForward(Tensor x, Tensor y, Tensor mask, float p, long seed, long counter);
     }
 
@@ -28,7 +69,14 @@ public final class ActivationKernels {
         this.backend = backend;
     }
 
-    /** y = f(x) element-wise; {@code alpha} is LeakyReLU's slope or ELU's alpha. y may be x. */
+    /**
+     * y = f(x) element-wise; {@code alpha} is LeakyReLU's slope or ELU's alpha. y may be x.
+     *
+     * @param function the activation function
+     * @param alpha LeakyReLU's slope or ELU's alpha (0 when unused)
+     * @param x the input
+     * @param y the output
+     */
     public void forward(Activation function, float alpha, Tensor x, Tensor y) {
         final String op = "activation forward";
         if (function == null) {
@@ -42,7 +90,16 @@ public final class ActivationKernels {
         }
     }
 
-    /** dx = f'(x) · dy, given the forward's input x and output y. dx may be dy. */
+    /**
+     * dx = f'(x) · dy, given the forward's input x and output y. dx may be dy.
+     *
+     * @param function the activation function
+     * @param alpha LeakyReLU's slope or ELU's alpha (0 when unused)
+     * @param x the input
+     * @param y the output
+     * @param gradOutput dL/dy
+     * @param gradInput dL/dx, written; may be {@code gradOutput}
+     */
     public void backward(Activation function, float alpha, Tensor x, Tensor y, Tensor gradOutput,
                          Tensor gradInput) {
         final String op = "activation backward";
@@ -61,7 +118,13 @@ public final class ActivationKernels {
         }
     }
 
-    /** Softmax (or log-softmax) over axis 1 of x: [N, C] or [N, C, ...]. */
+    /**
+     * Softmax (or log-softmax) over axis 1 of x: [N, C] or [N, C, ...].
+     *
+     * @param log true for log-softmax
+     * @param x the input
+     * @param y the output
+     */
     public void softmaxForward(boolean log, Tensor x, Tensor y) {
         final String op = log ? "log-softmax forward" : "softmax forward";
         DType dtype = Checks.floating(op, "input", x, device);
@@ -75,7 +138,14 @@ public final class ActivationKernels {
         }
     }
 
-    /** dx from the forward's output y and dy. */
+    /**
+     * dx from the forward's output y and dy.
+     *
+     * @param log true for log-softmax
+     * @param y the output
+     * @param gradOutput dL/dy
+     * @param gradInput dL/dx, written; may be {@code gradOutput}
+     */
     public void softmaxBackward(boolean log, Tensor y, Tensor gradOutput, Tensor gradInput) {
         final String op = log ? "log-softmax backward" : "softmax backward";
         DType dtype = Checks.floating(op, "output", y, device);
@@ -95,6 +165,13 @@ public final class ActivationKernels {
      * Inverted dropout: mask[i] = 0 with probability p, else 1/(1 − p); y = x · mask. The mask
      * comes from a counter-based generator: element i of call {@code counter} under {@code seed}
      * gets the same draw on every device.
+     *
+     * @param x the input
+     * @param y the output
+     * @param mask the dropout mask, written
+     * @param p the probability of zeroing an element, in [0, 1)
+     * @param seed the layer's stream
+     * @param counter the layer's draw number (one per forward)
      */
     public void dropoutForward(Tensor x, Tensor y, Tensor mask, float p, long seed, long counter) {
         final String op = "dropout forward";

@@ -10,13 +10,24 @@ import dev.isthmus.tensor.Tensor;
  * and cuDNN do. Made by {@link Device#batchNorm(Shape)}.
  */
 public abstract class BatchNormPlan implements AutoCloseable {
+    /** The device the plan runs on. */
     protected final Device device;
+    /** The input shape the plan was made for. */
     protected final Shape inputShape;
+    /** N, the batch dimension. */
     protected final int outer;
+    /** C, the normalised dimension (axis 1). */
     protected final int channels;
+    /** The product of the dimensions after axis 1 (H·W for NCHW, 1 for [N, C]). */
     protected final int inner;
     private final Shape channelShape;
 
+    /**
+     * For subclasses: a plan for inputs of {@code inputShape} ([N, C] or [N, C, H, W]).
+     *
+     * @param device the device
+     * @param inputShape the input shape
+     */
     protected BatchNormPlan(Device device, Shape inputShape) {
         if (inputShape.rank() < 2) {
             throw new IllegalArgumentException("batch norm: input " + inputShape + " needs at least [N, C]");
@@ -29,6 +40,7 @@ public abstract class BatchNormPlan implements AutoCloseable {
         this.channelShape = Shape.of(channels);
     }
 
+    /** {@return the input shape the plan was made for} */
     public Shape inputShape() {
         return inputShape;
     }
@@ -36,6 +48,17 @@ public abstract class BatchNormPlan implements AutoCloseable {
     /**
      * y = gamma · (x − mean) / sqrt(var + eps) + beta with this batch's statistics; saves mean and
      * 1/sqrt(var + eps) for backward; running = (1 − momentum) · running + momentum · batch statistic.
+     *
+     * @param x the input
+     * @param gamma the scale γ, per channel (null when not affine)
+     * @param beta the shift β, per channel (null when not affine)
+     * @param runningMean the running means, per channel, updated in training
+     * @param runningVar the running variances, per channel, updated in training
+     * @param momentum the running statistics' momentum (PyTorch's)
+     * @param eps added for numerical stability
+     * @param y the output, written
+     * @param savedMean the batch means saved by the training forward
+     * @param savedInvStd the batch's 1/sqrt(var + eps) saved by the training forward
      */
     public final void forwardTraining(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
                                       float momentum, float eps, Tensor y, Tensor savedMean, Tensor savedInvStd) {
@@ -63,7 +86,17 @@ public abstract class BatchNormPlan implements AutoCloseable {
         }
     }
 
-    /** y = gamma · (x − running mean) / sqrt(running var + eps) + beta. */
+    /**
+     * y = gamma · (x − running mean) / sqrt(running var + eps) + beta.
+     *
+     * @param x the input
+     * @param gamma the scale γ, per channel (null when not affine)
+     * @param beta the shift β, per channel (null when not affine)
+     * @param runningMean the running means, per channel, updated in training
+     * @param runningVar the running variances, per channel, updated in training
+     * @param eps added for numerical stability
+     * @param y the output, written
+     */
     public final void forwardInference(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
                                        float eps, Tensor y) {
         final String op = "batch norm forward (inference)";
@@ -84,6 +117,16 @@ public abstract class BatchNormPlan implements AutoCloseable {
     /**
      * dx (overwritten), and gammaGrad += dL/dgamma, betaGrad += dL/dbeta, from a training forward
      * with the same eps.
+     *
+     * @param x the input
+     * @param gradOutput dL/dy
+     * @param gamma the scale γ, per channel (null when not affine)
+     * @param savedMean the batch means saved by the training forward
+     * @param savedInvStd the batch's 1/sqrt(var + eps) saved by the training forward
+     * @param eps added for numerical stability
+     * @param gradInput dL/dx, written
+     * @param gammaGrad dL/dγ, accumulated (null when not affine)
+     * @param betaGrad dL/dβ, accumulated (null when not affine)
      */
     public final void backward(Tensor x, Tensor gradOutput, Tensor gamma, Tensor savedMean, Tensor savedInvStd,
                                float eps, Tensor gradInput, Tensor gammaGrad, Tensor betaGrad) {
@@ -109,13 +152,51 @@ public abstract class BatchNormPlan implements AutoCloseable {
         Checks.shape(op, role, tensor, expected);
     }
 
+    /**
+     * The backend's training-mode forward; arguments checked by {@link #forwardTraining}.
+     *
+     * @param x the input
+     * @param gamma the scale γ, per channel (null when not affine)
+     * @param beta the shift β, per channel (null when not affine)
+     * @param runningMean the running means, per channel, updated in training
+     * @param runningVar the running variances, per channel, updated in training
+     * @param momentum the running statistics' momentum (PyTorch's)
+     * @param eps added for numerical stability
+     * @param y the output, written
+     * @param savedMean the batch means saved by the training forward
+     * @param savedInvStd the batch's 1/sqrt(var + eps) saved by the training forward
+     */
     protected abstract void doForwardTraining(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean,
                                               Tensor runningVar, float momentum, float eps, Tensor y,
                                               Tensor savedMean, Tensor savedInvStd);
 
+    /**
+     * The backend's eval-mode forward; arguments checked by {@link #forwardInference}.
+     *
+     * @param x the input
+     * @param gamma the scale γ, per channel (null when not affine)
+     * @param beta the shift β, per channel (null when not affine)
+     * @param runningMean the running means, per channel, updated in training
+     * @param runningVar the running variances, per channel, updated in training
+     * @param eps added for numerical stability
+     * @param y the output, written
+     */
     protected abstract void doForwardInference(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean,
                                                Tensor runningVar, float eps, Tensor y);
 
+    /**
+     * The backend's backward; arguments checked by {@link #backward}.
+     *
+     * @param x the input
+     * @param gradOutput dL/dy
+     * @param gamma the scale γ, per channel (null when not affine)
+     * @param savedMean the batch means saved by the training forward
+     * @param savedInvStd the batch's 1/sqrt(var + eps) saved by the training forward
+     * @param eps added for numerical stability
+     * @param gradInput dL/dx, written
+     * @param gammaGrad dL/dγ, accumulated (null when not affine)
+     * @param betaGrad dL/dβ, accumulated (null when not affine)
+     */
     protected abstract void doBackward(Tensor x, Tensor gradOutput, Tensor gamma, Tensor savedMean,
                                        Tensor savedInvStd, float eps, Tensor gradInput, Tensor gammaGrad, Tensor betaGrad);
 

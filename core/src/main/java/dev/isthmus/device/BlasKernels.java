@@ -10,14 +10,44 @@ import dev.isthmus.tensor.Tensor;
 public final class BlasKernels {
     /** What a device implements for this family; arguments arrive validated. */
     public interface Backend {
-        /** Row-major C = alpha · op(A) · op(B) + beta · C (m, n > 0). */
+        /**
+         * Row-major C = alpha · op(A) · op(B) + beta · C (m, n > 0).
+         *
+         * @param transA whether A is used transposed
+         * @param transB whether B is used transposed
+         * @param m the number of rows of op(A) and C
+         * @param n the number of columns of op(B) and C
+         * @param k the inner dimension: columns of op(A), rows of op(B)
+         * @param alpha the scale of the product (or of x)
+         * @param a the tensor that holds A
+         * @param aOffset the element where A starts in {@code a}
+         * @param lda the leading dimension of A as stored
+         * @param b the tensor that holds B
+         * @param bOffset the element where B starts in {@code b}
+         * @param ldb the leading dimension of B as stored
+         * @param beta the scale of C's existing values (0: overwrite)
+         * @param c the tensor that holds C, written
+         * @param cOffset the element where C starts in {@code c}
+         * @param ldc the leading dimension of C
+         */
         void gemm(boolean transA, boolean transB, int m, int n, int k, float alpha, Tensor a, long aOffset, int lda,
                   Tensor b, long bOffset, int ldb, float beta, Tensor c, long cOffset, int ldc);
 
-        /** y ← alpha · x + y, same element count (layouts may differ). */
+        /**
+         * y ← alpha · x + y, same element count (layouts may differ).
+         *
+         * @param alpha the scale of the product (or of x)
+         * @param x the vector x
+         * @param y the vector y, updated in place
+         */
         void axpy(float alpha, Tensor x, Tensor y);
 
-        /** x ← alpha · x. */
+        /**
+         * x ← alpha · x.
+         *
+         * @param x the vector x
+         * @param alpha the scale of the product (or of x)
+         */
         void scale(Tensor x, float alpha);
     }
 
@@ -33,6 +63,23 @@ public final class BlasKernels {
      * Row-major GEMM: C = alpha · op(A) · op(B) + beta · C, where op(A) is m×k, op(B) is k×n and C
      * is m×n; each matrix starts at an element offset inside its tensor and has a leading
      * dimension (the stride between rows as stored). With beta = 0, C's old contents are ignored.
+     *
+     * @param transA whether A is used transposed
+     * @param transB whether B is used transposed
+     * @param m the number of rows of op(A) and C
+     * @param n the number of columns of op(B) and C
+     * @param k the inner dimension: columns of op(A), rows of op(B)
+     * @param alpha the scale of the product (or of x)
+     * @param a the tensor that holds A
+     * @param aOffset the element where A starts in {@code a}
+     * @param lda the leading dimension of A as stored
+     * @param b the tensor that holds B
+     * @param bOffset the element where B starts in {@code b}
+     * @param ldb the leading dimension of B as stored
+     * @param beta the scale of C's existing values (0: overwrite)
+     * @param c the tensor that holds C, written
+     * @param cOffset the element where C starts in {@code c}
+     * @param ldc the leading dimension of C
      */
     public void gemm(Transpose transA, Transpose transB, int m, int n, int k,
                      float alpha, Tensor a, long aOffset, int lda,
@@ -67,7 +114,17 @@ public final class BlasKernels {
         }
     }
 
-    /** Whole-tensor matrix product: C[m,n] = alpha · op(A) · op(B) + beta · C for rank-2 tensors. */
+    /**
+     * Whole-tensor matrix product: C[m,n] = alpha · op(A) · op(B) + beta · C for rank-2 tensors.
+     *
+     * @param a the tensor that holds A
+     * @param transA whether A is used transposed
+     * @param b the tensor that holds B
+     * @param transB whether B is used transposed
+     * @param c the tensor that holds C, written
+     * @param alpha the scale of the product (or of x)
+     * @param beta the scale of C's existing values (0: overwrite)
+     */
     public void matmul(Tensor a, Transpose transA, Tensor b, Transpose transB, Tensor c, float alpha, float beta) {
         requireMatrix("A", a);
         requireMatrix("B", b);
@@ -92,7 +149,13 @@ public final class BlasKernels {
         }
     }
 
-    /** y ← alpha · x + y. */
+    /**
+     * y ← alpha · x + y.
+     *
+     * @param alpha the scale of the product (or of x)
+     * @param x the vector x
+     * @param y the vector y, updated in place
+     */
     public void axpy(float alpha, Tensor x, Tensor y) {
         DType dtype = Checks.floating("axpy", "x", x, device);
         Checks.tensor("axpy", "y", y, device, dtype);
@@ -102,7 +165,12 @@ public final class BlasKernels {
         }
     }
 
-    /** x ← alpha · x. */
+    /**
+     * x ← alpha · x.
+     *
+     * @param x the vector x
+     * @param alpha the scale of the product (or of x)
+     */
     public void scale(Tensor x, float alpha) {
         Checks.floating("scale", "x", x, device);
         try (Device.Guard ignored = device.enter()) {

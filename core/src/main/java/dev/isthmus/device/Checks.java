@@ -17,7 +17,15 @@ public final class Checks {
     private Checks() {
     }
 
-    /** The tensor is open, lives on {@code device} and holds {@code dtype} elements. */
+    /**
+     * The tensor is open, lives on {@code device} and holds {@code dtype} elements.
+     *
+     * @param operation the operation, for the message
+     * @param role the argument's name, for the message
+     * @param tensor the tensor checked
+     * @param device the device
+     * @param dtype the element type
+     */
     public static void tensor(String operation, String role, Tensor tensor, Device device, DType dtype) {
         if (tensor == null) {
             throw new IllegalArgumentException(operation + ": " + role + " is null");
@@ -36,6 +44,12 @@ public final class Checks {
     /**
      * The tensor is open, lives on {@code device} and holds a floating-point type the kernels
      * compute in; returns that type, which the operation's other operands must share.
+     *
+     * @param operation the operation, for the message
+     * @param role the argument's name, for the message
+     * @param tensor the tensor checked
+     * @param device the device
+     * @return the tensor's type, which the operation's other operands must share
      */
     public static DType floating(String operation, String role, Tensor tensor, Device device) {
         if (tensor == null) {
@@ -49,11 +63,25 @@ public final class Checks {
         return tensor.dtype();
     }
 
+    /**
+     * Throws unless {@code tensor} is an open F32 tensor on {@code device}.
+     *
+     * @param operation the operation, for the message
+     * @param role the argument's name, for the message
+     * @param tensor the tensor checked
+     * @param device the device
+     */
     public static void f32(String operation, String role, Tensor tensor, Device device) {
         tensor(operation, role, tensor, device, DType.F32);
     }
 
-    /** Matrix kernels index memory directly: the tensor must be row-major. */
+    /**
+     * Matrix kernels index memory directly: the tensor must be row-major.
+     *
+     * @param operation the operation, for the message
+     * @param role the argument's name, for the message
+     * @param tensor the tensor checked
+     */
     public static void rowMajor(String operation, String role, Tensor tensor) {
         if (tensor.layout() != dev.isthmus.tensor.Layout.ROW_MAJOR) {
             throw new IllegalArgumentException(operation + ": " + role + " " + tensor.shape()
@@ -61,6 +89,15 @@ public final class Checks {
         }
     }
 
+    /**
+     * Throws unless the two tensors have the same shape.
+     *
+     * @param operation the operation, for the message
+     * @param first the first tensor
+     * @param firstRole the first tensor's name, for the message
+     * @param second the second tensor
+     * @param secondRole the second tensor's name, for the message
+     */
     public static void sameShape(String operation, Tensor first, String firstRole, Tensor second, String secondRole) {
         if (!first.shape().equals(second.shape())) {
             throw new IllegalArgumentException(operation + ": " + firstRole + " " + first.shape() + " and "
@@ -68,6 +105,15 @@ public final class Checks {
         }
     }
 
+    /**
+     * Throws unless the two tensors hold the same number of elements.
+     *
+     * @param operation the operation, for the message
+     * @param first the first tensor
+     * @param firstRole the first tensor's name, for the message
+     * @param second the second tensor
+     * @param secondRole the second tensor's name, for the message
+     */
     public static void sameCount(String operation, Tensor first, String firstRole, Tensor second, String secondRole) {
         if (first.elementCount() != second.elementCount()) {
             throw new IllegalArgumentException(operation + ": " + firstRole + " " + first.shape() + " and "
@@ -75,6 +121,14 @@ public final class Checks {
         }
     }
 
+    /**
+     * Throws unless {@code tensor} has the shape {@code expected}.
+     *
+     * @param operation the operation, for the message
+     * @param role the argument's name, for the message
+     * @param tensor the tensor checked
+     * @param expected the shape it must have
+     */
     public static void shape(String operation, String role, Tensor tensor, Shape expected) {
         if (!tensor.shape().equals(expected)) {
             throw new IllegalArgumentException(operation + ": " + role + " has shape " + tensor.shape()
@@ -82,18 +136,39 @@ public final class Checks {
         }
     }
 
+    /**
+     * Throws unless {@code value} is at least 0.
+     *
+     * @param operation the operation, for the message
+     * @param name the value's name, for the message
+     * @param value the value checked
+     */
     public static void nonNegative(String operation, String name, long value) {
         if (value < 0) {
             throw new IllegalArgumentException(operation + ": " + name + " must be >= 0, got " + value);
         }
     }
 
+    /**
+     * Throws unless {@code value} is greater than 0.
+     *
+     * @param operation the operation, for the message
+     * @param name the value's name, for the message
+     * @param value the value checked
+     */
     public static void positive(String operation, String name, long value) {
         if (value <= 0) {
             throw new IllegalArgumentException(operation + ": " + name + " must be > 0, got " + value);
         }
     }
 
+    /**
+     * Throws unless {@code value} is finite.
+     *
+     * @param operation the operation, for the message
+     * @param name the value's name, for the message
+     * @param value the value checked
+     */
     public static void finite(String operation, String name, double value) {
         if (!Double.isFinite(value)) {
             throw new IllegalArgumentException(operation + ": " + name + " must be finite, got " + value);
@@ -103,6 +178,14 @@ public final class Checks {
     /**
      * A row-major matrix of {@code rows × cols} with leading dimension {@code ld} starting at
      * element {@code offset} lies inside {@code tensor}.
+     *
+     * @param operation the operation, for the message
+     * @param role the argument's name, for the message
+     * @param tensor the tensor checked
+     * @param offset the element where the matrix starts
+     * @param rows the matrix's rows
+     * @param cols the matrix's columns
+     * @param ld the leading dimension as stored
      */
     public static void matrix(String operation, String role, Tensor tensor, long offset, int rows, int cols, int ld) {
         if (offset < 0) {

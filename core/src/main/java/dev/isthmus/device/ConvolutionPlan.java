@@ -19,7 +19,9 @@ import dev.isthmus.tensor.Tensor;
  * gradients) is F32, accumulated in F32.
  */
 public abstract class ConvolutionPlan implements AutoCloseable {
+    /** The device the plan runs on. */
     protected final Device device;
+    /** The sizes the plan was made for. */
     protected final ConvGeometry geometry;
     // The shapes every call is checked against, made once: a training step must not allocate.
     private final Shape inputShape;
@@ -29,6 +31,12 @@ public abstract class ConvolutionPlan implements AutoCloseable {
     private final DType operands;
     private PlanTimer timer;
 
+    /**
+     * For subclasses: a plan for {@code geometry} on {@code device}.
+     *
+     * @param device the device
+     * @param geometry the sizes
+     */
     protected ConvolutionPlan(Device device, ConvGeometry geometry) {
         this(device, geometry, DType.F32);
     }
@@ -46,6 +54,7 @@ public abstract class ConvolutionPlan implements AutoCloseable {
         this.biasShape = Shape.of(geometry.outChannels());
     }
 
+    /** {@return the sizes the plan was made for} */
     public ConvGeometry geometry() {
         return geometry;
     }
@@ -68,12 +77,23 @@ public abstract class ConvolutionPlan implements AutoCloseable {
         }
     }
 
-    /** Reports the time of every following call to {@code timer}; null stops. */
+    /**
+     * Reports the time of every following call to {@code timer}; null stops.
+     *
+     * @param timer told the time of each call, or null to stop timing
+     */
     public final void timeWith(PlanTimer timer) {
         this.timer = timer;
     }
 
-    /** y = conv(x, weight) + bias (bias may be null). */
+    /**
+     * y = conv(x, weight) + bias (bias may be null).
+     *
+     * @param x the input
+     * @param weight the weights, OIHW
+     * @param bias the bias, or null
+     * @param y the output, written
+     */
     public final void forward(Tensor x, Tensor weight, Tensor bias, Tensor y) {
         final String op = "conv2d forward";
         check(op, "input", x, inputShape, operands);
@@ -92,7 +112,13 @@ public abstract class ConvolutionPlan implements AutoCloseable {
         }
     }
 
-    /** dx = conv_transpose(dy, weight) (overwrites dx). */
+    /**
+     * dx = conv_transpose(dy, weight) (overwrites dx).
+     *
+     * @param gradOutput dL/dy
+     * @param weight the weights, OIHW
+     * @param gradInput dL/dx, written
+     */
     public final void backwardData(Tensor gradOutput, Tensor weight, Tensor gradInput) {
         final String op = "conv2d backward data";
         check(op, "output gradient", gradOutput, outputShape, operands);
@@ -111,6 +137,11 @@ public abstract class ConvolutionPlan implements AutoCloseable {
     /**
      * weightGrad += dL/dweight, and, unless {@code biasGrad} is null, biasGrad += the sum of dy over
      * batch and space (one pass where the library offers it).
+     *
+     * @param x the input
+     * @param gradOutput dL/dy
+     * @param weightGrad dL/dw, accumulated
+     * @param biasGrad dL/db, accumulated (null without a bias)
      */
     public final void backwardFilter(Tensor x, Tensor gradOutput, Tensor weightGrad, Tensor biasGrad) {
         final String op = "conv2d backward filter";
@@ -140,14 +171,41 @@ public abstract class ConvolutionPlan implements AutoCloseable {
         Checks.shape(op, role, tensor, expected);
     }
 
-    /** Nothing to make ahead by default (cuDNN chooses its algorithms when the plan is made). */
+    /**
+     * Nothing to make ahead by default (cuDNN chooses its algorithms when the plan is made).
+     *
+     * @param bias the bias, or null
+     */
     protected void doPrepare(boolean bias) {
     }
 
+    /**
+     * The backend's forward; arguments checked by {@link #forward}.
+     *
+     * @param x the input
+     * @param weight the weights, OIHW
+     * @param bias the bias, or null
+     * @param y the output, written
+     */
     protected abstract void doForward(Tensor x, Tensor weight, Tensor bias, Tensor y);
 
+    /**
+     * The backend's backward to the input; arguments checked by {@link #backwardData}.
+     *
+     * @param gradOutput dL/dy
+     * @param weight the weights, OIHW
+     * @param gradInput dL/dx, written
+     */
     protected abstract void doBackwardData(Tensor gradOutput, Tensor weight, Tensor gradInput);
 
+    /**
+     * The backend's backward to the weights and bias; arguments checked by {@link #backwardFilter}.
+     *
+     * @param x the input
+     * @param gradOutput dL/dy
+     * @param weightGrad dL/dw, accumulated
+     * @param biasGrad dL/db, accumulated (null without a bias)
+     */
     protected abstract void doBackwardFilter(Tensor x, Tensor gradOutput, Tensor weightGrad, Tensor biasGrad);
 
     @Override

@@ -32,6 +32,7 @@ final class CudaSupport {
     }
 
     static Device open(int index) {
+        dev.isthmus.bindings.NativeAccess.require(CudaSupport.class.getModule(), "opening cuda:" + index);
         String why = unavailableReason();
         if (why != null) {
             throw new IllegalStateException("cuda:" + index + " is unavailable: " + why);

@@ -25,6 +25,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * ({@link #copyToHost}) waits for them.
  */
 public abstract class Device implements AutoCloseable {
+    /** For subclasses: a device with nothing allocated yet. */
+    protected Device() {
+    }
+
     private final AtomicLong liveBytes = new AtomicLong();
     private final AtomicLong peakBytes = new AtomicLong();
     private final AtomicLong allocations = new AtomicLong();
@@ -35,19 +39,35 @@ public abstract class Device implements AutoCloseable {
     private Kernels kernels;
     private MemoryPlan planning;
 
-    /** "cpu", "cuda:0". */
+    /**
+     * "cpu", "cuda:0".
+     *
+     * @return the device's name, such as "cpu" or "cuda:0"
+     */
     public abstract String name();
 
+    /** {@return CPU or CUDA} */
     public abstract DeviceKind kind();
 
     // ---------------------------------------------------------------- memory
 
-    /** A new zero-filled F32 tensor. */
+    /**
+     * A new zero-filled F32 tensor.
+     *
+     * @param shape the shape
+     * @return a new zero-filled F32 tensor
+     */
     public final Tensor allocate(Shape shape) {
         return allocate(shape, DType.F32);
     }
 
-    /** A new zero-filled row-major tensor. */
+    /**
+     * A new zero-filled row-major tensor.
+     *
+     * @param shape the shape
+     * @param dtype the element type
+     * @return a new zero-filled row-major tensor
+     */
     public final Tensor allocate(Shape shape, DType dtype) {
         return allocate(shape, dtype, Layout.ROW_MAJOR);
     }
@@ -55,6 +75,11 @@ public abstract class Device implements AutoCloseable {
     /**
      * A new zero-filled tensor in the given layout (channels-last needs a rank-4 shape). While a
      * {@link MemoryPlan} records on this device, the tensor's memory comes later, from the plan.
+     *
+     * @param shape the shape
+     * @param dtype the element type
+     * @param layout the memory layout
+     * @return a new zero-filled tensor in the given layout (channels-last needs a rank-4 shape)
      */
     public final Tensor allocate(Shape shape, DType dtype, Layout layout) {
         ensureOpen();
@@ -85,22 +110,41 @@ public abstract class Device implements AutoCloseable {
     /**
      * A new zero-filled F32 tensor for activations (layer outputs and their gradients) in the
      * layout this device computes fastest on; see {@link #activationLayout}.
+     *
+     * @param shape the shape
+     * @return a new zero-filled F32 tensor for activations (layer outputs and their gradients) in the layout this device computes fastest on; see {@link #activationLayout}
      */
     public final Tensor allocateActivation(Shape shape) {
         return allocate(shape, DType.F32, activationLayout(shape));
     }
 
-    /** Whether tensors on this device may have {@code layout} (every device supports row-major). */
+    /**
+     * Whether tensors on this device may have {@code layout} (every device supports row-major).
+     *
+     * @param layout the memory layout
+     * @return whether tensors on this device may have {@code layout} (every device supports row-major)
+     */
     public boolean supports(Layout layout) {
         return true;
     }
 
-    /** The layout this device prefers for activations of this shape (row-major unless told otherwise). */
+    /**
+     * The layout this device prefers for activations of this shape (row-major unless told otherwise).
+     *
+     * @param shape the shape
+     * @return the layout this device prefers for activations of this shape (row-major unless told otherwise)
+     */
     public Layout activationLayout(Shape shape) {
         return Layout.ROW_MAJOR;
     }
 
-    /** A new F32 tensor holding {@code values}. */
+    /**
+     * A new F32 tensor holding {@code values}.
+     *
+     * @param shape the shape
+     * @param values the elements, in row-major order
+     * @return a new F32 tensor holding {@code values}
+     */
     public final Tensor fromArray(Shape shape, float... values) {
         Tensor tensor = allocate(shape);
         try {
@@ -111,7 +155,13 @@ public abstract class Device implements AutoCloseable {
         }
     }
 
-    /** A new I32 tensor holding {@code values}. */
+    /**
+     * A new I32 tensor holding {@code values}.
+     *
+     * @param shape the shape
+     * @param values the elements, in row-major order
+     * @return a new I32 tensor holding {@code values}
+     */
     public final Tensor fromInts(Shape shape, int... values) {
         Tensor tensor = allocate(shape, DType.I32);
         try {
@@ -122,7 +172,11 @@ public abstract class Device implements AutoCloseable {
         }
     }
 
-    /** Frees a block; called by the owning tensor's close. Freeing twice is harmless. */
+    /**
+     * Frees a block; called by the owning tensor's close. Freeing twice is harmless.
+     *
+     * @param storage the memory to free
+     */
     public final void release(Storage storage) {
         if (storage.device() != this) {
             throw new IllegalArgumentException("release: the block belongs to " + storage.device().name()
@@ -136,17 +190,29 @@ public abstract class Device implements AutoCloseable {
         }
     }
 
-    /** Bytes of tensor memory allocated and not yet freed. */
+    /**
+     * Bytes of tensor memory allocated and not yet freed.
+     *
+     * @return bytes of tensor memory allocated and not yet freed
+     */
     public final long liveBytes() {
         return liveBytes.get();
     }
 
-    /** How many tensors this device has allocated in all: a steady-state training step must not change it. */
+    /**
+     * How many tensors this device has allocated in all: a steady-state training step must not change it.
+     *
+     * @return how many tensors this device has allocated in all: a steady-state training step must not change it
+     */
     public final long allocationCount() {
         return allocations.get();
     }
 
-    /** The highest {@link #liveBytes()} seen. */
+    /**
+     * The highest {@link #liveBytes()} seen.
+     *
+     * @return the highest {@link #liveBytes()} seen
+     */
     public final long peakBytes() {
         return peakBytes.get();
     }
@@ -169,13 +235,29 @@ public abstract class Device implements AutoCloseable {
         }
     }
 
+    /**
+     * For subclasses: {@code bytes} of device memory (zero-filled is not required).
+     *
+     * @param bytes the size in bytes
+     * @return the memory
+     */
     protected abstract Storage allocateStorage(long bytes);
 
+    /**
+     * For subclasses: frees memory that {@link #allocateStorage} returned.
+     *
+     * @param storage the memory to free
+     */
     protected abstract void freeStorage(Storage storage);
 
     // ---------------------------------------------------------------- copies and synchronisation
 
-    /** dst ← src, same element count and dtype (shapes may differ, as for a reshape). */
+    /**
+     * dst ← src, same element count and dtype (shapes may differ, as for a reshape).
+     *
+     * @param source the tensor or host memory copied from
+     * @param destination the tensor or host memory copied to
+     */
     public final void copy(Tensor source, Tensor destination) {
         final String op = "copy";
         Checks.tensor(op, "source", source, this, source == null ? DType.F32 : source.dtype());
@@ -186,7 +268,12 @@ public abstract class Device implements AutoCloseable {
         }
     }
 
-    /** Copies host memory ({@code destination.byteSize()} bytes, native or a Java array) into a tensor. */
+    /**
+     * Copies host memory ({@code destination.byteSize()} bytes, native or a Java array) into a tensor.
+     *
+     * @param source the tensor or host memory copied from
+     * @param destination the tensor or host memory copied to
+     */
     public final void copyFromHost(MemorySegment source, Tensor destination) {
         final String op = "copyFromHost";
         Checks.tensor(op, "destination", destination, this, destination == null ? DType.F32 : destination.dtype());
@@ -199,7 +286,12 @@ public abstract class Device implements AutoCloseable {
         }
     }
 
-    /** Copies a tensor to host memory of exactly its size, after the work queued before it finishes. */
+    /**
+     * Copies a tensor to host memory of exactly its size, after the work queued before it finishes.
+     *
+     * @param source the tensor or host memory copied from
+     * @param destination the tensor or host memory copied to
+     */
     public final void copyToHost(Tensor source, MemorySegment destination) {
         final String op = "copyToHost";
         Checks.tensor(op, "source", source, this, source == null ? DType.F32 : source.dtype());
@@ -218,10 +310,28 @@ public abstract class Device implements AutoCloseable {
     /** Waits until all queued work has finished. */
     public abstract void synchronize();
 
+    /**
+     * For subclasses: the copy, arguments checked by {@link #copy}.
+     *
+     * @param source the tensor or host memory copied from
+     * @param destination the tensor or host memory copied to
+     */
     protected abstract void doCopy(Tensor source, Tensor destination);
 
+    /**
+     * For subclasses: the copy from host memory, arguments checked by {@link #copyFromHost}.
+     *
+     * @param source the tensor or host memory copied from
+     * @param destination the tensor or host memory copied to
+     */
     protected abstract void doCopyFromHost(MemorySegment source, Tensor destination);
 
+    /**
+     * For subclasses: the copy to host memory, arguments checked by {@link #copyToHost}.
+     *
+     * @param source the tensor or host memory copied from
+     * @param destination the tensor or host memory copied to
+     */
     protected abstract void doCopyToHost(Tensor source, MemorySegment destination);
 
     // ---------------------------------------------------------------- kernel families
@@ -229,10 +339,18 @@ public abstract class Device implements AutoCloseable {
     /**
      * The backends of every kernel family, chosen once by the concrete device when it is made
      * (the CPU device picks oneDNN or OpenBLAS + Java here, never inside a kernel).
+     *
+     * @param blas the BLAS backend
+     * @param elementwise the element-wise backend
+     * @param activations the activation backend
+     * @param losses the loss backend
+     * @param optimizers the optimizer backend
+     * @param reductions the reductions backend
      */
     public record Backends(BlasKernels.Backend blas, ElementwiseKernels.Backend elementwise,
                            ActivationKernels.Backend activations, LossKernels.Backend losses,
                            OptimizerKernels.Backend optimizers, ReductionKernels.Backend reductions) {
+        /** Checks that every family has a backend. */
         public Backends {
             if (blas == null || elementwise == null || activations == null || losses == null || optimizers == null
                     || reductions == null) {
@@ -245,7 +363,11 @@ public abstract class Device implements AutoCloseable {
                            LossKernels losses, OptimizerKernels optimizers, ReductionKernels reductions) {
     }
 
-    /** Installs the kernel families over {@code backends}; a concrete device calls it once, in its constructor. */
+    /**
+     * Installs the kernel families over {@code backends}; a concrete device calls it once, in its constructor.
+     *
+     * @param backends the backends of the kernel families
+     */
     protected final void installKernels(Backends backends) {
         if (kernels != null) {
             throw new IllegalStateException(name() + ": kernels are installed once");
@@ -255,39 +377,68 @@ public abstract class Device implements AutoCloseable {
                 new OptimizerKernels(this, backends.optimizers()), new ReductionKernels(this, backends.reductions()));
     }
 
-    /** GEMM, matrix products, axpy and scaling. */
+    /**
+     * GEMM, matrix products, axpy and scaling.
+     *
+     * @return the BLAS kernels
+     */
     public final BlasKernels blas() {
         return kernels.blas();
     }
 
-    /** Fill, element-wise addition and product, per-channel bias and its gradient. */
+    /**
+     * Fill, element-wise addition and product, per-channel bias and its gradient.
+     *
+     * @return the element-wise kernels
+     */
     public final ElementwiseKernels elementwise() {
         return kernels.elementwise();
     }
 
-    /** Activation functions, softmax and dropout, forward and backward. */
+    /**
+     * Activation functions, softmax and dropout, forward and backward.
+     *
+     * @return the activation kernels
+     */
     public final ActivationKernels activations() {
         return kernels.activations();
     }
 
-    /** Cross-entropy and the element-wise losses, with their gradients. */
+    /**
+     * Cross-entropy and the element-wise losses, with their gradients.
+     *
+     * @return the loss kernels
+     */
     public final LossKernels losses() {
         return kernels.losses();
     }
 
-    /** The optimizers' update rules (SGD, Adam/AdamW, RMSprop, Adagrad). */
+    /**
+     * The optimizers' update rules (SGD, Adam/AdamW, RMSprop, Adagrad).
+     *
+     * @return the optimizers' update rules (SGD, Adam/AdamW, RMSprop, Adagrad)
+     */
     public final OptimizerKernels optimizers() {
         return kernels.optimizers();
     }
 
-    /** Reductions read on the host: sum of squares, non-finite count. */
+    /**
+     * Reductions read on the host: sum of squares, non-finite count.
+     *
+     * @return the reduction kernels
+     */
     public final ReductionKernels reductions() {
         return kernels.reductions();
     }
 
     // ---------------------------------------------------------------- plans
 
-    /** A convolution prepared for {@code geometry}; close it when the layer is done with it. */
+    /**
+     * A convolution prepared for {@code geometry}; close it when the layer is done with it.
+     *
+     * @param geometry the sizes
+     * @return a convolution prepared for {@code geometry}; close it when the layer is done with it
+     */
     public final ConvolutionPlan convolution(ConvGeometry geometry) {
         return convolution(geometry, DType.F32);
     }
@@ -380,6 +531,11 @@ public abstract class Device implements AutoCloseable {
         throw new UnsupportedOperationException("convolution in " + operands + " on " + name());
     }
 
+    /**
+     * {@return a pooling plan for {@code geometry} on this device (a workspace, made once)}
+     *
+     * @param geometry the sizes
+     */
     public final PoolingPlan pooling(PoolGeometry geometry) {
         ensureOpen();
         if (geometry == null) {
@@ -390,7 +546,44 @@ public abstract class Device implements AutoCloseable {
         }
     }
 
-    /** Batch normalisation over axis 1 of inputs of {@code inputShape} ([N, C, ...]). */
+    /**
+     * A 3-D convolution prepared for {@code geometry}; close it when the layer is done with it.
+     *
+     * @param geometry the sizes
+     * @return the plan
+     */
+    public final Convolution3dPlan convolution3d(Conv3dGeometry geometry) {
+        ensureOpen();
+        if (geometry == null) {
+            throw new IllegalArgumentException("convolution3d: geometry must not be null");
+        }
+        try (Guard ignored = enter()) {
+            return newConvolution3d(geometry);
+        }
+    }
+
+    /**
+     * 3-D pooling prepared for {@code geometry}; close it when the layer is done with it.
+     *
+     * @param geometry the sizes
+     * @return the plan
+     */
+    public final Pooling3dPlan pooling3d(Pool3dGeometry geometry) {
+        ensureOpen();
+        if (geometry == null) {
+            throw new IllegalArgumentException("pooling3d: geometry must not be null");
+        }
+        try (Guard ignored = enter()) {
+            return newPooling3d(geometry);
+        }
+    }
+
+    /**
+     * Batch normalisation over axis 1 of inputs of {@code inputShape} ([N, C, ...]).
+     *
+     * @param inputShape the input shape
+     * @return the plan (a workspace, made once)
+     */
     public final BatchNormPlan batchNorm(Shape inputShape) {
         ensureOpen();
         if (inputShape == null) {
@@ -401,11 +594,49 @@ public abstract class Device implements AutoCloseable {
         }
     }
 
+    /**
+     * For subclasses: the backend's convolution plan.
+     *
+     * @param geometry the sizes
+     * @return the plan
+     */
     protected abstract ConvolutionPlan newConvolution(ConvGeometry geometry);
 
+    /**
+     * For subclasses: the backend's pooling plan.
+     *
+     * @param geometry the sizes
+     * @return the plan
+     */
     protected abstract PoolingPlan newPooling(PoolGeometry geometry);
 
+    /**
+     * For subclasses: the backend's batch-norm plan.
+     *
+     * @param inputShape the input shape
+     * @return the plan
+     */
     protected abstract BatchNormPlan newBatchNorm(Shape inputShape);
+
+    /**
+     * For subclasses: the backend's 3-D convolution plan; devices without 3-D kernels say so (the CPU overrides this).
+     *
+     * @param geometry the sizes
+     * @return the plan
+     */
+    protected Convolution3dPlan newConvolution3d(Conv3dGeometry geometry) {
+        throw new UnsupportedOperationException("convolution3d: " + name() + " has no 3-D convolution");
+    }
+
+    /**
+     * For subclasses: the backend's 3-D pooling plan; devices without 3-D kernels say so (the CPU overrides this).
+     *
+     * @param geometry the sizes
+     * @return the plan
+     */
+    protected Pooling3dPlan newPooling3d(Pool3dGeometry geometry) {
+        throw new UnsupportedOperationException("pooling3d: " + name() + " has no 3-D pooling");
+    }
 
     // ---------------------------------------------------------------- one operation at a time
 
@@ -416,6 +647,8 @@ public abstract class Device implements AutoCloseable {
      * would crash the JVM. So a second thread is refused, with a message, rather than let in.
      * Nested calls from the same thread (a plan calling a kernel family) are fine. The guard is
      * one preallocated object, so entering allocates nothing.
+     *
+     * @return the guard to close when the native work is done
      */
     protected final Guard enter() {
         Thread current = Thread.currentThread();
@@ -444,12 +677,14 @@ public abstract class Device implements AutoCloseable {
 
     // ---------------------------------------------------------------- lifecycle
 
+    /** Throws when the device is closed. */
     protected final void ensureOpen() {
         if (closed) {
             throw new IllegalStateException("device " + name() + " is closed");
         }
     }
 
+    /** {@return whether {@link #close()} was called} */
     public final boolean isClosed() {
         return closed;
     }

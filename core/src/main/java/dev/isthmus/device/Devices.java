@@ -10,13 +10,21 @@ public final class Devices {
     private Devices() {
     }
 
-    /** The outcome of choosing a device: the device, and why it was chosen. */
+    /**
+     * The outcome of choosing a device: the device, and why it was chosen.
+     *
+     * @param device the device chosen
+     * @param reason why it was chosen
+     */
     public record Choice(Device device, String reason) {
     }
 
     /**
+     * Opens the device named by {@code spec}.
+     *
      * @param spec    "cpu", "cuda", "cuda:N" or "auto"
      * @param threads CPU threads (0: all cores)
+     * @return the device and why it was chosen
      */
     public static Choice open(String spec, int threads) {
         if (spec == null) {
@@ -39,11 +47,31 @@ public final class Devices {
         };
     }
 
-    public static CpuDevice cpu(int threads) {
+    /**
+     * The CPU, using every available core.
+     *
+     * @return the CPU device; close it when done
+     */
+    public static Device cpu() {
+        return new CpuDevice();
+    }
+
+    /**
+     * The CPU with {@code threads} threads for its native libraries and loops.
+     *
+     * @param threads CPU threads (0: all cores)
+     * @return the device; close it when done
+     */
+    public static Device cpu(int threads) {
         return threads == 0 ? new CpuDevice() : new CpuDevice(threads);
     }
 
-    /** The GPU with ordinal {@code index}; throws with the reason when CUDA is unusable. */
+    /**
+     * The GPU with ordinal {@code index}; throws with the reason when CUDA is unusable.
+     *
+     * @param index the GPU's ordinal
+     * @return the GPU; close it when done
+     */
     public static Device cuda(int index) {
         return CudaSupport.open(index);
     }

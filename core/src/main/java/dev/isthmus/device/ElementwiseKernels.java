@@ -7,18 +7,46 @@ import dev.isthmus.tensor.Tensor;
 public final class ElementwiseKernels {
     /** What a device implements for this family; arguments arrive validated. */
     public interface Backend {
+        /**
+         * Sets every element to {@code value}.
+         *
+         * @param tensor the tensor
+         * @param value the value
+         */
         void fill(Tensor tensor, float value);
 
-        /** out ← a + b; out may be a or b; layouts may differ. */
+        /**
+         * out ← a + b; out may be a or b; layouts may differ.
+         *
+         * @param a the first operand
+         * @param b the second operand, of a's shape
+         * @param out the result; may be one of the operands
+         */
         void add(Tensor a, Tensor b, Tensor out);
 
-        /** out ← a · b; out may be a or b; layouts may differ. */
+        /**
+         * out ← a · b; out may be a or b; layouts may differ.
+         *
+         * @param a the first operand
+         * @param b the second operand, of a's shape
+         * @param out the result; may be one of the operands
+         */
         void mul(Tensor a, Tensor b, Tensor out);
 
-        /** y[n, c, ...] += bias[c]. */
+        /**
+         * y[n, c, ...] += bias[c].
+         *
+         * @param y the tensor the bias is added to, [N, C, ...]
+         * @param bias the bias, one per channel
+         */
         void addBias(Tensor y, Tensor bias);
 
-        /** biasGrad[c] += Σ dy[n, c, ...]. */
+        /**
+         * biasGrad[c] += Σ dy[n, c, ...].
+         *
+         * @param gradOutput dL/dy, of the output's shape
+         * @param biasGrad dL/db, accumulated (null without a bias)
+         */
         void biasGradient(Tensor gradOutput, Tensor biasGrad);
 
         /** to ← from converted (F32 ↔ BF16/F16, rounding to nearest even); same shape and layout. */
@@ -33,7 +61,12 @@ public final class ElementwiseKernels {
         this.backend = backend;
     }
 
-    /** Every element of {@code tensor} ← value. */
+    /**
+     * Every element of {@code tensor} ← value.
+     *
+     * @param tensor the tensor
+     * @param value the value
+     */
     public void fill(Tensor tensor, float value) {
         Checks.floating("fill", "tensor", tensor, device);
         try (Device.Guard ignored = device.enter()) {
@@ -41,7 +74,13 @@ public final class ElementwiseKernels {
         }
     }
 
-    /** out ← a + b, element-wise; out may be a or b. */
+    /**
+     * out ← a + b, element-wise; out may be a or b.
+     *
+     * @param a the first operand
+     * @param b the second operand, of a's shape
+     * @param out the result; may be one of the operands
+     */
     public void add(Tensor a, Tensor b, Tensor out) {
         checkBinary("add", a, b, out);
         try (Device.Guard ignored = device.enter()) {
@@ -49,7 +88,13 @@ public final class ElementwiseKernels {
         }
     }
 
-    /** out ← a · b, element-wise; out may be a or b. */
+    /**
+     * out ← a · b, element-wise; out may be a or b.
+     *
+     * @param a the first operand
+     * @param b the second operand, of a's shape
+     * @param out the result; may be one of the operands
+     */
     public void mul(Tensor a, Tensor b, Tensor out) {
         checkBinary("mul", a, b, out);
         try (Device.Guard ignored = device.enter()) {
@@ -65,7 +110,12 @@ public final class ElementwiseKernels {
         Checks.sameShape(op, a, "a", out, "out");
     }
 
-    /** y[n, c, ...] += bias[c] for y of shape [N, C, ...] and bias of shape [C]. */
+    /**
+     * y[n, c, ...] += bias[c] for y of shape [N, C, ...] and bias of shape [C].
+     *
+     * @param y the tensor the bias is added to, [N, C, ...]
+     * @param bias the bias, one per channel
+     */
     public void addBias(Tensor y, Tensor bias) {
         final String op = "addBias";
         DType dtype = Checks.floating(op, "tensor", y, device);
@@ -76,7 +126,12 @@ public final class ElementwiseKernels {
         }
     }
 
-    /** biasGrad[c] += the sum of dy[n, c, ...] over every n and position. */
+    /**
+     * biasGrad[c] += the sum of dy[n, c, ...] over every n and position.
+     *
+     * @param gradOutput dL/dy, of the output's shape
+     * @param biasGrad dL/db, accumulated (null without a bias)
+     */
     public void biasGradient(Tensor gradOutput, Tensor biasGrad) {
         final String op = "biasGradient";
         DType dtype = Checks.floating(op, "output gradient", gradOutput, device);

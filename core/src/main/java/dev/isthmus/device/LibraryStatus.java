@@ -17,6 +17,7 @@ import java.util.Map;
 public record LibraryStatus(String name, boolean available, String location, String source, String version,
                             Map<String, Object> details, String reason) {
 
+    /** {@return this status as JSON-able maps and lists} */
     public Map<String, Object> toJson() {
         Map<String, Object> json = new LinkedHashMap<>();
         json.put("available", available);

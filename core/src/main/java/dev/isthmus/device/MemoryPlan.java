@@ -48,6 +48,8 @@ public final class MemoryPlan implements AutoCloseable {
     /**
      * Starts recording the calling thread's allocations on {@code device}.
      *
+     * @param device the device
+     * @return the plan; close it (or allocate) to stop recording
      * @throws IllegalStateException when a plan already records on it
      */
     public static MemoryPlan record(Device device) {
@@ -64,6 +66,9 @@ public final class MemoryPlan implements AutoCloseable {
      * Runs {@code allocation}, marking what it allocates on {@code device} as living as long as
      * its owner (parameters, running statistics), apart from per-batch buffers. Without a plan
      * recording, it simply runs.
+     *
+     * @param device the device
+     * @param allocation the allocation
      */
     public static void longLived(Device device, Runnable allocation) {
         MemoryPlan plan = device.planning();
@@ -83,6 +88,9 @@ public final class MemoryPlan implements AutoCloseable {
     /**
      * Runs {@code action} once the memory allocated so far on {@code device} exists: now when no
      * plan records, else when the plan has bound everything (to give planned tensors first values).
+     *
+     * @param device the device
+     * @param action what to run
      */
     public static void whenBound(Device device, Runnable action) {
         MemoryPlan plan = device.planning();
@@ -140,6 +148,7 @@ public final class MemoryPlan implements AutoCloseable {
      * in the order they were asked for, each starting on a 256-byte boundary; tensors closed
      * before binding get no space.
      *
+     * @param longLivedTensors true for the long-lived tensors (parameters, statistics), false for the per-batch ones
      * @return the block, or null when there is nothing to bind
      */
     public Tensor bindRemaining(boolean longLivedTensors) {
@@ -161,6 +170,8 @@ public final class MemoryPlan implements AutoCloseable {
      * bound yet), each starting on a 256-byte boundary, in this order; a plan recording on the
      * device does not record it.
      *
+     * @param device the device
+     * @param tensors planned tensors, not bound yet
      * @return the block, or null when the list is empty
      */
     public static Tensor allocate(Device device, List<Tensor> tensors) {

@@ -27,7 +27,9 @@ public final class NativeStatus {
     private NativeStatus() {
     }
 
+    /** {@return the status of every native library, in the order {@code isthmus info} prints them} */
     public static List<LibraryStatus> report() {
+        dev.isthmus.bindings.NativeAccess.require(NativeStatus.class.getModule(), "probing the native libraries");
         List<LibraryStatus> statuses = new ArrayList<>();
         statuses.add(openBlas());
         statuses.add(oneDnn());
@@ -37,6 +39,7 @@ public final class NativeStatus {
         return statuses;
     }
 
+    /** {@return OpenBLAS's status: where it was found, its configuration, core and threads} */
     public static LibraryStatus openBlas() {
         return probe(NativeLibrary.OPENBLAS, (loaded, details) -> {
             details.put("config", OpenBlas.config());
@@ -50,6 +53,7 @@ public final class NativeStatus {
         });
     }
 
+    /** {@return oneDNN's status: where it was found, its version and the CPU backend chosen} */
     public static LibraryStatus oneDnn() {
         return probe(NativeLibrary.DNNL, (loaded, details) -> {
             MemorySegment version = dev.isthmus.bindings.dnnl.dnnl_h.dnnl_version()
@@ -64,6 +68,9 @@ public final class NativeStatus {
         });
     }
 
+    /**
+     * {@return the CUDA driver's status: where it was found, its version and GPUs, or why it is unusable}
+     */
     public static LibraryStatus cudaDriver() {
         return probe(NativeLibrary.CUDA, (loaded, details) -> {
             int version = CudaDriver.driverVersion();
@@ -85,6 +92,7 @@ public final class NativeStatus {
         });
     }
 
+    /** {@return cuBLAS's status: where it was found, its version, or why it is unusable} */
     public static LibraryStatus cublas() {
         return probe(NativeLibrary.CUBLAS, (loaded, details) -> {
             try (Arena arena = Arena.ofConfined()) {
@@ -104,6 +112,7 @@ public final class NativeStatus {
         });
     }
 
+    /** {@return cuDNN's status: where it was found, its version, or why it is unusable} */
     public static LibraryStatus cudnn() {
         return probe(NativeLibrary.CUDNN, (loaded, details) -> {
             long version = cudnn_h.cudnnGetVersion();

@@ -7,7 +7,20 @@ package dev.isthmus.device;
  */
 public interface PlanTimer {
     /** The calls of a convolution plan. */
-    enum Call { FORWARD, BACKWARD_DATA, BACKWARD_FILTER }
+    enum Call {
+        /** {@link ConvolutionPlan#forward}. */
+        FORWARD,
+        /** {@link ConvolutionPlan#backwardData}: dL/dx. */
+        BACKWARD_DATA,
+        /** {@link ConvolutionPlan#backwardFilter}: dL/dw and dL/db. */
+        BACKWARD_FILTER
+    }
 
+    /**
+     * One call has finished.
+     *
+     * @param call  which call
+     * @param nanos how long it took, the device synchronised before and after
+     */
     void timed(Call call, long nanos);
 }

@@ -10,11 +10,30 @@ import dev.isthmus.tensor.Tensor;
 public final class ReductionKernels {
     /** What a device implements for this family; arguments arrive validated. */
     public interface Backend {
+        /**
+         * Σ x² in double precision; see {@link ReductionKernels#sumOfSquares}.
+         *
+         * @param x the tensor
+         * @return Σ x² in double precision; see {@link ReductionKernels#sumOfSquares}
+         */
         double sumOfSquares(Tensor x);
 
+        /**
+         * How many elements are NaN or infinite; see {@link ReductionKernels#countNonFinite}.
+         *
+         * @param x the tensor
+         * @return how many elements are NaN or infinite; see {@link ReductionKernels#countNonFinite}
+         */
         long countNonFinite(Tensor x);
 
-        /** counter += the rows of logits whose label ranks among the k largest (see {@link #countCorrect}). */
+        /**
+         * counter += the rows of logits whose label ranks among the k largest (see {@link #countCorrect}).
+         *
+         * @param logits the logits, [N, C]
+         * @param labels the labels, I32 [N]
+         * @param k how many of the largest logits count as a hit
+         * @param counter the I32 one-element counter added to
+         */
         void countCorrect(Tensor logits, Tensor labels, int k, Tensor counter);
     }
 
@@ -26,7 +45,12 @@ public final class ReductionKernels {
         this.backend = backend;
     }
 
-    /** Σ x² in double precision (waits for the device). */
+    /**
+     * Σ x² in double precision (waits for the device).
+     *
+     * @param x the tensor
+     * @return Σ x² in double precision (waits for the device)
+     */
     public double sumOfSquares(Tensor x) {
         Checks.floating("sumOfSquares", "tensor", x, device);
         try (Device.Guard ignored = device.enter()) {
@@ -34,7 +58,12 @@ public final class ReductionKernels {
         }
     }
 
-    /** How many elements are NaN or infinite (waits for the device). */
+    /**
+     * How many elements are NaN or infinite (waits for the device).
+     *
+     * @param x the tensor
+     * @return how many elements are NaN or infinite (waits for the device)
+     */
     public long countNonFinite(Tensor x) {
         Checks.floating("countNonFinite", "tensor", x, device);
         try (Device.Guard ignored = device.enter()) {
@@ -50,6 +79,11 @@ public final class ReductionKernels {
      * lower class index (so with k = 1 a row counts when its label is argmax's first maximal index).
      * A label outside [0, C) never counts and is not read: the loss on the same labels reports it.
      * Nothing is read on the host, so a training loop can count every step and wait once per epoch.
+     *
+     * @param logits the logits, [N, C]
+     * @param labels the labels, I32 [N]
+     * @param k how many of the largest logits count as a hit
+     * @param counter the I32 one-element counter added to
      */
     public void countCorrect(Tensor logits, Tensor labels, int k, Tensor counter) {
         final String op = "countCorrect";

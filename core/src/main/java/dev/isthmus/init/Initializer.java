@@ -11,15 +11,34 @@ import java.util.SplittableRandom;
  */
 @FunctionalInterface
 public interface Initializer {
-    /** Draws {@code count} values for a tensor with the given fans. */
+    /**
+     * Draws {@code count} values for a tensor with the given fans.
+     *
+     * @param count how many values
+     * @param fanIn the fan-in
+     * @param fanOut the fan-out
+     * @param random the generator drawn from
+     * @return the values
+     */
     float[] values(int count, int fanIn, int fanOut, SplittableRandom random);
 
+    /**
+     * Fills {@code tensor}, drawing from {@code random}, with no fan information.
+     *
+     * @param tensor the tensor
+     * @param random the generator drawn from
+     */
     default void fill(Tensor tensor, SplittableRandom random) {
         int[] fans = fans(tensor);
         tensor.copyFrom(values(Math.toIntExact(tensor.elementCount()), fans[0], fans[1], random));
     }
 
-    /** {fan_in, fan_out} of a tensor shape, as torch.nn.init._calculate_fan_in_and_fan_out. */
+    /**
+     * {fan_in, fan_out} of a tensor shape, as torch.nn.init._calculate_fan_in_and_fan_out.
+     *
+     * @param tensor the tensor
+     * @return {fan_in, fan_out}
+     */
     static int[] fans(Tensor tensor) {
         int[] dims = tensor.shape().dims();
         if (dims.length < 2) {

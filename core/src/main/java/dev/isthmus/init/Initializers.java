@@ -14,14 +14,22 @@ public final class Initializers {
 
     /** Which fan Kaiming initialisation preserves the variance of. */
     public enum FanMode {
+        /** Preserve the variance of the forward pass. */
         FAN_IN,
+        /** Preserve the variance of the backward pass. */
         FAN_OUT
     }
 
+    /** {@return every element 0} */
     public static Initializer zeros() {
         return constant(0f);
     }
 
+    /**
+     * {@return every element {@code value}}
+     *
+     * @param value the value
+     */
     public static Initializer constant(float value) {
         return (count, fanIn, fanOut, random) -> {
             float[] values = new float[count];
@@ -30,6 +38,12 @@ public final class Initializers {
         };
     }
 
+    /**
+     * {@return draws from U(low, high)}
+     *
+     * @param low the lower bound
+     * @param high the upper bound
+     */
     public static Initializer uniform(double low, double high) {
         if (!(low <= high)) {
             throw new IllegalArgumentException("uniform(" + low + ", " + high + "): low must be <= high");
@@ -43,6 +57,12 @@ public final class Initializers {
         };
     }
 
+    /**
+     * {@return draws from N(mean, std²)}
+     *
+     * @param mean the mean
+     * @param std the standard deviation
+     */
     public static Initializer normal(double mean, double std) {
         if (!(std >= 0)) {
             throw new IllegalArgumentException("normal(" + mean + ", " + std + "): std must be >= 0");
@@ -56,7 +76,12 @@ public final class Initializers {
         };
     }
 
-    /** U(−a, a) with a = gain·sqrt(6 / (fan_in + fan_out)). */
+    /**
+     * U(−a, a) with a = gain·sqrt(6 / (fan_in + fan_out)).
+     *
+     * @param gain the scale factor (see {@link Initializers#gain})
+     * @return the initializer
+     */
     public static Initializer xavierUniform(double gain) {
         return (count, fanIn, fanOut, random) -> {
             double bound = gain * Math.sqrt(6.0 / (fanIn + fanOut));
@@ -64,7 +89,12 @@ public final class Initializers {
         };
     }
 
-    /** N(0, std²) with std = gain·sqrt(2 / (fan_in + fan_out)). */
+    /**
+     * N(0, std²) with std = gain·sqrt(2 / (fan_in + fan_out)).
+     *
+     * @param gain the scale factor (see {@link Initializers#gain})
+     * @return the initializer
+     */
     public static Initializer xavierNormal(double gain) {
         return (count, fanIn, fanOut, random) ->
                 normal(0, gain * Math.sqrt(2.0 / (fanIn + fanOut))).values(count, fanIn, fanOut, random);
@@ -75,6 +105,8 @@ public final class Initializers {
      *
      * @param a             the negative slope for leaky_relu (PyTorch's Linear and Conv use sqrt(5))
      * @param nonlinearity  "relu", "leaky_relu", "linear", "tanh", "sigmoid", "selu"
+     * @param mode which fan to preserve
+     * @return the initializer
      */
     public static Initializer kaimingUniform(double a, FanMode mode, String nonlinearity) {
         double gain = gain(nonlinearity, a);
@@ -84,14 +116,27 @@ public final class Initializers {
         };
     }
 
-    /** N(0, std²) with std = gain / sqrt(fan). */
+    /**
+     * N(0, std²) with std = gain / sqrt(fan).
+     *
+     * @param a the negative slope of the leaky ReLU that follows (0 for ReLU)
+     * @param mode which fan to preserve
+     * @param nonlinearity the nonlinearity that follows: "relu", "leaky_relu", "linear", "tanh", "sigmoid", "selu"
+     * @return the initializer
+     */
     public static Initializer kaimingNormal(double a, FanMode mode, String nonlinearity) {
         double gain = gain(nonlinearity, a);
         return (count, fanIn, fanOut, random) ->
                 normal(0, gain / Math.sqrt(fan(mode, fanIn, fanOut))).values(count, fanIn, fanOut, random);
     }
 
-    /** torch.nn.init.calculate_gain. */
+    /**
+     * torch.nn.init.calculate_gain.
+     *
+     * @param nonlinearity the nonlinearity that follows: "relu", "leaky_relu", "linear", "tanh", "sigmoid", "selu"
+     * @param param the nonlinearity's parameter (leaky ReLU's slope), or 0
+     * @return the gain
+     */
     public static double gain(String nonlinearity, double param) {
         return switch (nonlinearity.toLowerCase(Locale.ROOT)) {
             case "linear", "conv1d", "conv2d", "conv3d", "sigmoid" -> 1.0;
@@ -114,12 +159,19 @@ public final class Initializers {
     /**
      * PyTorch's default for Linear and Conv weights: kaiming_uniform(a = sqrt(5)), which works out
      * to U(−1/sqrt(fan_in), 1/sqrt(fan_in)).
+     *
+     * @return the initializer
      */
     public static Initializer torchDefaultWeight() {
         return kaimingUniform(Math.sqrt(5), FanMode.FAN_IN, "leaky_relu");
     }
 
-    /** PyTorch's default for Linear and Conv biases: U(−1/sqrt(fan_in), 1/sqrt(fan_in)) of the weight's fan_in. */
+    /**
+     * PyTorch's default for Linear and Conv biases: U(−1/sqrt(fan_in), 1/sqrt(fan_in)) of the weight's fan_in.
+     *
+     * @param weightFanIn the fan-in of the layer's weight
+     * @return the initializer
+     */
     public static Initializer torchDefaultBias(int weightFanIn) {
         double bound = weightFanIn > 0 ? 1 / Math.sqrt(weightFanIn) : 0;
         return uniform(-bound, bound);

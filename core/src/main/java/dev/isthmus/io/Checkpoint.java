@@ -40,8 +40,13 @@ public final class Checkpoint {
     }
 
     /**
+     * Saves the model's state_dict and, when given, the optimizer's state, atomically.
+     *
      * @param optimizer     saved too when not null
      * @param trainingState JSON-able facts to restore with the weights (epoch, best metric, ...)
+     * @param file the file
+     * @param model the model
+     * @throws IOException when reading or writing the file fails
      */
     public static void save(Path file, Model model, Optimizer optimizer, Map<String, Object> trainingState) throws IOException {
         save(file, model, optimizer, trainingState, Map.of());
@@ -53,6 +58,11 @@ public final class Checkpoint {
      * {@link InputMetadata}'s class names and preprocessing.
      *
      * @param extraMetadata string entries; may not replace {@code format} or {@code isthmus}
+     * @param file the file
+     * @param model the model
+     * @param optimizer the optimizer
+     * @param trainingState JSON-able facts to restore with the weights (epoch, best metric ...)
+     * @throws IOException when reading or writing the file fails
      */
     public static void save(Path file, Model model, Optimizer optimizer, Map<String, Object> trainingState,
                             Map<String, String> extraMetadata) throws IOException {
@@ -87,6 +97,7 @@ public final class Checkpoint {
             optimizerFacts.put("type", optimizer.getClass().getSimpleName());
             optimizerFacts.put("steps", optimizer.stepCount());
             optimizerFacts.put("hyperparameters", optimizer.hyperparameters());
+            optimizerFacts.put("param_groups", optimizer.parameterGroups());
             state.put("optimizer", optimizerFacts);
         }
         if (trainingState != null) {
@@ -109,7 +120,11 @@ public final class Checkpoint {
      * shape that differs, is an error naming the file, the tensor and both shapes, raised before
      * anything is changed.
      *
+     * @param file the file
+     * @param model the model
+     * @param optimizer the optimizer
      * @return the saved training state (empty for a plain PyTorch state_dict)
+     * @throws IOException when reading or writing the file fails
      */
     public static Map<String, Object> load(Path file, Model model, Optimizer optimizer) throws IOException {
         try (SafeTensors checkpoint = SafeTensors.open(file)) {
@@ -190,6 +205,88 @@ public final class Checkpoint {
             Map<String, Object> training = state.get("training") instanceof Map<?, ?> map
                     ? (Map<String, Object>) map : Map.of();
             return training;
+        }
+    }
+
+    /**
+     * Loads into {@code model} what fits from {@code file}, as fine-tuning needs (PyTorch's
+     * {@code load_state_dict(strict=False)}): every parameter, buffer and state_dict counter whose
+     * name is in the file with the same shape (F32; counters one integer) is loaded; the rest is
+     * left as it is and reported. Unlike PyTorch, which raises on a shape mismatch, a tensor of
+     * another shape is skipped and listed, so that a 1000-class head does not stop a 5-class model
+     * from taking the rest. Optimizer state and generator positions in the file are ignored: a
+     * fine-tuning run starts its own.
+     */
+    public static LoadReport loadMatching(Path file, Model model) throws IOException {
+        if (file == null || model == null) {
+            throw new IllegalArgumentException("Checkpoint.loadMatching: a file and a model are required");
+        }
+        try (SafeTensors checkpoint = SafeTensors.open(file)) {
+            Map<String, Tensor> targets = new LinkedHashMap<>();
+            for (Parameter parameter : model.parameters()) {
+                targets.put(parameter.name(), parameter.value());
+            }
+            for (NamedTensor buffer : model.buffers()) {
+                targets.put(buffer.name(), buffer.tensor());
+            }
+            Set<String> counters = new LinkedHashSet<>();
+            for (Counter counter : model.root().counters()) {
+                if (counter.inStateDict()) {
+                    counters.add(counter.name());
+                }
+            }
+            List<String> loaded = new ArrayList<>();
+            List<String> missing = new ArrayList<>();
+            List<String> mismatched = new ArrayList<>();
+            Map<String, Tensor> fitting = new LinkedHashMap<>();
+            for (Map.Entry<String, Tensor> target : targets.entrySet()) {
+                String name = target.getKey();
+                if (!checkpoint.contains(name)) {
+                    missing.add(name);
+                    continue;
+                }
+                SafeTensors.Entry entry = checkpoint.entry(name);
+                int[] modelShape = target.getValue().shape().dims();
+                if (!entry.dtype().equals("F32") || !java.util.Arrays.equals(entry.shape(), modelShape)) {
+                    mismatched.add(name + ": file " + entry.dtype() + " " + java.util.Arrays.toString(entry.shape())
+                            + ", model F32 " + java.util.Arrays.toString(modelShape));
+                    continue;
+                }
+                fitting.put(name, target.getValue());
+            }
+            Map<String, Long> restored = new LinkedHashMap<>();
+            for (String counter : counters) {
+                if (!checkpoint.contains(counter)) {
+                    missing.add(counter);
+                    continue;
+                }
+                SafeTensors.Entry entry = checkpoint.entry(counter);
+                if (entry.elementCount() != 1 || !(entry.dtype().equals("I64") || entry.dtype().equals("I32"))) {
+                    mismatched.add(counter + ": file " + entry.dtype() + " " + java.util.Arrays.toString(entry.shape())
+                            + ", model one integer");
+                    continue;
+                }
+                restored.put(counter, entry.dtype().equals("I64")
+                        ? checkpoint.bytes(counter).get(ValueLayout.JAVA_LONG_UNALIGNED, 0)
+                        : checkpoint.bytes(counter).get(ValueLayout.JAVA_INT_UNALIGNED, 0));
+            }
+            List<String> unexpected = new ArrayList<>();
+            for (String name : checkpoint.entries().keySet()) {
+                if (!targets.containsKey(name) && !counters.contains(name) && !name.startsWith(OPTIMIZER_PREFIX)) {
+                    unexpected.add(name);
+                }
+            }
+            Map<String, Object> state = metadata(checkpoint);
+            for (Map.Entry<String, Tensor> target : fitting.entrySet()) {
+                target.getValue().device().copyFromHost(checkpoint.bytes(target.getKey()), target.getValue());
+                loaded.add(target.getKey());
+            }
+            model.restoreCounters(restored);
+            loaded.addAll(restored.keySet());
+            @SuppressWarnings("unchecked")
+            Map<String, Object> training = state.get("training") instanceof Map<?, ?> map
+                    ? (Map<String, Object>) map : Map.of();
+            return new LoadReport(loaded, missing, unexpected, mismatched, training);
         }
     }
 

@@ -30,12 +30,14 @@ import java.util.Map;
  * @param classNames    null when unknown
  * @param transform     null when the checkpoint does not say (PyTorch state_dicts, older checkpoints)
  * @param normalization null for pixels left in [0, 1]
+ * @param classes the number of classes
  */
 public record InputMetadata(List<String> classNames, int classes, ImageTransform transform, Normalization normalization) {
     public static final String CLASS_NAMES = "class_names";
     public static final String NUM_CLASSES = "num_classes";
     public static final String PREPROCESSING = "preprocessing";
 
+    /** Checks the class names against the class count. */
     public InputMetadata {
         if (classes < 1) {
             throw new IllegalArgumentException("InputMetadata: classes must be >= 1, got " + classes);
@@ -53,7 +55,11 @@ public record InputMetadata(List<String> classNames, int classes, ImageTransform
         }
     }
 
-    /** The metadata entries to save with {@link Checkpoint#save(Path, dev.isthmus.nn.Model, dev.isthmus.optim.Optimizer, Map, Map)}. */
+    /**
+     * The metadata entries to save with {@link Checkpoint#save(Path, dev.isthmus.nn.Model, dev.isthmus.optim.Optimizer, Map, Map)}.
+     *
+     * @return the metadata entries to save with {@link Checkpoint#save(Path, dev.isthmus.nn.Model, dev.isthmus.optim.Optimizer, Map, Map)}
+     */
     public Map<String, String> toMetadata() {
         Map<String, String> entries = new LinkedHashMap<>();
         if (classNames != null) {
@@ -91,7 +97,13 @@ public record InputMetadata(List<String> classNames, int classes, ImageTransform
         return list;
     }
 
-    /** The input metadata of a checkpoint file, or null when it has none. */
+    /**
+     * The input metadata of a checkpoint file, or null when it has none.
+     *
+     * @param checkpoint the checkpoint file
+     * @return the input metadata of a checkpoint file, or null when it has none
+     * @throws IOException when reading or writing the file fails
+     */
     public static InputMetadata read(Path checkpoint) throws IOException {
         try (SafeTensors file = SafeTensors.open(checkpoint)) {
             return fromMetadata(file.metadata(), checkpoint);
@@ -101,6 +113,9 @@ public record InputMetadata(List<String> classNames, int classes, ImageTransform
     /**
      * Parses the entries written by {@link #toMetadata()}; null when none of them is there.
      *
+     * @param metadata the metadata entries
+     * @param file the file
+     * @return the metadata, or null when the file has none
      * @throws FileFormatException naming {@code file} when an entry is malformed
      */
     public static InputMetadata fromMetadata(Map<String, String> metadata, Path file) {

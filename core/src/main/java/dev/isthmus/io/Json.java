@@ -20,6 +20,7 @@ public final class Json {
 
     /** Thrown for malformed JSON; {@link #offset()} is where reading stopped. */
     public static final class ParseException extends IllegalArgumentException {
+        /** The character offset of the problem. */
         private final int offset;
 
         ParseException(String message, int offset) {
@@ -27,6 +28,7 @@ public final class Json {
             this.offset = offset;
         }
 
+        /** {@return the character offset of the problem} */
         public int offset() {
             return offset;
         }
@@ -34,6 +36,11 @@ public final class Json {
 
     // ---------------------------------------------------------------- writing
 
+    /**
+     * {@return {@code value} (Map, List, String, Number, Boolean or null) as JSON text}
+     *
+     * @param value the value
+     */
     public static String write(Object value) {
         StringBuilder out = new StringBuilder();
         write(value, out);
@@ -126,6 +133,11 @@ public final class Json {
 
     // ---------------------------------------------------------------- reading
 
+    /**
+     * {@return the value of a JSON text: Map, List, String, Double, Long, Boolean or null}
+     *
+     * @param text the text
+     */
     public static Object parse(String text) {
         Reader reader = new Reader(text);
         reader.skipSpace();
@@ -137,7 +149,12 @@ public final class Json {
         return value;
     }
 
-    /** Parses text that must be a JSON object. */
+    /**
+     * Parses text that must be a JSON object.
+     *
+     * @param text the text
+     * @return the object's entries, in order
+     */
     @SuppressWarnings("unchecked")
     public static Map<String, Object> parseObject(String text) {
         Object value = parse(text);

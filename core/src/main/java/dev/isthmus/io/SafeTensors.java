@@ -33,8 +33,17 @@ public final class SafeTensors implements AutoCloseable {
     /** Headers are small; a larger claim is corruption, not a header. */
     static final long MAX_HEADER_BYTES = 100L << 20;
 
-    /** One tensor's description. */
+    /**
+     * One tensor's description.
+     *
+     * @param name the tensor's name
+     * @param dtype the safetensors dtype ("F32", "I64" ...)
+     * @param shape the dimensions
+     * @param dataOffset where the tensor's bytes start, from the end of the header
+     * @param byteLength the tensor's size in bytes
+     */
     public record Entry(String name, String dtype, int[] shape, long dataOffset, long byteLength) {
+        /** {@return the number of elements, the product of the shape} */
         public long elementCount() {
             long count = 1;
             for (int dim : shape) {
@@ -59,7 +68,16 @@ public final class SafeTensors implements AutoCloseable {
         this.metadata = metadata;
     }
 
+    /**
+     * Maps {@code file} and reads its header, checking every entry against the file's size.
+     *
+     * @param file the file
+     * @return the opened file; close it to unmap
+     * @throws IOException when the file cannot be read
+     */
     public static SafeTensors open(Path file) throws IOException {
+        // The file is mapped as a native segment: a restricted operation.
+        dev.isthmus.bindings.NativeAccess.require(SafeTensors.class.getModule(), "reading " + file);
         Arena arena = Arena.ofShared();
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
             long size = channel.size();
@@ -184,22 +202,35 @@ public final class SafeTensors implements AutoCloseable {
         }
     }
 
+    /** {@return the file read} */
     public Path file() {
         return file;
     }
 
+    /** {@return every tensor's description, by name, in file order} */
     public Map<String, Entry> entries() {
         return entries;
     }
 
+    /** {@return the header's {@code __metadata__} entries} */
     public Map<String, String> metadata() {
         return metadata;
     }
 
+    /**
+     * {@return whether the file holds a tensor named {@code name}}
+     *
+     * @param name the tensor's name
+     */
     public boolean contains(String name) {
         return entries.containsKey(name);
     }
 
+    /**
+     * {@return the description of tensor {@code name}}
+     *
+     * @param name the tensor's name
+     */
     public Entry entry(String name) {
         Entry entry = entries.get(name);
         if (entry == null) {
@@ -209,13 +240,23 @@ public final class SafeTensors implements AutoCloseable {
         return entry;
     }
 
-    /** The raw little-endian bytes of a tensor, as a read-only slice of the mapped file. */
+    /**
+     * The raw little-endian bytes of a tensor, as a read-only slice of the mapped file.
+     *
+     * @param name the tensor's name
+     * @return the raw little-endian bytes of a tensor, as a read-only slice of the mapped file
+     */
     public MemorySegment bytes(String name) {
         Entry entry = entry(name);
         return mapped.asSlice(entry.dataOffset(), entry.byteLength()).asReadOnly();
     }
 
-    /** A float32 tensor's values. */
+    /**
+     * A float32 tensor's values.
+     *
+     * @param name the tensor's name
+     * @return a float32 tensor's values
+     */
     public float[] floats(String name) {
         Entry entry = entry(name);
         if (!entry.dtype().equals("F32")) {
@@ -224,7 +265,12 @@ public final class SafeTensors implements AutoCloseable {
         return bytes(name).toArray(ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN));
     }
 
-    /** An integer tensor's values (I32, or I64 within int range). */
+    /**
+     * An integer tensor's values (I32, or I64 within int range).
+     *
+     * @param name the tensor's name
+     * @return an integer tensor's values (I32, or I64 within int range)
+     */
     public int[] ints(String name) {
         Entry entry = entry(name);
         MemorySegment data = bytes(name);
@@ -254,7 +300,14 @@ public final class SafeTensors implements AutoCloseable {
 
     // ---------------------------------------------------------------- writing
 
-    /** A tensor to write: little-endian bytes of {@code shape} elements of {@code dtype}. */
+    /**
+     * A tensor to write: little-endian bytes of {@code shape} elements of {@code dtype}.
+     *
+     * @param name the tensor's name
+     * @param dtype the safetensors dtype ("F32", "I64" ...)
+     * @param shape the dimensions
+     * @param data the little-endian bytes
+     */
     public record Item(String name, String dtype, int[] shape, MemorySegment data) {
     }
 
@@ -262,6 +315,11 @@ public final class SafeTensors implements AutoCloseable {
      * Writes a safetensors file atomically: to a temporary file in the same folder, forced to disk,
      * then renamed over {@code file}, so an interrupted write never leaves a half-written file
      * under the final name.
+     *
+     * @param file the file
+     * @param items the tensors to write, in file order
+     * @param metadata the {@code __metadata__} entries
+     * @throws IOException when reading or writing the file fails
      */
     public static void write(Path file, List<Item> items, Map<String, String> metadata) throws IOException {
         Map<String, Object> header = new LinkedHashMap<>();

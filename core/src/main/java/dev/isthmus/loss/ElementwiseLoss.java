@@ -15,17 +15,30 @@ public class ElementwiseLoss extends Loss {
         this.name = name;
     }
 
-    /** (x − y)², averaged (nn.MSELoss). */
+    /**
+     * (x − y)², averaged (nn.MSELoss).
+     *
+     * @return the loss
+     */
     public static ElementwiseLoss mse() {
         return new ElementwiseLoss(PointwiseLoss.MSE, 0f, "MSELoss()");
     }
 
-    /** |x − y|, averaged (nn.L1Loss). */
+    /**
+     * |x − y|, averaged (nn.L1Loss).
+     *
+     * @return the loss
+     */
     public static ElementwiseLoss l1() {
         return new ElementwiseLoss(PointwiseLoss.L1, 0f, "L1Loss()");
     }
 
-    /** Huber-like: quadratic below beta, linear above (nn.SmoothL1Loss). */
+    /**
+     * Huber-like: quadratic below beta, linear above (nn.SmoothL1Loss).
+     *
+     * @param beta the threshold β between the quadratic and linear parts
+     * @return the loss
+     */
     public static ElementwiseLoss smoothL1(float beta) {
         if (!(beta > 0)) {
             throw new IllegalArgumentException("SmoothL1Loss: beta must be > 0, got " + beta);
@@ -33,7 +46,11 @@ public class ElementwiseLoss extends Loss {
         return new ElementwiseLoss(PointwiseLoss.SMOOTH_L1, beta, "SmoothL1Loss(beta=" + beta + ")");
     }
 
-    /** Binary cross-entropy on logits, targets in [0, 1] (nn.BCEWithLogitsLoss). */
+    /**
+     * Binary cross-entropy on logits, targets in [0, 1] (nn.BCEWithLogitsLoss).
+     *
+     * @return the loss
+     */
     public static ElementwiseLoss bceWithLogits() {
         return new ElementwiseLoss(PointwiseLoss.BCE_WITH_LOGITS, 0f, "BCEWithLogitsLoss()");
     }

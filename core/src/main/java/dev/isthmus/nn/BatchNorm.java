@@ -13,7 +13,9 @@ import java.util.SplittableRandom;
 /**
  * Batch normalisation over axis 1 with PyTorch's semantics: batch statistics in training (the
  * running statistics move by {@code momentum} towards them, the variance unbiased), running
- * statistics in eval; optional affine weight (γ, init 1) and bias (β, init 0).
+ * statistics in eval; optional affine weight (γ, init 1) and bias (β, init 0). Backward after an
+ * eval forward differentiates the frozen normalisation, as PyTorch's: dx = dy·γ/√(running var + ε),
+ * dγ += Σ dy·x̂, dβ += Σ dy with x̂ normalised by the running statistics.
  * {@link BatchNorm2d} takes [N, C, H, W]; {@link BatchNorm1d} [N, C] or [N, C, L].
  */
 public abstract class BatchNorm extends Layer {
@@ -31,10 +33,20 @@ public abstract class BatchNorm extends Layer {
     private Tensor runningVar;
     private Tensor savedMean;
     private Tensor savedInvStd;
+    private Tensor ones;
+    private Tensor zeros;
     private BatchNormPlan plan;
     private Tensor output;
     private Tensor input;
 
+    /**
+     * Batch norm over {@code numFeatures} channels, with PyTorch's arguments.
+     *
+     * @param numFeatures the channels (C of [N, C] or [N, C, H, W])
+     * @param eps added for numerical stability
+     * @param momentum the momentum factor
+     * @param affine whether to learn a per-channel scale γ and shift β
+     */
     protected BatchNorm(int numFeatures, float eps, float momentum, boolean affine) {
         if (numFeatures <= 0) {
             throw new IllegalArgumentException(name() + "(" + numFeatures + "): features must be > 0");
@@ -84,10 +96,15 @@ public abstract class BatchNorm extends Layer {
         runningVar = device.allocate(channels);
         savedMean = device.allocate(channels);
         savedInvStd = device.allocate(channels);
+        // Constants for the eval-mode backward, which runs the inference kernel with γ = 1 or μ = β = 0.
+        ones = device.allocate(channels);
+        zeros = device.allocate(channels);
         // γ = 1 and running variance = 1 from the start, as PyTorch's; in a model once its memory exists.
         MemoryPlan.whenBound(device, () -> {
             device.elementwise().fill(weight, 1f);
             device.elementwise().fill(runningVar, 1f);
+            device.elementwise().fill(ones, 1f);
+            device.elementwise().fill(zeros, 0f);
         });
     }
 
@@ -114,7 +131,7 @@ public abstract class BatchNorm extends Layer {
 
     @Override
     protected void releaseParameters() {
-        closeAll(weight, weightGrad, bias, biasGrad, runningMean, runningVar, savedMean, savedInvStd);
+        closeAll(weight, weightGrad, bias, biasGrad, runningMean, runningVar, savedMean, savedInvStd, ones, zeros);
     }
 
     @Override
@@ -138,8 +155,37 @@ public abstract class BatchNorm extends Layer {
 
     @Override
     protected Tensor doBackward(Tensor gradOutput) {
+        if (!lastForwardTraining()) {
+            return frozenBackward(gradOutput);
+        }
         plan.backward(input, gradOutput, weight, savedMean, savedInvStd, eps, gradInput(), weightGrad, biasGrad);
+        if (isFrozen()) {
+            // The device computes dγ and dβ with dx; a frozen layer's gradients stay zero.
+            device().elementwise().fill(weightGrad, 0f);
+            device().elementwise().fill(biasGrad, 0f);
+        }
         return propagatesDown() ? gradInput() : null;
+    }
+
+    /**
+     * Backward through y = γ·(x − μ)/√(σ² + ε) + β with the running μ and σ² held constant, from
+     * the inference kernel alone (so every device has it): x̂ = BN(x; γ=1, β=0) into the dx buffer,
+     * dγ += Σ x̂·dy, dβ += Σ dy, then dx = BN(dy; γ, β=0, μ=0) = γ·dy/√(σ² + ε).
+     */
+    private Tensor frozenBackward(Tensor gradOutput) {
+        Device device = device();
+        Tensor gradInput = gradInput();
+        if (!isFrozen()) {
+            plan.forwardInference(input, ones, zeros, runningMean, runningVar, eps, gradInput);
+            device.elementwise().mul(gradInput, gradOutput, gradInput);
+            device.elementwise().biasGradient(gradInput, weightGrad);
+            device.elementwise().biasGradient(gradOutput, biasGrad);
+        }
+        if (!propagatesDown()) {
+            return null;
+        }
+        plan.forwardInference(gradOutput, weight, zeros, zeros, runningVar, eps, gradInput);
+        return gradInput;
     }
 
     @Override
@@ -163,16 +209,36 @@ public abstract class BatchNorm extends Layer {
         return List.of(new Counter("num_batches_tracked", true, this::batchesTracked, this::setBatchesTracked));
     }
 
-    /** PyTorch's num_batches_tracked: training forwards so far. */
+    /**
+     * PyTorch's num_batches_tracked: training forwards so far.
+     *
+     * @return the training forwards so far
+     */
     public long batchesTracked() {
         return batchesTracked;
     }
 
+    /**
+     * Restores {@code num_batches_tracked} (from a checkpoint).
+     *
+     * @param batchesTracked the training forwards so far
+     */
     public void setBatchesTracked(long batchesTracked) {
         this.batchesTracked = batchesTracked;
     }
 
+    /** {@return the number of channels normalised} */
     public int numFeatures() {
         return numFeatures;
+    }
+
+    /** The constant added to the variance before its square root. */
+    public float eps() {
+        return eps;
+    }
+
+    /** Whether the layer has a weight (γ) and a bias (β); without them γ = 1 and β = 0. */
+    public boolean affine() {
+        return affine;
     }
 }

@@ -44,7 +44,16 @@ public final class Conv2d extends Layer {
     private Tensor lowInput;
     private Tensor lowGradOutput;
 
-    /** A square kernel with equal stride and padding on both axes, no dilation, one group. */
+    /**
+     * A square kernel with equal stride and padding on both axes, no dilation, one group.
+     *
+     * @param inChannels the input channels
+     * @param outChannels the output channels
+     * @param kernel the kernel size (square)
+     * @param stride the stride
+     * @param padding the zero padding on each side
+     * @param bias whether to have a bias
+     */
     public Conv2d(int inChannels, int outChannels, int kernel, int stride, int padding, boolean bias) {
         this(inChannels, outChannels, kernel, kernel, stride, stride, padding, padding, 1, 1, 1, bias);
     }
@@ -72,50 +81,106 @@ public final class Conv2d extends Layer {
      * A {@code kernel}×{@code kernel} convolution with stride 1, no padding, no dilation, one group
      * and a bias, as {@code nn.Conv2d(in, out, kernel)}; the methods below give a copy with one
      * setting changed: {@code Conv2d.of(16, 32, 3).stride(2).padding(1).bias(false)}.
+     *
+     * @param inChannels the input channels
+     * @param outChannels the output channels
+     * @param kernel the kernel size (square)
+     * @return a {@code kernel}×{@code kernel} convolution with stride 1, no padding, no dilation, one group and a bias, as {@code nn.Conv2d(in, out, kernel)}; the methods below give a copy with one setting changed: {@code Conv2d.of(16, 32, 3).stride(2).padding(1).bias(false)}
      */
     public static Conv2d of(int inChannels, int outChannels, int kernel) {
         return new Conv2d(inChannels, outChannels, kernel, kernel, 1, 1, 0, 0, 1, 1, 1, true);
     }
 
-    /** As {@link #of(int, int, int)} with a kernelHeight×kernelWidth kernel. */
+    /**
+     * As {@link #of(int, int, int)} with a kernelHeight×kernelWidth kernel.
+     *
+     * @param inChannels the input channels
+     * @param outChannels the output channels
+     * @param kernelHeight the window's height
+     * @param kernelWidth the window's width
+     * @return the convolution
+     */
     public static Conv2d of(int inChannels, int outChannels, int kernelHeight, int kernelWidth) {
         return new Conv2d(inChannels, outChannels, kernelHeight, kernelWidth, 1, 1, 0, 0, 1, 1, 1, true);
     }
 
+    /**
+     * {@return this convolution with the same stride in both directions}
+     *
+     * @param stride the stride
+     */
     public Conv2d stride(int stride) {
         return stride(stride, stride);
     }
 
+    /**
+     * {@return this convolution with these strides}
+     *
+     * @param height the height
+     * @param width the width
+     */
     public Conv2d stride(int height, int width) {
         return copy(new Conv2d(inChannels, outChannels, kernelHeight, kernelWidth, height, width, padHeight, padWidth,
                 dilationHeight, dilationWidth, groups, hasBias));
     }
 
-    /** Zero padding on each side. */
+    /**
+     * Zero padding on each side.
+     *
+     * @param padding the zero padding on each side
+     * @return this convolution with this zero padding
+     */
     public Conv2d padding(int padding) {
         return padding(padding, padding);
     }
 
+    /**
+     * {@return this convolution with these zero paddings on each side}
+     *
+     * @param height the height
+     * @param width the width
+     */
     public Conv2d padding(int height, int width) {
         return copy(new Conv2d(inChannels, outChannels, kernelHeight, kernelWidth, strideHeight, strideWidth, height, width,
                 dilationHeight, dilationWidth, groups, hasBias));
     }
 
+    /**
+     * {@return this convolution with the same dilation in both directions}
+     *
+     * @param dilation the dilation in both directions
+     */
     public Conv2d dilation(int dilation) {
         return dilation(dilation, dilation);
     }
 
+    /**
+     * {@return this convolution with these dilations}
+     *
+     * @param height the height
+     * @param width the width
+     */
     public Conv2d dilation(int height, int width) {
         return copy(new Conv2d(inChannels, outChannels, kernelHeight, kernelWidth, strideHeight, strideWidth, padHeight,
                 padWidth, height, width, groups, hasBias));
     }
 
-    /** Channels split into {@code groups} independent convolutions (it must divide both counts). */
+    /**
+     * Channels split into {@code groups} independent convolutions (it must divide both counts).
+     *
+     * @param groups the number of groups (inChannels and outChannels divisible by it)
+     * @return this convolution with {@code groups} groups
+     */
     public Conv2d groups(int groups) {
         return copy(new Conv2d(inChannels, outChannels, kernelHeight, kernelWidth, strideHeight, strideWidth, padHeight,
                 padWidth, dilationHeight, dilationWidth, groups, hasBias));
     }
 
+    /**
+     * {@return this convolution with or without a bias (PyTorch's default: with)}
+     *
+     * @param bias whether to have a bias
+     */
     public Conv2d bias(boolean bias) {
         return copy(new Conv2d(inChannels, outChannels, kernelHeight, kernelWidth, strideHeight, strideWidth, padHeight,
                 padWidth, dilationHeight, dilationWidth, groups, bias));
@@ -222,8 +287,10 @@ public final class Conv2d extends Layer {
     @Override
     protected Tensor doBackward(Tensor gradOutput) {
         Tensor dy = lowGradOutput == null ? gradOutput : lowPrecision(gradOutput, lowGradOutput);
-        // dW += dL/dW (and db += Σ dy); dx = conv_transpose(dy, W)
-        plan.backwardFilter(input, dy, weightGrad, hasBias ? biasGrad : null);
+        // dW += dL/dW (and db += Σ dy); dx = conv_transpose(dy, W). A frozen layer has no gradients.
+        if (!isFrozen()) {
+            plan.backwardFilter(input, dy, weightGrad, hasBias ? biasGrad : null);
+        }
         if (!propagatesDown()) {
             return null;
         }
@@ -242,7 +309,11 @@ public final class Conv2d extends Layer {
         return plan;
     }
 
-    /** The convolution's sizes for the current input shape. */
+    /**
+     * The convolution's sizes for the current input shape.
+     *
+     * @return the convolution's sizes for the current input shape
+     */
     public ConvGeometry geometry() {
         Shape input = inputShape();
         if (input == null) {
@@ -261,10 +332,12 @@ public final class Conv2d extends Layer {
         return parameters;
     }
 
+    /** {@return the input channels} */
     public int inChannels() {
         return inChannels;
     }
 
+    /** {@return the output channels} */
     public int outChannels() {
         return outChannels;
     }

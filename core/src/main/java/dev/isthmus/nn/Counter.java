@@ -9,14 +9,22 @@ import java.util.function.LongSupplier;
  * its own field; a counter names it and reaches it.
  *
  * @param inStateDict whether PyTorch's state_dict has it (an I64 tensor in a checkpoint), rather
+ * @param name its name in PyTorch's state_dict
+ * @param reader reads the value
+ * @param writer sets the value (from a checkpoint)
  *                    than it being Isthmus's own (checkpoint metadata)
  */
 public record Counter(String name, boolean inStateDict, LongSupplier reader, LongConsumer writer) {
+    /** {@return the current value} */
     public long value() {
         return reader.getAsLong();
     }
 
-    /** Sets the layer's state (from a checkpoint). */
+    /**
+     * Sets the layer's state (from a checkpoint).
+     *
+     * @param value the value
+     */
     public void restore(long value) {
         writer.accept(value);
     }

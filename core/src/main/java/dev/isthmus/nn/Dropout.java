@@ -11,7 +11,8 @@ import java.util.SplittableRandom;
  * Inverted dropout: in training each element is zeroed with probability p and the rest scaled by
  * 1/(1 − p); in eval mode the layer is the identity. Masks come from a counter-based generator
  * (seed, call counter, element), so a seed replays the same masks on every device, and the counter
- * is saved with checkpoints so that a resumed run continues the same sequence.
+ * is saved with checkpoints so that a resumed run continues the same sequence. Backward after an
+ * eval forward is the identity's, as PyTorch's.
  */
 public final class Dropout extends Layer {
     private final float p;
@@ -20,6 +21,11 @@ public final class Dropout extends Layer {
     private Tensor output;
     private Tensor mask;
 
+    /**
+     * PyTorch's {@code Dropout(p)}: in training, zeroes each element with probability p and scales the others by 1/(1 − p).
+     *
+     * @param p the probability of zeroing an element, in [0, 1)
+     */
     public Dropout(float p) {
         if (!(p >= 0 && p < 1)) {
             throw new IllegalArgumentException("Dropout(" + p + "): p must be in [0, 1)");
@@ -39,16 +45,26 @@ public final class Dropout extends Layer {
         calls = 0;
     }
 
+    /** {@return the seed of this layer's random stream (drawn at initialisation)} */
     public long seed() {
         return seed;
     }
 
-    /** How many training forwards have drawn masks: the generator's position. */
+    /**
+     * How many training forwards have drawn masks: the generator's position.
+     *
+     * @return how many training forwards have drawn masks: the generator's position
+     */
     public long calls() {
         return calls;
     }
 
-    /** Restores the generator's position (from a checkpoint). */
+    /**
+     * Restores the generator's position (from a checkpoint).
+     *
+     * @param seed the stream
+     * @param calls the draws made so far
+     */
     public void restoreGenerator(long seed, long calls) {
         if (calls < 0) {
             throw new IllegalArgumentException(describe() + ": call counter must be >= 0, got " + calls);
@@ -89,6 +105,11 @@ public final class Dropout extends Layer {
         }
         if (p == 0) {
             return gradOutput;
+        }
+        if (!lastForwardTraining()) {
+            // Eval mode is the identity; dy goes into the planned buffer, which the layer before may share.
+            device().copy(gradOutput, gradInput());
+            return gradInput();
         }
         device().elementwise().mul(gradOutput, mask, gradInput());
         return gradInput();

@@ -6,10 +6,16 @@ import dev.isthmus.device.Activation;
 public final class ELU extends ElementwiseActivation {
     private final float alpha;
 
+    /** PyTorch's {@code ELU()}: alpha 1. */
     public ELU() {
         this(1f);
     }
 
+    /**
+     * PyTorch's {@code ELU(alpha)}.
+     *
+     * @param alpha the scale
+     */
     public ELU(float alpha) {
         super(Activation.ELU, checked(alpha));
         this.alpha = alpha;
@@ -19,6 +25,10 @@ public final class ELU extends ElementwiseActivation {
         if (!Float.isFinite(alpha)) {
             throw new IllegalArgumentException("ELU: alpha must be finite, got " + alpha);
         }
+        return alpha;
+    }
+
+    public float alpha() {
         return alpha;
     }
 

@@ -12,6 +12,12 @@ public abstract class ElementwiseActivation extends Layer {
     private Tensor output;
     private Tensor input;
 
+    /**
+     * For subclasses: {@code function} with its parameter {@code alpha} (slope or scale; 0 when unused).
+     *
+     * @param function the activation function
+     * @param alpha the scale
+     */
     protected ElementwiseActivation(Activation function, float alpha) {
         this.function = function;
         this.alpha = alpha;

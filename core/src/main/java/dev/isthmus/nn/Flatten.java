@@ -12,6 +12,10 @@ import dev.isthmus.tensor.Tensor;
  * see the layout they work in.
  */
 public final class Flatten extends Layer {
+    /** PyTorch's {@code Flatten()}: every dimension after the first into one. */
+    public Flatten() {
+    }
+
     private Tensor lastInput;
     private Tensor flatView;
     private Tensor lastGradOutput;

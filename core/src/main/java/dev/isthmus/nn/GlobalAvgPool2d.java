@@ -6,6 +6,10 @@ import dev.isthmus.tensor.Shape;
 
 /** The mean over each channel's whole plane: [N, C, H, W] to [N, C, 1, 1] (AdaptiveAvgPool2d(1)). */
 public final class GlobalAvgPool2d extends Pool2d {
+    /** PyTorch's {@code AdaptiveAvgPool2d(1)}: the mean of each channel's plane. */
+    public GlobalAvgPool2d() {
+    }
+
     @Override
     public String describe() {
         return "GlobalAvgPool2d()";

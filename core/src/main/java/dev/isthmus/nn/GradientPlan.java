@@ -29,6 +29,11 @@ public final class GradientPlan implements AutoCloseable {
     private Tensor block;
     private boolean allocated;
 
+    /**
+     * A plan whose buffers will be allocated on {@code device}.
+     *
+     * @param device the device
+     */
     public GradientPlan(Device device) {
         if (device == null) {
             throw new IllegalArgumentException("GradientPlan: device is null");
@@ -40,6 +45,10 @@ public final class GradientPlan implements AutoCloseable {
      * A buffer for a gradient of {@code shape}, in the device's activation layout, that shares
      * no memory with {@code reading} (the gradient its user reads while writing it; may be null)
      * or with a reserved gradient: the first such buffer made so far, else a new one.
+     *
+     * @param shape the buffer's shape
+     * @param reading the tensor whose reader writes into the buffer, or null
+     * @return a buffer for a gradient of {@code shape}, in the device's activation layout, that shares no memory with {@code reading} (the gradient its user reads while writing it; may be null) or with a reserved gradient: the first such buffer made so far, else a new one
      */
     public Tensor buffer(Shape shape, Tensor reading) {
         for (Tensor candidate : buffers) {
@@ -69,6 +78,7 @@ public final class GradientPlan implements AutoCloseable {
         }
     }
 
+    /** {@return whether the buffers exist (after the first backward)} */
     public boolean isAllocated() {
         return allocated;
     }
@@ -76,18 +86,30 @@ public final class GradientPlan implements AutoCloseable {
     /**
      * A stand-in for a gradient that comes from outside the network (the loss's dL/dlogits): it has
      * no memory, and no buffer handed out shares it. Plan a model's backward reading it.
+     *
+     * @param shape the buffer's shape
+     * @return a stand-in for a gradient that comes from outside the network (the loss's dL/dlogits): it has no memory, and no buffer handed out shares it
      */
     public Tensor outside(Shape shape) {
         return withoutMemory(shape);
     }
 
-    /** Keeps {@code gradient} (and anything sharing its memory) from being handed out until {@link #release}. */
+    /**
+     * Keeps {@code gradient} (and anything sharing its memory) from being handed out until {@link #release}.
+     *
+     * @param gradient a buffer of the plan
+     */
     public void reserve(Tensor gradient) {
         if (gradient != null) {
             reserved.add(gradient);
         }
     }
 
+    /**
+     * Gives {@code gradient} back to the plan once its reader is planned, so another layer may write there.
+     *
+     * @param gradient a buffer of the plan
+     */
     public void release(Tensor gradient) {
         for (int i = reserved.size() - 1; i >= 0; i--) {
             if (reserved.get(i) == gradient) {
@@ -97,7 +119,12 @@ public final class GradientPlan implements AutoCloseable {
         }
     }
 
-    /** Whether {@code gradient} lies in one of this plan's buffers and is not reserved: its reader may overwrite it. */
+    /**
+     * Whether {@code gradient} lies in one of this plan's buffers and is not reserved: its reader may overwrite it.
+     *
+     * @param gradient a buffer of the plan
+     * @return whether {@code gradient} lies in one of this plan's buffers and is not reserved: its reader may overwrite it
+     */
     public boolean isFree(Tensor gradient) {
         if (gradient == null || isReserved(gradient)) {
             return false;
@@ -119,7 +146,11 @@ public final class GradientPlan implements AutoCloseable {
         return false;
     }
 
-    /** Bytes of all the buffers, for tests and reports. */
+    /**
+     * Bytes of all the buffers, for tests and reports.
+     *
+     * @return bytes of all the buffers, for tests and reports
+     */
     public long bytes() {
         long bytes = 0;
         for (Tensor buffer : buffers) {

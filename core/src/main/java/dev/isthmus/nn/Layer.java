@@ -26,12 +26,18 @@ import java.util.SplittableRandom;
  * memory plan ({@link MemoryPlan}); on its own, the layer owns them.
  */
 public abstract class Layer implements AutoCloseable {
+    /** For subclasses: a layer not set up yet. */
+    protected Layer() {
+    }
+
     private Device device;
     private Shape inputShape;
     private Shape outputShape;
     private boolean parametersCreated;
     private boolean propagateDown = true;
     private boolean forwardInTraining;
+    private boolean forwarded;
+    private boolean frozen;
     private boolean closed;
     private Tensor lastOutput;
     private LayerHook hook;
@@ -40,13 +46,20 @@ public abstract class Layer implements AutoCloseable {
     private GradientPlan ownGradients;
     private Precision precision = Precision.FP32;
 
-    /** What the layer is, with its configuration, for messages and summaries: "Conv2d(3, 16, kernel=3x3)". */
+    /**
+     * What the layer is, with its configuration, for messages and summaries: "Conv2d(3, 16, kernel=3x3)".
+     *
+     * @return what the layer is, with its configuration, for messages and summaries: "Conv2d(3, 16, kernel=3x3)"
+     */
     public abstract String describe();
 
     /**
      * Prepares the layer for inputs of {@code inputShape} on {@code device} and returns the output
      * shape. Repeating it with the same shape does nothing.
      *
+     * @param device the device
+     * @param inputShape the input shape
+     * @return the output shape
      * @throws IllegalArgumentException when the input shape does not fit the layer, naming the layer,
      *                                  the expected and the actual shapes
      */
@@ -80,6 +93,7 @@ public abstract class Layer implements AutoCloseable {
         this.outputShape = output;
         allocateBuffers(device, inputShape, output);
         forwardInTraining = false;
+        forwarded = false;
         lastOutput = null;
         return output;
     }
@@ -88,6 +102,8 @@ public abstract class Layer implements AutoCloseable {
      * The precision policy this layer and the layers inside it compute in (FP32 unless set);
      * only convolutions and linear layers act on it. Set before {@link #setup}: a model sets it
      * from its own before it sets the layers up.
+     *
+     * @param precision the policy (FP32, BF16 or FP16)
      */
     public final void setPrecision(Precision precision) {
         if (precision == null) {
@@ -102,16 +118,26 @@ public abstract class Layer implements AutoCloseable {
         }
     }
 
+    /**
+     * {@return the precision policy this layer computes in}
+     */
     public final Precision precision() {
         return precision;
     }
 
-    /** Validates an input shape and returns the output shape, allocating nothing. */
+    /**
+     * Validates an input shape and returns the output shape, allocating nothing.
+     *
+     * @param input the input shape
+     * @return the output shape
+     */
     protected abstract Shape outputShapeFor(Shape input);
 
     /**
      * The output shape for an input shape, without setting anything up.
      *
+     * @param input the input shape
+     * @return the output shape for an input shape, without setting anything up
      * @throws IllegalArgumentException when the input does not fit, naming the layer and the shapes
      */
     public final Shape outputShapeOf(Shape input) {
@@ -121,11 +147,21 @@ public abstract class Layer implements AutoCloseable {
         return outputShapeFor(input);
     }
 
-    /** Allocates parameters, their gradients and running statistics (once, on the first setup). */
+    /**
+     * Allocates parameters, their gradients and running statistics (once, on the first setup).
+     *
+     * @param device the device
+     */
     protected void createParameters(Device device) {
     }
 
-    /** Allocates the per-shape buffers: output, saved values, plans. */
+    /**
+     * Allocates the per-shape buffers: output, saved values, plans.
+     *
+     * @param device the device
+     * @param input the input shape
+     * @param output the output shape
+     */
     protected abstract void allocateBuffers(Device device, Shape input, Shape output);
 
     /** Frees what {@link #allocateBuffers} made. */
@@ -135,6 +171,8 @@ public abstract class Layer implements AutoCloseable {
      * Computes the output for {@code x} (of the set-up shape, on the layer's device); in training
      * mode the layer keeps what backward needs.
      *
+     * @param x the input, of the set-up shape, on the layer's device
+     * @param training true in training mode (keep what backward needs), false in eval mode
      * @return the layer's output buffer, valid until its next forward
      */
     public final Tensor forward(Tensor x, boolean training) {
@@ -150,6 +188,8 @@ public abstract class Layer implements AutoCloseable {
     }
 
     /**
+     * Computes dL/dx from dL/dy for the last training forward, accumulating the parameters' gradients.
+     *
      * @param gradOutput dL/dy, of the output shape
      * @return dL/dx, or null when {@link #propagatesDown()} is false
      */
@@ -181,6 +221,8 @@ public abstract class Layer implements AutoCloseable {
      * Gives this layer (and every layer inside it) the buffers its backward writes, once, from
      * {@code plan}, for a backward that reads {@code gradOutput}.
      *
+     * @param plan the model's gradient plan
+     * @param gradOutput dL/dy, of the output shape
      * @return the tensor backward will return (or one sharing its memory), or null when it
      *         returns none; the layer before reads it
      */
@@ -203,6 +245,10 @@ public abstract class Layer implements AutoCloseable {
      * return. A leaf that computes dL/dx only when it propagates down takes one buffer of the
      * input shape; a layer that hands dy on unchanged returns {@code gradOutput}; a container
      * plans its children in backward order.
+     *
+     * @param plan the model's gradient plan
+     * @param gradOutput dL/dy, of the output shape
+     * @return the buffer backward will return, or null
      */
     protected Tensor planGradients(GradientPlan plan, Tensor gradOutput) {
         if (!propagatesDown()) {
@@ -212,12 +258,20 @@ public abstract class Layer implements AutoCloseable {
         return gradInput;
     }
 
-    /** Makes {@code buffer} the one {@link #gradInput()} returns (when planning gradients). */
+    /**
+     * Makes {@code buffer} the one {@link #gradInput()} returns (when planning gradients).
+     *
+     * @param buffer the buffer
+     */
     protected final void useGradInput(Tensor buffer) {
         this.gradInput = buffer;
     }
 
-    /** The buffer this layer's backward writes dL/dx into, as planned. */
+    /**
+     * The buffer this layer's backward writes dL/dx into, as planned.
+     *
+     * @return the buffer this layer's backward writes dL/dx into, as planned
+     */
     protected final Tensor gradInput() {
         if (gradInput == null) {
             throw new IllegalStateException(describe() + ": no input-gradient buffer was planned");
@@ -242,58 +296,107 @@ public abstract class Layer implements AutoCloseable {
         }
     }
 
-    /** The forward pass proper; x has been checked. */
+    /**
+     * The forward pass proper; x has been checked.
+     *
+     * @param x the input, of the set-up shape, on the layer's device
+     * @param training true in training mode (keep what backward needs), false in eval mode
+     * @return the output
+     */
     protected abstract Tensor doForward(Tensor x, boolean training);
 
-    /** The backward pass proper; dy has been checked and a training forward came first. */
+    /**
+     * The backward pass proper; dy has been checked and a forward came first, in either mode
+     * ({@link #lastForwardTraining()}): after an eval forward it is the gradient of the eval-mode
+     * function, as PyTorch's (batch norm frozen on its running statistics, dropout the identity).
+     *
+     * @param gradOutput dL/dy, of the output shape
+     * @return dL/dx, or null when the layer does not propagate down
+     */
     protected abstract Tensor doBackward(Tensor gradOutput);
 
-    /** The output of the last forward, or null (for diagnosing where values went non-finite). */
+    /**
+     * The output of the last forward, or null (for diagnosing where values went non-finite).
+     *
+     * @return the output of the last forward, or null (for diagnosing where values went non-finite)
+     */
     public final Tensor lastOutput() {
         return lastOutput;
     }
 
-    /** Sub-layers by name, in forward order; empty for a leaf layer. */
+    /**
+     * Sub-layers by name, in forward order; empty for a leaf layer.
+     *
+     * @return sub-layers by name, in forward order; empty for a leaf layer
+     */
     public java.util.Map<String, Layer> children() {
         return java.util.Map.of();
     }
 
-    /** Trainable parameters with names relative to this layer ({@code weight}, {@code conv1.weight}). */
+    /**
+     * Trainable parameters with names relative to this layer ({@code weight}, {@code conv1.weight}).
+     *
+     * @return trainable parameters with names relative to this layer ({@code weight}, {@code conv1.weight})
+     */
     public List<Parameter> parameters() {
         return List.of();
     }
 
-    /** Non-trainable state saved in checkpoints ({@code running_mean}, {@code running_var}). */
+    /**
+     * Non-trainable state saved in checkpoints ({@code running_mean}, {@code running_var}).
+     *
+     * @return non-trainable state saved in checkpoints ({@code running_mean}, {@code running_var})
+     */
     public List<NamedTensor> buffers() {
         return List.of();
     }
 
-    /** Whole-number state saved in checkpoints ({@code num_batches_tracked}, a generator's position). */
+    /**
+     * Whole-number state saved in checkpoints ({@code num_batches_tracked}, a generator's position).
+     *
+     * @return whole-number state saved in checkpoints ({@code num_batches_tracked}, a generator's position)
+     */
     public List<Counter> counters() {
         return List.of();
     }
 
-    /** Sets parameters and buffers to PyTorch's default initial values, drawing from {@code random}. */
+    /**
+     * Sets parameters and buffers to PyTorch's default initial values, drawing from {@code random}.
+     *
+     * @param random the generator drawn from
+     */
     public void resetParameters(SplittableRandom random) {
     }
 
-    /** Whether backward computes dL/dx (false for the first layer of a network: nobody needs it). */
+    /**
+     * Whether backward computes dL/dx (false for the first layer of a network: nobody needs it).
+     *
+     * @return whether backward computes dL/dx (false for the first layer of a network: nobody needs it)
+     */
     public boolean propagatesDown() {
         return propagateDown;
     }
 
+    /**
+     * Sets whether backward computes dL/dx.
+     *
+     * @param propagateDown whether backward computes dL/dx
+     */
     public void setPropagateDown(boolean propagateDown) {
         this.propagateDown = propagateDown;
     }
 
+    /** {@return the device the layer is set up on} */
     public final Device device() {
         return device;
     }
 
+    /** {@return the input shape the layer is set up for} */
     public final Shape inputShape() {
         return inputShape;
     }
 
+    /** {@return the output shape for the set-up input} */
     public final Shape outputShape() {
         return outputShape;
     }
@@ -316,12 +419,51 @@ public abstract class Layer implements AutoCloseable {
                     + inputShape + " the layer was set up for (set it up again for a new shape)");
         }
         forwardInTraining = training;
+        forwarded = true;
     }
 
-    /** Checks dy and that a training-mode forward came first. */
+    /** Whether the last forward ran in training mode (what backward differentiates). */
+    protected final boolean lastForwardTraining() {
+        return forwardInTraining;
+    }
+
+    /**
+     * Freezes (or thaws) every parameter of this layer and its children: backward then adds
+     * nothing to their gradients (PyTorch's {@code requires_grad_(False)}), while dL/dx still
+     * flows through when an earlier layer needs it. A container passes it on to its children.
+     */
+    public void setFrozen(boolean frozen) {
+        this.frozen = frozen;
+        for (Layer child : children().values()) {
+            child.setFrozen(frozen);
+        }
+    }
+
+    /** Whether backward leaves this layer's parameter gradients alone. */
+    public final boolean isFrozen() {
+        return frozen;
+    }
+
+    /**
+     * Whether this layer or one inside it has a parameter that is not frozen: backward must reach
+     * it, and a layer before it must compute dL/dx for it.
+     */
+    public boolean hasTrainableParameters() {
+        if (children().isEmpty()) {
+            return !frozen && !parameters().isEmpty();
+        }
+        for (Layer child : children().values()) {
+            if (child.hasTrainableParameters()) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Checks dy and that a forward came first. */
     private void beginBackward(Tensor gradOutput) {
-        if (!forwardInTraining) {
-            throw new IllegalStateException(describe() + ": backward needs a forward in training mode first");
+        if (!forwarded) {
+            throw new IllegalStateException(describe() + ": backward needs a forward first");
         }
         if (gradOutput == null) {
             throw new IllegalArgumentException(describe() + ": output gradient is null");
@@ -355,6 +497,11 @@ public abstract class Layer implements AutoCloseable {
     protected void releaseParameters() {
     }
 
+    /**
+     * Closes every resource that is not null.
+     *
+     * @param resources the resources, any of them null
+     */
     protected static void closeAll(AutoCloseable... resources) {
         for (AutoCloseable resource : resources) {
             if (resource != null) {

@@ -6,10 +6,16 @@ import dev.isthmus.device.Activation;
 public final class LeakyReLU extends ElementwiseActivation {
     private final float negativeSlope;
 
+    /** PyTorch's {@code LeakyReLU()}: slope 0.01. */
     public LeakyReLU() {
         this(0.01f);
     }
 
+    /**
+     * PyTorch's {@code LeakyReLU(negativeSlope)}.
+     *
+     * @param negativeSlope the slope for x below 0
+     */
     public LeakyReLU(float negativeSlope) {
         super(Activation.LEAKY_RELU, checked(negativeSlope));
         this.negativeSlope = negativeSlope;
@@ -20,6 +26,10 @@ public final class LeakyReLU extends ElementwiseActivation {
             throw new IllegalArgumentException("LeakyReLU: negative slope must be finite, got " + slope);
         }
         return slope;
+    }
+
+    public float negativeSlope() {
+        return negativeSlope;
     }
 
     @Override

@@ -28,10 +28,23 @@ public final class Linear extends Layer {
     private Tensor lowInput;
     private Tensor lowGradOutput;
 
+    /**
+     * PyTorch's {@code Linear(inFeatures, outFeatures)}, with bias.
+     *
+     * @param inFeatures the input features
+     * @param outFeatures the output features
+     */
     public Linear(int inFeatures, int outFeatures) {
         this(inFeatures, outFeatures, true);
     }
 
+    /**
+     * PyTorch's {@code Linear(inFeatures, outFeatures, bias)}.
+     *
+     * @param inFeatures the input features
+     * @param outFeatures the output features
+     * @param bias the bias, or null
+     */
     public Linear(int inFeatures, int outFeatures, boolean bias) {
         if (inFeatures <= 0 || outFeatures <= 0) {
             throw new IllegalArgumentException("Linear(" + inFeatures + ", " + outFeatures + "): sizes must be > 0");
@@ -118,17 +131,22 @@ public final class Linear extends Layer {
         Device device = device();
         if (lowPrecisionPlan != null) {
             device.elementwise().convert(gradOutput, lowGradOutput);
-            lowPrecisionPlan.backwardWeights(lowInput, lowGradOutput, weightGrad, hasBias ? biasGrad : null);
+            // A frozen layer has no gradients.
+            if (!isFrozen()) {
+                lowPrecisionPlan.backwardWeights(lowInput, lowGradOutput, weightGrad, hasBias ? biasGrad : null);
+            }
             if (!propagatesDown()) {
                 return null;
             }
             lowPrecisionPlan.backwardData(lowGradOutput, weight, gradInput());
             return gradInput();
         }
-        // dW += dyᵀ·x ; db += Σ_n dy ; dx = dy·W
-        device.blas().matmul(gradOutput, Transpose.YES, input, Transpose.NO, weightGrad, 1f, 1f);
-        if (hasBias) {
-            device.elementwise().biasGradient(gradOutput, biasGrad);
+        // dW += dyᵀ·x ; db += Σ_n dy ; dx = dy·W. A frozen layer has no gradients.
+        if (!isFrozen()) {
+            device.blas().matmul(gradOutput, Transpose.YES, input, Transpose.NO, weightGrad, 1f, 1f);
+            if (hasBias) {
+                device.elementwise().biasGradient(gradOutput, biasGrad);
+            }
         }
         if (!propagatesDown()) {
             return null;
@@ -147,10 +165,12 @@ public final class Linear extends Layer {
         return parameters;
     }
 
+    /** {@return the input features} */
     public int inFeatures() {
         return inFeatures;
     }
 
+    /** {@return the output features} */
     public int outFeatures() {
         return outFeatures;
     }

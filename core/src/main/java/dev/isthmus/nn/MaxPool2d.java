@@ -10,11 +10,22 @@ public final class MaxPool2d extends Pool2d {
     private final int stride;
     private final int padding;
 
-    /** Kernel and stride equal, no padding: MaxPool2d(2) halves each side. */
+    /**
+     * Kernel and stride equal, no padding: MaxPool2d(2) halves each side.
+     *
+     * @param kernel the window size (square)
+     */
     public MaxPool2d(int kernel) {
         this(kernel, kernel, 0);
     }
 
+    /**
+     * PyTorch's {@code MaxPool2d(kernel, stride, padding)}.
+     *
+     * @param kernel the window size (square)
+     * @param stride the stride
+     * @param padding the zero padding on each side
+     */
     public MaxPool2d(int kernel, int stride, int padding) {
         this.kernel = kernel;
         this.stride = stride;
@@ -22,17 +33,32 @@ public final class MaxPool2d extends Pool2d {
         validate(PoolMode.MAX, kernel, stride, padding);
     }
 
-    /** A {@code kernel}-square window with stride = kernel and no padding; {@code MaxPool2d.of(3).stride(2).padding(1)}. */
+    /**
+     * A {@code kernel}-square window with stride = kernel and no padding; {@code MaxPool2d.of(3).stride(2).padding(1)}.
+     *
+     * @param kernel the window size (square)
+     * @return a {@code kernel}-square window with stride = kernel and no padding; {@code MaxPool2d.of(3).stride(2).padding(1)}
+     */
     public static MaxPool2d of(int kernel) {
         return new MaxPool2d(kernel);
     }
 
-    /** A copy with this stride. */
+    /**
+     * A copy with this stride.
+     *
+     * @param stride the stride
+     * @return a copy with this stride
+     */
     public MaxPool2d stride(int stride) {
         return configured(new MaxPool2d(kernel, stride, padding));
     }
 
-    /** A copy with this padding on each side (implicit −∞). */
+    /**
+     * A copy with this padding on each side (implicit −∞).
+     *
+     * @param padding the zero padding on each side
+     * @return a copy with this padding on each side (implicit −∞)
+     */
     public MaxPool2d padding(int padding) {
         return configured(new MaxPool2d(kernel, stride, padding));
     }

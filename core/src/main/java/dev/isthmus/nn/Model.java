@@ -39,9 +39,18 @@ public final class Model implements AutoCloseable {
     private Tensor parameterBlock;
     private Tensor gradientBlock;
     private Tensor activationBlock;
+    private boolean inputGradient;
+    private Tensor lastInputGradient;
 
     private Precision precision = Precision.FP32;
 
+    /**
+     * A network named {@code name} whose layers are {@code root}, for samples of {@code sampleShape}; {@link #build} sets it up.
+     *
+     * @param name the name of a leaf layer
+     * @param root the root layer, usually a {@link Sequential}
+     * @param sampleShape the shape of one sample, [C, H, W]
+     */
     public Model(String name, Layer root, Shape sampleShape) {
         if (name == null || root == null || sampleShape == null) {
             throw new IllegalArgumentException("Model: name, root layer and sample shape are required");
@@ -51,24 +60,36 @@ public final class Model implements AutoCloseable {
         this.sampleShape = sampleShape;
     }
 
+    /** {@return the model's name} */
     public String name() {
         return name;
     }
 
+    /** {@return the root layer} */
     public Layer root() {
         return root;
     }
 
-    /** One sample's shape, e.g. [1, 28, 28]. */
+    /**
+     * One sample's shape, e.g. [1, 28, 28].
+     *
+     * @return one sample's shape, e.g
+     */
     public Shape sampleShape() {
         return sampleShape;
     }
 
+    /** {@return the device the model is built on, or null before {@link #build}} */
     public Device device() {
         return device;
     }
 
-    /** The shape of a batch of {@code batch} samples: [batch, sample dims...]. */
+    /**
+     * The shape of a batch of {@code batch} samples: [batch, sample dims...].
+     *
+     * @param batch the samples per batch
+     * @return the shape of a batch of {@code batch} samples: [batch, sample dims...]
+     */
     public Shape batchShape(int batch) {
         int[] sample = sampleShape.dims();
         int[] dims = new int[sample.length + 1];
@@ -80,6 +101,9 @@ public final class Model implements AutoCloseable {
     /**
      * Sets the precision policy (FP32 by default) the model will be built with; call it before
      * {@link #build}. The parameters stay F32 whatever it is, so checkpoints do not change.
+     *
+     * @param precision the policy (FP32, BF16 or FP16)
+     * @return this model
      */
     public Model precision(Precision precision) {
         if (precision == null) {
@@ -93,6 +117,9 @@ public final class Model implements AutoCloseable {
         return this;
     }
 
+    /**
+     * {@return the precision policy this model is (or will be) built with}
+     */
     public Precision precision() {
         return precision;
     }
@@ -100,6 +127,10 @@ public final class Model implements AutoCloseable {
     /**
      * Sets the network up on {@code device} for batches of {@code batch} and draws initial parameters from {@code seed}.
      *
+     * @param device the device
+     * @param batch the samples per batch
+     * @param seed the seed the initial parameters are drawn from
+     * @return this model, built
      * @throws UnsupportedOperationException when the device cannot compute in the model's precision, saying why
      */
     public Model build(Device device, int batch, long seed) {
@@ -113,7 +144,7 @@ public final class Model implements AutoCloseable {
             throw new IllegalStateException(name + " was built on " + this.device.name() + "; it cannot be built again on "
                     + device.name());
         }
-        root.setPropagateDown(false);
+        root.setPropagateDown(inputGradient);
         if (this.device == null) {
             device.requireCompute(name, precision.operandType());
             root.setPrecision(precision);
@@ -195,6 +226,10 @@ public final class Model implements AutoCloseable {
     /**
      * The logits for a batch of any size (the network is set up again when the size changes). An
      * input in another layout than the device computes in is copied into one that it does.
+     *
+     * @param x the input batch, on the model's device
+     * @param training true in training mode (keep what backward needs), false in eval mode
+     * @return the logits for a batch of any size (the network is set up again when the size changes)
      */
     public Tensor forward(Tensor x, boolean training) {
         requireBuilt();
@@ -221,33 +256,138 @@ public final class Model implements AutoCloseable {
         return root.forward(x, training);
     }
 
-    /** Back-propagates dL/dlogits through every layer, accumulating parameter gradients. */
-    public void backward(Tensor gradLogits) {
+    /**
+     * Back-propagates dL/dlogits through every layer, accumulating parameter gradients, after a
+     * forward in either mode (after an eval forward: the eval-mode function's gradient, PyTorch's).
+     *
+     * @param gradLogits dL/dlogits, [N, C]
+     * @return dL/dinput when {@link #computeInputGradient} asked for it (valid until the next
+     *         backward, in the device's activation layout), else null
+     */
+    public Tensor backward(Tensor gradLogits) {
         requireBuilt();
         // The input-gradient buffers were assigned at build; their memory comes with the first backward.
         gradients.allocate();
-        root.backward(gradLogits);
+        lastInputGradient = root.backward(gradLogits);
+        return lastInputGradient;
     }
 
+    /**
+     * Whether backward computes dL/dinput too (saliency maps, adversarial inputs); off by default,
+     * since training never needs it. Set it before {@link #build}, which plans the buffers.
+     */
+    public Model computeInputGradient(boolean compute) {
+        if (device != null) {
+            throw new IllegalStateException(name + ": ask for input gradients before build, which plans their buffers");
+        }
+        this.inputGradient = compute;
+        return this;
+    }
+
+    /**
+     * Freezes every layer whose qualified name ({@link #leaves()}) is one of {@code prefixes} or
+     * lies under one ({@code features} covers {@code features.0} and {@code features.3}): its
+     * parameters get no gradient and belong in no optimizer ({@link #trainableParameters()}), and
+     * backward stops below the lowest layer that still trains. Call it before {@link #build}, which
+     * plans how far backward goes.
+     *
+     * @return the names of the parameters frozen, in {@link #parameters()} order
+     * @throws IllegalArgumentException when a prefix names no layer with parameters, naming it and the layers there are
+     */
+    public List<String> freeze(java.util.Collection<String> prefixes) {
+        if (device != null) {
+            throw new IllegalStateException(name + ": freeze layers before build, which plans how far backward goes");
+        }
+        if (prefixes == null) {
+            throw new IllegalArgumentException(name + ": freeze needs a list of layer names");
+        }
+        Map<String, Layer> leaves = leaves();
+        List<Layer> chosen = new ArrayList<>();
+        for (String prefix : prefixes) {
+            boolean matched = false;
+            for (Map.Entry<String, Layer> leaf : leaves.entrySet()) {
+                String leafName = leaf.getKey();
+                if ((leafName.equals(prefix) || leafName.startsWith(prefix + ".")) && !leaf.getValue().parameters().isEmpty()) {
+                    chosen.add(leaf.getValue());
+                    matched = true;
+                }
+            }
+            if (!matched) {
+                List<String> withParameters = new ArrayList<>();
+                for (Map.Entry<String, Layer> leaf : leaves.entrySet()) {
+                    if (!leaf.getValue().parameters().isEmpty()) {
+                        withParameters.add(leaf.getKey());
+                    }
+                }
+                throw new IllegalArgumentException(name + ": cannot freeze '" + prefix + "': no layer with parameters is"
+                        + " named so or lies under it (whole layers freeze; the layers are " + withParameters + ")");
+            }
+        }
+        for (Layer layer : chosen) {
+            layer.setFrozen(true);
+        }
+        List<String> frozen = new ArrayList<>(frozenParameterNames());
+        return frozen;
+    }
+
+    /** Names of the parameters of frozen layers (a leaf's parameter is named after the leaf). */
+    private java.util.Set<String> frozenParameterNames() {
+        java.util.Set<String> names = new java.util.LinkedHashSet<>();
+        for (Map.Entry<String, Layer> leaf : leaves().entrySet()) {
+            if (leaf.getValue().isFrozen()) {
+                for (Parameter own : leaf.getValue().parameters()) {
+                    names.add(leaf.getKey() + "." + own.name());
+                }
+            }
+        }
+        return names;
+    }
+
+    /** The parameters that are not frozen, in {@link #parameters()} order: what an optimizer should get. */
+    public List<Parameter> trainableParameters() {
+        java.util.Set<String> frozen = frozenParameterNames();
+        List<Parameter> trainable = new ArrayList<>();
+        for (Parameter parameter : parameters()) {
+            if (!frozen.contains(parameter.name())) {
+                trainable.add(parameter);
+            }
+        }
+        return trainable;
+    }
+
+    /** {@return every parameter, named as in PyTorch's state_dict, in the order the optimizer sees them} */
     public List<Parameter> parameters() {
         return root.parameters();
     }
 
+    /** {@return every buffer ({@code running_mean} ...), named as in PyTorch's state_dict} */
     public List<NamedTensor> buffers() {
         return root.buffers();
     }
 
-    /** Every parameter, back to back in {@link #parameters()} order, as one flat tensor (null before build). */
+    /**
+     * Every parameter, back to back in {@link #parameters()} order, as one flat tensor (null before build).
+     *
+     * @return every parameter, back to back in {@link #parameters()} order, as one flat tensor (null before build)
+     */
     public Tensor parameterBlock() {
         return parameterBlock;
     }
 
-    /** Every parameter gradient, back to back in {@link #parameters()} order, as one flat tensor (null before build). */
+    /**
+     * Every parameter gradient, back to back in {@link #parameters()} order, as one flat tensor (null before build).
+     *
+     * @return every parameter gradient, back to back in {@link #parameters()} order, as one flat tensor (null before build)
+     */
     public Tensor gradientBlock() {
         return gradientBlock;
     }
 
-    /** Calls {@code hook} around every layer's forward and backward, after the hooks added before it. */
+    /**
+     * Calls {@code hook} around every layer's forward and backward, after the hooks added before it.
+     *
+     * @param hook the hook
+     */
     public void addHook(LayerHook hook) {
         if (hook == null) {
             throw new IllegalArgumentException(name + ": hook is null");
@@ -256,6 +396,11 @@ public final class Model implements AutoCloseable {
         root.setHook(hooks.size() == 1 ? hook : new HookChain(List.copyOf(hooks)));
     }
 
+    /**
+     * Removes a hook added by {@link #addHook}.
+     *
+     * @param hook the hook
+     */
     public void removeHook(LayerHook hook) {
         hooks.remove(hook);
         root.setHook(hooks.isEmpty() ? null : hooks.size() == 1 ? hooks.get(0) : new HookChain(List.copyOf(hooks)));
@@ -292,6 +437,7 @@ public final class Model implements AutoCloseable {
         }
     }
 
+    /** {@return the number of trainable elements} */
     public long parameterCount() {
         long count = 0;
         for (Parameter parameter : parameters()) {
@@ -300,7 +446,11 @@ public final class Model implements AutoCloseable {
         return count;
     }
 
-    /** Every leaf layer with its qualified name, in forward order. */
+    /**
+     * Every leaf layer with its qualified name, in forward order.
+     *
+     * @return every leaf layer with its qualified name, in forward order
+     */
     public Map<String, Layer> leaves() {
         Map<String, Layer> leaves = new LinkedHashMap<>();
         collect("", root, leaves);
@@ -318,11 +468,22 @@ public final class Model implements AutoCloseable {
         }
     }
 
-    /** One line of {@link #summary()}: a leaf layer, its output shape and its own parameter count. */
+    /**
+     * One line of {@link #summary()}: a leaf layer, its output shape and its own parameter count.
+     *
+     * @param name the name of a leaf layer
+     * @param layer what the layer is
+     * @param outputShape its output shape
+     * @param parameters its own parameter count
+     */
     public record SummaryRow(String name, String layer, Shape outputShape, long parameters) {
     }
 
-    /** The layer table of the built model. */
+    /**
+     * The layer table of the built model.
+     *
+     * @return the layer table of the built model
+     */
     public List<SummaryRow> summary() {
         requireBuilt();
         List<SummaryRow> rows = new ArrayList<>();
@@ -339,6 +500,8 @@ public final class Model implements AutoCloseable {
     /**
      * The layers' counters by qualified name ({@code bn1.num_batches_tracked}, a dropout layer's
      * {@code rng_seed} and {@code rng_calls}): see {@link Layer#counters()}.
+     *
+     * @return the layers' counters by qualified name ({@code bn1.num_batches_tracked}, a dropout layer's {@code rng_seed} and {@code rng_calls}): see {@link Layer#counters()}
      */
     public Map<String, Long> counters() {
         Map<String, Long> counters = new LinkedHashMap<>();
@@ -348,7 +511,11 @@ public final class Model implements AutoCloseable {
         return counters;
     }
 
-    /** Restores the counters of {@link #counters()}; an unknown name is an error. */
+    /**
+     * Restores the counters of {@link #counters()}; an unknown name is an error.
+     *
+     * @param values the counters' values, by name
+     */
     public void restoreCounters(Map<String, Long> values) {
         Map<String, Counter> byName = new HashMap<>();
         for (Counter counter : root.counters()) {
@@ -364,7 +531,11 @@ public final class Model implements AutoCloseable {
         }
     }
 
-    /** Bytes of the input-gradient buffers the layers share (assigned at build). */
+    /**
+     * Bytes of the input-gradient buffers the layers share (assigned at build).
+     *
+     * @return bytes of the input-gradient buffers the layers share (assigned at build)
+     */
     public long gradientBytes() {
         return gradients == null ? 0 : gradients.bytes();
     }

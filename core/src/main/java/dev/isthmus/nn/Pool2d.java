@@ -13,8 +13,25 @@ abstract class Pool2d extends Layer {
     private Tensor output;
     private Tensor input;
 
-    /** The window for an input of this shape (validated). */
+    /**
+     * The window for an input of this shape (validated).
+     *
+     * @param input the input shape
+     * @return the window for an input of this shape (validated)
+     */
     protected abstract PoolGeometry geometry(Shape input);
+
+    /**
+     * The window for the input the layer was set up for (what an exporter writes).
+     *
+     * @throws IllegalStateException before setup
+     */
+    public final PoolGeometry window() {
+        if (inputShape() == null) {
+            throw new IllegalStateException(describe() + ": set it up before asking for its window");
+        }
+        return geometry(inputShape());
+    }
 
     @Override
     protected final Shape outputShapeFor(Shape input) {

@@ -17,7 +17,16 @@ import java.util.Map;
  */
 public final class Profile implements LayerHook, PlanTimer {
     /** The parts of a layer's work that are timed. */
-    public enum Part { FORWARD, BACKWARD, BACKWARD_DATA, BACKWARD_FILTER }
+    public enum Part {
+        /** The layer's forward. */
+        FORWARD,
+        /** The layer's whole backward. */
+        BACKWARD,
+        /** A convolution's backward to its input (part of {@link #BACKWARD}). */
+        BACKWARD_DATA,
+        /** A convolution's backward to its weights and bias (part of {@link #BACKWARD}). */
+        BACKWARD_FILTER
+    }
 
     private final Map<Layer, long[]> nanos = new IdentityHashMap<>();
     private final Device device;
@@ -26,6 +35,11 @@ public final class Profile implements LayerHook, PlanTimer {
     private int depth;
     private Layer timedConvolution;
 
+    /**
+     * A profile of layers on {@code device} (synchronised around each timed part).
+     *
+     * @param device the device
+     */
     public Profile(Device device) {
         this.device = device;
     }
@@ -85,12 +99,19 @@ public final class Profile implements LayerHook, PlanTimer {
         nanos.computeIfAbsent(layer, l -> new long[Part.values().length])[part.ordinal()] += elapsed;
     }
 
-    /** Total nanoseconds of {@code part} for {@code layer} so far. */
+    /**
+     * Total nanoseconds of {@code part} for {@code layer} so far.
+     *
+     * @param layer the layer
+     * @param part which part of the work
+     * @return total nanoseconds of {@code part} for {@code layer} so far
+     */
     public long nanos(Layer layer, Part part) {
         long[] parts = nanos.get(layer);
         return parts == null ? 0 : parts[part.ordinal()];
     }
 
+    /** Forgets every time measured so far. */
     public void reset() {
         nanos.clear();
     }

@@ -4,6 +4,7 @@ import dev.isthmus.device.Activation;
 
 /** max(0, x). */
 public final class ReLU extends ElementwiseActivation {
+    /** PyTorch's {@code ReLU()}. */
     public ReLU() {
         super(Activation.RELU, 0f);
     }

@@ -24,6 +24,8 @@ public final class Residual extends Layer {
     private Tensor sumGradient;
 
     /**
+     * A residual block: the main branch and the shortcut, added.
+     *
      * @param main      the main branch
      * @param shortcut  the projection, or null for the identity
      * @param finalRelu whether a ReLU follows the addition
@@ -158,12 +160,19 @@ public final class Residual extends Layer {
         return children;
     }
 
+    /** {@return the main branch} */
     public Sequential mainBranch() {
         return main;
     }
 
+    /** {@return the projection shortcut, or null for the identity} */
     public Layer shortcut() {
         return shortcut;
+    }
+
+    /** Whether a ReLU follows the addition. */
+    public boolean finalRelu() {
+        return finalRelu;
     }
 
     @Override

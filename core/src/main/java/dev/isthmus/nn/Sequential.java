@@ -20,18 +20,34 @@ public final class Sequential extends Layer {
     private final List<String> names = new ArrayList<>();
     private final List<Layer> layers = new ArrayList<>();
 
+    /**
+     * A container of {@code layers}, named by position ("0", "1", ...).
+     *
+     * @param layers the layers, in forward order
+     */
     public Sequential(Layer... layers) {
         for (Layer layer : layers) {
             add(layer);
         }
     }
 
-    /** Appends a layer named by its position. */
+    /**
+     * Appends a layer named by its position.
+     *
+     * @param layer the layer
+     * @return this container, for chaining
+     */
     public Sequential add(Layer layer) {
         return add(Integer.toString(layers.size()), layer);
     }
 
-    /** Appends a named layer. */
+    /**
+     * Appends a named layer.
+     *
+     * @param name the layer's name (its key in the state_dict)
+     * @param layer the layer
+     * @return this container, for chaining
+     */
     public Sequential add(String name, Layer layer) {
         if (inputShape() != null) {
             throw new IllegalStateException("Sequential: cannot add layers after setup");
@@ -48,6 +64,7 @@ public final class Sequential extends Layer {
         return this;
     }
 
+    /** {@return the layers, in forward order} */
     public List<Layer> layers() {
         return Collections.unmodifiableList(layers);
     }
@@ -86,10 +103,14 @@ public final class Sequential extends Layer {
     @Override
     protected void allocateBuffers(Device device, Shape input, Shape output) {
         Shape shape = input;
+        // A layer computes dL/dx only when a layer before it has something to train (or the caller
+        // wants dL/dx): below the lowest trainable layer, backward stops.
+        boolean trainableBefore = propagatesDown();
         for (int i = 0; i < layers.size(); i++) {
             Layer layer = layers.get(i);
-            layer.setPropagateDown(i > 0 || propagatesDown());
+            layer.setPropagateDown(trainableBefore);
             shape = layer.setup(device, shape);
+            trainableBefore = trainableBefore || layer.hasTrainableParameters();
         }
     }
 

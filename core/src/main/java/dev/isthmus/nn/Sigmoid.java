@@ -4,6 +4,7 @@ import dev.isthmus.device.Activation;
 
 /** 1 / (1 + exp(-x)). */
 public final class Sigmoid extends ElementwiseActivation {
+    /** PyTorch's {@code Sigmoid()}. */
     public Sigmoid() {
         super(Activation.SIGMOID, 0f);
     }

@@ -9,6 +9,7 @@ public class Softmax extends Layer {
     private final boolean log;
     private Tensor output;
 
+    /** PyTorch's {@code Softmax(dim=1)}. */
     public Softmax() {
         this(false);
     }

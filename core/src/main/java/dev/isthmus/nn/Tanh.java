@@ -4,6 +4,7 @@ import dev.isthmus.device.Activation;
 
 /** tanh(x). */
 public final class Tanh extends ElementwiseActivation {
+    /** PyTorch's {@code Tanh()}. */
     public Tanh() {
         super(Activation.TANH, 0f);
     }

@@ -18,10 +18,26 @@ public final class AdaGrad extends Optimizer {
     private final double eps;
     private final State sums;
 
+    /**
+     * PyTorch's {@code Adagrad} with its defaults: no rate decay, no weight decay, accumulators from 0, eps 1e-10.
+     *
+     * @param parameters the parameters to update
+     * @param learningRate the base learning rate
+     */
     public AdaGrad(List<Parameter> parameters, double learningRate) {
         this(parameters, learningRate, 0, 0, 0, 1e-10);
     }
 
+    /**
+     * PyTorch's {@code Adagrad(params, lr, lr_decay, weight_decay, initial_accumulator_value, eps)}.
+     *
+     * @param parameters the parameters to update
+     * @param learningRate the base learning rate
+     * @param learningRateDecay the decay of the rate per step (lr_decay)
+     * @param weightDecay the L2 penalty (weight_decay), at least 0
+     * @param initialAccumulatorValue the starting value of the sums of squares
+     * @param eps added for numerical stability
+     */
     public AdaGrad(List<Parameter> parameters, double learningRate, double learningRateDecay, double weightDecay,
                    double initialAccumulatorValue, double eps) {
         super(parameters, learningRate);
@@ -39,9 +55,14 @@ public final class AdaGrad extends Optimizer {
     }
 
     @Override
-    protected void update(int index, Tensor value, Tensor grad, int step) {
-        double decayedRate = learningRate() / (1 + (step - 1) * learningRateDecay);
-        value.device().optimizers().adagrad(value, grad, sums.of(index), (float) decayedRate, (float) eps, (float) weightDecay);
+    protected void update(int run, Tensor value, Tensor grad, int step, double learningRate, double weightDecay) {
+        double decayedRate = learningRate / (1 + (step - 1) * learningRateDecay);
+        value.device().optimizers().adagrad(value, grad, sums.of(run), (float) decayedRate, (float) eps, (float) weightDecay);
+    }
+
+    @Override
+    protected double defaultWeightDecay() {
+        return weightDecay;
     }
 
     @Override

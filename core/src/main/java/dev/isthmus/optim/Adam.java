@@ -21,14 +21,37 @@ public final class Adam extends Optimizer {
     private final State expAvg;
     private final State expAvgSq;
 
+    /**
+     * {@return PyTorch's {@code Adam(params, lr)}: betas (0.9, 0.999), eps 1e-8, no weight decay}
+     *
+     * @param parameters the parameters to update
+     * @param learningRate the base learning rate
+     */
     public static Adam adam(List<Parameter> parameters, double learningRate) {
         return new Adam(parameters, learningRate, 0.9, 0.999, 1e-8, 0, false);
     }
 
+    /**
+     * {@return PyTorch's {@code AdamW(params, lr)}: betas (0.9, 0.999), eps 1e-8, decoupled weight decay 0.01}
+     *
+     * @param parameters the parameters to update
+     * @param learningRate the base learning rate
+     */
     public static Adam adamW(List<Parameter> parameters, double learningRate) {
         return new Adam(parameters, learningRate, 0.9, 0.999, 1e-8, 0.01, true);
     }
 
+    /**
+     * Adam, or AdamW when {@code decoupled}, with PyTorch's arguments.
+     *
+     * @param parameters the parameters to update
+     * @param learningRate the base learning rate
+     * @param beta1 the decay of the first moment
+     * @param beta2 the decay of the second moment
+     * @param eps added for numerical stability
+     * @param weightDecay the L2 penalty (weight_decay), at least 0
+     * @param decoupled true for AdamW's decoupled weight decay, false for Adam's L2 penalty
+     */
     public Adam(List<Parameter> parameters, double learningRate, double beta1, double beta2, double eps,
                 double weightDecay, boolean decoupled) {
         super(parameters, learningRate);
@@ -48,9 +71,14 @@ public final class Adam extends Optimizer {
     }
 
     @Override
-    protected void update(int index, Tensor value, Tensor grad, int step) {
-        value.device().optimizers().adam(value, grad, expAvg.of(index), expAvgSq.of(index), (float) learningRate(), (float) beta1,
+    protected void update(int run, Tensor value, Tensor grad, int step, double learningRate, double weightDecay) {
+        value.device().optimizers().adam(value, grad, expAvg.of(run), expAvgSq.of(run), (float) learningRate, (float) beta1,
                 (float) beta2, (float) eps, (float) weightDecay, decoupled, step);
+    }
+
+    @Override
+    protected double defaultWeightDecay() {
+        return weightDecay;
     }
 
     @Override

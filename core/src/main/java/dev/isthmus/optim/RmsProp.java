@@ -19,10 +19,27 @@ public final class RmsProp extends Optimizer {
     private final State gradAvg;
     private final State momentumBuffers;
 
+    /**
+     * PyTorch's {@code RMSprop(params, lr)}: alpha 0.99, eps 1e-8, no weight decay, no momentum, not centered.
+     *
+     * @param parameters the parameters to update
+     * @param learningRate the base learning rate
+     */
     public RmsProp(List<Parameter> parameters, double learningRate) {
         this(parameters, learningRate, 0.99, 1e-8, 0, 0, false);
     }
 
+    /**
+     * PyTorch's {@code RMSprop(params, lr, alpha, eps, weight_decay, momentum, centered)}.
+     *
+     * @param parameters the parameters to update
+     * @param learningRate the base learning rate
+     * @param alpha the scale
+     * @param eps added for numerical stability
+     * @param weightDecay the L2 penalty (weight_decay), at least 0
+     * @param momentum the momentum factor
+     * @param centered whether to normalise by the gradient's variance rather than its second moment
+     */
     public RmsProp(List<Parameter> parameters, double learningRate, double alpha, double eps, double weightDecay,
                    double momentum, boolean centered) {
         super(parameters, learningRate);
@@ -50,10 +67,15 @@ public final class RmsProp extends Optimizer {
     }
 
     @Override
-    protected void update(int index, Tensor value, Tensor grad, int step) {
-        value.device().optimizers().rmsprop(value, grad, squareAvg.of(index), gradAvg == null ? null : gradAvg.of(index),
-                momentumBuffers == null ? null : momentumBuffers.of(index), (float) learningRate(), (float) alpha,
+    protected void update(int run, Tensor value, Tensor grad, int step, double learningRate, double weightDecay) {
+        value.device().optimizers().rmsprop(value, grad, squareAvg.of(run), gradAvg == null ? null : gradAvg.of(run),
+                momentumBuffers == null ? null : momentumBuffers.of(run), (float) learningRate, (float) alpha,
                 (float) eps, (float) weightDecay, (float) momentum);
+    }
+
+    @Override
+    protected double defaultWeightDecay() {
+        return weightDecay;
     }
 
     @Override

@@ -15,10 +15,26 @@ public final class Sgd extends Optimizer {
     private final boolean nesterov;
     private final State momentumBuffers;
 
+    /**
+     * PyTorch's {@code SGD(params, lr)}: no momentum, no weight decay.
+     *
+     * @param parameters the parameters to update
+     * @param learningRate the base learning rate
+     */
     public Sgd(List<Parameter> parameters, double learningRate) {
         this(parameters, learningRate, 0, 0, 0, false);
     }
 
+    /**
+     * PyTorch's {@code SGD(params, lr, momentum, dampening, weight_decay, nesterov)}.
+     *
+     * @param parameters the parameters to update
+     * @param learningRate the base learning rate
+     * @param momentum the momentum factor
+     * @param dampening the dampening of the momentum
+     * @param weightDecay the L2 penalty (weight_decay), at least 0
+     * @param nesterov whether to use Nesterov momentum
+     */
     public Sgd(List<Parameter> parameters, double learningRate, double momentum, double dampening,
                double weightDecay, boolean nesterov) {
         super(parameters, learningRate);
@@ -36,9 +52,14 @@ public final class Sgd extends Optimizer {
     }
 
     @Override
-    protected void update(int index, Tensor value, Tensor grad, int step) {
-        value.device().optimizers().sgd(value, grad, momentumBuffers == null ? null : momentumBuffers.of(index),
-                (float) learningRate(), (float) momentum, (float) dampening, (float) weightDecay, nesterov, step == 1);
+    protected void update(int run, Tensor value, Tensor grad, int step, double learningRate, double weightDecay) {
+        value.device().optimizers().sgd(value, grad, momentumBuffers == null ? null : momentumBuffers.of(run),
+                (float) learningRate, (float) momentum, (float) dampening, (float) weightDecay, nesterov, step == 1);
+    }
+
+    @Override
+    protected double defaultWeightDecay() {
+        return weightDecay;
     }
 
     @Override

@@ -10,6 +10,13 @@ public final class CounterRng {
     private CounterRng() {
     }
 
+    /**
+     * {@return 64 random bits for element {@code index} of draw {@code counter} of stream {@code seed}}
+     *
+     * @param seed the stream
+     * @param counter the draw
+     * @param index the element
+     */
     public static long mix(long seed, long counter, long index) {
         long z = seed + counter * 0x9E3779B97F4A7C15L + (index + 1) * 0xD1B54A32D192ED03L;
         z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
@@ -17,7 +24,14 @@ public final class CounterRng {
         return z ^ (z >>> 31);
     }
 
-    /** A uniform float in [0, 1) with 24 random bits. */
+    /**
+     * A uniform float in [0, 1) with 24 random bits.
+     *
+     * @param seed the stream
+     * @param counter the draw
+     * @param index the element
+     * @return a uniform float in [0, 1) with 24 random bits
+     */
     public static float uniform(long seed, long counter, long index) {
         return (mix(seed, counter, index) >>> 40) * 0x1.0p-24f;
     }

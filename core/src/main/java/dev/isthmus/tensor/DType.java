@@ -8,7 +8,9 @@ package dev.isthmus.tensor;
  * keeps statistics, losses, reductions and optimizer steps in float32.
  */
 public enum DType {
+    /** 32-bit IEEE float. */
     F32(4, true),
+    /** 32-bit signed integer. */
     I32(4, false),
     /** bfloat16: F32's exponent range with 8 bits of mantissa (relative spacing 2^-8). */
     BF16(2, false),
@@ -26,6 +28,8 @@ public enum DType {
     /**
      * Whether the kernel families compute in this type (F32 only: labels are not computed on, and
      * the low-precision types are only operands of the convolution and GEMM plans that accept them).
+     *
+     * @return whether the kernel families compute in this type
      */
     public boolean isFloating() {
         return computed;
@@ -36,6 +40,7 @@ public enum DType {
         return this == BF16 || this == F16;
     }
 
+    /** {@return bytes per element} */
     public int byteSize() {
         return byteSize;
     }

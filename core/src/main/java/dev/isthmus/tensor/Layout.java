@@ -13,7 +13,18 @@ public enum Layout {
      */
     CHANNELS_LAST;
 
-    /** The physical offset of logical element (n, c, h, w) of a [N, C, H, W] tensor. */
+    /**
+     * The physical offset of logical element (n, c, h, w) of a [N, C, H, W] tensor.
+     *
+     * @param channels the channels
+     * @param height the height
+     * @param width the width
+     * @param n the sample
+     * @param c the channel
+     * @param h the row
+     * @param w the column
+     * @return the physical offset of logical element (n, c, h, w) of a [N, C, H, W] tensor
+     */
     public long offset(int channels, int height, int width, int n, int c, int h, int w) {
         return this == ROW_MAJOR ? (((long) n * channels + c) * height + h) * width + w
                 : (((long) n * height + h) * width + w) * channels + c;

@@ -30,6 +30,11 @@ public final class Shape {
         this.elementCount = count;
     }
 
+    /**
+     * {@return the shape with these dimensions, each at least 0}
+     *
+     * @param dims the dimensions
+     */
     public static Shape of(int... dims) {
         if (dims == null) {
             throw new IllegalArgumentException("shape dimensions must not be null");
@@ -37,11 +42,17 @@ public final class Shape {
         return new Shape(dims.clone());
     }
 
+    /** {@return the number of dimensions} */
     public int rank() {
         return dims.length;
     }
 
-    /** Dimension {@code axis}; negative axes count from the end, as in PyTorch. */
+    /**
+     * Dimension {@code axis}; negative axes count from the end, as in PyTorch.
+     *
+     * @param axis the axis; negative counts from the end
+     * @return dimension {@code axis}; negative axes count from the end, as in PyTorch
+     */
     public int dim(int axis) {
         int resolved = axis < 0 ? dims.length + axis : axis;
         if (resolved < 0 || resolved >= dims.length) {
@@ -50,15 +61,21 @@ public final class Shape {
         return dims[resolved];
     }
 
+    /** {@return a copy of the dimensions} */
     public int[] dims() {
         return dims.clone();
     }
 
+    /** {@return the product of the dimensions} */
     public long elementCount() {
         return elementCount;
     }
 
-    /** Product of the dimensions after the first: the features per sample of a batch. */
+    /**
+     * Product of the dimensions after the first: the features per sample of a batch.
+     *
+     * @return product of the dimensions after the first: the features per sample of a batch
+     */
     public int featuresPerSample() {
         if (dims.length == 0) {
             throw new IllegalArgumentException("a scalar shape has no batch dimension");
@@ -66,7 +83,12 @@ public final class Shape {
         return dims[0] == 0 ? 0 : (int) (elementCount / dims[0]);
     }
 
-    /** This shape with the first (batch) dimension replaced. */
+    /**
+     * This shape with the first (batch) dimension replaced.
+     *
+     * @param batch the batch
+     * @return this shape with the first (batch) dimension replaced
+     */
     public Shape withBatch(int batch) {
         int[] copy = dims.clone();
         copy[0] = batch;

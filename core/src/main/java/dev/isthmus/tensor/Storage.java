@@ -27,7 +27,12 @@ public final class Storage {
     private volatile boolean released;
 
     /**
+     * Memory that exists now: {@code byteSize} bytes at {@code base}.
+     *
      * @param release the device's own bookkeeping for freeing the block (an arena, an allocator
+     * @param device the device that owns the memory
+     * @param base the segment over the whole block (for device memory a pointer carrier only)
+     * @param byteSize the size in bytes
      *                block), handed back to it by {@link Device#release(Storage)}
      */
     public Storage(Device device, MemorySegment base, long byteSize, Object release) {
@@ -43,7 +48,13 @@ public final class Storage {
         this.planned = planned;
     }
 
-    /** A storage of {@code byteSize} bytes whose memory a plan provides later with {@link #bind}. */
+    /**
+     * A storage of {@code byteSize} bytes whose memory a plan provides later with {@link #bind}.
+     *
+     * @param device the device that owns the memory
+     * @param byteSize the size in bytes
+     * @return a storage of {@code byteSize} bytes whose memory a plan provides later with {@link #bind}
+     */
     public static Storage planned(Device device, long byteSize) {
         return new Storage(device, null, byteSize, null, true);
     }
@@ -51,6 +62,9 @@ public final class Storage {
     /**
      * Makes this planned storage the window {@code [byteOffset, byteOffset + byteSize())} of
      * {@code block}, once.
+     *
+     * @param block the storage that holds this one's memory
+     * @param byteOffset where the storage starts inside the block, in bytes
      */
     public void bind(Storage block, long byteOffset) {
         if (!planned || this.block != null) {
@@ -69,45 +83,69 @@ public final class Storage {
         this.block = block;
     }
 
-    /** Whether a plan provides this storage's memory (bound or not yet). */
+    /**
+     * Whether a plan provides this storage's memory (bound or not yet).
+     *
+     * @return whether a plan provides this storage's memory (bound or not yet)
+     */
     public boolean isPlanned() {
         return planned;
     }
 
+    /** {@return whether the memory exists: not planned, or planned and bound into a block} */
     public boolean isBound() {
         return !planned || block != null;
     }
 
-    /** The allocation this storage's memory belongs to: the block it is bound into, or itself. */
+    /**
+     * The allocation this storage's memory belongs to: the block it is bound into, or itself.
+     *
+     * @return the allocation this storage's memory belongs to: the block it is bound into, or itself
+     */
     public Storage root() {
         Storage bound = block;
         return bound != null ? bound : this;
     }
 
-    /** Where this storage starts inside {@link #root()}, in bytes. */
+    /**
+     * Where this storage starts inside {@link #root()}, in bytes.
+     *
+     * @return where this storage starts inside {@link #root()}, in bytes
+     */
     public long offsetInRoot() {
         return offsetInBlock;
     }
 
-    /** Whether {@link #base()} is the memory itself (CPU) rather than a device-address carrier. */
+    /**
+     * Whether {@link #base()} is the memory itself (CPU) rather than a device-address carrier.
+     *
+     * @return whether {@link #base()} is the memory itself (CPU) rather than a device-address carrier
+     */
     public boolean isHost() {
         return host;
     }
 
+    /** {@return the device that owns the memory} */
     public Device device() {
         return device;
     }
 
+    /** {@return the size in bytes} */
     public long byteSize() {
         return byteSize;
     }
 
+    /** {@return whether the memory has been freed} */
     public boolean isReleased() {
         Storage bound = block;
         return released || (bound != null && bound.isReleased());
     }
 
-    /** The segment over the whole block; for device memory a pointer carrier only. */
+    /**
+     * The segment over the whole block; for device memory a pointer carrier only.
+     *
+     * @return the segment over the whole block; for device memory a pointer carrier only
+     */
     public MemorySegment base() {
         if (isReleased()) {
             throw new IllegalStateException("the memory of this tensor was freed (its owning tensor was closed)");
@@ -120,11 +158,16 @@ public final class Storage {
         return memory;
     }
 
+    /** {@return the device's own bookkeeping for freeing the block} */
     public Object releaseHandle() {
         return release;
     }
 
-    /** Marks the block freed; returns false when it already was. Called by the device (or a planned tensor's close) only. */
+    /**
+     * Marks the block freed; returns false when it already was. Called by the device (or a planned tensor's close) only.
+     *
+     * @return false when it already was
+     */
     public boolean markReleased() {
         synchronized (this) {
             if (released) {

@@ -26,7 +26,15 @@ public final class Tensor implements AutoCloseable {
     private MemorySegment memory;
     private volatile boolean closed;
 
-    /** For devices: a tensor that owns {@code storage}. */
+    /**
+     * For devices: a tensor that owns {@code storage}.
+     *
+     * @param storage the memory the tensor owns
+     * @param shape the shape
+     * @param dtype the element type
+     * @param layout the memory layout
+     * @return the tensor
+     */
     public static Tensor owning(Storage storage, Shape shape, DType dtype, Layout layout) {
         if (layout == Layout.CHANNELS_LAST && shape.rank() != 4) {
             throw new IllegalArgumentException("channels-last needs a rank-4 [N, C, H, W] shape, got " + shape);
@@ -59,31 +67,41 @@ public final class Tensor implements AutoCloseable {
                 : MemorySegment.ofAddress(base.address() + byteOffset);
     }
 
+    /** {@return the device the tensor lives on} */
     public Device device() {
         return device;
     }
 
+    /** {@return the shape} */
     public Shape shape() {
         return shape;
     }
 
+    /** {@return the element type} */
     public DType dtype() {
         return dtype;
     }
 
+    /** {@return the memory layout (NCHW, or channels-last on devices that prefer it)} */
     public Layout layout() {
         return layout;
     }
 
-    /** The memory this tensor is a window on. */
+    /**
+     * The memory this tensor is a window on.
+     *
+     * @return the memory this tensor is a window on
+     */
     public Storage storage() {
         return storage;
     }
 
+    /** {@return the number of elements} */
     public long elementCount() {
         return shape.elementCount();
     }
 
+    /** {@return the size in bytes} */
     public long byteSize() {
         return shape.elementCount() * dtype.byteSize();
     }
@@ -92,6 +110,7 @@ public final class Tensor implements AutoCloseable {
      * The elements: on the CPU a segment of exactly {@link #byteSize()} bytes; on a GPU a
      * zero-length segment whose address is the device pointer (for native calls only).
      *
+     * @return the elements: on the CPU a segment of exactly {@link #byteSize()} bytes; on a GPU a zero-length segment whose address is the device pointer (for native calls only)
      * @throws IllegalStateException if the tensor is closed or its memory was freed
      */
     public MemorySegment memory() {
@@ -104,11 +123,17 @@ public final class Tensor implements AutoCloseable {
         return resolved;
     }
 
+    /** {@return whether the tensor is closed} */
     public boolean isClosed() {
         return closed || storage.isReleased();
     }
 
-    /** Whether this tensor and {@code other} overlap in memory (two windows on one block may not). */
+    /**
+     * Whether this tensor and {@code other} overlap in memory (two windows on one block may not).
+     *
+     * @param other the other tensor
+     * @return whether this tensor and {@code other} overlap in memory (two windows on one block may not)
+     */
     public boolean sharesMemoryWith(Tensor other) {
         if (storage.root() != other.storage.root()) {
             return false;
@@ -121,6 +146,9 @@ public final class Tensor implements AutoCloseable {
     /**
      * One flat F32 view over {@code tensors} when they lie back to back, in this order and with no
      * gap, in one block of memory (a model's parameters and their gradients do); otherwise null.
+     *
+     * @param tensors the tensors
+     * @return one flat F32 view over {@code tensors} when they lie back to back, in this order and with no gap, in one block of memory (a model's parameters and their gradients do); otherwise null
      */
     public static Tensor flatSpan(java.util.List<Tensor> tensors) {
         if (tensors == null || tensors.isEmpty()) {
@@ -142,6 +170,7 @@ public final class Tensor implements AutoCloseable {
                 Layout.ROW_MAJOR, start, false);
     }
 
+    /** Throws {@link IllegalStateException} when the tensor is closed. */
     public void ensureOpen() {
         if (closed) {
             throw new IllegalStateException("tensor " + shape + " " + dtype + " on " + device.name() + " is closed");
@@ -155,6 +184,8 @@ public final class Tensor implements AutoCloseable {
     /**
      * The same elements seen with another shape of the same element count (no copy).
      *
+     * @param newShape the shape to see the elements with
+     * @return the same elements seen with another shape of the same element count (no copy)
      * @throws IllegalStateException for a channels-last tensor, whose memory order is not the
      *                               logical order: copy it into a row-major tensor first
      */
@@ -175,7 +206,13 @@ public final class Tensor implements AutoCloseable {
         }
     }
 
-    /** A view of {@code newShape.elementCount()} elements starting at element {@code elementOffset}. */
+    /**
+     * A view of {@code newShape.elementCount()} elements starting at element {@code elementOffset}.
+     *
+     * @param elementOffset the first element of the view
+     * @param newShape the shape to see the elements with
+     * @return a view of {@code newShape.elementCount()} elements starting at element {@code elementOffset}
+     */
     public Tensor slice(long elementOffset, Shape newShape) {
         ensureOpen();
         requireRowMajor("slice");
@@ -186,7 +223,13 @@ public final class Tensor implements AutoCloseable {
         return new Tensor(storage, newShape, dtype, layout, byteOffset + elementOffset * dtype.byteSize(), false);
     }
 
-    /** The samples {@code [from, from + count)} of a batch-major tensor, as a view. */
+    /**
+     * The samples {@code [from, from + count)} of a batch-major tensor, as a view.
+     *
+     * @param from the first sample
+     * @param count the number of samples
+     * @return the samples {@code [from, from + count)} of a batch-major tensor, as a view
+     */
     public Tensor batchSlice(int from, int count) {
         if (shape.rank() == 0) {
             throw new IllegalArgumentException("batchSlice: a scalar has no batch dimension");
@@ -201,7 +244,11 @@ public final class Tensor implements AutoCloseable {
                 byteOffset + (long) from * shape.featuresPerSample() * dtype.byteSize(), false);
     }
 
-    /** Copies the elements to a new Java array (waits for the device). */
+    /**
+     * Copies the elements to a new Java array (waits for the device).
+     *
+     * @return the elements
+     */
     public float[] toFloatArray() {
         requireDType(DType.F32, "toFloatArray");
         float[] values = new float[Math.toIntExact(elementCount())];
@@ -209,6 +256,7 @@ public final class Tensor implements AutoCloseable {
         return values;
     }
 
+    /** {@return the elements of an I32 tensor in a new Java array (waits for the device)} */
     public int[] toIntArray() {
         requireDType(DType.I32, "toIntArray");
         int[] values = new int[Math.toIntExact(elementCount())];
@@ -216,7 +264,12 @@ public final class Tensor implements AutoCloseable {
         return values;
     }
 
-    /** Overwrites every element from a Java array of exactly {@link #elementCount()} values. */
+    /**
+     * Overwrites every element from a Java array of exactly {@link #elementCount()} values.
+     *
+     * @param values the values, exactly {@link #elementCount()} of them
+     * @return this tensor
+     */
     public Tensor copyFrom(float[] values) {
         requireDType(DType.F32, "copyFrom");
         if (values == null || values.length != elementCount()) {
@@ -227,6 +280,12 @@ public final class Tensor implements AutoCloseable {
         return this;
     }
 
+    /**
+     * Overwrites every element of an I32 tensor from a Java array of exactly {@link #elementCount()} values.
+     *
+     * @param values the values, exactly {@link #elementCount()} of them
+     * @return this tensor
+     */
     public Tensor copyFrom(int[] values) {
         requireDType(DType.I32, "copyFrom");
         if (values == null || values.length != elementCount()) {
@@ -237,7 +296,11 @@ public final class Tensor implements AutoCloseable {
         return this;
     }
 
-    /** The single element of a one-element tensor. */
+    /**
+     * The single element of a one-element tensor.
+     *
+     * @return the single element of a one-element tensor
+     */
     public float item() {
         if (elementCount() != 1) {
             throw new IllegalArgumentException("item: tensor " + shape + " has " + elementCount() + " elements, not 1");

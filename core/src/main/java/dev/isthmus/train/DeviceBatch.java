@@ -11,8 +11,12 @@ import dev.isthmus.tensor.Tensor;
  * A batch on the device: the model's input [n, C, H, W] (in the device's activation layout) and
  * its class indices, I32 [n]. Made once per batch size and refilled every step from a host
  * {@link Batch}, so a steady-state step allocates nothing.
+ *
+ * @param input the model's input [n, C, H, W]
+ * @param labels the class indices, I32 [n]
  */
 public record DeviceBatch(Tensor input, Tensor labels) implements AutoCloseable {
+    /** Checks that both tensors are present. */
     public DeviceBatch {
         if (input == null || labels == null) {
             throw new IllegalArgumentException("DeviceBatch: input and labels are required");
@@ -28,7 +32,13 @@ public record DeviceBatch(Tensor input, Tensor labels) implements AutoCloseable 
         }
     }
 
-    /** Zero-filled tensors for a batch of {@code size} samples of {@code model}, on its device. */
+    /**
+     * Zero-filled tensors for a batch of {@code size} samples of {@code model}, on its device.
+     *
+     * @param model the model whose input shape and device to use
+     * @param size the samples
+     * @return the batch's tensors
+     */
     public static DeviceBatch allocate(Model model, int size) {
         Device device = model.device();
         if (device == null) {
@@ -43,12 +53,21 @@ public record DeviceBatch(Tensor input, Tensor labels) implements AutoCloseable 
         }
     }
 
-    /** The number of samples n. */
+    /**
+     * The number of samples n.
+     *
+     * @return the number of samples n
+     */
     public int size() {
         return labels.shape().dim(0);
     }
 
-    /** Copies a host batch of as many samples and values in (images and labels). */
+    /**
+     * Copies a host batch of as many samples and values in (images and labels).
+     *
+     * @param batch the host batch copied in
+     * @return this batch
+     */
     public DeviceBatch copyFrom(Batch batch) {
         if (batch.size() != size() || batch.shape().elementCount() != input.elementCount()) {
             throw new IllegalArgumentException("DeviceBatch: host batch " + batch.shape() + " does not fit " + input.shape());

@@ -16,7 +16,11 @@ import java.util.Map;
 public final class DivergenceGuard implements TrainingListener {
     private final Path checkpoint;
 
-    /** @param checkpoint where the trainer writes its checkpoints, to point at; may be null */
+    /**
+     * Stops training at the first loss that is NaN or infinite.
+     *
+     * @param checkpoint where the trainer writes its checkpoints, to point at; may be null
+     */
     public DivergenceGuard(Path checkpoint) {
         this.checkpoint = checkpoint;
     }

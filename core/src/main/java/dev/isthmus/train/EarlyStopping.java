@@ -4,6 +4,11 @@ package dev.isthmus.train;
 public final class EarlyStopping implements TrainingListener {
     private final int patience;
 
+    /**
+     * Stops after {@code patience} epochs without a better validation accuracy.
+     *
+     * @param patience the epochs without a better validation accuracy that stop training
+     */
     public EarlyStopping(int patience) {
         if (patience <= 0) {
             throw new IllegalArgumentException("EarlyStopping: patience must be > 0, got " + patience);
@@ -11,6 +16,7 @@ public final class EarlyStopping implements TrainingListener {
         this.patience = patience;
     }
 
+    /** {@return the epochs without improvement that stop training} */
     public int patience() {
         return patience;
     }

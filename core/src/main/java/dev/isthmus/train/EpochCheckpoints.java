@@ -18,12 +18,20 @@ public final class EpochCheckpoints implements TrainingListener {
     private final Path file;
     private final Map<String, String> metadata;
 
+    /**
+     * Saves to {@code file} after every epoch.
+     *
+     * @param file the file
+     */
     public EpochCheckpoints(Path file) {
         this(file, Map.of());
     }
 
     /**
+     * Saves to {@code file} after every epoch, with more metadata.
+     *
      * @param metadata more safetensors metadata entries written into every checkpoint, such as
+     * @param file the file
      *                 {@link dev.isthmus.io.InputMetadata#toMetadata()}'s class names and preprocessing
      */
     public EpochCheckpoints(Path file, Map<String, String> metadata) {
@@ -35,6 +43,7 @@ public final class EpochCheckpoints implements TrainingListener {
         this.metadata = Collections.unmodifiableMap(new LinkedHashMap<>(metadata));
     }
 
+    /** {@return the checkpoint file} */
     public Path file() {
         return file;
     }

@@ -6,6 +6,11 @@ import dev.isthmus.optim.LrSchedule;
 public final class LearningRateScheduler implements TrainingListener {
     private final LrSchedule schedule;
 
+    /**
+     * Sets the optimizer's rate from {@code schedule} at the start of every epoch.
+     *
+     * @param schedule the learning-rate schedule (null: constant)
+     */
     public LearningRateScheduler(LrSchedule schedule) {
         if (schedule == null) {
             throw new IllegalArgumentException("LearningRateScheduler: schedule is required");

@@ -8,6 +8,10 @@ import java.time.Duration;
  * ETA); otherwise, as in a log file or CI, a plain line every few seconds and one per epoch.
  */
 public abstract class Progress {
+    /** For subclasses. */
+    protected Progress() {
+    }
+
     /** Progress that prints nothing. */
     public static final Progress SILENT = new Progress() {
         @Override
@@ -19,7 +23,17 @@ public abstract class Progress {
         }
     };
 
-    /** Where an epoch stands after a batch. */
+    /**
+     * Where an epoch stands after a batch.
+     *
+     * @param epoch the epoch, from 1
+     * @param epochs the epochs in the run
+     * @param batch the batch within the epoch, from 1
+     * @param batches the batches in the epoch
+     * @param batchSize the samples per batch
+     * @param loss the batch's mean loss
+     * @param imagesPerSecond the samples processed per second
+     */
     public record Status(int epoch, int epochs, int batch, int batches, int batchSize, double loss,
                          double imagesPerSecond) {
         /** Seconds until the epoch's last batch at the current rate. */
@@ -28,16 +42,36 @@ public abstract class Progress {
         }
     }
 
+    /**
+     * After each batch.
+     *
+     * @param status where the epoch stands
+     */
     public abstract void batch(Status status);
 
+    /**
+     * At the end of an epoch, with its one-line summary.
+     *
+     * @param summary the epoch's one-line summary
+     */
     public abstract void epochEnd(String summary);
 
-    /** A bar on a terminal, periodic lines (every 10 s) otherwise. */
+    /**
+     * A bar on a terminal, periodic lines (every 10 s) otherwise.
+     *
+     * @param out where the bar or lines go
+     * @param terminal whether the output is an interactive terminal
+     * @return a bar on a terminal, periodic lines (every 10 s) otherwise
+     */
     public static Progress forOutput(PrintStream out, boolean terminal) {
         return terminal ? new Bar(out) : new Lines(out, 10_000_000_000L);
     }
 
-    /** Whether standard output is an interactive terminal. */
+    /**
+     * Whether standard output is an interactive terminal.
+     *
+     * @return whether standard output is an interactive terminal
+     */
     public static boolean standardOutputIsTerminal() {
         java.io.Console console = System.console();
         return console != null && console.isTerminal();

@@ -10,6 +10,11 @@ public final class ProgressReporter implements TrainingListener {
     private double lossSum;
     private long seen;
 
+    /**
+     * Sends batches and epochs to {@code progress}.
+     *
+     * @param progress where progress goes (null: nowhere)
+     */
     public ProgressReporter(Progress progress) {
         if (progress == null) {
             throw new IllegalArgumentException("ProgressReporter: progress is required");

@@ -33,6 +33,11 @@ public final class TrainStep implements AutoCloseable {
     /** Told as each phase of a step finishes: the benchmark's breakdown synchronises and times there. */
     @FunctionalInterface
     public interface PhaseObserver {
+        /**
+         * One phase has finished.
+         *
+         * @param phase the phase that finished
+         */
         void finished(Phase phase);
     }
 
@@ -47,8 +52,12 @@ public final class TrainStep implements AutoCloseable {
     private Tensor logits;
 
     /**
+     * A step of {@code model} with {@code loss} and {@code optimizer}.
+     *
      * @param optimizer null for a step that only evaluates
      * @param clipNorm  the global L2 norm gradients are clipped to before the update; 0: no clipping
+     * @param model the model trained
+     * @param loss the loss
      */
     public TrainStep(Model model, Loss loss, Optimizer optimizer, double clipNorm) {
         this(model, loss, optimizer, clipNorm, model != null && model.precision().needsLossScaling() ? new LossScaler() : null);
@@ -91,7 +100,12 @@ public final class TrainStep implements AutoCloseable {
         return lossScaler;
     }
 
-    /** This step's device batch of the host batch's size (made on first use), with the batch copied in. */
+    /**
+     * This step's device batch of the host batch's size (made on first use), with the batch copied in.
+     *
+     * @param batch the batch
+     * @return this step's device batch of the host batch's size (made on first use), with the batch copied in
+     */
     public DeviceBatch copyIn(Batch batch) {
         int size = batch.size();
         for (int i = 0; i < batches.size(); i++) {
@@ -104,12 +118,23 @@ public final class TrainStep implements AutoCloseable {
         return made.copyFrom(batch);
     }
 
-    /** A training step on {@code batch}; returns the loss, a one-element device tensor (read it when needed). */
+    /**
+     * A training step on {@code batch}; returns the loss, a one-element device tensor (read it when needed).
+     *
+     * @param batch the batch
+     * @return the loss, a one-element device tensor (read it when needed)
+     */
     public Tensor train(DeviceBatch batch) {
         return train(batch, null, null);
     }
 
-    /** A training step that also adds its top-1 hits to {@code correct} (I32, one element) before backward. */
+    /**
+     * A training step that also adds its top-1 hits to {@code correct} (I32, one element) before backward.
+     *
+     * @param batch the batch
+     * @param correct unless null, an I32 device counter the step's top-1 hits are added to
+     * @return the loss, a one-element device tensor
+     */
     public Tensor train(DeviceBatch batch, Tensor correct) {
         return train(batch, correct, null);
     }
@@ -118,6 +143,9 @@ public final class TrainStep implements AutoCloseable {
      * A training step, telling {@code phases} (unless null) as each part finishes.
      *
      * @param correct unless null, an I32 device counter the step's top-1 hits are added to
+     * @param batch the batch
+     * @param phases told as each phase finishes, or null
+     * @return the loss, a one-element device tensor
      */
     public Tensor train(DeviceBatch batch, Tensor correct, PhaseObserver phases) {
         if (optimizer == null) {
@@ -128,6 +156,7 @@ public final class TrainStep implements AutoCloseable {
         if (phases != null) {
             phases.finished(Phase.FORWARD);
         }
+        loss.observeBatch(batch.input());
         Tensor value = loss.forward(logits, batch.labels(), true);
         if (correct != null) {
             model.device().reductions().countCorrect(logits, batch.labels(), 1, correct);
@@ -156,21 +185,38 @@ public final class TrainStep implements AutoCloseable {
         return value;
     }
 
-    /** The eval-mode forward: returns the logits. */
+    /**
+     * The eval-mode forward: returns the logits.
+     *
+     * @param batch the batch
+     * @return the eval-mode forward: returns the logits
+     */
     public Tensor infer(DeviceBatch batch) {
         return logits = model.forward(batch.input(), false);
     }
 
-    /** The eval-mode forward and the loss, without its gradient; returns the loss, a one-element device tensor. */
+    /**
+     * The eval-mode forward and the loss, without its gradient; returns the loss, a one-element device tensor.
+     *
+     * @param batch the batch
+     * @return the loss, a one-element device tensor
+     */
     public Tensor evaluate(DeviceBatch batch) {
-        return loss.forward(infer(batch), batch.labels(), false);
+        Tensor output = infer(batch);
+        loss.observeBatch(batch.input());
+        return loss.forward(output, batch.labels(), false);
     }
 
-    /** The logits of the last forward (valid until the next one), or null before the first. */
+    /**
+     * The logits of the last forward (valid until the next one), or null before the first.
+     *
+     * @return the logits of the last forward (valid until the next one), or null before the first
+     */
     public Tensor logits() {
         return logits;
     }
 
+    /** {@return the model the step trains} */
     public Model model() {
         return model;
     }

@@ -49,7 +49,14 @@ public final class Trainer implements AutoCloseable {
     private String stopReason;
     private boolean fitting;
 
-    /** A trainer with the {@linkplain #defaultListeners default listeners} of {@code config}. */
+    /**
+     * A trainer with the {@linkplain #defaultListeners default listeners} of {@code config}.
+     *
+     * @param model the model
+     * @param loss the loss
+     * @param optimizer the optimizer
+     * @param config the training configuration
+     */
     public Trainer(Model model, Loss loss, Optimizer optimizer, TrainingConfig config) {
         if (model == null || loss == null || optimizer == null || config == null) {
             throw new IllegalArgumentException("Trainer: model, loss, optimizer and config are required");
@@ -72,6 +79,9 @@ public final class Trainer implements AutoCloseable {
      * What {@code isthmus train} runs with, in call order: the learning-rate schedule, the NaN
      * guard, a checkpoint after every epoch (when the config names a file), progress (unless
      * silent) and early stopping (when patience is above 0).
+     *
+     * @param config the training configuration
+     * @return what {@code isthmus train} runs with, in call order: the learning-rate schedule, the NaN guard, a checkpoint after every epoch (when the config names a file), progress (unless silent) and early stopping (when patience is above 0)
      */
     public static List<TrainingListener> defaultListeners(TrainingConfig config) {
         List<TrainingListener> defaults = new ArrayList<>();
@@ -89,12 +99,21 @@ public final class Trainer implements AutoCloseable {
         return defaults;
     }
 
-    /** The listeners, in call order (a read-only view). */
+    /**
+     * The listeners, in call order (a read-only view).
+     *
+     * @return the listeners, in call order (a read-only view)
+     */
     public List<TrainingListener> listeners() {
         return Collections.unmodifiableList(listeners);
     }
 
-    /** Appends a listener: it hears every event after those added before it. */
+    /**
+     * Appends a listener: it hears every event after those added before it.
+     *
+     * @param listener the listener
+     * @return this trainer
+     */
     public Trainer addListener(TrainingListener listener) {
         requireNotFitting();
         if (listener == null) {
@@ -104,13 +123,23 @@ public final class Trainer implements AutoCloseable {
         return this;
     }
 
-    /** Removes one listener; returns whether it was there. */
+    /**
+     * Removes one listener; returns whether it was there.
+     *
+     * @param listener the listener
+     * @return whether the listener was there
+     */
     public boolean removeListener(TrainingListener listener) {
         requireNotFitting();
         return listeners.remove(listener);
     }
 
-    /** Removes every listener of a kind (e.g. {@code EarlyStopping.class}); returns how many. */
+    /**
+     * Removes every listener of a kind (e.g. {@code EarlyStopping.class}); returns how many.
+     *
+     * @param kind the listener class to remove
+     * @return how many were removed
+     */
     public int removeListeners(Class<? extends TrainingListener> kind) {
         requireNotFitting();
         int before = listeners.size();
@@ -124,38 +153,58 @@ public final class Trainer implements AutoCloseable {
         }
     }
 
-    /** Ends training after the epoch in progress; {@code reason} is reported by the progress listener. */
+    /**
+     * Ends training after the epoch in progress; {@code reason} is reported by the progress listener.
+     *
+     * @param reason why
+     */
     public void requestStop(String reason) {
         stopReason = reason == null ? "training stopped" : reason;
     }
 
-    /** Why the last (or current) fit was asked to stop, or null. */
+    /**
+     * Why the last (or current) fit was asked to stop, or null.
+     *
+     * @return why the last (or current) fit was asked to stop, or null
+     */
     public String stopReason() {
         return stopReason;
     }
 
+    /** {@return the model trained} */
     public Model model() {
         return model;
     }
 
+    /** {@return the optimizer that updates the model} */
     public Optimizer optimizer() {
         return optimizer;
     }
 
+    /** {@return how this trainer trains} */
     public TrainingConfig config() {
         return config;
     }
 
-    /** The step this trainer runs. */
+    /**
+     * The step this trainer runs.
+     *
+     * @return the step this trainer runs
+     */
     public TrainStep step() {
         return step;
     }
 
+    /** {@return the epochs completed, including those of a resumed checkpoint} */
     public int completedEpochs() {
         return completedEpochs;
     }
 
-    /** Where training stands now. */
+    /**
+     * Where training stands now.
+     *
+     * @return where training stands now
+     */
     public TrainingState state() {
         return new TrainingState(completedEpochs, optimizer.stepCount(), baseLearningRate, optimizer.learningRate(),
                 bestAccuracy, epochsWithoutImprovement);
@@ -164,6 +213,8 @@ public final class Trainer implements AutoCloseable {
     /**
      * The training entry a checkpoint of this trainer holds: the position ({@link TrainingState}),
      * and the loss scaler's state when the step scales (FP16), as GradScaler's state_dict.
+     *
+     * @return the entries to save under the checkpoint's {@code training} metadata
      */
     public java.util.Map<String, Object> checkpointState() {
         java.util.Map<String, Object> entries = state().toCheckpoint(config);
@@ -173,7 +224,12 @@ public final class Trainer implements AutoCloseable {
         return entries;
     }
 
-    /** Loads a checkpoint written by this trainer and continues after its last completed epoch. */
+    /**
+     * Loads a checkpoint written by this trainer and continues after its last completed epoch.
+     *
+     * @param checkpoint the checkpoint file
+     * @throws IOException when reading or writing the file fails
+     */
     public void resume(Path checkpoint) throws IOException {
         java.util.Map<String, Object> saved = Checkpoint.load(checkpoint, model, optimizer);
         if (step.lossScaler() != null && saved.get("loss_scaler") instanceof java.util.Map<?, ?> scaler) {
@@ -190,6 +246,8 @@ public final class Trainer implements AutoCloseable {
      * a listener asks to stop.
      *
      * @param validation evaluated after every epoch; may be null
+     * @param train the training set
+     * @return each epoch's figures, in order
      */
     public List<EpochResult> fit(Dataset train, Dataset validation) {
         requireNotFitting();
@@ -265,6 +323,9 @@ public final class Trainer implements AutoCloseable {
      * Loss and accuracy (top-1 and top-k) of the model in eval mode over {@code dataset}. Each
      * batch's loss is copied into a slot of a device vector and the hits are counted on the device,
      * so the host waits once, at the end, and sums the batch losses in double.
+     *
+     * @param dataset the dataset
+     * @return loss and accuracy (top-1 and top-k) of the model in eval mode over {@code dataset}
      */
     public Evaluation evaluate(Dataset dataset) {
         int k = Math.min(config.topK(), dataset.classes());

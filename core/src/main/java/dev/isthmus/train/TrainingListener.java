@@ -11,19 +11,46 @@ package dev.isthmus.train;
  * training, call {@link Trainer#requestStop}: the epoch in progress finishes, then training ends.
  */
 public interface TrainingListener {
+    /**
+     * Once, before the first epoch.
+     *
+     * @param trainer the trainer
+     */
     default void onTrainingBegin(Trainer trainer) {
     }
 
-    /** @param epoch counted from 1 */
+    /**
+     * When an epoch begins.
+     *
+     * @param epoch counted from 1
+     * @param trainer the trainer
+     */
     default void onEpochBegin(Trainer trainer, int epoch) {
     }
 
+    /**
+     * After every training step.
+     *
+     * @param trainer the trainer
+     * @param step the step, from 1
+     */
     default void onStep(Trainer trainer, StepResult step) {
     }
 
+    /**
+     * After every epoch, its evaluation included.
+     *
+     * @param trainer the trainer
+     * @param result the epoch's figures
+     */
     default void onEpochEnd(Trainer trainer, EpochResult result) {
     }
 
+    /**
+     * Once, when training ends (normally, stopped, or failed).
+     *
+     * @param trainer the trainer
+     */
     default void onTrainingEnd(Trainer trainer) {
     }
 }

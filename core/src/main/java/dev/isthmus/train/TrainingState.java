@@ -9,6 +9,13 @@ import java.util.Map;
  * the schedule scales) and the current one, the best validation accuracy so far (−∞ before any)
  * and how many epochs have passed without improving it. The part a resume needs is written to
  * checkpoints under the keys {@code isthmus train} has always used.
+ *
+ * @param completedEpochs the epochs completed
+ * @param steps optimizer steps taken
+ * @param baseLearningRate the base learning rate (what the schedule scales)
+ * @param learningRate the base learning rate
+ * @param bestAccuracy the best validation accuracy so far, or null
+ * @param epochsWithoutImprovement the epochs since the best validation accuracy
  */
 public record TrainingState(int completedEpochs, int steps, double baseLearningRate, double learningRate,
                             double bestAccuracy, int epochsWithoutImprovement) {
@@ -16,6 +23,9 @@ public record TrainingState(int completedEpochs, int steps, double baseLearningR
     /**
      * The checkpoint's {@code training} entry: completed_epochs, best_accuracy (null before any
      * validation), epochs_without_improvement, seed, batch_size and base_lr, in that order.
+     *
+     * @param config the training configuration
+     * @return the checkpoint's {@code training} entry: completed_epochs, best_accuracy (null before any validation), epochs_without_improvement, seed, batch_size and base_lr, in that order
      */
     public Map<String, Object> toCheckpoint(TrainingConfig config) {
         Map<String, Object> entries = new LinkedHashMap<>();
@@ -32,6 +42,10 @@ public record TrainingState(int completedEpochs, int steps, double baseLearningR
      * This state with the position saved in a checkpoint's {@code training} entry: its completed
      * epochs, and its best accuracy and patience count where it has them. The rates and step count
      * are not taken from it (the optimizer's own state restores the steps).
+     *
+     * @param saved the checkpoint's {@code training} entry
+     * @param checkpoint the checkpoint file
+     * @return this state with the position saved in a checkpoint's {@code training} entry: its completed epochs, and its best accuracy and patience count where it has them
      */
     public TrainingState resumedFrom(Map<String, Object> saved, Path checkpoint) {
         if (!(saved.get("completed_epochs") instanceof Number epochs)) {

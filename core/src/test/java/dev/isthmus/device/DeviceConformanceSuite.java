@@ -265,6 +265,28 @@ public abstract class DeviceConformanceSuite {
         }
     }
 
+    /** Per-pixel cross-entropy with ignored labels, on the device's activation layout for [N, C, H, W]. */
+    @Test
+    void spatialCrossEntropyWithIgnoredPixels() {
+        float[][] expected = spatialCrossEntropy(reference);
+        float[][] actual = spatialCrossEntropy(device);
+        assertClose("spatial cross-entropy loss", expected[0], actual[0]);
+        assertClose("spatial cross-entropy gradient", expected[1], actual[1]);
+    }
+
+    private static float[][] spatialCrossEntropy(Device d) {
+        Shape shape = Shape.of(2, 4, 3, 5);
+        int[] labels = TestData.labels(30, 4, 7);
+        labels[3] = 255;
+        labels[17] = 255;
+        try (Tensor logits = d.allocateActivation(shape).copyFrom(TestData.uniform(120, 3, 8));
+             Tensor target = d.fromInts(Shape.of(2, 3, 5), labels);
+             Tensor loss = d.allocate(Shape.of(1)); Tensor grad = d.allocate(shape)) {
+            d.losses().spatialCrossEntropy(logits, target, 255, loss, grad);
+            return new float[][] {loss.toFloatArray(), grad.toFloatArray()};
+        }
+    }
+
     private static float[][] losses(Device d) {
         Shape shape = Shape.of(6, 5);
         float[][] results = new float[20][];
@@ -279,6 +301,12 @@ public abstract class DeviceConformanceSuite {
             for (PointwiseLoss kind : PointwiseLoss.values()) {
                 d.losses().pointwise(kind, 0.5f, logits, target, loss, grad);
                 results[r++] = concat(loss.toFloatArray(), grad.toFloatArray());
+            }
+            d.losses().softTargetKl(logits, target, 2f, loss, grad);
+            results[r++] = concat(loss.toFloatArray(), grad.toFloatArray());
+            try (Tensor penalised = d.fromArray(shape, TestData.uniform(30, 1, 7))) {
+                d.optimizers().l1Penalty(logits, penalised, 0.25f);
+                results[r++] = penalised.toFloatArray();
             }
             // Each rule on its own parameter and state, two steps each.
             Tensor[] t = new Tensor[12];
@@ -335,10 +363,13 @@ public abstract class DeviceConformanceSuite {
             assertClose(what + " parameter gradients", expected.gradients, actual.gradients);
             assertClose(what + " buffers", expected.buffers, actual.buffers);
             assertClose(what + " eval output", expected.evalOutput, actual.evalOutput);
+            assertClose(what + " eval input gradient", expected.evalGradInput, actual.evalGradInput);
+            assertClose(what + " eval parameter gradients", expected.evalGradients, actual.evalGradients);
         }
     }
 
-    private record LayerRun(float[] output, float[] gradInput, float[] gradients, float[] buffers, float[] evalOutput) {
+    private record LayerRun(float[] output, float[] gradInput, float[] gradients, float[] buffers, float[] evalOutput,
+                            float[] evalGradInput, float[] evalGradients) {
     }
 
     private static LayerRun runLayer(Device d, LayerCases.Case layerCase, boolean rowMajorInput) {
@@ -363,8 +394,19 @@ public abstract class DeviceConformanceSuite {
                 for (NamedTensor buffer : layer.buffers()) {
                     buffers = concat(buffers, buffer.tensor().toFloatArray());
                 }
+                float[] gradInputValues = gradInput == null ? new float[0] : gradInput.toFloatArray();
                 float[] eval = layer.forward(input, false).toFloatArray();
-                return new LayerRun(forward, gradInput == null ? new float[0] : gradInput.toFloatArray(), gradients, buffers, eval);
+                // Backward after the eval forward: batch norm frozen on its running statistics, dropout the identity.
+                for (Parameter parameter : layer.parameters()) {
+                    d.elementwise().fill(parameter.grad(), 0f);
+                }
+                Tensor evalGradInput = layer.backward(gradOutput);
+                float[] evalGradients = new float[0];
+                for (Parameter parameter : layer.parameters()) {
+                    evalGradients = concat(evalGradients, parameter.grad().toFloatArray());
+                }
+                return new LayerRun(forward, gradInputValues, gradients, buffers, eval,
+                        evalGradInput == null ? new float[0] : evalGradInput.toFloatArray(), evalGradients);
             }
         }
     }

@@ -114,11 +114,7 @@ class PyTorchLayerReferenceTest {
                                 buffer.tensor().toFloatArray(), RTOL, ATOL);
                     }
                 }
-                if (!training) {
-                    // Backward follows a training forward only: eval fixtures check the output,
-                    // computed from the running statistics.
-                    return;
-                }
+                // Eval fixtures differentiate the eval-mode function (running statistics held constant).
                 try (Tensor gradOutput = device.fromArray(layer.outputShape(), fixture.floats("grad_output"))) {
                     Tensor gradInput = layer.backward(gradOutput);
                     assertClose(name + " input gradient", fixture.floats("grad_input"), gradInput.toFloatArray(), RTOL, ATOL);

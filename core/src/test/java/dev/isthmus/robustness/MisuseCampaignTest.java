@@ -242,6 +242,34 @@ class MisuseCampaignTest {
     }
 
     @Property
+    void distillationAndParameterGroupsRefuseWhatCannotWork(@ForAll @IntRange(min = -1, max = 5) int batch,
+                                                           @ForAll @IntRange(min = -1, max = 5) int classes,
+                                                           @ForAll @IntRange(min = -1, max = 1) int teacherSkew,
+                                                           @ForAll float temperature, @ForAll float alpha, @ForAll double lr,
+                                                           @ForAll double l1, @ForAll boolean nan) {
+        Outcomes.run("distillation", null, () -> {
+            try (Tensor logits = cpu.allocate(Shape.of(batch, classes));
+                 Tensor teacher = cpu.allocate(Shape.of(batch, classes + teacherSkew));
+                 Tensor labels = cpu.fromInts(Shape.of(Math.max(0, batch)), new int[Math.max(0, batch)]);
+                 dev.isthmus.loss.DistillationLoss loss = new dev.isthmus.loss.DistillationLoss(temperature, alpha)) {
+                if (nan && teacher.elementCount() > 0) {
+                    cpu.elementwise().fill(teacher, Float.NaN);
+                }
+                loss.useTeacherLogits(teacher);
+                loss.forward(logits, labels, true);
+            }
+        });
+        Outcomes.run("parameter groups", null, () -> {
+            try (Tensor w = cpu.allocate(Shape.of(3)); Tensor g = cpu.allocate(Shape.of(3));
+                 Sgd sgd = new Sgd(List.of(new Parameter("w", w, g)), 0.1)) {
+                sgd.setParameterGroups(List.of(new dev.isthmus.optim.ParameterGroup("w", lr, Double.NaN, l1)));
+                sgd.step();
+                cpu.optimizers().l1Penalty(w, g, (float) l1);
+            }
+        });
+    }
+
+    @Property
     void loadersRefuseImpossibleBatches(@ForAll @IntRange(min = -2, max = 70) int size, @ForAll @IntRange(min = -2, max = 80) int batch,
                                         @ForAll boolean dropLast, @ForAll @IntRange(min = -1, max = 3) int epoch) {
         Outcomes.run("loader", null, () -> {

@@ -25,6 +25,7 @@ public final class GradientChecker {
     private final double threshold;
     private final int maxProbesPerTensor;
     private Runnable beforeForward = () -> { };
+    private boolean training = true;
 
     public GradientChecker() {
         this(1e-2, 1e-2, 250);
@@ -39,6 +40,12 @@ public final class GradientChecker {
     /** Runs before every forward pass (e.g. to rewind a dropout layer's generator). */
     public GradientChecker beforeEachForward(Runnable hook) {
         this.beforeForward = hook;
+        return this;
+    }
+
+    /** Checks the eval-mode function (forward with training = false) and its backward instead. */
+    public GradientChecker inEvalMode() {
+        this.training = false;
         return this;
     }
 
@@ -57,7 +64,7 @@ public final class GradientChecker {
 
     /**
      * Checks dL/dx and dL/dθ of {@code layer} (already set up on {@code device} for {@code input}'s
-     * shape and initialised) at {@code input}, in training mode.
+     * shape and initialised) at {@code input}, in training mode unless {@link #inEvalMode()}.
      */
     public Report check(Layer layer, Tensor input, long seed) {
         Device device = layer.device();
@@ -74,7 +81,7 @@ public final class GradientChecker {
                 device.elementwise().fill(parameter.grad(), 0f);
             }
             beforeForward.run();
-            layer.forward(input, true);
+            layer.forward(input, training);
             Tensor gradInput = layer.backward(projectionTensor);
             float[] analyticInput = gradInput == null ? null : gradInput.toFloatArray();
             List<float[]> analyticParams = new ArrayList<>();
@@ -162,7 +169,7 @@ public final class GradientChecker {
 
     private double objective(Layer layer, Tensor input, float[] projection) {
         beforeForward.run();
-        float[] output = layer.forward(input, true).toFloatArray();
+        float[] output = layer.forward(input, training).toFloatArray();
         double sum = 0;
         for (int i = 0; i < output.length; i++) {
             sum += (double) output[i] * projection[i];

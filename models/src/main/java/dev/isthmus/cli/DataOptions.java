@@ -6,6 +6,7 @@ import dev.isthmus.data.ImageFolder;
 import dev.isthmus.data.ImageFolders;
 import dev.isthmus.data.ImageTransform;
 import dev.isthmus.data.InMemoryDataset;
+import dev.isthmus.data.MovingShapes;
 import dev.isthmus.data.Normalization;
 import dev.isthmus.io.InputMetadata;
 import dev.isthmus.models.Zoo;
@@ -35,9 +36,10 @@ final class DataOptions {
      */
     static final long HOLD_OUT_SEED = 0;
 
-    @Option(names = "--data", paramLabel = "fashion-mnist|mnist|cifar10|synthetic|folder", order = 10,
-            description = {"the dataset (default: fashion-mnist for 28x28 models, cifar10 for 32x32 ones); folder: your "
-                    + "images in --data-dir DIR, as DIR/train/CLASS/*.png|jpg and DIR/test/CLASS/..., or DIR/CLASS/... with --split"})
+    @Option(names = "--data", paramLabel = "fashion-mnist|mnist|cifar10|synthetic|moving-shapes|folder", order = 10,
+            description = {"the dataset (default: fashion-mnist for 28x28 models, cifar10 for 32x32 ones, moving-shapes for "
+                    + "clip models); folder: your images in --data-dir DIR, as DIR/train/CLASS/*.png|jpg and DIR/test/CLASS/..., "
+                    + "or DIR/CLASS/... with --split; moving-shapes: generated clips of a shape moving in one of 4 directions"})
     String data;
 
     @Option(names = "--data-dir", paramLabel = "DIR", order = 11,
@@ -106,9 +108,9 @@ final class DataOptions {
     /** The checkpoint's normalisation, used when --normalize is not given (see {@link #defaultsFrom}). */
     private Normalization savedNormalization;
 
-    /** Fashion-MNIST for 28×28 models, CIFAR-10 for 32×32 ones, unless --data says otherwise. */
+    /** Fashion-MNIST for 28×28 models, CIFAR-10 for 32×32 ones, moving shapes for clip models, unless --data says otherwise. */
     static String defaultData(Zoo.Entry entry) {
-        return entry.height() == 28 ? "fashion-mnist" : "cifar10";
+        return entry.isClip() ? "moving-shapes" : entry.height() == 28 ? "fashion-mnist" : "cifar10";
     }
 
     /**
@@ -125,18 +127,34 @@ final class DataOptions {
             case "cifar10" -> Datasets.cifar10(directory);
             case "synthetic" -> Datasets.synthetic(Shape.of(entry.channels(), entry.height(), entry.width()), 10,
                     syntheticSize, 2_000, seed);
+            // Held-out clips are a far index range of the same generator.
+            case "moving-shapes" -> entry.isClip()
+                    ? new Datasets.Split(new MovingShapes(entry.channels(), entry.frames(), entry.height(), syntheticSize, seed, 0),
+                            new MovingShapes(entry.channels(), entry.frames(), entry.height(), 2_000, seed, 1L << 40))
+                    : usageError(command + ": moving-shapes are clips; " + entry.name() + " takes images");
             case "folder" -> ImageFolders.open(directory, imageTransform(command, entry),
                     new ImageFolders.Options(this.split, HOLD_OUT_SEED, strict,
                             warning -> err.println("isthmus " + command + ": warning: " + warning)));
             default -> throw new UsageException(command + ": unknown --data '" + data
-                    + "' (fashion-mnist, mnist, cifar10, synthetic, folder)");
+                    + "' (fashion-mnist, mnist, cifar10, synthetic, moving-shapes, folder)");
         };
         Shape sample = split.train().sampleShape();
-        if (sample.dim(1) != entry.height() || sample.dim(2) != entry.width()) {
+        if (entry.isClip() && !sample.equals(entry.sampleShape(sample.dim(0)))) {
+            throw new UsageException(command + ": " + entry.name() + " takes clips of " + entry.sampleShape(entry.channels())
+                    + " but " + data + " has samples of " + sample);
+        }
+        if (sample.rank() != 3 && !entry.isClip()) {
+            throw new UsageException(command + ": " + entry.name() + " takes images but " + data + " has samples of " + sample);
+        }
+        if (sample.dim(sample.rank() - 2) != entry.height() || sample.dim(sample.rank() - 1) != entry.width()) {
             throw new UsageException(command + ": " + entry.name() + " takes " + entry.height() + "x" + entry.width()
                     + " images but " + data + " has " + sample.dim(1) + "x" + sample.dim(2));
         }
         return new Datasets.Split(limited(split.train(), limit), limited(split.test(), testLimit));
+    }
+
+    private static Datasets.Split usageError(String message) {
+        throw new UsageException(message);
     }
 
     /** The model's channels and size, with --resize and --center-crop. */
@@ -175,8 +193,9 @@ final class DataOptions {
         if (train instanceof ImageFolder folder) {
             return new InputMetadata(folder.classNames(), folder.classes(), folder.transform(), normalization);
         }
-        return new InputMetadata(null, train.classes(), ImageTransform.toSize(sample.dim(0), sample.dim(1), sample.dim(2)),
-                normalization);
+        // Clips have no image transform to record.
+        ImageTransform transform = sample.rank() == 3 ? ImageTransform.toSize(sample.dim(0), sample.dim(1), sample.dim(2)) : null;
+        return new InputMetadata(null, train.classes(), transform, normalization);
     }
 
     private static Dataset limited(Dataset dataset, int limit) {

@@ -99,7 +99,7 @@ final class PredictCommand implements Subcommand {
             out.println("note: " + checkpoint + " has no preprocessing metadata (not written by isthmus train); images are "
                     + transform.describe() + ", not normalized");
         }
-        int classes = saved != null ? saved.classes() : 10;
+        int classes = saved != null ? saved.classes() : entry.classes();
         List<String> names = saved != null ? saved.classNames() : null;
         Normalization normalization = saved != null ? saved.normalization() : null;
         int shown = Math.min(top, classes);

@@ -30,10 +30,11 @@ final class SummaryCommand implements Subcommand {
             description = "a model of the zoo (the list below)")
     String modelName;
 
-    int classes;
+    /** Null until given: the default is the model's own. */
+    Integer classes;
 
-    @Option(names = "--classes", paramLabel = "N", defaultValue = "10", order = 1,
-            description = "output classes (default: ${DEFAULT-VALUE})")
+    @Option(names = "--classes", paramLabel = "N", order = 1,
+            description = "output classes (default: the model's own, 10; 1000 for resnet18/34/50)")
     void classes(int value) {
         classes = Bounds.check(command, "--classes", value, 1, 1_000_000);
     }
@@ -71,6 +72,7 @@ final class SummaryCommand implements Subcommand {
     public int run(PrintStream out, PrintStream err) {
         Zoo.Entry entry = zooEntry(modelName);
         int channels = this.channels == null ? entry.channels() : this.channels;
+        int classes = this.classes == null ? entry.classes() : this.classes;
         try (CpuDevice device = new CpuDevice(1); Model model = entry.create(channels, classes)) {
             model.build(device, batch, 0);
             List<Model.SummaryRow> rows = model.summary();

@@ -5,7 +5,9 @@ import dev.isthmus.data.Datasets;
 import dev.isthmus.device.Devices;
 import dev.isthmus.io.InputMetadata;
 import dev.isthmus.io.Json;
+import dev.isthmus.io.LoadReport;
 import dev.isthmus.loss.CrossEntropyLoss;
+import dev.isthmus.loss.Loss;
 import dev.isthmus.models.Zoo;
 import dev.isthmus.nn.Model;
 import dev.isthmus.optim.Optimizer;
@@ -74,6 +76,9 @@ final class TrainCommand implements Subcommand {
     Path resume;
 
     @Mixin
+    FineTuneOptions fineTune;
+
+    @Mixin
     StandardOptions standard;
 
     @Override
@@ -84,15 +89,19 @@ final class TrainCommand implements Subcommand {
                 training.patience, checkpoint, 5, Progress.forOutput(out, Progress.standardOutputIsTerminal()),
                 dataOptions.normalization(command.name()), augmentation());
 
-        Datasets.Split data = dataOptions.load(command.name(), entry, seed.value, err);
+        fineTune.validate(command.name(), resume, training.labelSmoothing);
+        Datasets.Split data = fineTune.selectClasses(dataOptions.load(command.name(), entry, seed.value, err));
         Devices.Choice choice = machine.open();
         long started = System.nanoTime();
+        int channels = data.train().sampleShape().dim(0);
         try (var device = choice.device();
-             Model model = entry.create(data.train().sampleShape().dim(0), data.train().classes());
-             CrossEntropyLoss loss = new CrossEntropyLoss(training.labelSmoothing)) {
+             Model model = entry.create(channels, data.train().classes());
+             Model teacher = fineTune.openTeacher(device, channels, data.train().classes(), batch);
+             Loss loss = teacher == null ? new CrossEntropyLoss(training.labelSmoothing) : fineTune.distillation(teacher)) {
             if (machine.device.equals("auto")) {
                 out.println("device: " + device.name() + " (" + choice.reason() + ")");
             }
+            List<String> frozen = fineTune.freeze(model);
             model.precision(machine.precision).build(device, batch, seed.value);
             if (model.precision().isMixed()) {
                 out.println("precision: " + model.precision().label() + " (convolutions: "
@@ -101,8 +110,16 @@ final class TrainCommand implements Subcommand {
             out.printf("%s (%,d parameters) on %s: %s, %,d training / %,d test images, %d epochs, batch %d%n",
                     model.name(), model.parameterCount(), device.name(), data.train().describe(), data.train().size(),
                     data.test().size(), epochs, batch);
-            try (Optimizer optimizer = training.optimizer(model.parameters());
+            LoadReport initialised = fineTune.initialise(model, out);
+            if (!frozen.isEmpty()) {
+                out.printf("frozen: %d parameters (%s)%n", frozen.size(), String.join(", ", frozen));
+            }
+            if (teacher != null) {
+                out.println("distilling from " + teacher.name() + ": " + loss.describe());
+            }
+            try (Optimizer optimizer = training.optimizer(model.trainableParameters());
                  Trainer trainer = new Trainer(model, loss, optimizer, config)) {
+                fineTune.configure(optimizer, training.lr);
                 if (checkpoint != null) {
                     recordInputs(trainer, DataOptions.inputMetadata(data, config.normalization()));
                 }
@@ -129,6 +146,15 @@ final class TrainCommand implements Subcommand {
                     json.put("seconds", seconds);
                     json.put("device", device.name());
                     json.put("precision", model.precision().label());
+                    if (initialised != null) {
+                        json.put("init_loaded", initialised.loaded().size());
+                        json.put("init_skipped", initialised.mismatched());
+                        json.put("init_missing", initialised.missing());
+                        json.put("init_unexpected", initialised.unexpected());
+                    }
+                    if (!frozen.isEmpty()) {
+                        json.put("frozen", frozen);
+                    }
                     out.println(Json.write(json));
                 }
             }

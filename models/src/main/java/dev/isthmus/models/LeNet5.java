@@ -16,6 +16,12 @@ public final class LeNet5 {
     private LeNet5() {
     }
 
+    /**
+     * {@return LeNet-5 for 28×28 inputs of {@code inChannels} channels: two 5×5 convolutions with max pooling, then fc120, fc84 and the classifier}
+     *
+     * @param inChannels the input channels
+     * @param classes the number of classes
+     */
     public static Sequential create(int inChannels, int classes) {
         return new Sequential()
                 .add("conv1", Conv2d.of(inChannels, 6, 5).padding(2)).add("relu1", new ReLU()).add("pool1", new MaxPool2d(2))

@@ -10,6 +10,13 @@ public final class Mlp {
     private Mlp() {
     }
 
+    /**
+     * {@return a multi-layer perceptron: flatten, then one Linear and ReLU per hidden size, then the classifier}
+     *
+     * @param inputFeatures the features of one flattened sample
+     * @param hidden the hidden layers' sizes, in order
+     * @param classes the number of classes
+     */
     public static Sequential create(int inputFeatures, int[] hidden, int classes) {
         Sequential model = new Sequential().add("flatten", new Flatten());
         int features = inputFeatures;

@@ -59,7 +59,14 @@ public final class ResNet {
         return new Sequential(conv1x1(inChannels, outChannels, stride), new BatchNorm2d(outChannels));
     }
 
-    /** CIFAR ResNet-(6n+2): n = 3 gives ResNet-20 (272,474 parameters), 5 → 32, 7 → 44, 9 → 56. */
+    /**
+     * CIFAR ResNet-(6n+2): n = 3 gives ResNet-20 (272,474 parameters), 5 → 32, 7 → 44, 9 → 56.
+     *
+     * @param n the basic blocks per stage
+     * @param inChannels the input channels
+     * @param classes the number of classes
+     * @return the network
+     */
     public static Sequential cifar(int n, int inChannels, int classes) {
         if (n <= 0) {
             throw new IllegalArgumentException("CIFAR ResNet: blocks per stage must be > 0, got " + n);
@@ -80,7 +87,14 @@ public final class ResNet {
         return model.add("avgpool", new GlobalAvgPool2d()).add("flatten", new Flatten()).add("fc", new Linear(64, classes));
     }
 
-    /** ImageNet ResNet-18 ([2,2,2,2]), -34 ([3,4,6,3]) with basic blocks, -50 ([3,4,6,3]) with bottlenecks. */
+    /**
+     * ImageNet ResNet-18 ([2,2,2,2]), -34 ([3,4,6,3]) with basic blocks, -50 ([3,4,6,3]) with bottlenecks.
+     *
+     * @param depth 18, 34 or 50
+     * @param inChannels the input channels
+     * @param classes the number of classes
+     * @return the network
+     */
     public static Sequential imagenet(int depth, int inChannels, int classes) {
         int[] blocks = switch (depth) {
             case 18 -> new int[] {2, 2, 2, 2};

@@ -52,6 +52,11 @@ public final class Vgg {
     /**
      * The canonical benchmark's VGG-small: [conv3×3·32, relu]×2, maxpool, [conv3×3·64, relu]×2,
      * maxpool, fc256, relu, fc(classes); with batch norm after every conv for VGG-small-BN.
+     *
+     * @param inChannels the input channels
+     * @param classes the number of classes
+     * @param batchNorm whether to put batch norm after every convolution
+     * @return the canonical benchmark's VGG-small: [conv3×3·32, relu]×2, maxpool, [conv3×3·64, relu]×2, maxpool, fc256, relu, fc(classes); with batch norm after every conv for VGG-small-BN
      */
     public static Sequential small(int inChannels, int classes, boolean batchNorm) {
         int[] configuration = {32, 32, POOL, 64, 64, POOL};
@@ -65,6 +70,12 @@ public final class Vgg {
      * VGG-11/13/16/19 for CIFAR-sized (32×32) inputs: the torchvision feature extractor, whose five
      * pools leave 512×1×1, then classifier Linear(512, 512), ReLU, Dropout(0.5), Linear(512, 512),
      * ReLU, Dropout(0.5), Linear(512, classes) in place of ImageNet's 4096-wide head.
+     *
+     * @param depth 11, 13, 16 or 19
+     * @param inChannels the input channels
+     * @param classes the number of classes
+     * @param batchNorm whether to put batch norm after every convolution
+     * @return the network
      */
     public static Sequential cifar(int depth, int inChannels, int classes, boolean batchNorm) {
         return new Sequential()

@@ -16,17 +16,52 @@ public final class Zoo {
         Layer create(int inChannels, int classes);
     }
 
-    /** A model the zoo can build, with its native input (channels can be changed). */
-    public record Entry(String name, String description, int channels, int height, int width, Factory factory) {
+    /**
+     * A model the zoo can build, with its native input (channels can be changed): images
+     * [channels, height, width], or clips [channels, frames, height, width] where frames > 0; and its
+     * usual number of classes (10; the ImageNet ResNets' 1000, as torchvision's).
+     *
+     * @param name the model's name ("resnet20")
+     * @param description one line saying what the model is
+     * @param channels the input channels it was designed for
+     * @param frames the clip length for clip models, 0 for image models
+     * @param height the input height
+     * @param width the input width
+     * @param classes the number of classes it was designed for
+     * @param factory makes the network for given channels and classes
+     */
+    public record Entry(String name, String description, int channels, int frames, int height, int width, int classes,
+                        Factory factory) {
+        /**
+         * {@return a new, unbuilt model for {@code inChannels} channels and {@code classes} classes}
+         *
+         * @param inChannels the input channels
+         * @param classes the number of classes
+         */
         public Model create(int inChannels, int classes) {
             if (inChannels <= 0 || classes <= 0) {
                 throw new IllegalArgumentException(name + ": channels and classes must be > 0");
             }
-            return new Model(name, factory.create(inChannels, classes), Shape.of(inChannels, height, width));
+            return new Model(name, factory.create(inChannels, classes), sampleShape(inChannels));
         }
 
+        /** {@return whether samples are clips (video) rather than images} */
+        public boolean isClip() {
+            return frames > 0;
+        }
+
+        /**
+         * {@return one sample's shape with this many channels}
+         *
+         * @param inChannels the input channels
+         */
+        public Shape sampleShape(int inChannels) {
+            return isClip() ? Shape.of(inChannels, frames, height, width) : Shape.of(inChannels, height, width);
+        }
+
+        /** {@return a new, unbuilt model with the model's own channels and classes} */
         public Model create() {
-            return create(channels, 10);
+            return create(channels, classes);
         }
     }
 
@@ -48,21 +83,40 @@ public final class Zoo {
             add("resnet" + depth, "CIFAR ResNet-" + depth + " (He et al. 2016), 32x32", 3, 32, (c, k) -> ResNet.cifar(n, c, k));
         }
         for (int depth : new int[] {18, 34, 50}) {
-            add("resnet" + depth, "ResNet-" + depth + " (torchvision), 224x224", 3, 224, (c, k) -> ResNet.imagenet(depth, c, k));
+            add("resnet" + depth, "ResNet-" + depth + " (torchvision), 224x224, 1000 classes", 3, 224, 1000,
+                    (c, k) -> ResNet.imagenet(depth, c, k));
         }
+        addClip("c3d", "C3D (Tran et al. 2015): 8 3x3x3 convs, fc6/fc7 4096, 16x112x112 clips", 3, 16, 112,
+                (c, k) -> C3d.paper(c, k, 16, 112));
+        addClip("c3d-small", "C3D-small for CPUs: 4 3x3x3 convs (8-32 wide), fc 128, 8x32x32 clips", 3, 8, 32,
+                (c, k) -> C3d.small(c, k, 8, 32));
     }
 
     private static void add(String name, String description, int channels, int side, Factory factory) {
-        ENTRIES.put(name, new Entry(name, description, channels, side, side, factory));
+        add(name, description, channels, side, 10, factory);
+    }
+
+    private static void add(String name, String description, int channels, int side, int classes, Factory factory) {
+        ENTRIES.put(name, new Entry(name, description, channels, 0, side, side, classes, factory));
+    }
+
+    private static void addClip(String name, String description, int channels, int frames, int side, Factory factory) {
+        ENTRIES.put(name, new Entry(name, description, channels, frames, side, side, 10, factory));
     }
 
     private Zoo() {
     }
 
+    /** {@return every model of the zoo, in the order {@code isthmus} lists them} */
     public static List<Entry> entries() {
         return List.copyOf(ENTRIES.values());
     }
 
+    /**
+     * {@return the zoo's model named {@code name}; throws naming the known ones when there is none}
+     *
+     * @param name the model's name ("resnet20")
+     */
     public static Entry entry(String name) {
         Entry entry = ENTRIES.get(name);
         if (entry == null) {

@@ -28,10 +28,13 @@ public final class BenchReport {
     private BenchReport() {
     }
 
-    /** One canonical-suite row. */
-    record Row(String model, String mode, int batch, double isthmus, double isthmusMin, double isthmusMax, long isthmusRss,
-               long heapBytes, long deviceAllocations, double torch, double torchMin, double torchMax, int torchThreads,
-               long torchRss, Double previous) {
+    /**
+     * One canonical-suite row: a model, a mode and a precision; the peer's figure is its best configuration's
+     * ({@code torchConfig}, e.g. {@code 2-clean}), and {@code torchBlas} the BLAS that process had mapped.
+     */
+    record Row(String model, String mode, String precision, int batch, double isthmus, double isthmusMin, double isthmusMax,
+               long isthmusRss, long heapBytes, long deviceAllocations, double torch, double torchMin, double torchMax,
+               int torchThreads, String torchConfig, String torchBlas, long torchRss, Double previous) {
         double ratio() {
             return torch > 0 ? isthmus / torch : Double.NaN;
         }
@@ -54,7 +57,14 @@ public final class BenchReport {
             }
         }
         List<Map<String, Object>> torch = new ArrayList<>();
+        List<Map<String, Object>> peers = new ArrayList<>();
         for (String file : options.getOrDefault("torch", List.of())) {
+            // bench/peers/torch_peer.py ends with a PEER line: the configuration's name and the libraries it had mapped.
+            Map<String, Object> peer = Files.readAllLines(Path.of(file)).stream().filter(l -> l.startsWith("PEER {"))
+                    .map(l -> Json.parseObject(l.substring(5))).findFirst().orElse(Map.of());
+            if (!peer.isEmpty()) {
+                peers.add(peer);
+            }
             // The JSON lines lack the peak RSS that the RESULT lines print; it is matched back in.
             Map<String, Long> rss = new LinkedHashMap<>();
             for (String line : Files.readAllLines(Path.of(file))) {
@@ -67,16 +77,21 @@ public final class BenchReport {
                         }
                     }
                     if (fields.containsKey("peak_rss_MiB")) {
-                        rss.put(fields.get("model") + "/" + fields.get("mode"), Long.parseLong(fields.get("peak_rss_MiB")));
+                        rss.put(fields.get("model") + "/" + fields.get("mode") + "/" + fields.getOrDefault("precision", "fp32"),
+                                Long.parseLong(fields.get("peak_rss_MiB")));
                     }
                 }
             }
             for (String line : Files.readAllLines(Path.of(file))) {
                 if (line.startsWith("{")) {
                     Map<String, Object> result = Json.parseObject(line);
-                    Long peak = rss.get(result.get("model") + "/" + result.get("mode"));
+                    Long peak = rss.get(result.get("model") + "/" + result.get("mode") + "/" + precision(result));
                     if (peak != null) {
                         result.put("peak_rss_MiB", peak);
+                    }
+                    if (!peer.isEmpty()) {
+                        result.put("config", peer.get("config"));
+                        result.put("blas", blasName(peer));
                     }
                     torch.add(result);
                 }
@@ -87,13 +102,14 @@ public final class BenchReport {
         List<Map<String, Object>> jmh = options.containsKey("jmh") ? jmh(Path.of(single(options, "jmh"))) : List.of();
 
         String title = options.containsKey("title") ? String.join(" ", options.get("title")) : "Isthmus benchmark report";
-        String markdown = Markdown.render(title, rows, jmh);
+        String markdown = Markdown.render(title, rows, jmh, peers);
         Files.writeString(out.resolve("report.md"), markdown);
         Chart.write(rows, out.resolve("chart.png"));
         Map<String, Object> raw = new LinkedHashMap<>();
         raw.put("title", title);
         raw.put("isthmus", isthmus);
         raw.put("torch", torch);
+        raw.put("peers", peers);
         raw.put("jmh", jmh);
         Files.writeString(out.resolve("results.json"), Json.write(raw) + "\n");
         System.out.println(Markdown.table(rows));
@@ -109,20 +125,23 @@ public final class BenchReport {
         for (Map<String, Object> ours : isthmus) {
             String model = (String) ours.get("model");
             String mode = (String) ours.get("mode");
+            String precision = precision(ours);
             Map<String, Object> best = null;
             for (Map<String, Object> peer : torch) {
-                if (model.equals(peer.get("model")) && mode.equals(peer.get("mode"))
+                if (model.equals(peer.get("model")) && mode.equals(peer.get("mode")) && precision.equals(precision(peer))
                         && (best == null || number(peer, "images_per_s") > number(best, "images_per_s"))) {
                     best = peer;
                 }
             }
             double[] spread = spread(ours);
             double[] peerSpread = best == null ? new double[] {0, 0} : spread(best);
-            rows.add(new Row(model, mode, (int) number(ours, "batch"), number(ours, "images_per_s"), spread[0], spread[1],
+            rows.add(new Row(model, mode, precision, (int) number(ours, "batch"), number(ours, "images_per_s"), spread[0], spread[1],
                     (long) number(ours, "peak_rss_MiB"), (long) number(ours, "heap_bytes_per_step"),
                     (long) number(ours, "device_allocations"), best == null ? 0 : number(best, "images_per_s"), peerSpread[0],
                     peerSpread[1], best == null ? 0 : (int) number(best, "threads"),
-                    best == null ? -1 : (long) number(best, "peak_rss_MiB"), previous.get(model + "/" + mode)));
+                    best == null ? "" : String.valueOf(best.getOrDefault("config", best.get("threads") + " threads")),
+                    best == null ? "" : String.valueOf(best.getOrDefault("blas", "?")),
+                    best == null ? -1 : (long) number(best, "peak_rss_MiB"), previous.get(model + "/" + mode + "/" + precision)));
         }
         return rows;
     }
@@ -146,7 +165,7 @@ public final class BenchReport {
         }
         for (Object result : (List<?>) Json.parseObject(Files.readString(file)).get("isthmus")) {
             Map<String, Object> map = cast(result);
-            figures.put(map.get("model") + "/" + map.get("mode"), number(map, "images_per_s"));
+            figures.put(map.get("model") + "/" + map.get("mode") + "/" + precision(map), number(map, "images_per_s"));
         }
         return figures;
     }
@@ -198,6 +217,27 @@ public final class BenchReport {
             results.add(summary);
         }
         return results;
+    }
+
+    /** A result's precision; results written before precisions existed are fp32. */
+    static String precision(Map<String, Object> result) {
+        Object precision = result.get("precision");
+        return precision == null ? "fp32" : precision.toString();
+    }
+
+    /** The BLAS a peer process had mapped, by file name (e.g. libopenblasp-r0.3.21.so), or "none mapped". */
+    static String blasName(Map<String, Object> peer) {
+        List<?> libraries = peer.get("blas") instanceof List<?> list ? list : List.of();
+        List<String> names = new ArrayList<>();
+        for (Object library : libraries) {
+            String path = library.toString();
+            String name = path.substring(path.lastIndexOf('/') + 1);
+            // libblas.so.3 is the alternatives link that the real library sits behind: name the real one.
+            if (!name.startsWith("libblas.so") || libraries.size() == 1) {
+                names.add(name.startsWith("libblas.so") ? path : name);
+            }
+        }
+        return names.isEmpty() ? "none mapped" : String.join(" + ", names);
     }
 
     static double number(Map<String, Object> map, String key) {

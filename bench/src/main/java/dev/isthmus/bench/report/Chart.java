@@ -37,7 +37,7 @@ final class Chart {
             BenchReport.Row row = rows.get(i);
             int y = 45 + i * rowHeight;
             g.setColor(Color.DARK_GRAY);
-            g.drawString(row.model() + " " + row.mode() + " (batch " + row.batch() + ")", 12, y + 20);
+            g.drawString(row.model() + " " + row.mode() + " " + row.precision() + " (batch " + row.batch() + ")", 12, y + 20);
             double ratio = row.ratio();
             if (Double.isFinite(ratio)) {
                 g.setColor(ratio >= 1 ? new Color(46, 125, 50) : new Color(198, 40, 40));

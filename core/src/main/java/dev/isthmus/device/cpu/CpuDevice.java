@@ -1,11 +1,16 @@
 package dev.isthmus.device.cpu;
 
+import dev.isthmus.bindings.NativeAccess;
 import dev.isthmus.device.BatchNormPlan;
 import dev.isthmus.device.ConvGeometry;
+import dev.isthmus.device.Conv3dGeometry;
+import dev.isthmus.device.Convolution3dPlan;
 import dev.isthmus.device.ConvolutionPlan;
 import dev.isthmus.device.Device;
 import dev.isthmus.device.DeviceKind;
 import dev.isthmus.device.PoolGeometry;
+import dev.isthmus.device.Pool3dGeometry;
+import dev.isthmus.device.Pooling3dPlan;
 import dev.isthmus.device.PoolingPlan;
 import dev.isthmus.tensor.DType;
 import dev.isthmus.tensor.Layout;
@@ -57,6 +62,7 @@ public final class CpuDevice extends Device {
         if (backend == null) {
             throw new IllegalArgumentException("CpuDevice: backend must not be null");
         }
+        NativeAccess.require(CpuDevice.class.getModule(), "opening the CPU device");
         OpenBlas.require();
         OpenBlas.setThreads(threads);
         String unavailable = switch (backend) {
@@ -208,6 +214,16 @@ public final class CpuDevice extends Device {
     @Override
     protected PoolingPlan newPooling(PoolGeometry geometry) {
         return engine.pooling(this, geometry);
+    }
+
+    @Override
+    protected Convolution3dPlan newConvolution3d(Conv3dGeometry geometry) {
+        return engine.convolution3d(this, geometry);
+    }
+
+    @Override
+    protected Pooling3dPlan newPooling3d(Pool3dGeometry geometry) {
+        return engine.pooling3d(this, geometry);
     }
 
     @Override

@@ -2,8 +2,12 @@ package dev.isthmus.device.cpu;
 
 import dev.isthmus.device.BatchNormPlan;
 import dev.isthmus.device.ConvGeometry;
+import dev.isthmus.device.Conv3dGeometry;
+import dev.isthmus.device.Convolution3dPlan;
 import dev.isthmus.device.ConvolutionPlan;
 import dev.isthmus.device.PoolGeometry;
+import dev.isthmus.device.Pool3dGeometry;
+import dev.isthmus.device.Pooling3dPlan;
 import dev.isthmus.device.PoolingPlan;
 import dev.isthmus.tensor.DType;
 import dev.isthmus.tensor.Layout;
@@ -39,6 +43,10 @@ sealed interface CpuEngine extends AutoCloseable permits OpenBlasEngine, DnnlEng
     PoolingPlan pooling(CpuDevice cpu, PoolGeometry geometry);
 
     BatchNormPlan batchNorm(CpuDevice cpu, Shape inputShape);
+
+    Convolution3dPlan convolution3d(CpuDevice cpu, Conv3dGeometry geometry);
+
+    Pooling3dPlan pooling3d(CpuDevice cpu, Pool3dGeometry geometry);
 
     /** The layout activations of this shape are kept in. */
     Layout activationLayout(Shape shape);

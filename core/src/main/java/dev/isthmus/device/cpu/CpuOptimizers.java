@@ -212,4 +212,23 @@ final class CpuOptimizers implements OptimizerKernels.Backend {
             p.setAtIndex(JAVA_FLOAT, i, pi - clr * gi / ((float) Math.sqrt(si) + eps));
         }
     }
+
+    @Override
+    public void l1Penalty(Tensor param, Tensor grad, float l1) {
+        MemorySegment p = param.memory();
+        MemorySegment g = grad.memory();
+        int count = (int) param.elementCount();
+        if (!split(param)) {
+            l1Penalty(0, count, p, g, l1);
+            return;
+        }
+        parallel.forRange(count, CpuDevice.MIN_PARALLEL_ELEMENTS, (from, to) -> l1Penalty(from, to, p, g, l1));
+    }
+
+    private static void l1Penalty(int from, int to, MemorySegment p, MemorySegment g, float l1) {
+        for (int i = from; i < to; i++) {
+            float pi = p.getAtIndex(JAVA_FLOAT, i);
+            g.setAtIndex(JAVA_FLOAT, i, g.getAtIndex(JAVA_FLOAT, i) + l1 * Math.signum(pi));
+        }
+    }
 }

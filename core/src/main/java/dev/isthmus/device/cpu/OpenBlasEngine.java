@@ -2,8 +2,12 @@ package dev.isthmus.device.cpu;
 
 import dev.isthmus.device.BatchNormPlan;
 import dev.isthmus.device.ConvGeometry;
+import dev.isthmus.device.Conv3dGeometry;
+import dev.isthmus.device.Convolution3dPlan;
 import dev.isthmus.device.ConvolutionPlan;
 import dev.isthmus.device.PoolGeometry;
+import dev.isthmus.device.Pool3dGeometry;
+import dev.isthmus.device.Pooling3dPlan;
 import dev.isthmus.device.PoolingPlan;
 import dev.isthmus.tensor.DType;
 import dev.isthmus.tensor.Layout;
@@ -60,6 +64,16 @@ record OpenBlasEngine(String whyNotOneDnn) implements CpuEngine {
     @Override
     public BatchNormPlan batchNorm(CpuDevice cpu, Shape inputShape) {
         return new CpuBatchNorm(cpu, inputShape);
+    }
+
+    @Override
+    public Convolution3dPlan convolution3d(CpuDevice cpu, Conv3dGeometry geometry) {
+        return new CpuConvolution3d(cpu, geometry);
+    }
+
+    @Override
+    public Pooling3dPlan pooling3d(CpuDevice cpu, Pool3dGeometry geometry) {
+        return new CpuPooling3d(cpu, geometry);
     }
 
     @Override

@@ -7,11 +7,15 @@ import dev.isthmus.bindings.cudnn.cudnn_h;
 import dev.isthmus.device.Activation;
 import dev.isthmus.device.BatchNormPlan;
 import dev.isthmus.device.ConvGeometry;
+import dev.isthmus.device.Conv3dGeometry;
+import dev.isthmus.device.Convolution3dPlan;
 import dev.isthmus.device.ConvolutionPlan;
 import dev.isthmus.device.Device;
 import dev.isthmus.device.DeviceKind;
 import dev.isthmus.device.PointwiseLoss;
 import dev.isthmus.device.PoolGeometry;
+import dev.isthmus.device.Pool3dGeometry;
+import dev.isthmus.device.Pooling3dPlan;
 import dev.isthmus.device.PoolingPlan;
 import dev.isthmus.tensor.DType;
 import dev.isthmus.tensor.Layout;
@@ -351,6 +355,23 @@ public final class CudaDevice extends Device {
     protected PoolingPlan newPooling(PoolGeometry geometry) {
         enterContext();
         return new CudaPooling(this, geometry);
+    }
+
+    /**
+     * cuDNN does 3-D convolution through its N-d descriptors, but the committed bindings
+     * (bindings/jextract/cudnn.args) include only cudnnSetTensorNdDescriptor, not the N-d filter,
+     * convolution and pooling descriptors: regenerating them is the way to add this.
+     */
+    @Override
+    protected Convolution3dPlan newConvolution3d(Conv3dGeometry geometry) {
+        throw new UnsupportedOperationException("convolution3d on " + name() + ": the cuDNN bindings lack "
+                + "cudnnSetFilterNdDescriptor and cudnnSetConvolutionNdDescriptor (see bindings/jextract/cudnn.args)");
+    }
+
+    @Override
+    protected Pooling3dPlan newPooling3d(Pool3dGeometry geometry) {
+        throw new UnsupportedOperationException("pooling3d on " + name() + ": the cuDNN bindings lack "
+                + "cudnnSetPoolingNdDescriptor (see bindings/jextract/cudnn.args)");
     }
 
     @Override

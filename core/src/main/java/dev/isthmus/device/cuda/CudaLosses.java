@@ -65,6 +65,41 @@ final class CudaLosses implements LossKernels.Backend, AutoCloseable {
         cuda.afterOperation("pointwise loss");
     }
 
+    @Override
+    public void spatialCrossEntropy(Tensor logits, Tensor labels, int ignoreIndex, Tensor loss, Tensor grad) {
+        cuda.enterContext();
+        long positions = labels.elementCount();
+        long classes = logits.shape().dim(1);
+        long inner = logits.elementCount() / (logits.shape().dim(0) * classes);
+        // Per-position losses, then whether each counts, then one cell for 1 / count (a device address: int64).
+        Tensor values = lossValues(2 * positions + 1);
+        long scaleCell = values.memory().address() + 2 * positions * Float.BYTES;
+        kernels.pointer(0, logits.memory()).pointer(1, labels.memory()).pointer(2, values.memory())
+                .pointer(3, grad == null ? null : grad.memory()).pointer(4, labelError.memory()).int64(5, positions)
+                .int64(6, classes).int64(7, inner).int32(8, ignoreIndex)
+                .launch("spatial_cross_entropy", positions, cuda.stream());
+        errorPending = true;
+        kernels.pointer(0, values.memory()).pointer(1, loss.memory()).int64(2, scaleCell).int64(3, positions)
+                .launch("mean_over_counted", 1, 256, cuda.stream());
+        if (grad != null) {
+            kernels.pointer(0, grad.memory()).int64(1, scaleCell).int64(2, grad.elementCount())
+                    .launch("scale_by_cell", grad.elementCount(), cuda.stream());
+        }
+        cuda.afterOperation("spatial cross-entropy");
+    }
+
+    @Override
+    public void softTargetKl(Tensor student, Tensor teacher, float temperature, Tensor loss, Tensor grad) {
+        cuda.enterContext();
+        long batch = student.shape().dim(0);
+        Tensor values = lossValues(batch);
+        kernels.pointer(0, student.memory()).pointer(1, teacher.memory()).pointer(2, values.memory())
+                .pointer(3, grad == null ? null : grad.memory()).int64(4, batch).int64(5, student.shape().dim(1))
+                .float32(6, temperature).launch("soft_target_kl", batch, cuda.stream());
+        sum(values, batch, loss, 1.0 / batch);
+        cuda.afterOperation("soft-target KL divergence");
+    }
+
     private void sum(Tensor values, long n, Tensor out, double scale) {
         kernels.pointer(0, values.memory()).pointer(1, out.memory()).int64(2, n).float64(3, scale)
                 .launch("sum_scaled", 1, 256, cuda.stream());

@@ -54,4 +54,12 @@ final class CudaOptimizers implements OptimizerKernels.Backend {
                 .float32(5, weightDecay).int64(6, p.elementCount()).launch("adagrad_step", p.elementCount(), cuda.stream());
         cuda.afterOperation("adagrad step");
     }
+
+    @Override
+    public void l1Penalty(Tensor p, Tensor g, float l1) {
+        cuda.enterContext();
+        kernels.pointer(0, p.memory()).pointer(1, g.memory()).float32(2, l1).int64(3, p.elementCount())
+                .launch("l1_penalty", p.elementCount(), cuda.stream());
+        cuda.afterOperation("l1 penalty");
+    }
 }

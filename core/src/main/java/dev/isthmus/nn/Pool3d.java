@@ -1,0 +1,97 @@
+package dev.isthmus.nn;
+
+import dev.isthmus.device.Device;
+import dev.isthmus.device.Dims3;
+import dev.isthmus.device.Pool3dGeometry;
+import dev.isthmus.device.PoolMode;
+import dev.isthmus.device.Pooling3dPlan;
+import dev.isthmus.tensor.Shape;
+import dev.isthmus.tensor.Tensor;
+
+/**
+ * The shared body of the 3-D pooling layers: a window (kernel, stride, padding, ceil mode) and a
+ * device pooling plan per input shape. Settings return a configured copy, as Conv3d's do.
+ */
+public abstract sealed class Pool3d extends Layer permits MaxPool3d, AvgPool3d {
+    protected final Dims3 kernel;
+    protected final Dims3 stride;
+    protected final Dims3 padding;
+    protected final boolean ceilMode;
+    private Pooling3dPlan plan;
+    private Tensor output;
+    private Tensor input;
+
+    Pool3d(Dims3 kernel, Dims3 stride, Dims3 padding, boolean ceilMode) {
+        if (kernel == null || stride == null || padding == null) {
+            throw new IllegalArgumentException(getClass().getSimpleName() + ": sizes must not be null");
+        }
+        this.kernel = kernel;
+        this.stride = stride;
+        this.padding = padding;
+        this.ceilMode = ceilMode;
+        // Validates the window now, on a nominal input as large as the kernel.
+        new Pool3dGeometry(mode(), 1, 1, new Dims3(Math.max(1, kernel.depth()), Math.max(1, kernel.height()),
+                Math.max(1, kernel.width())), kernel, stride, padding, ceilMode);
+    }
+
+    protected abstract PoolMode mode();
+
+    /** A copy of this layer with these settings. */
+    protected abstract Pool3d with(Dims3 kernel, Dims3 stride, Dims3 padding, boolean ceilMode);
+
+    protected final <T extends Pool3d> T configured(T copy) {
+        if (inputShape() != null) {
+            throw new IllegalStateException(describe() + ": change settings before setup, not after");
+        }
+        return copy;
+    }
+
+    protected final String window() {
+        return "kernel=" + kernel + ", stride=" + stride + (padding.equals(Dims3.cube(0)) ? "" : ", padding=" + padding)
+                + (ceilMode ? ", ceil_mode=true" : "");
+    }
+
+    private Pool3dGeometry geometry(Shape input) {
+        return new Pool3dGeometry(mode(), input.dim(0), input.dim(1), new Dims3(input.dim(2), input.dim(3), input.dim(4)),
+                kernel, stride, padding, ceilMode);
+    }
+
+    @Override
+    protected final Shape outputShapeFor(Shape input) {
+        if (input.rank() != 5) {
+            throw new IllegalArgumentException(describe() + ": expected input [N, C, D, H, W], got " + input);
+        }
+        try {
+            return geometry(input).outputShape();
+        } catch (IllegalArgumentException invalid) {
+            throw new IllegalArgumentException(describe() + ": input " + input + ": " + invalid.getMessage());
+        }
+    }
+
+    @Override
+    protected final void allocateBuffers(Device device, Shape input, Shape output) {
+        plan = device.pooling3d(geometry(input));
+        this.output = device.allocateActivation(output);
+    }
+
+    @Override
+    protected final void releaseBuffers() {
+        closeAll(plan, output);
+    }
+
+    @Override
+    protected final Tensor doForward(Tensor x, boolean training) {
+        input = x;
+        plan.forward(x, output);
+        return output;
+    }
+
+    @Override
+    protected final Tensor doBackward(Tensor gradOutput) {
+        if (!propagatesDown()) {
+            return null;
+        }
+        plan.backward(input, output, gradOutput, gradInput());
+        return gradInput();
+    }
+}

@@ -1,0 +1,40 @@
+package dev.isthmus.onnx;
+
+import dev.isthmus.device.PoolGeometry;
+import dev.isthmus.device.PoolMode;
+import dev.isthmus.nn.AvgPool2d;
+import dev.isthmus.nn.GlobalAvgPool2d;
+import dev.isthmus.nn.MaxPool2d;
+
+import java.util.List;
+
+import static dev.isthmus.onnx.OnnxGraph.integer;
+import static dev.isthmus.onnx.OnnxGraph.ints;
+
+/**
+ * MaxPool2d → MaxPool (padding never wins a maximum, as PyTorch's −∞), AvgPool2d → AveragePool
+ * with count_include_pad as the layer's, GlobalAvgPool2d → GlobalAveragePool. Output sizes
+ * round down (ceil_mode 0), as the layers do.
+ */
+final class PoolExporters {
+    private PoolExporters() {
+    }
+
+    static void register() {
+        LayerExporters.register(MaxPool2d.class, (pool, input, graph) -> pool(pool.window(), input, graph));
+        LayerExporters.register(AvgPool2d.class, (pool, input, graph) -> pool(pool.window(), input, graph));
+        LayerExporters.register(GlobalAvgPool2d.class, (pool, input, graph) -> graph.node("GlobalAveragePool", List.of(input)));
+    }
+
+    private static String pool(PoolGeometry g, String input, OnnxGraph graph) {
+        var kernel = ints("kernel_shape", g.kernelHeight(), g.kernelWidth());
+        var strides = ints("strides", g.strideHeight(), g.strideWidth());
+        var pads = ints("pads", g.padHeight(), g.padWidth(), g.padHeight(), g.padWidth());
+        var ceil = integer("ceil_mode", 0);
+        if (g.mode() == PoolMode.MAX) {
+            return graph.node("MaxPool", List.of(input), kernel, strides, pads, ceil);
+        }
+        var countPadding = integer("count_include_pad", g.mode() == PoolMode.AVERAGE_INCLUDE_PADDING ? 1 : 0);
+        return graph.node("AveragePool", List.of(input), kernel, strides, pads, ceil, countPadding);
+    }
+}
