@@ -41,6 +41,13 @@ public abstract class ConvolutionPlan implements AutoCloseable {
         this(device, geometry, DType.F32);
     }
 
+    /**
+     * A plan whose input and output gradient are {@code operands}.
+     *
+     * @param device   the device it runs on
+     * @param geometry the sizes
+     * @param operands F32, BF16 or F16
+     */
     protected ConvolutionPlan(Device device, ConvGeometry geometry, DType operands) {
         if (operands != DType.F32 && !operands.isLowPrecision()) {
             throw new IllegalArgumentException("convolution: operands are F32, BF16 or F16, not " + operands);
@@ -59,7 +66,7 @@ public abstract class ConvolutionPlan implements AutoCloseable {
         return geometry;
     }
 
-    /** The type of the input and output gradient this plan reads (F32, or BF16/F16 for mixed precision). */
+    /** {@return the type of the input and output gradient this plan reads (F32, or BF16/F16 for mixed precision)} */
     public DType operandType() {
         return operands;
     }

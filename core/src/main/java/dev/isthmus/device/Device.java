@@ -447,6 +447,9 @@ public abstract class Device implements AutoCloseable {
      * A convolution whose input and output gradient are {@code operands} (F32, or BF16/F16 for
      * mixed precision; see {@link ConvolutionPlan}).
      *
+     * @param geometry the sizes
+     * @param operands F32, BF16 or F16
+     * @return a convolution prepared for {@code geometry}; close it when the layer is done with it
      * @throws UnsupportedOperationException when this device cannot compute in {@code operands}
      *                                       ({@link #lowPrecisionSupport} says why)
      */
@@ -465,6 +468,9 @@ public abstract class Device implements AutoCloseable {
      * Null when convolutions and GEMMs on this device can run on {@code dtype} operands (F32
      * always), else the reason they cannot (the CPU lacks BF16 instructions, the backend has no
      * such kernels).
+     *
+     * @param dtype F32, BF16 or F16
+     * @return null, or the reason
      */
     public String lowPrecisionSupport(DType dtype) {
         if (dtype == DType.F32) {
@@ -481,12 +487,21 @@ public abstract class Device implements AutoCloseable {
      * The kernels a training convolution on {@code dtype} operands runs here, for reports: on the
      * CPU the implementation oneDNN picks ({@code jit:avx512_core}, {@code jit:avx512_core_bf16},
      * {@code brgconv:avx512_core_amx}...), which names the ISA it dispatched to.
+     *
+     * @param dtype the operand type
+     * @return the kernel's name
      */
     public String convolutionKernel(DType dtype) {
         return name();
     }
 
-    /** Throws, naming {@code operation}, when this device cannot compute on {@code dtype} operands. */
+    /**
+     * Throws, naming {@code operation}, when this device cannot compute on {@code dtype} operands.
+     *
+     * @param operation what is asked, for the message
+     * @param dtype     the operand type
+     * @throws UnsupportedOperationException with the reason
+     */
     public final void requireCompute(String operation, DType dtype) {
         String reason = lowPrecisionSupport(dtype);
         if (reason != null) {
@@ -494,7 +509,12 @@ public abstract class Device implements AutoCloseable {
         }
     }
 
-    /** The reason this device has no {@code dtype} (BF16 or F16) kernels, or null when it has. */
+    /**
+     * The reason this device has no {@code dtype} (BF16 or F16) kernels, or null when it has.
+     *
+     * @param dtype BF16 or F16
+     * @return null, or the reason
+     */
     protected String whyNotLowPrecision(DType dtype) {
         return name() + " has no " + dtype + " kernels";
     }
@@ -503,6 +523,11 @@ public abstract class Device implements AutoCloseable {
      * A linear layer's GEMMs for [batch, in] → [batch, out] on {@code operands} (BF16 or F16):
      * mixed precision's Linear (see {@link InnerProductPlan}).
      *
+     * @param batch       rows of the input
+     * @param inFeatures  columns of the input
+     * @param outFeatures columns of the output
+     * @param operands    BF16 or F16
+     * @return the plan; close it when the layer is done with it
      * @throws UnsupportedOperationException when this device cannot compute in {@code operands}
      */
     public final InnerProductPlan innerProduct(int batch, int inFeatures, int outFeatures, DType operands) {
@@ -521,12 +546,26 @@ public abstract class Device implements AutoCloseable {
         }
     }
 
-    /** A low-precision inner product; called only when {@link #whyNotLowPrecision} said null. */
+    /**
+     * A low-precision inner product; called only when {@link #whyNotLowPrecision} said null.
+     *
+     * @param batch       rows of the input
+     * @param inFeatures  columns of the input
+     * @param outFeatures columns of the output
+     * @param operands    BF16 or F16
+     * @return the plan
+     */
     protected InnerProductPlan newInnerProduct(int batch, int inFeatures, int outFeatures, DType operands) {
         throw new UnsupportedOperationException("inner product in " + operands + " on " + name());
     }
 
-    /** A low-precision convolution; called only when {@link #whyNotLowPrecision} said null. */
+    /**
+     * A low-precision convolution; called only when {@link #whyNotLowPrecision} said null.
+     *
+     * @param geometry the sizes
+     * @param operands BF16 or F16
+     * @return the plan
+     */
     protected ConvolutionPlan newConvolution(ConvGeometry geometry, DType operands) {
         throw new UnsupportedOperationException("convolution in " + operands + " on " + name());
     }

@@ -49,7 +49,12 @@ public final class ElementwiseKernels {
          */
         void biasGradient(Tensor gradOutput, Tensor biasGrad);
 
-        /** to ← from converted (F32 ↔ BF16/F16, rounding to nearest even); same shape and layout. */
+        /**
+         * to ← from converted (F32 ↔ BF16/F16, rounding to nearest even); same shape.
+         *
+         * @param from the source
+         * @param to   the destination
+         */
         void convert(Tensor from, Tensor to);
     }
 
@@ -147,6 +152,9 @@ public final class ElementwiseKernels {
      * nearest, ties to even, as PyTorch's {@code .to(torch.bfloat16)}; NaN stays NaN) or back
      * (exact). Mixed precision's casts; both tensors have one shape, and an F32 source in another
      * layout than the destination is brought to its layout on the way.
+     *
+     * @param from the source
+     * @param to   the destination, of another element type
      */
     public void convert(Tensor from, Tensor to) {
         final String op = "convert";

@@ -14,9 +14,13 @@ import dev.isthmus.tensor.Tensor;
  * linear layers use the BLAS family directly.)
  */
 public abstract class InnerProductPlan implements AutoCloseable {
+    /** The device it runs on. */
     protected final Device device;
+    /** Rows of the input and output. */
     protected final int batch;
+    /** Columns of the input. */
     protected final int inFeatures;
+    /** Columns of the output (rows of the weight). */
     protected final int outFeatures;
     private final DType operands;
     private final Shape inputShape;
@@ -24,6 +28,15 @@ public abstract class InnerProductPlan implements AutoCloseable {
     private final Shape weightShape;
     private final Shape biasShape;
 
+    /**
+     * A plan for [batch, in] → [batch, out] on {@code operands}.
+     *
+     * @param device      the device it runs on
+     * @param batch       rows of the input and output
+     * @param inFeatures  columns of the input
+     * @param outFeatures columns of the output
+     * @param operands    BF16 or F16
+     */
     protected InnerProductPlan(Device device, int batch, int inFeatures, int outFeatures, DType operands) {
         this.device = device;
         this.batch = batch;
@@ -36,11 +49,19 @@ public abstract class InnerProductPlan implements AutoCloseable {
         this.biasShape = Shape.of(outFeatures);
     }
 
+    /** {@return the type of the input and output gradient this plan reads} */
     public DType operandType() {
         return operands;
     }
 
-    /** y = x·Wᵀ + b (bias may be null). */
+    /**
+     * y = x·Wᵀ + b.
+     *
+     * @param x      the input, [batch, in], in the operand type
+     * @param weight the F32 master weight, [out, in]
+     * @param bias   the F32 bias, [out], or null
+     * @param y      the F32 output, [batch, out]
+     */
     public final void forward(Tensor x, Tensor weight, Tensor bias, Tensor y) {
         final String op = "inner product forward";
         check(op, "input", x, inputShape, operands);
@@ -54,7 +75,13 @@ public abstract class InnerProductPlan implements AutoCloseable {
         }
     }
 
-    /** dx = dy·W (overwrites dx). */
+    /**
+     * dx = dy·W (overwrites dx).
+     *
+     * @param gradOutput dy, [batch, out], in the operand type
+     * @param weight     the F32 master weight, [out, in]
+     * @param gradInput  dx, F32, [batch, in]
+     */
     public final void backwardData(Tensor gradOutput, Tensor weight, Tensor gradInput) {
         final String op = "inner product backward data";
         check(op, "output gradient", gradOutput, outputShape, operands);
@@ -65,7 +92,14 @@ public abstract class InnerProductPlan implements AutoCloseable {
         }
     }
 
-    /** weightGrad += dyᵀ·x and, unless biasGrad is null, biasGrad += Σ_n dy. */
+    /**
+     * weightGrad += dyᵀ·x and, unless biasGrad is null, biasGrad += Σ_n dy.
+     *
+     * @param x          the forward input, [batch, in], in the operand type
+     * @param gradOutput dy, [batch, out], in the operand type
+     * @param weightGrad the F32 weight gradient, [out, in]
+     * @param biasGrad   the F32 bias gradient, [out], or null
+     */
     public final void backwardWeights(Tensor x, Tensor gradOutput, Tensor weightGrad, Tensor biasGrad) {
         final String op = "inner product backward weights";
         check(op, "input", x, inputShape, operands);
@@ -85,10 +119,33 @@ public abstract class InnerProductPlan implements AutoCloseable {
         Checks.rowMajor(op, role, tensor);
     }
 
+    /**
+     * The forward on validated tensors.
+     *
+     * @param x      the input
+     * @param weight the master weight
+     * @param bias   the bias or null
+     * @param y      the output
+     */
     protected abstract void doForward(Tensor x, Tensor weight, Tensor bias, Tensor y);
 
+    /**
+     * The input gradient on validated tensors.
+     *
+     * @param gradOutput dy
+     * @param weight     the master weight
+     * @param gradInput  dx
+     */
     protected abstract void doBackwardData(Tensor gradOutput, Tensor weight, Tensor gradInput);
 
+    /**
+     * The parameter gradients on validated tensors.
+     *
+     * @param x          the forward input
+     * @param gradOutput dy
+     * @param weightGrad the weight gradient (accumulated)
+     * @param biasGrad   the bias gradient (accumulated) or null
+     */
     protected abstract void doBackwardWeights(Tensor x, Tensor gradOutput, Tensor weightGrad, Tensor biasGrad);
 
     @Override

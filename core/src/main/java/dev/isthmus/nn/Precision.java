@@ -15,8 +15,11 @@ import java.util.Locale;
  * is F32's, does not.
  */
 public enum Precision {
+    /** Everything in F32. */
     FP32(DType.F32),
+    /** Convolutions and GEMMs on bfloat16 operands (CPUs with AVX-512 BF16 or AMX, GPUs from Ampere). */
     BF16(DType.BF16),
+    /** Convolutions and GEMMs on IEEE half operands with dynamic loss scaling (GPUs). */
     FP16(DType.F16);
 
     private final DType operandType;
@@ -25,27 +28,33 @@ public enum Precision {
         this.operandType = operandType;
     }
 
-    /** The type convolutions and GEMMs read their operands in. */
+    /** {@return the type convolutions and GEMMs read their operands in} */
     public DType operandType() {
         return operandType;
     }
 
-    /** Whether this is a low-precision policy (the layers that compute in it convert their operands). */
+    /** {@return whether this is a low-precision policy (the layers that compute in it convert their operands)} */
     public boolean isMixed() {
         return this != FP32;
     }
 
-    /** Whether gradients need dynamic loss scaling to stay inside the type's range (FP16 only). */
+    /** {@return whether gradients need dynamic loss scaling to stay inside the type's range (FP16 only)} */
     public boolean needsLossScaling() {
         return this == FP16;
     }
 
-    /** "fp32", "bf16" or "fp16", as the command line writes it. */
+    /** {@return "fp32", "bf16" or "fp16", as the command line writes it} */
     public String label() {
         return name().toLowerCase(Locale.ROOT);
     }
 
-    /** Parses "fp32", "bf16" or "fp16" (any case). */
+    /**
+     * Parses "fp32", "bf16" or "fp16" (any case).
+     *
+     * @param text the label
+     * @return the policy it names
+     * @throws IllegalArgumentException for anything else
+     */
     public static Precision parse(String text) {
         if (text != null) {
             for (Precision precision : values()) {

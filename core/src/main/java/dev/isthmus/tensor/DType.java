@@ -35,7 +35,7 @@ public enum DType {
         return computed;
     }
 
-    /** Whether this is one of the 16-bit floating-point types of mixed precision. */
+    /** {@return whether this is one of the 16-bit floating-point types of mixed precision} */
     public boolean isLowPrecision() {
         return this == BF16 || this == F16;
     }

@@ -9,7 +9,12 @@ public final class HalfFloats {
     private HalfFloats() {
     }
 
-    /** The bfloat16 bits of {@code value}: its upper 16 bits after rounding the lower 16 to nearest even. */
+    /**
+     * The bfloat16 bits of {@code value}: its upper 16 bits after rounding the lower 16 to nearest even.
+     *
+     * @param value a float
+     * @return its bfloat16 bits
+     */
     public static short toBf16(float value) {
         int bits = Float.floatToRawIntBits(value);
         if ((bits & 0x7fffffff) > 0x7f800000) {
@@ -20,15 +25,32 @@ public final class HalfFloats {
         return (short) ((bits + roundingBias) >>> 16);
     }
 
+    /**
+     * The float a bfloat16 stands for (exact).
+     *
+     * @param bits bfloat16 bits
+     * @return the value
+     */
     public static float fromBf16(short bits) {
         return Float.intBitsToFloat((bits & 0xffff) << 16);
     }
 
-    /** IEEE half-precision bits of {@code value} (the JDK rounds to nearest even). */
+    /**
+     * IEEE half-precision bits of {@code value} (the JDK rounds to nearest even).
+     *
+     * @param value a float
+     * @return its binary16 bits
+     */
     public static short toF16(float value) {
         return Float.floatToFloat16(value);
     }
 
+    /**
+     * The float an IEEE half stands for (exact).
+     *
+     * @param bits binary16 bits
+     * @return the value
+     */
     public static float fromF16(short bits) {
         return Float.float16ToFloat(bits);
     }

@@ -28,6 +28,14 @@ public final class LossScaler {
         this(65536.0, 2.0, 0.5, 2000);
     }
 
+    /**
+     * A scaler with its own rules.
+     *
+     * @param initialScale   the first scale (finite, &gt; 0)
+     * @param growthFactor   what the scale is multiplied by after {@code growthInterval} good steps (&gt; 1)
+     * @param backoffFactor  what it is multiplied by after a skipped step, in (0, 1)
+     * @param growthInterval good steps in a row before it grows (&ge; 1)
+     */
     public LossScaler(double initialScale, double growthFactor, double backoffFactor, int growthInterval) {
         if (!(initialScale > 0) || Double.isInfinite(initialScale) || !(growthFactor > 1) || Double.isInfinite(growthFactor)
                 || !(backoffFactor > 0 && backoffFactor < 1) || growthInterval < 1) {
@@ -40,11 +48,12 @@ public final class LossScaler {
         this.growthInterval = growthInterval;
     }
 
+    /** {@return the current scale} */
     public double scale() {
         return scale;
     }
 
-    /** Steps skipped because their gradients were not finite. */
+    /** {@return the steps skipped because their gradients were not finite} */
     public long skippedSteps() {
         return skippedSteps;
     }
@@ -92,7 +101,7 @@ public final class LossScaler {
         }
     }
 
-    /** The state for a checkpoint, GradScaler's state_dict keys. */
+    /** {@return the state for a checkpoint, with GradScaler's state_dict keys} */
     public Map<String, Object> state() {
         Map<String, Object> state = new LinkedHashMap<>();
         state.put("scale", scale);
@@ -103,7 +112,11 @@ public final class LossScaler {
         return state;
     }
 
-    /** Restores {@link #state()} from a checkpoint (the scale and the growth tracker). */
+    /**
+     * Restores {@link #state()} from a checkpoint (the scale and the growth tracker).
+     *
+     * @param state what {@link #state()} gave, read back
+     */
     public void restore(Map<?, ?> state) {
         if (!(state.get("scale") instanceof Number saved) || !(saved.doubleValue() > 0)
                 || Double.isInfinite(saved.doubleValue()) || !(state.get("_growth_tracker") instanceof Number tracker)) {

@@ -64,6 +64,12 @@ public final class TrainStep implements AutoCloseable {
     }
 
     /**
+     * A step with an explicit loss scaler.
+     *
+     * @param model      the model, built
+     * @param loss       the loss
+     * @param optimizer  null for a step that only evaluates
+     * @param clipNorm   the global L2 norm gradients are clipped to before the update; 0: no clipping
      * @param lossScaler dynamic loss scaling (FP16 needs it; the short constructor makes one when
      *                   the model's precision does); null: none
      */
@@ -95,7 +101,7 @@ public final class TrainStep implements AutoCloseable {
         }
     }
 
-    /** The loss scaler (FP16), or null. */
+    /** {@return the loss scaler (FP16), or null} */
     public LossScaler lossScaler() {
         return lossScaler;
     }
