@@ -44,6 +44,7 @@ public abstract class Layer implements AutoCloseable {
     private Tensor gradInput;
     private boolean gradientsPlanned;
     private GradientPlan ownGradients;
+    private Precision precision = Precision.FP32;
 
     /**
      * What the layer is, with its configuration, for messages and summaries: "Conv2d(3, 16, kernel=3x3)".
@@ -95,6 +96,33 @@ public abstract class Layer implements AutoCloseable {
         forwarded = false;
         lastOutput = null;
         return output;
+    }
+
+    /**
+     * The precision policy this layer and the layers inside it compute in (FP32 unless set);
+     * only convolutions and linear layers act on it. Set before {@link #setup}: a model sets it
+     * from its own before it sets the layers up.
+     *
+     * @param precision the policy (FP32, BF16 or FP16)
+     */
+    public final void setPrecision(Precision precision) {
+        if (precision == null) {
+            throw new IllegalArgumentException(describe() + ": precision must not be null");
+        }
+        if (inputShape != null && precision != this.precision) {
+            throw new IllegalStateException(describe() + ": set the precision before setup, not after");
+        }
+        this.precision = precision;
+        for (Layer child : children().values()) {
+            child.setPrecision(precision);
+        }
+    }
+
+    /**
+     * {@return the precision policy this layer computes in}
+     */
+    public final Precision precision() {
+        return precision;
     }
 
     /**

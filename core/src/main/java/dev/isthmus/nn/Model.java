@@ -42,6 +42,8 @@ public final class Model implements AutoCloseable {
     private boolean inputGradient;
     private Tensor lastInputGradient;
 
+    private Precision precision = Precision.FP32;
+
     /**
      * A network named {@code name} whose layers are {@code root}, for samples of {@code sampleShape}; {@link #build} sets it up.
      *
@@ -97,12 +99,39 @@ public final class Model implements AutoCloseable {
     }
 
     /**
+     * Sets the precision policy (FP32 by default) the model will be built with; call it before
+     * {@link #build}. The parameters stay F32 whatever it is, so checkpoints do not change.
+     *
+     * @param precision the policy (FP32, BF16 or FP16)
+     * @return this model
+     */
+    public Model precision(Precision precision) {
+        if (precision == null) {
+            throw new IllegalArgumentException(name + ": precision must not be null");
+        }
+        if (device != null && precision != this.precision) {
+            throw new IllegalStateException(name + " was built in " + this.precision.label()
+                    + "; set the precision before build");
+        }
+        this.precision = precision;
+        return this;
+    }
+
+    /**
+     * {@return the precision policy this model is (or will be) built with}
+     */
+    public Precision precision() {
+        return precision;
+    }
+
+    /**
      * Sets the network up on {@code device} for batches of {@code batch} and draws initial parameters from {@code seed}.
      *
      * @param device the device
      * @param batch the samples per batch
      * @param seed the seed the initial parameters are drawn from
      * @return this model, built
+     * @throws UnsupportedOperationException when the device cannot compute in the model's precision, saying why
      */
     public Model build(Device device, int batch, long seed) {
         if (batch <= 0) {
@@ -117,6 +146,8 @@ public final class Model implements AutoCloseable {
         }
         root.setPropagateDown(inputGradient);
         if (this.device == null) {
+            device.requireCompute(name, precision.operandType());
+            root.setPrecision(precision);
             Shape shape = batchShape(batch);
             try (MemoryPlan plan = MemoryPlan.record(device)) {
                 root.setup(device, shape);

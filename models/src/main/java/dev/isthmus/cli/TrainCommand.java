@@ -102,7 +102,11 @@ final class TrainCommand implements Subcommand {
                 out.println("device: " + device.name() + " (" + choice.reason() + ")");
             }
             List<String> frozen = fineTune.freeze(model);
-            model.build(device, batch, seed.value);
+            model.precision(machine.precision).build(device, batch, seed.value);
+            if (model.precision().isMixed()) {
+                out.println("precision: " + model.precision().label() + " (convolutions: "
+                        + device.convolutionKernel(model.precision().operandType()) + ")");
+            }
             out.printf("%s (%,d parameters) on %s: %s, %,d training / %,d test images, %d epochs, batch %d%n",
                     model.name(), model.parameterCount(), device.name(), data.train().describe(), data.train().size(),
                     data.test().size(), epochs, batch);
@@ -141,6 +145,7 @@ final class TrainCommand implements Subcommand {
                     json.put("images_per_s", trainSeconds > 0 ? trainImages / trainSeconds : null);
                     json.put("seconds", seconds);
                     json.put("device", device.name());
+                    json.put("precision", model.precision().label());
                     if (initialised != null) {
                         json.put("init_loaded", initialised.loaded().size());
                         json.put("init_skipped", initialised.mismatched());
