@@ -19,6 +19,7 @@ import java.lang.foreign.ValueLayout;
  * {@link SyntheticDataset}, a training and a test set are disjoint index ranges of one seed.
  */
 public final class MovingShapes implements Dataset {
+    /** The d i r e c t i o n s. */
     public static final int DIRECTIONS = 4;
     private static final String[] DIRECTION_NAMES = {"right", "left", "down", "up"};
     private static final long CLIP_STREAM = 11;
@@ -32,7 +33,16 @@ public final class MovingShapes implements Dataset {
     private final long firstIndex;
     private final Shape sampleShape;
 
-    /** Clips {@code firstIndex} to {@code firstIndex + size - 1} of the generator for {@code seed}. */
+    /**
+     * Clips {@code firstIndex} to {@code firstIndex + size - 1} of the generator for {@code seed}.
+     *
+     * @param channels the channels C
+     * @param frames the frames per clip
+     * @param side the image side in pixels
+     * @param size the size on every axis
+     * @param seed the seed of the generator
+     * @param firstIndex the index of the first sample (a split starts further on)
+     */
     public MovingShapes(int channels, int frames, int side, int size, long seed, long firstIndex) {
         if (channels < 1 || frames < 2 || side < 8) {
             throw new IllegalArgumentException("MovingShapes: needs channels >= 1, frames >= 2 and size >= 8, got "
@@ -51,7 +61,12 @@ public final class MovingShapes implements Dataset {
         this.sampleShape = Shape.of(channels, frames, side, side);
     }
 
-    /** The name of direction label {@code label}. */
+    /**
+     * The name of direction label {@code label}.
+     *
+     * @param label the label
+     * @return the direction name
+     */
     public static String directionName(int label) {
         return DIRECTION_NAMES[label];
     }

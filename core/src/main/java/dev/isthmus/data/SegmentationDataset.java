@@ -10,19 +10,41 @@ import java.lang.foreign.MemorySegment;
  * I32 class indices in [0, classes), row-major. Implementations are immutable.
  */
 public interface SegmentationDataset {
+    /** {@return the size} */
     int size();
 
-    /** The shape of one image, [channels, height, width]. */
+    /**
+     * The shape of one image, [channels, height, width].
+     *
+     * @return the sample shape
+     */
     Shape sampleShape();
 
-    /** Mask values lie in [0, classes); class 0 is the background. */
+    /**
+     * Mask values lie in [0, classes); class 0 is the background.
+     *
+     * @return the classes
+     */
     int classes();
 
-    /** Writes image {@code index} as C·H·W floats into {@code destination} from element {@code floatOffset}. */
+    /**
+     * Writes image {@code index} as C·H·W floats into {@code destination} from element {@code floatOffset}.
+     *
+     * @param index the sample index
+     * @param destination the destination
+     * @param floatOffset the float offset
+     */
     void read(int index, MemorySegment destination, long floatOffset);
 
-    /** Writes the mask of image {@code index} as H·W ints into {@code destination} from element {@code intOffset}. */
+    /**
+     * Writes the mask of image {@code index} as H·W ints into {@code destination} from element {@code intOffset}.
+     *
+     * @param index the sample index
+     * @param destination the destination
+     * @param intOffset the int offset
+     */
     void readMask(int index, MemorySegment destination, long intOffset);
 
+    /** {@return the describe} */
     String describe();
 }

@@ -18,9 +18,13 @@ import java.lang.foreign.ValueLayout;
  * Training and test sets are disjoint index ranges of one seed ({@code firstIndex}).
  */
 public final class ShapesSegmentation implements SegmentationDataset {
+    /** The b a c k g r o u n d. */
     public static final int BACKGROUND = 0;
+    /** The c i r c l e. */
     public static final int CIRCLE = 1;
+    /** The r e c t a n g l e. */
     public static final int RECTANGLE = 2;
+    /** The c l a s s e s. */
     public static final int CLASSES = 3;
     private static final int MAX_SHAPES = 3;
     private static final long IMAGE_STREAM = 21;
@@ -33,6 +37,15 @@ public final class ShapesSegmentation implements SegmentationDataset {
     private final long firstIndex;
     private final Shape sampleShape;
 
+    /**
+     * Makes one from its parts.
+     *
+     * @param channels the channels C
+     * @param side the image side in pixels
+     * @param size the size on every axis
+     * @param seed the seed of the generator
+     * @param firstIndex the index of the first sample (a split starts further on)
+     */
     public ShapesSegmentation(int channels, int side, int size, long seed, long firstIndex) {
         if (channels < 1 || side < 8) {
             throw new IllegalArgumentException("ShapesSegmentation: needs channels >= 1 and size >= 8, got " + channels

@@ -9,7 +9,9 @@ import dev.isthmus.tensor.Tensor;
  * gradient outputs accumulate (+=). Made by {@link Device#convolution3d(Conv3dGeometry)}.
  */
 public abstract class Convolution3dPlan implements AutoCloseable {
+    /** The device. */
     protected final Device device;
+    /** The geometry. */
     protected final Conv3dGeometry geometry;
     // Made once: a training step must not allocate.
     private final Shape inputShape;
@@ -17,6 +19,12 @@ public abstract class Convolution3dPlan implements AutoCloseable {
     private final Shape weightShape;
     private final Shape biasShape;
 
+    /**
+     * Makes one from its parts.
+     *
+     * @param device the device that runs it
+     * @param geometry the sizes
+     */
     protected Convolution3dPlan(Device device, Conv3dGeometry geometry) {
         this.device = device;
         this.geometry = geometry;
@@ -26,6 +34,7 @@ public abstract class Convolution3dPlan implements AutoCloseable {
         this.biasShape = Shape.of(geometry.outChannels());
     }
 
+    /** {@return the geometry} */
     public Conv3dGeometry geometry() {
         return geometry;
     }
@@ -42,7 +51,14 @@ public abstract class Convolution3dPlan implements AutoCloseable {
         }
     }
 
-    /** y = conv3d(x, weight) + bias (bias may be null). */
+    /**
+     * y = conv3d(x, weight) + bias (bias may be null).
+     *
+     * @param x the input
+     * @param weight the weights
+     * @param bias the bias, or null when the layer has none
+     * @param y the output
+     */
     public final void forward(Tensor x, Tensor weight, Tensor bias, Tensor y) {
         final String op = "conv3d forward";
         check(op, "input", x, inputShape);
@@ -56,7 +72,13 @@ public abstract class Convolution3dPlan implements AutoCloseable {
         }
     }
 
-    /** dx = conv_transpose3d(dy, weight) (overwrites dx). */
+    /**
+     * dx = conv_transpose3d(dy, weight) (overwrites dx).
+     *
+     * @param gradOutput dL/dy, of the output shape
+     * @param weight the weights
+     * @param gradInput dL/dx, written, of the input shape
+     */
     public final void backwardData(Tensor gradOutput, Tensor weight, Tensor gradInput) {
         final String op = "conv3d backward data";
         check(op, "output gradient", gradOutput, outputShape);
@@ -67,7 +89,14 @@ public abstract class Convolution3dPlan implements AutoCloseable {
         }
     }
 
-    /** weightGrad += dL/dweight and, unless {@code biasGrad} is null, biasGrad += Σ dy over batch and space. */
+    /**
+     * weightGrad += dL/dweight and, unless {@code biasGrad} is null, biasGrad += Σ dy over batch and space.
+     *
+     * @param x the input
+     * @param gradOutput dL/dy, of the output shape
+     * @param weightGrad the weight gradient, accumulated
+     * @param biasGrad the bias gradient, accumulated, or null
+     */
     public final void backwardFilter(Tensor x, Tensor gradOutput, Tensor weightGrad, Tensor biasGrad) {
         final String op = "conv3d backward filter";
         check(op, "input", x, inputShape);
@@ -86,13 +115,41 @@ public abstract class Convolution3dPlan implements AutoCloseable {
         Checks.shape(op, role, tensor, expected);
     }
 
+    /**
+     * Do prepare.
+     *
+     * @param bias the bias, or null when the layer has none
+     */
     protected void doPrepare(boolean bias) {
     }
 
+    /**
+     * Do forward.
+     *
+     * @param x the input
+     * @param weight the weights
+     * @param bias the bias, or null when the layer has none
+     * @param y the output
+     */
     protected abstract void doForward(Tensor x, Tensor weight, Tensor bias, Tensor y);
 
+    /**
+     * Do backward data.
+     *
+     * @param gradOutput dL/dy, of the output shape
+     * @param weight the weights
+     * @param gradInput dL/dx, written, of the input shape
+     */
     protected abstract void doBackwardData(Tensor gradOutput, Tensor weight, Tensor gradInput);
 
+    /**
+     * Do backward filter.
+     *
+     * @param x the input
+     * @param gradOutput dL/dy, of the output shape
+     * @param weightGrad the weight gradient, accumulated
+     * @param biasGrad the bias gradient, accumulated, or null
+     */
     protected abstract void doBackwardFilter(Tensor x, Tensor gradOutput, Tensor weightGrad, Tensor biasGrad);
 
     @Override

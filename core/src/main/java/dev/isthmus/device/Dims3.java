@@ -3,15 +3,29 @@ package dev.isthmus.device;
 /**
  * Three sizes along the depth (D, frames of a clip), height and width axes of an NCDHW volume:
  * a volume's extent, or one setting of a 3-D kernel (size, stride, padding, dilation).
+ *
+ * @param depth the size along depth (frames)
+ * @param height the height
+ * @param width the width
  */
 public record Dims3(int depth, int height, int width) {
 
-    /** The same size on every axis. */
+    /**
+     * The same size on every axis.
+     *
+     * @param size the size on every axis
+     * @return the cube
+     */
     public static Dims3 cube(int size) {
         return new Dims3(size, size, size);
     }
 
-    /** The size along axis 0 (depth), 1 (height) or 2 (width). */
+    /**
+     * The size along axis 0 (depth), 1 (height) or 2 (width).
+     *
+     * @param axis the axis: 0 depth, 1 height, 2 width
+     * @return the get
+     */
     public int get(int axis) {
         return switch (axis) {
             case 0 -> depth;
@@ -21,14 +35,21 @@ public record Dims3(int depth, int height, int width) {
         };
     }
 
+    /** {@return the volume} */
     public long volume() {
         return (long) depth * height * width;
     }
 
+    /**
+     * {@return whether all at least}
+     *
+     * @param minimum the least value
+     */
     public boolean allAtLeast(int minimum) {
         return depth >= minimum && height >= minimum && width >= minimum;
     }
 
+    /** {@return the to array} */
     public int[] toArray() {
         return new int[] {depth, height, width};
     }

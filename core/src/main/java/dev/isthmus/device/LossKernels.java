@@ -150,6 +150,12 @@ public final class LossKernels {
      * classification for segmentation). The loss is the mean over positions whose label is not
      * {@code ignoreIndex} (NaN when every label is ignored, as PyTorch's 0/0); ignored positions get
      * a zero gradient. A label outside [0, C) that is not {@code ignoreIndex} is an error.
+     *
+     * @param logits the logits
+     * @param labels the class indices
+     * @param ignoreIndex the label whose positions count for nothing
+     * @param loss the loss, written (one element)
+     * @param gradLogits dL/dlogits, written, or null
      */
     public void spatialCrossEntropy(Tensor logits, Tensor labels, int ignoreIndex, Tensor loss, Tensor gradLogits) {
         final String op = "spatial cross-entropy";

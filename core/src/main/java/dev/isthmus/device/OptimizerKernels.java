@@ -73,7 +73,13 @@ public final class OptimizerKernels {
          */
         void adagrad(Tensor param, Tensor grad, Tensor sum, float clr, float eps, float weightDecay);
 
-        /** grad += l1 · sign(param), sign(0) = 0. */
+        /**
+         * grad += l1 · sign(param), sign(0) = 0.
+         *
+         * @param param the param
+         * @param grad the gradients
+         * @param l1 the L1 penalty
+         */
         void l1Penalty(Tensor param, Tensor grad, float l1);
     }
 
@@ -197,6 +203,10 @@ public final class OptimizerKernels {
      * Adds the gradient of the L1 penalty l1·Σ|param| to {@code grad}: grad += l1·sign(param), with
      * sign(0) = 0 as {@code torch.sign}. An optimizer applies it before its own update, so that
      * weight decay (L2) and the update see it as PyTorch's would a penalty added to the loss.
+     *
+     * @param param the param
+     * @param grad the gradients
+     * @param l1 the L1 penalty
      */
     public void l1Penalty(Tensor param, Tensor grad, float l1) {
         final String op = "l1 penalty";

@@ -7,10 +7,31 @@ import dev.isthmus.tensor.Shape;
  * {@code ceilMode} ceil, of (in + 2·pad − kernel) / stride, plus one, where a ceil-mode window
  * must still start inside the input or its left padding. As in PyTorch, padding may be at most
  * half the kernel, so no window is made only of padding.
+ *
+ * @param mode max or average (with or without padding counted)
+ * @param batch the batch size N
+ * @param channels the channels C
+ * @param input the input sizes (depth, height, width)
+ * @param kernel the window size per axis
+ * @param stride the step between windows per axis
+ * @param padding the zero padding per axis
+ * @param ceilMode whether output sizes round up (PyTorch's ceil_mode)
  */
 public record Pool3dGeometry(PoolMode mode, int batch, int channels, Dims3 input, Dims3 kernel, Dims3 stride,
                              Dims3 padding, boolean ceilMode) {
 
+    /**
+     * Checks the components.
+     *
+     * @param mode max or average (with or without padding counted)
+     * @param batch the batch size N
+     * @param channels the channels C
+     * @param input the input sizes (depth, height, width)
+     * @param kernel the window size per axis
+     * @param stride the step between windows per axis
+     * @param padding the zero padding per axis
+     * @param ceilMode whether output sizes round up (PyTorch's ceil_mode)
+     */
     public Pool3dGeometry {
         if (mode == null || input == null || kernel == null || stride == null || padding == null) {
             throw new IllegalArgumentException("pool3d: mode and sizes must not be null");
@@ -50,6 +71,7 @@ public record Pool3dGeometry(PoolMode mode, int batch, int channels, Dims3 input
         return out;
     }
 
+    /** {@return the output} */
     public Dims3 output() {
         return new Dims3(outputSize(0), outputSize(1), outputSize(2));
     }
@@ -57,6 +79,8 @@ public record Pool3dGeometry(PoolMode mode, int batch, int channels, Dims3 input
     /**
      * How far the last window reaches past the input on the right of each axis (at least the
      * left padding): what oneDNN needs as its right padding to produce the same output size.
+     *
+     * @return the right padding
      */
     public Dims3 rightPadding() {
         Dims3 out = output();
@@ -68,10 +92,12 @@ public record Pool3dGeometry(PoolMode mode, int batch, int channels, Dims3 input
         return new Dims3(pad[0], pad[1], pad[2]);
     }
 
+    /** {@return the input shape} */
     public Shape inputShape() {
         return Shape.of(batch, channels, input.depth(), input.height(), input.width());
     }
 
+    /** {@return the output shape} */
     public Shape outputShape() {
         Dims3 out = output();
         return Shape.of(batch, channels, out.depth(), out.height(), out.width());

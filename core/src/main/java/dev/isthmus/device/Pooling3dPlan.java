@@ -8,11 +8,19 @@ import dev.isthmus.tensor.Tensor;
  * {@link PoolingPlan}'s contract. Made by {@link Device#pooling3d(Pool3dGeometry)}.
  */
 public abstract class Pooling3dPlan implements AutoCloseable {
+    /** The device. */
     protected final Device device;
+    /** The geometry. */
     protected final Pool3dGeometry geometry;
     private final Shape inputShape;
     private final Shape outputShape;
 
+    /**
+     * Makes one from its parts.
+     *
+     * @param device the device that runs it
+     * @param geometry the sizes
+     */
     protected Pooling3dPlan(Device device, Pool3dGeometry geometry) {
         this.device = device;
         this.geometry = geometry;
@@ -20,10 +28,17 @@ public abstract class Pooling3dPlan implements AutoCloseable {
         this.outputShape = geometry.outputShape();
     }
 
+    /** {@return the geometry} */
     public Pool3dGeometry geometry() {
         return geometry;
     }
 
+    /**
+     * Forward.
+     *
+     * @param x the input
+     * @param y the output
+     */
     public final void forward(Tensor x, Tensor y) {
         final String op = "pool3d forward";
         check(op, "input", x, inputShape);
@@ -33,7 +48,14 @@ public abstract class Pooling3dPlan implements AutoCloseable {
         }
     }
 
-    /** dx = the gradient of the last forward (x and y are that forward's tensors); overwrites dx. */
+    /**
+     * dx = the gradient of the last forward (x and y are that forward's tensors); overwrites dx.
+     *
+     * @param x the input
+     * @param y the output
+     * @param gradOutput dL/dy, of the output shape
+     * @param gradInput dL/dx, written, of the input shape
+     */
     public final void backward(Tensor x, Tensor y, Tensor gradOutput, Tensor gradInput) {
         final String op = "pool3d backward";
         check(op, "input", x, inputShape);
@@ -50,8 +72,22 @@ public abstract class Pooling3dPlan implements AutoCloseable {
         Checks.shape(op, role, tensor, expected);
     }
 
+    /**
+     * Do forward.
+     *
+     * @param x the input
+     * @param y the output
+     */
     protected abstract void doForward(Tensor x, Tensor y);
 
+    /**
+     * Do backward.
+     *
+     * @param x the input
+     * @param y the output
+     * @param gradOutput dL/dy, of the output shape
+     * @param gradInput dL/dx, written, of the input shape
+     */
     protected abstract void doBackward(Tensor x, Tensor y, Tensor gradOutput, Tensor gradInput);
 
     @Override

@@ -216,6 +216,11 @@ public final class Checkpoint {
      * another shape is skipped and listed, so that a 1000-class head does not stop a 5-class model
      * from taking the rest. Optimizer state and generator positions in the file are ignored: a
      * fine-tuning run starts its own.
+     *
+     * @param file the checkpoint file
+     * @param model the model to fill
+     * @return what was loaded, missing, unexpected and skipped for its shape
+     * @throws IOException when the file cannot be read or is not a safetensors file
      */
     public static LoadReport loadMatching(Path file, Model model) throws IOException {
         if (file == null || model == null) {

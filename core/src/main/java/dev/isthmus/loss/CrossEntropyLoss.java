@@ -34,6 +34,12 @@ public final class CrossEntropyLoss extends Loss {
         this(labelSmoothing, DEFAULT_IGNORE_INDEX);
     }
 
+    /**
+     * Makes one from its parts.
+     *
+     * @param labelSmoothing the label smoothing ε, in [0, 1)
+     * @param ignoreIndex the label whose positions count for nothing
+     */
     public CrossEntropyLoss(float labelSmoothing, int ignoreIndex) {
         if (!(labelSmoothing >= 0 && labelSmoothing <= 1)) {
             throw new IllegalArgumentException("CrossEntropyLoss: label smoothing must be in [0, 1], got " + labelSmoothing);
@@ -42,7 +48,12 @@ public final class CrossEntropyLoss extends Loss {
         this.ignoreIndex = ignoreIndex;
     }
 
-    /** Per-position cross-entropy for segmentation, positions labelled {@code ignoreIndex} left out. */
+    /**
+     * Per-position cross-entropy for segmentation, positions labelled {@code ignoreIndex} left out.
+     *
+     * @param ignoreIndex the label whose positions count for nothing
+     * @return the ignoring
+     */
     public static CrossEntropyLoss ignoring(int ignoreIndex) {
         return new CrossEntropyLoss(0f, ignoreIndex);
     }

@@ -29,6 +29,8 @@ public final class DistillationLoss extends Loss {
     private Tensor hardGradient;
 
     /**
+     * Hinton's loss against {@code teacher}'s logits on the same batch.
+     *
      * @param teacher     a trained model on the student's device (built; its batch size follows the student's)
      * @param temperature T > 0: how far both distributions are softened
      * @param alpha       α in [0, 1]: the weight of the soft (teacher) term; 1 − α weighs the labels
@@ -43,6 +45,9 @@ public final class DistillationLoss extends Loss {
     /**
      * Without a teacher model: the teacher's logits come from {@link #useTeacherLogits} before
      * each forward (precomputed, or from a model run elsewhere).
+     *
+     * @param temperature the temperature T
+     * @param alpha the weight α of the soft-target term
      */
     public DistillationLoss(float temperature, float alpha) {
         this(temperature, alpha, null);
@@ -68,15 +73,21 @@ public final class DistillationLoss extends Loss {
         return "DistillationLoss(teacher=" + (teacher == null ? "logits given" : teacher.name()) + ", T=" + temperature + ", alpha=" + alpha + ")";
     }
 
-    /** The teacher model, or null when its logits are given ({@link #useTeacherLogits}). */
+    /**
+     * The teacher model, or null when its logits are given ({@link #useTeacherLogits}).
+     *
+     * @return the teacher
+     */
     public Model teacher() {
         return teacher;
     }
 
+    /** {@return the temperature} */
     public float temperature() {
         return temperature;
     }
 
+    /** {@return the alpha} */
     public float alpha() {
         return alpha;
     }
@@ -89,7 +100,11 @@ public final class DistillationLoss extends Loss {
         }
     }
 
-    /** Uses {@code logits} as the teacher's for the next forward (when they come from elsewhere: a cache, another process). */
+    /**
+     * Uses {@code logits} as the teacher's for the next forward (when they come from elsewhere: a cache, another process).
+     *
+     * @param logits the logits
+     */
     public void useTeacherLogits(Tensor logits) {
         teacherLogits = logits;
     }

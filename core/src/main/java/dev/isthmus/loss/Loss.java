@@ -90,6 +90,8 @@ public abstract class Loss implements AutoCloseable {
      * Told the network's input of the batch whose output {@link #forward} will score next (a
      * {@link dev.isthmus.train.TrainStep} calls it before each loss): nothing by default; a loss that
      * needs more than the output and the labels, such as {@link DistillationLoss}'s teacher, looks here.
+     *
+     * @param networkInput the network input
      */
     public void observeBatch(Tensor networkInput) {
     }

@@ -27,14 +27,22 @@ public final class DiceScore {
     private final long[] predicted;
     private final long[] actual;
 
-    /** Classes 1..classes-1 are foreground, class 0 the background; no ignored label. */
+    /**
+     * Classes 1..classes-1 are foreground, class 0 the background; no ignored label.
+     *
+     * @param classes the number of classes
+     */
     public DiceScore(int classes) {
         this(classes, 0, Integer.MIN_VALUE);
     }
 
     /**
+     * A score over {@code classes} classes that leaves {@code background} out of the mean and skips
+     * pixels labelled {@code ignoreIndex}.
+     *
      * @param background  the class left out of the mean, or -1 to score every class
      * @param ignoreIndex a label value that marks pixels to skip
+     * @param classes the number of classes
      */
     public DiceScore(int classes, int background, int ignoreIndex) {
         if (classes < 2) {
@@ -51,7 +59,12 @@ public final class DiceScore {
         this.actual = new long[classes];
     }
 
-    /** Adds a batch: logits [N, C, H, W] (any float tensor), labels [N, H, W] (I32). */
+    /**
+     * Adds a batch: logits [N, C, H, W] (any float tensor), labels [N, H, W] (I32).
+     *
+     * @param logits the logits
+     * @param labels the class indices
+     */
     public void update(Tensor logits, Tensor labels) {
         if (logits == null || labels == null) {
             throw new IllegalArgumentException("DiceScore: logits and labels must not be null");
@@ -68,7 +81,12 @@ public final class DiceScore {
         update(argmax(logits.toFloatArray(), dims[0], classes), labels.toIntArray());
     }
 
-    /** Adds predicted and true class maps of equal length (any number of images, flattened). */
+    /**
+     * Adds predicted and true class maps of equal length (any number of images, flattened).
+     *
+     * @param predictedClasses the predicted classes
+     * @param trueClasses the true classes
+     */
     public void update(int[] predictedClasses, int[] trueClasses) {
         if (predictedClasses.length != trueClasses.length) {
             throw new IllegalArgumentException("DiceScore: " + predictedClasses.length + " predictions for "
@@ -111,20 +129,33 @@ public final class DiceScore {
         return result;
     }
 
-    /** Dice of class {@code c}, NaN when it was neither predicted nor present. */
+    /**
+     * Dice of class {@code c}, NaN when it was neither predicted nor present.
+     *
+     * @param c the c
+     * @return the dice
+     */
     public double dice(int c) {
         long total = predicted[c] + actual[c];
         return total == 0 ? Double.NaN : 2.0 * intersection[c] / total;
     }
 
-    /** Every class's Dice (the background's too), NaN where undefined. */
+    /**
+     * Every class's Dice (the background's too), NaN where undefined.
+     *
+     * @return the per class
+     */
     public double[] perClass() {
         double[] scores = new double[classes];
         Arrays.setAll(scores, this::dice);
         return scores;
     }
 
-    /** The mean Dice over the foreground classes that are defined; NaN if none is. */
+    /**
+     * The mean Dice over the foreground classes that are defined; NaN if none is.
+     *
+     * @return the mean
+     */
     public double mean() {
         double sum = 0;
         int defined = 0;
@@ -137,6 +168,7 @@ public final class DiceScore {
         return defined == 0 ? Double.NaN : sum / defined;
     }
 
+    /** Reset. */
     public void reset() {
         Arrays.fill(intersection, 0);
         Arrays.fill(predicted, 0);

@@ -16,36 +16,76 @@ public final class AvgPool3d extends Pool3d {
         this.countIncludePad = countIncludePad;
     }
 
-    /** A cubic window with stride = kernel, no padding, padding counted. */
+    /**
+     * A cubic window with stride = kernel, no padding, padding counted.
+     *
+     * @param kernel the window size per axis
+     * @return the new layer
+     */
     public static AvgPool3d of(int kernel) {
         return of(Dims3.cube(kernel));
     }
 
+    /**
+     * {@return one with this window (stride the window, no padding)}
+     *
+     * @param kernel the window size per axis
+     */
     public static AvgPool3d of(Dims3 kernel) {
         return new AvgPool3d(kernel, kernel, Dims3.cube(0), false, true);
     }
 
+    /**
+     * {@return a copy with this stride}
+     *
+     * @param stride the step between windows per axis
+     */
     public AvgPool3d stride(int stride) {
         return stride(Dims3.cube(stride));
     }
 
+    /**
+     * {@return a copy with this stride}
+     *
+     * @param stride the step between windows per axis
+     */
     public AvgPool3d stride(Dims3 stride) {
         return configured(with(kernel, stride, padding, ceilMode));
     }
 
+    /**
+     * {@return a copy with this padding}
+     *
+     * @param padding the zero padding per axis
+     */
     public AvgPool3d padding(int padding) {
         return padding(Dims3.cube(padding));
     }
 
+    /**
+     * {@return a copy with this padding}
+     *
+     * @param padding the zero padding per axis
+     */
     public AvgPool3d padding(Dims3 padding) {
         return configured(with(kernel, stride, padding, ceilMode));
     }
 
+    /**
+     * {@return a copy with this ceil mode}
+     *
+     * @param ceilMode whether output sizes round up (PyTorch's ceil_mode)
+     */
     public AvgPool3d ceilMode(boolean ceilMode) {
         return configured(with(kernel, stride, padding, ceilMode));
     }
 
-    /** Whether padded positions count in each window's divisor (PyTorch's default: yes). */
+    /**
+     * Whether padded positions count in each window's divisor (PyTorch's default: yes).
+     *
+     * @param countIncludePad the count include pad
+     * @return the count include pad
+     */
     public AvgPool3d countIncludePad(boolean countIncludePad) {
         return configured(new AvgPool3d(kernel, stride, padding, ceilMode, countIncludePad));
     }

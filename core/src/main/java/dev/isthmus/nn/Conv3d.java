@@ -57,46 +57,100 @@ public final class Conv3d extends Layer {
         return Math.max(1, dilation.get(axis) * (kernel.get(axis) - 1) + 1);
     }
 
-    /** A cubic kernel, stride 1, no padding, no dilation, one group, a bias: {@code nn.Conv3d(in, out, kernel)}. */
+    /**
+     * A cubic kernel, stride 1, no padding, no dilation, one group, a bias: {@code nn.Conv3d(in, out, kernel)}.
+     *
+     * @param inChannels the input channels
+     * @param outChannels the output channels
+     * @param kernel the window size per axis
+     * @return the new layer
+     */
     public static Conv3d of(int inChannels, int outChannels, int kernel) {
         return of(inChannels, outChannels, Dims3.cube(kernel));
     }
 
-    /** As {@link #of(int, int, int)} with a kD×kH×kW kernel. */
+    /**
+     * As {@link #of(int, int, int)} with a kD×kH×kW kernel.
+     *
+     * @param inChannels the input channels
+     * @param outChannels the output channels
+     * @param kernel the window size per axis
+     * @return the new layer
+     */
     public static Conv3d of(int inChannels, int outChannels, Dims3 kernel) {
         return new Conv3d(inChannels, outChannels, kernel, Dims3.cube(1), Dims3.cube(0), Dims3.cube(1), 1, true);
     }
 
+    /**
+     * {@return a copy with this stride}
+     *
+     * @param stride the step between windows per axis
+     */
     public Conv3d stride(int stride) {
         return stride(Dims3.cube(stride));
     }
 
+    /**
+     * {@return a copy with this stride}
+     *
+     * @param stride the step between windows per axis
+     */
     public Conv3d stride(Dims3 stride) {
         return copy(new Conv3d(inChannels, outChannels, kernel, stride, padding, dilation, groups, hasBias));
     }
 
-    /** Zero padding on each side of every axis. */
+    /**
+     * Zero padding on each side of every axis.
+     *
+     * @param padding the zero padding per axis
+     * @return the padding
+     */
     public Conv3d padding(int padding) {
         return padding(Dims3.cube(padding));
     }
 
+    /**
+     * {@return a copy with this padding}
+     *
+     * @param padding the zero padding per axis
+     */
     public Conv3d padding(Dims3 padding) {
         return copy(new Conv3d(inChannels, outChannels, kernel, stride, padding, dilation, groups, hasBias));
     }
 
+    /**
+     * {@return a copy with this dilation}
+     *
+     * @param dilation the spacing between kernel taps per axis
+     */
     public Conv3d dilation(int dilation) {
         return dilation(Dims3.cube(dilation));
     }
 
+    /**
+     * {@return a copy with this dilation}
+     *
+     * @param dilation the spacing between kernel taps per axis
+     */
     public Conv3d dilation(Dims3 dilation) {
         return copy(new Conv3d(inChannels, outChannels, kernel, stride, padding, dilation, groups, hasBias));
     }
 
-    /** Channels split into {@code groups} independent convolutions (it must divide both counts). */
+    /**
+     * Channels split into {@code groups} independent convolutions (it must divide both counts).
+     *
+     * @param groups the number of channel groups
+     * @return the groups
+     */
     public Conv3d groups(int groups) {
         return copy(new Conv3d(inChannels, outChannels, kernel, stride, padding, dilation, groups, hasBias));
     }
 
+    /**
+     * {@return a copy with this bias}
+     *
+     * @param bias whether the layer has a bias
+     */
     public Conv3d bias(boolean bias) {
         return copy(new Conv3d(inChannels, outChannels, kernel, stride, padding, dilation, groups, bias));
     }
@@ -205,7 +259,11 @@ public final class Conv3d extends Layer {
         return gradInput();
     }
 
-    /** The convolution's sizes for the current input shape. */
+    /**
+     * The convolution's sizes for the current input shape.
+     *
+     * @return the geometry
+     */
     public Conv3dGeometry geometry() {
         Shape in = inputShape();
         if (in == null) {
@@ -224,10 +282,12 @@ public final class Conv3d extends Layer {
         return parameters;
     }
 
+    /** {@return the in channels} */
     public int inChannels() {
         return inChannels;
     }
 
+    /** {@return the out channels} */
     public int outChannels() {
         return outChannels;
     }

@@ -28,6 +28,7 @@ public final class ELU extends ElementwiseActivation {
         return alpha;
     }
 
+    /** {@return the alpha} */
     public float alpha() {
         return alpha;
     }

@@ -422,7 +422,11 @@ public abstract class Layer implements AutoCloseable {
         forwarded = true;
     }
 
-    /** Whether the last forward ran in training mode (what backward differentiates). */
+    /**
+     * Whether the last forward ran in training mode (what backward differentiates).
+     *
+     * @return whether last forward training
+     */
     protected final boolean lastForwardTraining() {
         return forwardInTraining;
     }
@@ -431,6 +435,8 @@ public abstract class Layer implements AutoCloseable {
      * Freezes (or thaws) every parameter of this layer and its children: backward then adds
      * nothing to their gradients (PyTorch's {@code requires_grad_(False)}), while dL/dx still
      * flows through when an earlier layer needs it. A container passes it on to its children.
+     *
+     * @param frozen the frozen
      */
     public void setFrozen(boolean frozen) {
         this.frozen = frozen;
@@ -439,7 +445,11 @@ public abstract class Layer implements AutoCloseable {
         }
     }
 
-    /** Whether backward leaves this layer's parameter gradients alone. */
+    /**
+     * Whether backward leaves this layer's parameter gradients alone.
+     *
+     * @return whether is frozen
+     */
     public final boolean isFrozen() {
         return frozen;
     }
@@ -447,6 +457,8 @@ public abstract class Layer implements AutoCloseable {
     /**
      * Whether this layer or one inside it has a parameter that is not frozen: backward must reach
      * it, and a layer before it must compute dL/dx for it.
+     *
+     * @return whether has trainable parameters
      */
     public boolean hasTrainableParameters() {
         if (children().isEmpty()) {

@@ -28,6 +28,7 @@ public final class LeakyReLU extends ElementwiseActivation {
         return slope;
     }
 
+    /** {@return the negative slope} */
     public float negativeSlope() {
         return negativeSlope;
     }

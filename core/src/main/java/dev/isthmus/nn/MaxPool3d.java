@@ -14,31 +14,66 @@ public final class MaxPool3d extends Pool3d {
         super(kernel, stride, padding, ceilMode);
     }
 
-    /** A cubic window with stride = kernel and no padding: MaxPool3d.of(2) halves each side. */
+    /**
+     * A cubic window with stride = kernel and no padding: MaxPool3d.of(2) halves each side.
+     *
+     * @param kernel the window size per axis
+     * @return the new layer
+     */
     public static MaxPool3d of(int kernel) {
         return of(Dims3.cube(kernel));
     }
 
+    /**
+     * {@return one with this window (stride the window, no padding)}
+     *
+     * @param kernel the window size per axis
+     */
     public static MaxPool3d of(Dims3 kernel) {
         return new MaxPool3d(kernel, kernel, Dims3.cube(0), false);
     }
 
+    /**
+     * {@return a copy with this stride}
+     *
+     * @param stride the step between windows per axis
+     */
     public MaxPool3d stride(int stride) {
         return stride(Dims3.cube(stride));
     }
 
+    /**
+     * {@return a copy with this stride}
+     *
+     * @param stride the step between windows per axis
+     */
     public MaxPool3d stride(Dims3 stride) {
         return configured(with(kernel, stride, padding, ceilMode));
     }
 
+    /**
+     * {@return a copy with this padding}
+     *
+     * @param padding the zero padding per axis
+     */
     public MaxPool3d padding(int padding) {
         return padding(Dims3.cube(padding));
     }
 
+    /**
+     * {@return a copy with this padding}
+     *
+     * @param padding the zero padding per axis
+     */
     public MaxPool3d padding(Dims3 padding) {
         return configured(with(kernel, stride, padding, ceilMode));
     }
 
+    /**
+     * {@return a copy with this ceil mode}
+     *
+     * @param ceilMode whether output sizes round up (PyTorch's ceil_mode)
+     */
     public MaxPool3d ceilMode(boolean ceilMode) {
         return configured(with(kernel, stride, padding, ceilMode));
     }

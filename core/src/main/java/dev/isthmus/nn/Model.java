@@ -275,6 +275,9 @@ public final class Model implements AutoCloseable {
     /**
      * Whether backward computes dL/dinput too (saliency maps, adversarial inputs); off by default,
      * since training never needs it. Set it before {@link #build}, which plans the buffers.
+     *
+     * @param compute the compute
+     * @return the compute input gradient
      */
     public Model computeInputGradient(boolean compute) {
         if (device != null) {
@@ -291,6 +294,7 @@ public final class Model implements AutoCloseable {
      * backward stops below the lowest layer that still trains. Call it before {@link #build}, which
      * plans how far backward goes.
      *
+     * @param prefixes the prefixes
      * @return the names of the parameters frozen, in {@link #parameters()} order
      * @throws IllegalArgumentException when a prefix names no layer with parameters, naming it and the layers there are
      */
@@ -343,7 +347,11 @@ public final class Model implements AutoCloseable {
         return names;
     }
 
-    /** The parameters that are not frozen, in {@link #parameters()} order: what an optimizer should get. */
+    /**
+     * The parameters that are not frozen, in {@link #parameters()} order: what an optimizer should get.
+     *
+     * @return the trainable parameters
+     */
     public List<Parameter> trainableParameters() {
         java.util.Set<String> frozen = frozenParameterNames();
         List<Parameter> trainable = new ArrayList<>();

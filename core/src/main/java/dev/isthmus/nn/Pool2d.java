@@ -25,6 +25,7 @@ abstract class Pool2d extends Layer {
      * The window for the input the layer was set up for (what an exporter writes).
      *
      * @throws IllegalStateException before setup
+     * @return the window
      */
     public final PoolGeometry window() {
         if (inputShape() == null) {

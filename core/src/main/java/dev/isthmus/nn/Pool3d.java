@@ -13,9 +13,13 @@ import dev.isthmus.tensor.Tensor;
  * device pooling plan per input shape. Settings return a configured copy, as Conv3d's do.
  */
 public abstract sealed class Pool3d extends Layer permits MaxPool3d, AvgPool3d {
+    /** The kernel. */
     protected final Dims3 kernel;
+    /** The stride. */
     protected final Dims3 stride;
+    /** The padding. */
     protected final Dims3 padding;
+    /** The ceil mode. */
     protected final boolean ceilMode;
     private Pooling3dPlan plan;
     private Tensor output;
@@ -34,11 +38,26 @@ public abstract sealed class Pool3d extends Layer permits MaxPool3d, AvgPool3d {
                 Math.max(1, kernel.width())), kernel, stride, padding, ceilMode);
     }
 
+    /** {@return max or average pooling, and whether padding counts in the average} */
     protected abstract PoolMode mode();
 
-    /** A copy of this layer with these settings. */
+    /**
+     * A copy of this layer with these settings.
+     *
+     * @param kernel the window size per axis
+     * @param stride the step between windows per axis
+     * @param padding the zero padding per axis
+     * @param ceilMode whether output sizes round up (PyTorch's ceil_mode)
+     * @return the with
+     */
     protected abstract Pool3d with(Dims3 kernel, Dims3 stride, Dims3 padding, boolean ceilMode);
 
+    /**
+     * {@return {@code copy}, once it is certain the layer is not set up yet (settings change only before setup)}
+     *
+     * @param copy the configured copy
+     * @param <T> the layer type
+     */
     protected final <T extends Pool3d> T configured(T copy) {
         if (inputShape() != null) {
             throw new IllegalStateException(describe() + ": change settings before setup, not after");
@@ -46,6 +65,7 @@ public abstract sealed class Pool3d extends Layer permits MaxPool3d, AvgPool3d {
         return copy;
     }
 
+    /** {@return the window} */
     protected final String window() {
         return "kernel=" + kernel + ", stride=" + stride + (padding.equals(Dims3.cube(0)) ? "" : ", padding=" + padding)
                 + (ceilMode ? ", ceil_mode=true" : "");

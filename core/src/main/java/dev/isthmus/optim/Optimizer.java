@@ -59,7 +59,12 @@ public abstract class Optimizer implements AutoCloseable {
             this.perParameter = perParameter;
         }
 
-        /** The state of the run {@link #update} was called with, or of every parameter for {@link #ALL}. */
+        /**
+         * The state of the run {@link #update} was called with, or of every parameter for {@link #ALL}.
+         *
+         * @param run the run
+         * @return the of
+         */
         public Tensor of(int run) {
             return run == ALL ? all : perRun[run];
         }
@@ -73,6 +78,12 @@ public abstract class Optimizer implements AutoCloseable {
     private record Run(int from, int to, Group group, Tensor values, Tensor grads) {
     }
 
+    /**
+     * Makes one from its parts.
+     *
+     * @param parameters the parameters to update
+     * @param learningRate the learning rate
+     */
     protected Optimizer(List<Parameter> parameters, double learningRate) {
         if (parameters == null || parameters.isEmpty()) {
             throw new IllegalArgumentException(getClass().getSimpleName() + ": no parameters to optimize");
@@ -198,6 +209,7 @@ public abstract class Optimizer implements AutoCloseable {
      * schedule scales every group's learning rate by the same factor (PyTorch's schedulers do
      * so for each group's initial rate), the optimizer's {@link #learningRate()} being the reference.
      *
+     * @param rules the groups, first match wins
      * @throws IllegalArgumentException when a rule other than {@code *} covers no parameter, naming it
      */
     public final void setParameterGroups(List<ParameterGroup> rules) {
@@ -251,7 +263,11 @@ public abstract class Optimizer implements AutoCloseable {
         return names.size() <= 12 ? names.toString() : names.subList(0, 12) + " and " + (names.size() - 12) + " more";
     }
 
-    /** Each group's facts by PyTorch's names (prefix, lr, weight_decay, l1, params), for checkpoints and logs. */
+    /**
+     * Each group's facts by PyTorch's names (prefix, lr, weight_decay, l1, params), for checkpoints and logs.
+     *
+     * @return the parameter groups
+     */
     public final List<Map<String, Object>> parameterGroups() {
         List<Map<String, Object>> described = new ArrayList<>();
         for (Group group : groups) {
@@ -282,6 +298,8 @@ public abstract class Optimizer implements AutoCloseable {
     /**
      * Whether every stretch of parameters is one call (true by default when the parameters and
      * their gradients are each one contiguous block, as a built model's are).
+     *
+     * @return whether is fused
      */
     public final boolean isFused() {
         if (!fuse) {
@@ -333,10 +351,21 @@ public abstract class Optimizer implements AutoCloseable {
     /**
      * Updates one run (a parameter, or consecutive parameters as one flat tensor) from its
      * gradient, with its state from {@link State#of}{@code (run)}, at its group's learning rate and weight decay.
+     *
+     * @param run the run
+     * @param value the values
+     * @param grad the gradients
+     * @param step the step number, from 1
+     * @param learningRate the learning rate
+     * @param weightDecay the weight decay (L2)
      */
     protected abstract void update(int run, Tensor value, Tensor grad, int step, double learningRate, double weightDecay);
 
-    /** The weight decay of parameters whose group does not set its own (the constructor's). */
+    /**
+     * The weight decay of parameters whose group does not set its own (the constructor's).
+     *
+     * @return the default weight decay
+     */
     protected abstract double defaultWeightDecay();
 
     /** Sets every gradient to zero (one fill when they are one block). */
@@ -351,7 +380,11 @@ public abstract class Optimizer implements AutoCloseable {
         }
     }
 
-    /** The reference learning rate: that of parameters in no group, and what a schedule sets. */
+    /**
+     * The reference learning rate: that of parameters in no group, and what a schedule sets.
+     *
+     * @return the learning rate
+     */
     public final double learningRate() {
         return learningRate;
     }

@@ -19,6 +19,14 @@ import java.util.List;
  * @param l1           the L1 penalty's coefficient, 0 for none
  */
 public record ParameterGroup(String prefix, double learningRate, double weightDecay, double l1) {
+    /**
+     * Checks the components.
+     *
+     * @param prefix the parameter-name prefix, or * for every other parameter
+     * @param learningRate the learning rate
+     * @param weightDecay the weight decay (L2)
+     * @param l1 the L1 penalty
+     */
     public ParameterGroup {
         if (prefix == null || prefix.isEmpty()) {
             throw new IllegalArgumentException("parameter group: the prefix must not be empty");
@@ -36,7 +44,12 @@ public record ParameterGroup(String prefix, double learningRate, double weightDe
         }
     }
 
-    /** Whether a parameter of this name belongs to the group. */
+    /**
+     * Whether a parameter of this name belongs to the group.
+     *
+     * @param parameterName the parameter name
+     * @return whether covers
+     */
     public boolean covers(String parameterName) {
         return prefix.equals("*") || parameterName.equals(prefix) || parameterName.startsWith(prefix + ".");
     }
@@ -46,7 +59,10 @@ public record ParameterGroup(String prefix, double learningRate, double weightDe
      * {@code fc=0.01:wd=1e-4:l1=1e-5,*=0.001}: comma-separated {@code PREFIX=LR[:wd=X][:l1=Y]}.
      * A group without {@code wd} keeps the optimizer's weight decay; without {@code l1}, {@code defaultL1}.
      *
+     * @param text the text
+     * @param defaultL1 the default l1
      * @throws IllegalArgumentException naming the part that does not parse
+     * @return the parse
      */
     public static List<ParameterGroup> parse(String text, double defaultL1) {
         if (text == null || text.isBlank()) {

@@ -32,6 +32,12 @@ public final class C3d {
      * pool4, conv5a/b 512, pool5, fc6 4096, fc7 4096, fc8 classes; on its 16×112×112 clips pool5
      * leaves 512×1×4×4 = 8,192 features, as the original Caffe model's ceil-mode pooling does
      * (pool5 is ceil-mode here too; the other pools divide evenly at that size).
+     *
+     * @param inChannels the input channels
+     * @param classes the number of classes
+     * @param frames the frames per clip
+     * @param size the size on every axis
+     * @return the paper
      */
     public static Sequential paper(int inChannels, int classes, int frames, int size) {
         Dims3 halve = Dims3.cube(2);
@@ -49,6 +55,12 @@ public final class C3d {
      * C3D-small, the same design cut down for CPUs: three stages instead of five (conv1 8, pool1
      * 1×2×2, conv2 16, pool2, conv3a/b 32, pool3, so four convolutions), fc6 and fc7 of 128.
      * On its native 8×32×32 clips it costs about 1/2000 of C3D's multiply-adds.
+     *
+     * @param inChannels the input channels
+     * @param classes the number of classes
+     * @param frames the frames per clip
+     * @param size the size on every axis
+     * @return the small
      */
     public static Sequential small(int inChannels, int classes, int frames, int size) {
         Dims3 halve = Dims3.cube(2);

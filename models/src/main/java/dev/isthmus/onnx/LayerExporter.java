@@ -12,6 +12,8 @@ import dev.isthmus.nn.Layer;
 @FunctionalInterface
 public interface LayerExporter<L extends Layer> {
     /**
+     * Writes the nodes that compute {@code layer} in eval mode from the value named {@code input}.
+     *
      * @param layer the layer, set up (its shapes known) and holding its parameters
      * @param input the name of the value the layer reads (NCHW, or [N, features])
      * @param graph where nodes and initializers go; {@link OnnxGraph#path()} is the layer's path

@@ -29,7 +29,13 @@ public final class LayerExporters {
         ShapeExporters.register();
     }
 
-    /** Makes {@code exporter} the one for {@code type} (and its subclasses without their own), replacing any. */
+    /**
+     * Makes {@code exporter} the one for {@code type} (and its subclasses without their own), replacing any.
+     *
+     * @param <L> the layer type
+     * @param type the layer class
+     * @param exporter writes the layer’s nodes
+     */
     public static <L extends Layer> void register(Class<L> type, LayerExporter<? super L> exporter) {
         if (type == null || exporter == null) {
             throw new IllegalArgumentException("LayerExporters.register: the layer class and the exporter must not be null");

@@ -33,8 +33,11 @@ public final class OnnxExport {
     public static final int OPSET = 17;
     /** The IR version that goes with opset 17. */
     static final int IR_VERSION = 8;
+    /** The i n p u t. */
     public static final String INPUT = "input";
+    /** The o u t p u t. */
     public static final String OUTPUT = "output";
+    /** The b a t c h. */
     public static final String BATCH = "batch";
 
     private OnnxExport() {
@@ -43,13 +46,21 @@ public final class OnnxExport {
     /**
      * The ONNX model of {@code model}, which must be built (its parameters exist, its shapes are known).
      *
+     * @param model the model to export, built
      * @throws UnsupportedOperationException naming the layer and its path when a layer has no exporter
+     * @return the ONNX ModelProto
      */
     public static ModelProto toProto(Model model) {
         return toProto(model, Map.of());
     }
 
-    /** As {@link #toProto(Model)}, with {@code metadata} (the checkpoint's class names, preprocessing) in metadata_props. */
+    /**
+     * As {@link #toProto(Model)}, with {@code metadata} (the checkpoint's class names, preprocessing) in metadata_props.
+     *
+     * @param model the model to export, built
+     * @param metadata key-value pairs stored in the model’s metadata_props
+     * @return the ONNX ModelProto
+     */
     public static ModelProto toProto(Model model, Map<String, String> metadata) {
         Layer root = model.root();
         if (model.device() == null || root.inputShape() == null) {
@@ -83,12 +94,25 @@ public final class OnnxExport {
         return file.build();
     }
 
-    /** Writes {@link #toProto} to {@code file} through a temporary file, so an interrupted export leaves no half file. */
+    /**
+     * Writes {@link #toProto} to {@code file} through a temporary file, so an interrupted export leaves no half file.
+     *
+     * @param model the model to export, built, in eval mode when written
+     * @param file the .onnx file to write
+     * @throws IOException when the file cannot be written
+     */
     public static void write(Model model, Path file) throws IOException {
         write(model, Map.of(), file);
     }
 
-    /** As {@link #write(Model, Path)}, with {@code metadata} in the file's metadata_props. */
+    /**
+     * As {@link #write(Model, Path)}, with {@code metadata} in the file's metadata_props.
+     *
+     * @param model the model to export, built, in eval mode when written
+     * @param metadata key-value pairs stored in the model’s metadata_props
+     * @param file the .onnx file to write
+     * @throws IOException when the file cannot be written
+     */
     public static void write(Model model, Map<String, String> metadata, Path file) throws IOException {
         ModelProto proto = toProto(model, metadata);
         Path absolute = file.toAbsolutePath();

@@ -38,7 +38,11 @@ public final class OnnxGraph {
         layers.push("");
     }
 
-    /** The dotted path of the layer being exported ({@code layer1.0.conv1}; "" for the model's root). */
+    /**
+     * The dotted path of the layer being exported ({@code layer1.0.conv1}; "" for the model's root).
+     *
+     * @return the path
+     */
     public String path() {
         return paths.peek();
     }
@@ -48,6 +52,9 @@ public final class OnnxGraph {
      * {@code path.name.weight}; an empty name adds nothing to the path, as a residual block's
      * main branch).
      *
+     * @param child the child layer
+     * @param name the child's name in its parent (empty: none)
+     * @param input the name of the value the child reads
      * @return the name of the child's output value
      * @throws UnsupportedOperationException when no exporter is registered for the child's class
      */
@@ -77,6 +84,10 @@ public final class OnnxGraph {
      * Adds a node computing {@code opType} of {@code inputs}, named after the current layer
      * ({@code suffix} tells the nodes of a layer that writes several apart: "layer1.0/Add").
      *
+     * @param opType the ONNX operator ("Conv", "Relu", ...)
+     * @param suffix what the node’s output name ends with
+     * @param inputs the names of the node’s inputs
+     * @param attributes the node’s attributes
      * @return the name of its (single) output
      */
     public String node(String opType, String suffix, List<String> inputs, AttributeProto... attributes) {
@@ -88,7 +99,14 @@ public final class OnnxGraph {
         return output;
     }
 
-    /** As {@link #node(String, String, List, AttributeProto...)} for a layer that writes one node. */
+    /**
+     * As {@link #node(String, String, List, AttributeProto...)} for a layer that writes one node.
+     *
+     * @param opType the ONNX operator ("Conv", "Relu", ...)
+     * @param inputs the names of the node’s inputs
+     * @param attributes the node’s attributes
+     * @return the node
+     */
     public String node(String opType, List<String> inputs, AttributeProto... attributes) {
         return node(opType, null, inputs, attributes);
     }
@@ -96,12 +114,23 @@ public final class OnnxGraph {
     /**
      * Adds {@code tensor}'s values (float32, row-major) as the initializer {@code path.name}, the
      * name PyTorch's state_dict gives it.
+     *
+     * @param name the parameter's name in its layer ("weight")
+     * @param tensor the tensor whose values are written
+     * @return the initializer's full name
      */
     public String parameter(String name, Tensor tensor) {
         return parameter(name, tensor.shape(), tensor.toFloatArray());
     }
 
-    /** Adds {@code values} of {@code shape} as the initializer {@code path.name}. */
+    /**
+     * Adds {@code values} of {@code shape} as the initializer {@code path.name}.
+     *
+     * @param name the parameter's name in its layer ("weight")
+     * @param shape the shape
+     * @param values the values, row-major
+     * @return the initializer's full name
+     */
     public String parameter(String name, Shape shape, float[] values) {
         String full = path().isEmpty() ? name : path() + "." + name;
         if (!names.add(full)) {
@@ -111,7 +140,12 @@ public final class OnnxGraph {
         return full;
     }
 
-    /** A float32 scalar constant, shared by every node that uses the same value. */
+    /**
+     * A float32 scalar constant, shared by every node that uses the same value.
+     *
+     * @param value the values
+     * @return the scalar
+     */
     public String scalar(float value) {
         String name = "scalar_" + Float.toString(value);
         if (scalars.add(name)) {
@@ -167,6 +201,12 @@ public final class OnnxGraph {
 
     // Attribute helpers: ONNX requires the type discriminator next to the value.
 
+    /**
+     * {@return an INTS attribute}
+     *
+     * @param name the attribute's name
+     * @param values the values
+     */
     public static AttributeProto ints(String name, int... values) {
         AttributeProto.Builder attribute = AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.INTS);
         for (int value : values) {
@@ -175,10 +215,22 @@ public final class OnnxGraph {
         return attribute.build();
     }
 
+    /**
+     * {@return an INT attribute}
+     *
+     * @param name the attribute's name
+     * @param value the value
+     */
     public static AttributeProto integer(String name, long value) {
         return AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.INT).setI(value).build();
     }
 
+    /**
+     * {@return a FLOAT attribute}
+     *
+     * @param name the attribute's name
+     * @param value the value
+     */
     public static AttributeProto real(String name, float value) {
         return AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.FLOAT).setF(value).build();
     }
