@@ -1,0 +1,8 @@
+package dev.isthmus.distributed;
+
+/** An MPI call returned an error; the message names the call and MPI's description of the error. */
+public final class MpiException extends RuntimeException {
+    public MpiException(String message) {
+        super(message);
+    }
+}
