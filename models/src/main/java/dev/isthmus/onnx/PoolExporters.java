@@ -3,6 +3,7 @@ package dev.isthmus.onnx;
 import dev.isthmus.device.Pool3dGeometry;
 import dev.isthmus.device.PoolGeometry;
 import dev.isthmus.device.PoolMode;
+import dev.isthmus.nn.AdaptiveAvgPool2d;
 import dev.isthmus.nn.AvgPool2d;
 import dev.isthmus.nn.GlobalAvgPool2d;
 import dev.isthmus.nn.MaxPool2d;
@@ -27,6 +28,8 @@ final class PoolExporters {
         LayerExporters.register(MaxPool2d.class, (pool, input, graph) -> pool(pool.window(), input, graph));
         LayerExporters.register(AvgPool2d.class, (pool, input, graph) -> pool(pool.window(), input, graph));
         LayerExporters.register(Pool3d.class, (pool, input, graph) -> pool3d(pool.poolGeometry(), input, graph));
+        // Only uniform windows are supported, so the adaptive pool is exactly this AveragePool.
+        LayerExporters.register(AdaptiveAvgPool2d.class, (pool, input, graph) -> pool(pool.window(), input, graph));
         LayerExporters.register(GlobalAvgPool2d.class, (pool, input, graph) -> graph.node("GlobalAveragePool", List.of(input)));
     }
 
