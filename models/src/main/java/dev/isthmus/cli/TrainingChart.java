@@ -67,8 +67,9 @@ final class TrainingChart {
     /** Draws the chart of {@code directory}'s log into {@code directory/curves.png} and returns that path. */
     static Path draw(Path directory, String title) throws IOException {
         List<EpochPoint> points = read(directory);
-        XYChart loss = chart(title + ": loss", "loss");
-        XYChart accuracy = chart(title + ": accuracy", "accuracy (%)");
+        XYChart loss = chart(title + ": loss", "loss", Styler.LegendPosition.InsideNE);
+        // Accuracy rises to the top right, where a legend would cover it.
+        XYChart accuracy = chart(title + ": accuracy", "accuracy (%)", Styler.LegendPosition.InsideSE);
         add(loss, "train", points, EpochPoint::trainLoss, 1);
         add(loss, "test", points, EpochPoint::testLoss, 1);
         add(accuracy, "train", points, EpochPoint::trainAccuracy, 100);
@@ -81,9 +82,9 @@ final class TrainingChart {
         return png;
     }
 
-    private static XYChart chart(String title, String yTitle) {
+    private static XYChart chart(String title, String yTitle, Styler.LegendPosition legend) {
         XYChart chart = new XYChartBuilder().width(560).height(400).title(title).xAxisTitle("epoch").yAxisTitle(yTitle).build();
-        chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNE);
+        chart.getStyler().setLegendPosition(legend);
         chart.getStyler().setChartBackgroundColor(java.awt.Color.WHITE);
         chart.getStyler().setXAxisDecimalPattern("0");
         return chart;
