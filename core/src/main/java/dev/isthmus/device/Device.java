@@ -209,6 +209,17 @@ public abstract class Device implements AutoCloseable {
     }
 
     /**
+     * What this device can still allocate, for admission before a model takes its memory: on the
+     * host the smaller of MemAvailable and the cgroup's headroom ({@link HostMemory}); a GPU device
+     * says what its driver reports free.
+     *
+     * @return the bytes available and where the figure comes from
+     */
+    public AvailableMemory memoryAvailable() {
+        return HostMemory.available();
+    }
+
+    /**
      * The highest {@link #liveBytes()} seen.
      *
      * @return the highest {@link #liveBytes()} seen

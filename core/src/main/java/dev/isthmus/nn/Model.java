@@ -1,6 +1,7 @@
 package dev.isthmus.nn;
 
 import dev.isthmus.device.Device;
+import dev.isthmus.device.AvailableMemory;
 import dev.isthmus.device.MemoryPlan;
 import dev.isthmus.tensor.Layout;
 import dev.isthmus.tensor.Shape;
@@ -38,6 +39,7 @@ public final class Model implements AutoCloseable {
     private GradientPlan gradients;
     private Tensor parameterBlock;
     private Tensor gradientBlock;
+    private MemoryEstimate memoryEstimate;
     private Tensor activationBlock;
     private boolean inputGradient;
     private Tensor lastInputGradient;
@@ -158,6 +160,7 @@ public final class Model implements AutoCloseable {
                     values.add(parameter.value());
                     grads.add(parameter.grad());
                 }
+                admit(device, estimate(plan, batch, values, grads));
                 parameterBlock = plan.bind(values);
                 gradientBlock = plan.bind(grads);
                 keep(plan.bindRemaining(true));
@@ -193,10 +196,58 @@ public final class Model implements AutoCloseable {
         try (MemoryPlan plan = MemoryPlan.record(device)) {
             root.setup(device, shape);
             planPerBatch(device, shape);
+            MemoryEstimate whole = estimate(plan, shape.dim(0), List.of(), List.of());
+            // The parameters exist already; only the new batch's memory must still fit.
+            MemoryEstimate perBatch = new MemoryEstimate(shape.dim(0), 0, 0, 0, whole.activations(), whole.inputGradients(), 0);
+            admit(device, perBatch);
+            memoryEstimate = new MemoryEstimate(shape.dim(0), memoryEstimate.parameters(), memoryEstimate.gradients(),
+                    memoryEstimate.buffers(), whole.activations(), whole.inputGradients(), memoryEstimate.optimizerState());
             keep(plan.bindRemaining(true));
             activationBlock = plan.bindRemaining(false);
         }
         closeAll(oldGradients, oldInput, oldActivations);
+    }
+
+    /** Adds up the plan before anything is bound: what {@link MemoryEstimate} describes. */
+    private MemoryEstimate estimate(MemoryPlan plan, int batch, List<Tensor> values, List<Tensor> grads) {
+        long parameters = 0;
+        long gradientBytes = 0;
+        for (Tensor value : values) {
+            parameters += value.byteSize();
+        }
+        for (Tensor grad : grads) {
+            gradientBytes += grad.byteSize();
+        }
+        List<Tensor> both = new ArrayList<>(values);
+        both.addAll(grads);
+        return new MemoryEstimate(batch, parameters, gradientBytes, plan.unboundBytes(true, both),
+                plan.unboundBytes(false, List.of()), gradients.bytes(), 2 * parameters);
+    }
+
+    /** Refuses, before allocating, what the device cannot hold; remembers the estimate otherwise. */
+    private void admit(Device device, MemoryEstimate estimate) {
+        if (memoryEstimate == null) {
+            memoryEstimate = estimate;
+        }
+        AvailableMemory available = device.memoryAvailable();
+        if (estimate.total() > available.bytes()) {
+            if (this.device == null) {
+                memoryEstimate = null;
+            }
+            throw new InsufficientMemoryException(name, device.name(), estimate, available);
+        }
+    }
+
+    /**
+     * What the model needs at its current batch size, added up when it was built (or set up for
+     * another batch size) before anything was allocated.
+     *
+     * @return the estimate
+     * @throws IllegalStateException before build
+     */
+    public MemoryEstimate memoryEstimate() {
+        requireBuilt();
+        return memoryEstimate;
     }
 
     private void keep(Tensor stateBlock) {

@@ -82,7 +82,7 @@ class CommandLineTest {
                 "train", List.of("MODEL", "--data", "--data-dir", "--limit", "--test-limit", "--synthetic-size", "--normalize",
                         "--split", "--resize", "--center-crop", "--strict", "--augment", "--epochs", "--batch", "--lr", "--optimizer", "--momentum", "--weight-decay", "--schedule",
                         "--clip-norm", "--patience", "--label-smoothing", "--seed", "--device", "--threads", "--checkpoint",
-                        "--resume", "--json", "--help"),
+                        "--resume", "--log-dir", "--json", "--help"),
                 "eval", List.of("MODEL", "--checkpoint", "--data", "--data-dir", "--limit", "--test-limit", "--synthetic-size",
                         "--normalize", "--split", "--resize", "--center-crop", "--strict", "--batch", "--seed", "--device", "--threads", "--json", "--help"),
                 "predict", List.of("MODEL", "IMAGE|DIR", "--checkpoint", "--top", "--batch", "--strict", "--device", "--threads",

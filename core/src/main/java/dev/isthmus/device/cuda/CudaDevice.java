@@ -212,6 +212,19 @@ public final class CudaDevice extends Device {
     }
 
     /** CUDA contexts are current per thread, and anyone may change that: make ours current unless it is. */
+    /** What the driver reports free on this GPU (cuMemGetInfo), which other processes share. */
+    @Override
+    public dev.isthmus.device.AvailableMemory memoryAvailable() {
+        try (Device.Guard ignored = enter(); Arena arena = Arena.ofConfined()) {
+            enterContext();
+            MemorySegment free = arena.allocate(ValueLayout.JAVA_LONG);
+            MemorySegment total = arena.allocate(ValueLayout.JAVA_LONG);
+            CudaDriver.check(cuda_h.cuMemGetInfo_v2(free, total), "cuMemGetInfo");
+            return new dev.isthmus.device.AvailableMemory(free.get(ValueLayout.JAVA_LONG, 0),
+                    "cuMemGetInfo (free of " + dev.isthmus.device.HostMemory.format(total.get(ValueLayout.JAVA_LONG, 0)) + " on the GPU)");
+        }
+    }
+
     void enterContext() {
         contextGuard.enter();
     }
