@@ -23,6 +23,41 @@ extern "C" __global__ void mul_f32(const float *a, const float *b, float *out, l
 }
 
 // y[o, c, i] += bias[c] for y viewed as [outer, channels, inner].
+// Mixed precision's casts, rounding to nearest even as the CPU device (dev.isthmus.tensor.HalfFloats)
+// and PyTorch do. bfloat16 is the upper half of a float; the bit arithmetic needs no cuda_bf16.h, whose
+// intrinsics would need a newer PTX ISA than the 7.0 this file is stamped with.
+__device__ unsigned short float_to_bf16_bits(float value) {
+    unsigned int bits = __float_as_uint(value);
+    if ((bits & 0x7fffffffu) > 0x7f800000u) {
+        return (unsigned short) ((bits >> 16) | 0x0040u);
+    }
+    return (unsigned short) ((bits + 0x7fffu + ((bits >> 16) & 1u)) >> 16);
+}
+
+extern "C" __global__ void convert_f32_to_bf16(const float *from, unsigned short *to, long long n) {
+    GRID_STRIDE(i, n) to[i] = float_to_bf16_bits(from[i]);
+}
+
+extern "C" __global__ void convert_bf16_to_f32(const unsigned short *from, float *to, long long n) {
+    GRID_STRIDE(i, n) to[i] = __uint_as_float(((unsigned int) from[i]) << 16);
+}
+
+extern "C" __global__ void convert_f32_to_f16(const float *from, unsigned short *to, long long n) {
+    GRID_STRIDE(i, n) {
+        unsigned short half;
+        asm("cvt.rn.f16.f32 %0, %1;" : "=h"(half) : "f"(from[i]));
+        to[i] = half;
+    }
+}
+
+extern "C" __global__ void convert_f16_to_f32(const unsigned short *from, float *to, long long n) {
+    GRID_STRIDE(i, n) {
+        float value;
+        asm("cvt.f32.f16 %0, %1;" : "=f"(value) : "h"(from[i]));
+        to[i] = value;
+    }
+}
+
 extern "C" __global__ void bias_add(float *y, const float *bias, long long channels, long long inner, long long n) {
     GRID_STRIDE(i, n) y[i] += bias[(i / inner) % channels];
 }

@@ -13,9 +13,11 @@ module dev.isthmus.core {
 
     exports dev.isthmus.data;
     exports dev.isthmus.device;
+    exports dev.isthmus.distributed;
     exports dev.isthmus.init;
     exports dev.isthmus.io;
     exports dev.isthmus.loss;
+    exports dev.isthmus.metric;
     exports dev.isthmus.nn;
     exports dev.isthmus.optim;
     exports dev.isthmus.random;

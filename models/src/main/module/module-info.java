@@ -6,6 +6,8 @@
 module dev.isthmus.models {
     requires transitive dev.isthmus.core;
     requires info.picocli;
+    // train --log-dir and isthmus plot draw their charts with XChart.
+    requires org.knowm.xchart;
     // ONNX export: exporters build protobuf messages (dev.isthmus.onnx.proto, generated from onnx.proto).
     requires transitive com.google.protobuf;
     // isthmus bench reads the JIT and per-thread allocation monitors.

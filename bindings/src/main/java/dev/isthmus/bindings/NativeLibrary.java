@@ -55,6 +55,14 @@ public enum NativeLibrary {
                     "/usr/lib64"),
             List.of("nvidia/cudnn/lib"),
             "install cuDNN 8 or 9 (or pip's nvidia-cudnn-cu12),",
+            null),
+    /** Open MPI 4.x/5.x (libmpi.so.40): the transport of data-parallel training on CPUs. */
+    MPI("Open MPI", "data-parallel training across processes", "mpi",
+            List.of("libmpi.so.40"),
+            List.of("/usr/lib/x86_64-linux-gnu", "/usr/lib64/openmpi/lib", "/usr/lib64", "/usr/local/lib",
+                    "/opt/openmpi/lib"),
+            List.of(),
+            "apt-get install openmpi-bin libopenmpi-dev (only needed to train across processes),",
             null);
 
     private final String displayName;
@@ -144,6 +152,8 @@ public enum NativeLibrary {
             case CUDA -> List.of("cuInit", "cuDriverGetVersion");
             case CUBLAS -> List.of("cublasCreate_v2", "cublasSgemm_v2");
             case CUDNN -> List.of("cudnnGetVersion", "cudnnConvolutionForward");
+            // ompi_mpi_comm_world is what MPI_COMM_WORLD points at: the file must be Open MPI's.
+            case MPI -> List.of("MPI_Init_thread", "MPI_Iallreduce", "ompi_mpi_comm_world");
         };
     }
 

@@ -19,10 +19,10 @@ public final class ClassSubset implements Dataset {
     private final int[] indices;
 
     /**
-     * The samples of {@code classes} in {@code source}, relabelled 0, 1, ... in the order given.
+     * The samples of {@code source} whose label is one of {@code classes}, relabelled 0, 1, … in that order.
      *
-     * @param source the dataset to take samples from (read through on every access, not copied)
      * @param classes the source classes to keep, each once, in the order that gives the new labels
+     * @param source the data set to draw from
      * @throws IllegalArgumentException when a class is outside the source's [0, classes) or repeated
      */
     public ClassSubset(Dataset source, int... classes) {

@@ -19,7 +19,7 @@ import java.lang.foreign.ValueLayout;
  * {@link SyntheticDataset}, a training and a test set are disjoint index ranges of one seed.
  */
 public final class MovingShapes implements Dataset {
-    /** The number of classes: the four directions of motion. */
+    /** The d i r e c t i o n s. */
     public static final int DIRECTIONS = 4;
     private static final String[] DIRECTION_NAMES = {"right", "left", "down", "up"};
     private static final long CLIP_STREAM = 11;
@@ -36,12 +36,12 @@ public final class MovingShapes implements Dataset {
     /**
      * Clips {@code firstIndex} to {@code firstIndex + size - 1} of the generator for {@code seed}.
      *
-     * @param channels the channels of each frame, at least 1
-     * @param frames the frames of each clip, at least 2 (motion needs two)
-     * @param side the frames' height and width, at least 8
-     * @param size the number of clips
-     * @param seed the seed
-     * @param firstIndex the generator's index of the first clip
+     * @param channels the channels C
+     * @param frames the frames per clip
+     * @param side the image side in pixels
+     * @param size the size on every axis
+     * @param seed the seed of the generator
+     * @param firstIndex the index of the first sample (a split starts further on)
      */
     public MovingShapes(int channels, int frames, int side, int size, long seed, long firstIndex) {
         if (channels < 1 || frames < 2 || side < 8) {
@@ -62,10 +62,10 @@ public final class MovingShapes implements Dataset {
     }
 
     /**
-     * The name of a direction label, for logs and confusion matrices.
+     * The name of direction label {@code label}.
      *
-     * @param label the label, in [0, {@link #DIRECTIONS})
-     * @return "right", "left", "down" or "up"
+     * @param label the label
+     * @return the direction name
      */
     public static String directionName(int label) {
         return DIRECTION_NAMES[label];

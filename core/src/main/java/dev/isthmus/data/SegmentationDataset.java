@@ -10,37 +10,41 @@ import java.lang.foreign.MemorySegment;
  * I32 class indices in [0, classes), row-major. Implementations are immutable.
  */
 public interface SegmentationDataset {
-    /** {@return the number of images} */
+    /** {@return the size} */
     int size();
 
-    /** {@return the shape of one image, [channels, height, width]} */
+    /**
+     * The shape of one image, [channels, height, width].
+     *
+     * @return the sample shape
+     */
     Shape sampleShape();
 
-    /** {@return the number of classes: mask values lie in [0, classes); class 0 is the background} */
+    /**
+     * Mask values lie in [0, classes); class 0 is the background.
+     *
+     * @return the classes
+     */
     int classes();
 
     /**
-     * Writes image {@code index} as C·H·W floats in [0, 1], CHW order, into {@code destination}
-     * from element {@code floatOffset}.
+     * Writes image {@code index} as C·H·W floats into {@code destination} from element {@code floatOffset}.
      *
-     * @param index the image, in [0, size)
-     * @param destination native memory of at least floatOffset + C·H·W floats
-     * @param floatOffset the element (not byte) where the image starts
-     * @throws IllegalArgumentException when index is outside [0, size) or the image does not fit
+     * @param index the sample index
+     * @param destination the destination
+     * @param floatOffset the float offset
      */
     void read(int index, MemorySegment destination, long floatOffset);
 
     /**
-     * Writes the mask of image {@code index} as H·W ints, row-major, into {@code destination} from
-     * element {@code intOffset}.
+     * Writes the mask of image {@code index} as H·W ints into {@code destination} from element {@code intOffset}.
      *
-     * @param index the image, in [0, size)
-     * @param destination native memory of at least intOffset + H·W ints
-     * @param intOffset the element (not byte) where the mask starts
-     * @throws IllegalArgumentException when index is outside [0, size) or the mask does not fit
+     * @param index the sample index
+     * @param destination the destination
+     * @param intOffset the int offset
      */
     void readMask(int index, MemorySegment destination, long intOffset);
 
-    /** {@return one line for logs: name, size, image shape, classes} */
+    /** {@return the describe} */
     String describe();
 }

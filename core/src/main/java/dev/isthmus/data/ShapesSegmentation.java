@@ -18,13 +18,13 @@ import java.lang.foreign.ValueLayout;
  * Training and test sets are disjoint index ranges of one seed ({@code firstIndex}).
  */
 public final class ShapesSegmentation implements SegmentationDataset {
-    /** The mask class of pixels covered by no shape. */
+    /** The b a c k g r o u n d. */
     public static final int BACKGROUND = 0;
-    /** The mask class of pixels inside a circle. */
+    /** The c i r c l e. */
     public static final int CIRCLE = 1;
-    /** The mask class of pixels inside a rectangle. */
+    /** The r e c t a n g l e. */
     public static final int RECTANGLE = 2;
-    /** The number of mask classes: background, circle, rectangle. */
+    /** The c l a s s e s. */
     public static final int CLASSES = 3;
     private static final int MAX_SHAPES = 3;
     private static final long IMAGE_STREAM = 21;
@@ -38,13 +38,13 @@ public final class ShapesSegmentation implements SegmentationDataset {
     private final Shape sampleShape;
 
     /**
-     * Images {@code firstIndex} to {@code firstIndex + size - 1} of the generator for {@code seed}.
+     * Makes one from its parts.
      *
-     * @param channels the channels of each image, at least 1
-     * @param side the images' height and width, at least 8
-     * @param size the number of images
-     * @param seed the seed
-     * @param firstIndex the generator's index of the first image
+     * @param channels the channels C
+     * @param side the image side in pixels
+     * @param size the size on every axis
+     * @param seed the seed of the generator
+     * @param firstIndex the index of the first sample (a split starts further on)
      */
     public ShapesSegmentation(int channels, int side, int size, long seed, long firstIndex) {
         if (channels < 1 || side < 8) {

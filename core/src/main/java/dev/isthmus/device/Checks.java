@@ -10,7 +10,7 @@ import dev.isthmus.tensor.Tensor;
  * nothing on the hot path.
  */
 public final class Checks {
-    /** "F32" (later "F32 or BF16"): the floating-point types, for messages. */
+    /** "F32": the types the families compute in, for messages. */
     private static final String FLOATING_TYPES = java.util.Arrays.stream(DType.values()).filter(DType::isFloating)
             .map(DType::name).collect(java.util.stream.Collectors.joining(" or "));
 

@@ -6,20 +6,32 @@ import dev.isthmus.tensor.Shape;
  * A 3-D convolution's sizes (NCDHW input, weights [O, I/groups, kD, kH, kW]): the numbers PyTorch's
  * {@code Conv3d} takes. The constructor refuses impossible combinations with a message naming them.
  *
- * @param batch N, the samples
+ * @param batch the batch size N
  * @param inChannels the input channels
- * @param input the input's depth, height and width
+ * @param input the input sizes (depth, height, width)
  * @param outChannels the output channels
- * @param kernel the window's depth, height and width
- * @param stride the stride along each axis
- * @param padding the zero padding on both sides of each axis
- * @param dilation the dilation along each axis
- * @param groups the number of groups (inChannels and outChannels divisible by it)
+ * @param kernel the window size per axis
+ * @param stride the step between windows per axis
+ * @param padding the zero padding per axis
+ * @param dilation the spacing between kernel taps per axis
+ * @param groups the number of channel groups
  */
 public record Conv3dGeometry(int batch, int inChannels, Dims3 input, int outChannels, Dims3 kernel, Dims3 stride,
                              Dims3 padding, Dims3 dilation, int groups) {
 
-    /** Validates the sizes, naming the one that is impossible. */
+    /**
+     * Checks the components.
+     *
+     * @param batch the batch size N
+     * @param inChannels the input channels
+     * @param input the input sizes (depth, height, width)
+     * @param outChannels the output channels
+     * @param kernel the window size per axis
+     * @param stride the step between windows per axis
+     * @param padding the zero padding per axis
+     * @param dilation the spacing between kernel taps per axis
+     * @param groups the number of channel groups
+     */
     public Conv3dGeometry {
         if (input == null || kernel == null || stride == null || padding == null || dilation == null) {
             throw new IllegalArgumentException("Conv3d: sizes must not be null");
@@ -64,30 +76,38 @@ public record Conv3dGeometry(int batch, int inChannels, Dims3 input, int outChan
                 / stride.get(axis) + 1;
     }
 
-    /** {@return the output's depth, height and width} */
+    /**
+     * The output's depth, height and width.
+     *
+     * @return the output
+     */
     public Dims3 output() {
         return new Dims3((int) outputSize(input, kernel, stride, padding, dilation, 0),
                 (int) outputSize(input, kernel, stride, padding, dilation, 1),
                 (int) outputSize(input, kernel, stride, padding, dilation, 2));
     }
 
-    /** {@return the input shape, [batch, inChannels, depth, height, width]} */
+    /** {@return the input shape} */
     public Shape inputShape() {
         return Shape.of(batch, inChannels, input.depth(), input.height(), input.width());
     }
 
-    /** {@return the output shape, [batch, outChannels, outDepth, outHeight, outWidth]} */
+    /** {@return the output shape} */
     public Shape outputShape() {
         Dims3 out = output();
         return Shape.of(batch, outChannels, out.depth(), out.height(), out.width());
     }
 
-    /** {@return the weight shape, [outChannels, inChannels / groups, kernelDepth, kernelHeight, kernelWidth]} */
+    /** {@return the weight shape} */
     public Shape weightShape() {
         return Shape.of(outChannels, inChannels / groups, kernel.depth(), kernel.height(), kernel.width());
     }
 
-    /** {@return the multiply-adds of one forward pass, for GFLOP/s figures} */
+    /**
+     * Multiply-adds of one forward pass, for GFLOP/s figures.
+     *
+     * @return the multiply adds
+     */
     public long multiplyAdds() {
         return (long) batch * outChannels * output().volume() * (inChannels / groups) * kernel.volume();
     }

@@ -9,9 +9,9 @@ import dev.isthmus.tensor.Tensor;
  * gradient outputs accumulate (+=). Made by {@link Device#convolution3d(Conv3dGeometry)}.
  */
 public abstract class Convolution3dPlan implements AutoCloseable {
-    /** The device the plan runs on. */
+    /** The device. */
     protected final Device device;
-    /** The sizes the plan was made for. */
+    /** The geometry. */
     protected final Conv3dGeometry geometry;
     // Made once: a training step must not allocate.
     private final Shape inputShape;
@@ -20,9 +20,9 @@ public abstract class Convolution3dPlan implements AutoCloseable {
     private final Shape biasShape;
 
     /**
-     * For subclasses: a plan for {@code geometry} on {@code device}.
+     * Makes one from its parts.
      *
-     * @param device the device
+     * @param device the device that runs it
      * @param geometry the sizes
      */
     protected Convolution3dPlan(Device device, Conv3dGeometry geometry) {
@@ -34,7 +34,7 @@ public abstract class Convolution3dPlan implements AutoCloseable {
         this.biasShape = Shape.of(geometry.outChannels());
     }
 
-    /** {@return the sizes the plan was made for} */
+    /** {@return the geometry} */
     public Conv3dGeometry geometry() {
         return geometry;
     }
@@ -54,10 +54,10 @@ public abstract class Convolution3dPlan implements AutoCloseable {
     /**
      * y = conv3d(x, weight) + bias (bias may be null).
      *
-     * @param x the input, NCDHW
-     * @param weight the weights, [O, I/groups, kD, kH, kW]
-     * @param bias the bias, [O], or null
-     * @param y the output, written
+     * @param x the input
+     * @param weight the weights
+     * @param bias the bias, or null when the layer has none
+     * @param y the output
      */
     public final void forward(Tensor x, Tensor weight, Tensor bias, Tensor y) {
         final String op = "conv3d forward";
@@ -75,9 +75,9 @@ public abstract class Convolution3dPlan implements AutoCloseable {
     /**
      * dx = conv_transpose3d(dy, weight) (overwrites dx).
      *
-     * @param gradOutput dL/dy
-     * @param weight the weights, [O, I/groups, kD, kH, kW]
-     * @param gradInput dL/dx, written
+     * @param gradOutput dL/dy, of the output shape
+     * @param weight the weights
+     * @param gradInput dL/dx, written, of the input shape
      */
     public final void backwardData(Tensor gradOutput, Tensor weight, Tensor gradInput) {
         final String op = "conv3d backward data";
@@ -92,10 +92,10 @@ public abstract class Convolution3dPlan implements AutoCloseable {
     /**
      * weightGrad += dL/dweight and, unless {@code biasGrad} is null, biasGrad += Σ dy over batch and space.
      *
-     * @param x the forward's input
-     * @param gradOutput dL/dy
-     * @param weightGrad dL/dw, accumulated
-     * @param biasGrad dL/db, accumulated (null without a bias)
+     * @param x the input
+     * @param gradOutput dL/dy, of the output shape
+     * @param weightGrad the weight gradient, accumulated
+     * @param biasGrad the bias gradient, accumulated, or null
      */
     public final void backwardFilter(Tensor x, Tensor gradOutput, Tensor weightGrad, Tensor biasGrad) {
         final String op = "conv3d backward filter";
@@ -116,39 +116,39 @@ public abstract class Convolution3dPlan implements AutoCloseable {
     }
 
     /**
-     * Nothing to make ahead by default; the CPU backend makes its oneDNN primitives here.
+     * Do prepare.
      *
-     * @param bias whether forward and backwardFilter will be given a bias
+     * @param bias the bias, or null when the layer has none
      */
     protected void doPrepare(boolean bias) {
     }
 
     /**
-     * The backend's forward; arguments checked by {@link #forward}.
+     * Do forward.
      *
-     * @param x the input, NCDHW
-     * @param weight the weights, [O, I/groups, kD, kH, kW]
-     * @param bias the bias, or null
-     * @param y the output, written
+     * @param x the input
+     * @param weight the weights
+     * @param bias the bias, or null when the layer has none
+     * @param y the output
      */
     protected abstract void doForward(Tensor x, Tensor weight, Tensor bias, Tensor y);
 
     /**
-     * The backend's backward to the input; arguments checked by {@link #backwardData}.
+     * Do backward data.
      *
-     * @param gradOutput dL/dy
-     * @param weight the weights, [O, I/groups, kD, kH, kW]
-     * @param gradInput dL/dx, written
+     * @param gradOutput dL/dy, of the output shape
+     * @param weight the weights
+     * @param gradInput dL/dx, written, of the input shape
      */
     protected abstract void doBackwardData(Tensor gradOutput, Tensor weight, Tensor gradInput);
 
     /**
-     * The backend's backward to the weights and bias; arguments checked by {@link #backwardFilter}.
+     * Do backward filter.
      *
-     * @param x the forward's input
-     * @param gradOutput dL/dy
-     * @param weightGrad dL/dw, accumulated
-     * @param biasGrad dL/db, accumulated (null without a bias)
+     * @param x the input
+     * @param gradOutput dL/dy, of the output shape
+     * @param weightGrad the weight gradient, accumulated
+     * @param biasGrad the bias gradient, accumulated, or null
      */
     protected abstract void doBackwardFilter(Tensor x, Tensor gradOutput, Tensor weightGrad, Tensor biasGrad);
 

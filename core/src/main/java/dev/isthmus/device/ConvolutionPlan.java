@@ -1,5 +1,6 @@
 package dev.isthmus.device;
 
+import dev.isthmus.tensor.DType;
 import dev.isthmus.tensor.Shape;
 import dev.isthmus.tensor.Tensor;
 
@@ -8,6 +9,14 @@ import dev.isthmus.tensor.Tensor;
  * GPU its cuDNN descriptors, chosen algorithms and workspace. Made by
  * {@link Device#convolution(ConvGeometry)}; every call checks the tensors against the geometry
  * before any native work. Gradient outputs accumulate (+=), as parameter gradients must.
+ *
+ * <p>A plan's <em>operand type</em> is the type of the two activations the convolution reads, the
+ * input and the output gradient: F32, or BF16/F16 for mixed precision (PyTorch's autocast runs
+ * convolutions and their backward on low-precision operands). Whatever it is, the weights and bias
+ * given are the F32 master copies (the plan converts the weights into its own low-precision copy
+ * on each call, fused with the reorder into the format the library wants, so the copy is always
+ * the current weights), and what the plan writes (output, input gradient, weight and bias
+ * gradients) is F32, accumulated in F32.
  */
 public abstract class ConvolutionPlan implements AutoCloseable {
     /** The device the plan runs on. */
@@ -19,6 +28,7 @@ public abstract class ConvolutionPlan implements AutoCloseable {
     private final Shape outputShape;
     private final Shape weightShape;
     private final Shape biasShape;
+    private final DType operands;
     private PlanTimer timer;
 
     /**
@@ -28,8 +38,23 @@ public abstract class ConvolutionPlan implements AutoCloseable {
      * @param geometry the sizes
      */
     protected ConvolutionPlan(Device device, ConvGeometry geometry) {
+        this(device, geometry, DType.F32);
+    }
+
+    /**
+     * A plan whose input and output gradient are {@code operands}.
+     *
+     * @param device   the device it runs on
+     * @param geometry the sizes
+     * @param operands F32, BF16 or F16
+     */
+    protected ConvolutionPlan(Device device, ConvGeometry geometry, DType operands) {
+        if (operands != DType.F32 && !operands.isLowPrecision()) {
+            throw new IllegalArgumentException("convolution: operands are F32, BF16 or F16, not " + operands);
+        }
         this.device = device;
         this.geometry = geometry;
+        this.operands = operands;
         this.inputShape = geometry.inputShape();
         this.outputShape = geometry.outputShape();
         this.weightShape = geometry.weightShape();
@@ -39,6 +64,11 @@ public abstract class ConvolutionPlan implements AutoCloseable {
     /** {@return the sizes the plan was made for} */
     public ConvGeometry geometry() {
         return geometry;
+    }
+
+    /** {@return the type of the input and output gradient this plan reads (F32, or BF16/F16 for mixed precision)} */
+    public DType operandType() {
+        return operands;
     }
 
     /**
@@ -73,12 +103,12 @@ public abstract class ConvolutionPlan implements AutoCloseable {
      */
     public final void forward(Tensor x, Tensor weight, Tensor bias, Tensor y) {
         final String op = "conv2d forward";
-        check(op, "input", x, inputShape);
-        check(op, "weight", weight, weightShape);
+        check(op, "input", x, inputShape, operands);
+        check(op, "weight", weight, weightShape, DType.F32);
         if (bias != null) {
-            check(op, "bias", bias, biasShape);
+            check(op, "bias", bias, biasShape, DType.F32);
         }
-        check(op, "output", y, outputShape);
+        check(op, "output", y, outputShape, DType.F32);
         try (Device.Guard ignored = device.enter()) {
             PlanTimer timing = timer;
             long started = timing == null ? 0 : synchronizedNanos();
@@ -98,9 +128,9 @@ public abstract class ConvolutionPlan implements AutoCloseable {
      */
     public final void backwardData(Tensor gradOutput, Tensor weight, Tensor gradInput) {
         final String op = "conv2d backward data";
-        check(op, "output gradient", gradOutput, outputShape);
-        check(op, "weight", weight, weightShape);
-        check(op, "input gradient", gradInput, inputShape);
+        check(op, "output gradient", gradOutput, outputShape, operands);
+        check(op, "weight", weight, weightShape, DType.F32);
+        check(op, "input gradient", gradInput, inputShape, DType.F32);
         try (Device.Guard ignored = device.enter()) {
             PlanTimer timing = timer;
             long started = timing == null ? 0 : synchronizedNanos();
@@ -122,11 +152,11 @@ public abstract class ConvolutionPlan implements AutoCloseable {
      */
     public final void backwardFilter(Tensor x, Tensor gradOutput, Tensor weightGrad, Tensor biasGrad) {
         final String op = "conv2d backward filter";
-        check(op, "input", x, inputShape);
-        check(op, "output gradient", gradOutput, outputShape);
-        check(op, "weight gradient", weightGrad, weightShape);
+        check(op, "input", x, inputShape, operands);
+        check(op, "output gradient", gradOutput, outputShape, operands);
+        check(op, "weight gradient", weightGrad, weightShape, DType.F32);
         if (biasGrad != null) {
-            check(op, "bias gradient", biasGrad, biasShape);
+            check(op, "bias gradient", biasGrad, biasShape, DType.F32);
         }
         try (Device.Guard ignored = device.enter()) {
             PlanTimer timing = timer;
@@ -143,8 +173,8 @@ public abstract class ConvolutionPlan implements AutoCloseable {
         return System.nanoTime();
     }
 
-    private void check(String op, String role, Tensor tensor, Shape expected) {
-        Checks.f32(op, role, tensor, device);
+    private void check(String op, String role, Tensor tensor, Shape expected, DType dtype) {
+        Checks.tensor(op, role, tensor, device, dtype);
         Checks.shape(op, role, tensor, expected);
     }
 

@@ -209,6 +209,17 @@ public abstract class Device implements AutoCloseable {
     }
 
     /**
+     * What this device can still allocate, for admission before a model takes its memory: on the
+     * host the smaller of MemAvailable and the cgroup's headroom ({@link HostMemory}); a GPU device
+     * says what its driver reports free.
+     *
+     * @return the bytes available and where the figure comes from
+     */
+    public AvailableMemory memoryAvailable() {
+        return HostMemory.available();
+    }
+
+    /**
      * The highest {@link #liveBytes()} seen.
      *
      * @return the highest {@link #liveBytes()} seen
@@ -440,13 +451,134 @@ public abstract class Device implements AutoCloseable {
      * @return a convolution prepared for {@code geometry}; close it when the layer is done with it
      */
     public final ConvolutionPlan convolution(ConvGeometry geometry) {
+        return convolution(geometry, DType.F32);
+    }
+
+    /**
+     * A convolution whose input and output gradient are {@code operands} (F32, or BF16/F16 for
+     * mixed precision; see {@link ConvolutionPlan}).
+     *
+     * @param geometry the sizes
+     * @param operands F32, BF16 or F16
+     * @return a convolution prepared for {@code geometry}; close it when the layer is done with it
+     * @throws UnsupportedOperationException when this device cannot compute in {@code operands}
+     *                                       ({@link #lowPrecisionSupport} says why)
+     */
+    public final ConvolutionPlan convolution(ConvGeometry geometry, DType operands) {
         ensureOpen();
-        if (geometry == null) {
-            throw new IllegalArgumentException("convolution: geometry must not be null");
+        if (geometry == null || operands == null) {
+            throw new IllegalArgumentException("convolution: geometry and operand type must not be null");
         }
+        requireCompute("convolution " + geometry, operands);
         try (Guard ignored = enter()) {
-            return newConvolution(geometry);
+            return operands == DType.F32 ? newConvolution(geometry) : newConvolution(geometry, operands);
         }
+    }
+
+    /**
+     * Null when convolutions and GEMMs on this device can run on {@code dtype} operands (F32
+     * always), else the reason they cannot (the CPU lacks BF16 instructions, the backend has no
+     * such kernels).
+     *
+     * @param dtype F32, BF16 or F16
+     * @return null, or the reason
+     */
+    public String lowPrecisionSupport(DType dtype) {
+        if (dtype == DType.F32) {
+            return null;
+        }
+        if (dtype == null || !dtype.isLowPrecision()) {
+            return "mixed precision computes in BF16 or F16, not " + dtype;
+        }
+        ensureOpen();
+        return whyNotLowPrecision(dtype);
+    }
+
+    /**
+     * The kernels a training convolution on {@code dtype} operands runs here, for reports: on the
+     * CPU the implementation oneDNN picks ({@code jit:avx512_core}, {@code jit:avx512_core_bf16},
+     * {@code brgconv:avx512_core_amx}...), which names the ISA it dispatched to.
+     *
+     * @param dtype the operand type
+     * @return the kernel's name
+     */
+    public String convolutionKernel(DType dtype) {
+        return name();
+    }
+
+    /**
+     * Throws, naming {@code operation}, when this device cannot compute on {@code dtype} operands.
+     *
+     * @param operation what is asked, for the message
+     * @param dtype     the operand type
+     * @throws UnsupportedOperationException with the reason
+     */
+    public final void requireCompute(String operation, DType dtype) {
+        String reason = lowPrecisionSupport(dtype);
+        if (reason != null) {
+            throw new UnsupportedOperationException(operation + " in " + dtype + " on " + name() + ": " + reason);
+        }
+    }
+
+    /**
+     * The reason this device has no {@code dtype} (BF16 or F16) kernels, or null when it has.
+     *
+     * @param dtype BF16 or F16
+     * @return null, or the reason
+     */
+    protected String whyNotLowPrecision(DType dtype) {
+        return name() + " has no " + dtype + " kernels";
+    }
+
+    /**
+     * A linear layer's GEMMs for [batch, in] → [batch, out] on {@code operands} (BF16 or F16):
+     * mixed precision's Linear (see {@link InnerProductPlan}).
+     *
+     * @param batch       rows of the input
+     * @param inFeatures  columns of the input
+     * @param outFeatures columns of the output
+     * @param operands    BF16 or F16
+     * @return the plan; close it when the layer is done with it
+     * @throws UnsupportedOperationException when this device cannot compute in {@code operands}
+     */
+    public final InnerProductPlan innerProduct(int batch, int inFeatures, int outFeatures, DType operands) {
+        ensureOpen();
+        if (batch <= 0 || inFeatures <= 0 || outFeatures <= 0) {
+            throw new IllegalArgumentException("inner product: batch, in and out features must be > 0, got [" + batch + ", "
+                    + inFeatures + "] -> [" + batch + ", " + outFeatures + "]");
+        }
+        if (operands == null || !operands.isLowPrecision()) {
+            throw new IllegalArgumentException("inner product: operands are BF16 or F16 (F32 linear layers use blas()), got "
+                    + operands);
+        }
+        requireCompute("inner product", operands);
+        try (Guard ignored = enter()) {
+            return newInnerProduct(batch, inFeatures, outFeatures, operands);
+        }
+    }
+
+    /**
+     * A low-precision inner product; called only when {@link #whyNotLowPrecision} said null.
+     *
+     * @param batch       rows of the input
+     * @param inFeatures  columns of the input
+     * @param outFeatures columns of the output
+     * @param operands    BF16 or F16
+     * @return the plan
+     */
+    protected InnerProductPlan newInnerProduct(int batch, int inFeatures, int outFeatures, DType operands) {
+        throw new UnsupportedOperationException("inner product in " + operands + " on " + name());
+    }
+
+    /**
+     * A low-precision convolution; called only when {@link #whyNotLowPrecision} said null.
+     *
+     * @param geometry the sizes
+     * @param operands BF16 or F16
+     * @return the plan
+     */
+    protected ConvolutionPlan newConvolution(ConvGeometry geometry, DType operands) {
+        throw new UnsupportedOperationException("convolution in " + operands + " on " + name());
     }
 
     /**

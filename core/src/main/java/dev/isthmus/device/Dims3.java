@@ -4,28 +4,27 @@ package dev.isthmus.device;
  * Three sizes along the depth (D, frames of a clip), height and width axes of an NCDHW volume:
  * a volume's extent, or one setting of a 3-D kernel (size, stride, padding, dilation).
  *
- * @param depth the size along the depth axis (D)
- * @param height the size along the height axis (H)
- * @param width the size along the width axis (W)
+ * @param depth the size along depth (frames)
+ * @param height the height
+ * @param width the width
  */
 public record Dims3(int depth, int height, int width) {
 
     /**
-     * The same size on every axis, as PyTorch's 3-D layers read a single int.
+     * The same size on every axis.
      *
-     * @param size the size along depth, height and width
-     * @return {@code size} on all three axes
+     * @param size the size on every axis
+     * @return the cube
      */
     public static Dims3 cube(int size) {
         return new Dims3(size, size, size);
     }
 
     /**
-     * The size along one axis, for code that loops over the three.
+     * The size along axis 0 (depth), 1 (height) or 2 (width).
      *
-     * @param axis 0 (depth), 1 (height) or 2 (width)
-     * @return the size along that axis
-     * @throws IndexOutOfBoundsException if {@code axis} is not 0, 1 or 2
+     * @param axis the axis: 0 depth, 1 height, 2 width
+     * @return the get
      */
     public int get(int axis) {
         return switch (axis) {
@@ -36,22 +35,21 @@ public record Dims3(int depth, int height, int width) {
         };
     }
 
-    /** {@return depth · height · width, as a long so that large volumes do not overflow} */
+    /** {@return the volume} */
     public long volume() {
         return (long) depth * height * width;
     }
 
     /**
-     * Whether every axis is at least {@code minimum}, for validating kernel sizes and strides.
+     * {@return whether all at least}
      *
-     * @param minimum the smallest allowed size
-     * @return true when depth, height and width are all at least {@code minimum}
+     * @param minimum the least value
      */
     public boolean allAtLeast(int minimum) {
         return depth >= minimum && height >= minimum && width >= minimum;
     }
 
-    /** {@return a new array [depth, height, width], the form native descriptors take the three sizes in} */
+    /** {@return the to array} */
     public int[] toArray() {
         return new int[] {depth, height, width};
     }

@@ -48,6 +48,14 @@ public final class ElementwiseKernels {
          * @param biasGrad dL/db, accumulated (null without a bias)
          */
         void biasGradient(Tensor gradOutput, Tensor biasGrad);
+
+        /**
+         * to ← from converted (F32 ↔ BF16/F16, rounding to nearest even); same shape.
+         *
+         * @param from the source
+         * @param to   the destination
+         */
+        void convert(Tensor from, Tensor to);
     }
 
     private final Device device;
@@ -136,6 +144,45 @@ public final class ElementwiseKernels {
         checkPerChannel(op, gradOutput, biasGrad);
         try (Device.Guard ignored = device.enter()) {
             backend.biasGradient(gradOutput, biasGrad);
+        }
+    }
+
+    /**
+     * {@code to} ← {@code from} in {@code to}'s element type: F32 to BF16 or F16 (rounded to the
+     * nearest, ties to even, as PyTorch's {@code .to(torch.bfloat16)}; NaN stays NaN) or back
+     * (exact). Mixed precision's casts; both tensors have one shape, and an F32 source in another
+     * layout than the destination is brought to its layout on the way.
+     *
+     * @param from the source
+     * @param to   the destination, of another element type
+     */
+    public void convert(Tensor from, Tensor to) {
+        final String op = "convert";
+        if (from == null || to == null) {
+            throw new IllegalArgumentException(op + ": source and destination must not be null");
+        }
+        Checks.tensor(op, "source", from, device, from.dtype());
+        Checks.tensor(op, "destination", to, device, to.dtype());
+        boolean toLow = from.dtype() == DType.F32 && to.dtype().isLowPrecision();
+        boolean fromLow = from.dtype().isLowPrecision() && to.dtype() == DType.F32;
+        if (!toLow && !fromLow) {
+            throw new IllegalArgumentException(op + ": converts F32 to BF16 or F16 and back, not " + from.dtype()
+                    + " to " + to.dtype() + " (" + from.shape() + ")");
+        }
+        Checks.sameShape(op, from, "source", to, "destination");
+        if (from.layout() != to.layout() && from.dtype() != DType.F32) {
+            throw new IllegalArgumentException(op + ": source " + from.shape() + " is " + from.layout()
+                    + " but destination is " + to.layout() + "; a low-precision tensor converts within its layout");
+        }
+        if (from.layout() != to.layout() && !device.supports(to.layout())) {
+            throw new IllegalArgumentException(op + ": destination " + to.shape() + " is " + to.layout() + ", which "
+                    + device.name() + " does not keep tensors in");
+        }
+        if (from.sharesMemoryWith(to)) {
+            throw new IllegalArgumentException(op + ": source and destination " + from.shape() + " overlap");
+        }
+        try (Device.Guard ignored = device.enter()) {
+            backend.convert(from, to);
         }
     }
 

@@ -151,11 +151,11 @@ public final class LossKernels {
      * {@code ignoreIndex} (NaN when every label is ignored, as PyTorch's 0/0); ignored positions get
      * a zero gradient. A label outside [0, C) that is not {@code ignoreIndex} is an error.
      *
-     * @param logits the logits, [N, C, d1, …]
-     * @param labels the class indices, I32 [N, d1, …]
-     * @param ignoreIndex the label whose positions count for nothing (PyTorch's default is -100)
-     * @param loss the mean loss, written (one element)
-     * @param gradLogits dL/dlogits, written, of the logits' shape, or null
+     * @param logits the logits
+     * @param labels the class indices
+     * @param ignoreIndex the label whose positions count for nothing
+     * @param loss the loss, written (one element)
+     * @param gradLogits dL/dlogits, written, or null
      */
     public void spatialCrossEntropy(Tensor logits, Tensor labels, int ignoreIndex, Tensor loss, Tensor gradLogits) {
         final String op = "spatial cross-entropy";

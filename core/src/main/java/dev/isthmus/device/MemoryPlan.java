@@ -115,6 +115,28 @@ public final class MemoryPlan implements AutoCloseable {
     }
 
     /**
+     * Bytes that {@link #bindRemaining} would take now for one lifetime, leaving out {@code excluded}
+     * (tensors to be bound by {@link #bind} instead): what admission adds up before anything exists.
+     *
+     * @param longLivedTensors true for the long-lived tensors, false for the per-batch ones
+     * @param excluded tensors not to count
+     * @return the bytes, with each tensor's 256-byte alignment
+     */
+    public long unboundBytes(boolean longLivedTensors, java.util.Collection<Tensor> excluded) {
+        ensureOpen();
+        java.util.Set<Tensor> skip = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
+        skip.addAll(excluded);
+        long bytes = 0;
+        for (Entry entry : requests) {
+            if (entry.longLived == longLivedTensors && unbound.containsKey(entry.tensor) && !entry.tensor.isClosed()
+                    && !skip.contains(entry.tensor)) {
+                bytes = aligned(bytes) + entry.tensor.byteSize();
+            }
+        }
+        return bytes;
+    }
+
+    /**
      * One block holding {@code tensors} back to back, in this order, with no gap between them.
      *
      * @param tensors tensors this plan handed out and has not bound yet

@@ -36,6 +36,7 @@ public final class NativeStatus {
         statuses.add(cudaDriver());
         statuses.add(cublas());
         statuses.add(cudnn());
+        statuses.add(mpi());
         return statuses;
     }
 
@@ -89,6 +90,18 @@ public final class NativeStatus {
             }
             details.put("devices", devices);
             return (version / 1000) + "." + (version % 1000) / 10;
+        });
+    }
+
+    /**
+     * Open MPI: the version text needs no MPI_Init, so reporting it starts no MPI runtime.
+     *
+     * @return Open MPI's status: where it was found, its version and the launch seen, or why it is unusable
+     */
+    public static LibraryStatus mpi() {
+        return probe(NativeLibrary.MPI, (loaded, details) -> {
+            details.put("launch", dev.isthmus.distributed.Launch.fromEnvironment().toString());
+            return dev.isthmus.distributed.MpiLibrary.version();
         });
     }
 

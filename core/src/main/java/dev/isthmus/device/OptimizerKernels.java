@@ -74,11 +74,11 @@ public final class OptimizerKernels {
         void adagrad(Tensor param, Tensor grad, Tensor sum, float clr, float eps, float weightDecay);
 
         /**
-         * grad += l1 · sign(param), sign(0) = 0; see {@link OptimizerKernels#l1Penalty}.
+         * grad += l1 · sign(param), sign(0) = 0.
          *
-         * @param param the parameter, read
-         * @param grad the gradient, dL/dparam, updated in place
-         * @param l1 the L1 penalty's strength, finite and at least 0
+         * @param param the param
+         * @param grad the gradients
+         * @param l1 the L1 penalty
          */
         void l1Penalty(Tensor param, Tensor grad, float l1);
     }
@@ -204,9 +204,9 @@ public final class OptimizerKernels {
      * sign(0) = 0 as {@code torch.sign}. An optimizer applies it before its own update, so that
      * weight decay (L2) and the update see it as PyTorch's would a penalty added to the loss.
      *
-     * @param param the parameter, read
-     * @param grad the gradient, dL/dparam, updated in place
-     * @param l1 the L1 penalty's strength, finite and at least 0
+     * @param param the param
+     * @param grad the gradients
+     * @param l1 the L1 penalty
      */
     public void l1Penalty(Tensor param, Tensor grad, float l1) {
         final String op = "l1 penalty";

@@ -8,19 +8,30 @@ import dev.isthmus.tensor.Shape;
  * must still start inside the input or its left padding. As in PyTorch, padding may be at most
  * half the kernel, so no window is made only of padding.
  *
- * @param mode max or average (with or without padding)
- * @param batch N, the samples
- * @param channels the channels
- * @param input the input's depth, height and width
- * @param kernel the window's depth, height and width
- * @param stride the stride along each axis
- * @param padding the padding on both sides of each axis, at most half the kernel
- * @param ceilMode whether the output size rounds up, as PyTorch's {@code ceil_mode}
+ * @param mode max or average (with or without padding counted)
+ * @param batch the batch size N
+ * @param channels the channels C
+ * @param input the input sizes (depth, height, width)
+ * @param kernel the window size per axis
+ * @param stride the step between windows per axis
+ * @param padding the zero padding per axis
+ * @param ceilMode whether output sizes round up (PyTorch's ceil_mode)
  */
 public record Pool3dGeometry(PoolMode mode, int batch, int channels, Dims3 input, Dims3 kernel, Dims3 stride,
                              Dims3 padding, boolean ceilMode) {
 
-    /** Validates the sizes, naming the one that is impossible. */
+    /**
+     * Checks the components.
+     *
+     * @param mode max or average (with or without padding counted)
+     * @param batch the batch size N
+     * @param channels the channels C
+     * @param input the input sizes (depth, height, width)
+     * @param kernel the window size per axis
+     * @param stride the step between windows per axis
+     * @param padding the zero padding per axis
+     * @param ceilMode whether output sizes round up (PyTorch's ceil_mode)
+     */
     public Pool3dGeometry {
         if (mode == null || input == null || kernel == null || stride == null || padding == null) {
             throw new IllegalArgumentException("pool3d: mode and sizes must not be null");
@@ -60,7 +71,7 @@ public record Pool3dGeometry(PoolMode mode, int batch, int channels, Dims3 input
         return out;
     }
 
-    /** {@return the output's depth, height and width} */
+    /** {@return the output} */
     public Dims3 output() {
         return new Dims3(outputSize(0), outputSize(1), outputSize(2));
     }
@@ -69,7 +80,7 @@ public record Pool3dGeometry(PoolMode mode, int batch, int channels, Dims3 input
      * How far the last window reaches past the input on the right of each axis (at least the
      * left padding): what oneDNN needs as its right padding to produce the same output size.
      *
-     * @return the right padding of each axis
+     * @return the right padding
      */
     public Dims3 rightPadding() {
         Dims3 out = output();
@@ -81,12 +92,12 @@ public record Pool3dGeometry(PoolMode mode, int batch, int channels, Dims3 input
         return new Dims3(pad[0], pad[1], pad[2]);
     }
 
-    /** {@return the input shape, [batch, channels, depth, height, width]} */
+    /** {@return the input shape} */
     public Shape inputShape() {
         return Shape.of(batch, channels, input.depth(), input.height(), input.width());
     }
 
-    /** {@return the output shape, [batch, channels, outDepth, outHeight, outWidth]} */
+    /** {@return the output shape} */
     public Shape outputShape() {
         Dims3 out = output();
         return Shape.of(batch, channels, out.depth(), out.height(), out.width());

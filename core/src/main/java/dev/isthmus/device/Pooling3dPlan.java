@@ -8,17 +8,17 @@ import dev.isthmus.tensor.Tensor;
  * {@link PoolingPlan}'s contract. Made by {@link Device#pooling3d(Pool3dGeometry)}.
  */
 public abstract class Pooling3dPlan implements AutoCloseable {
-    /** The device the plan runs on. */
+    /** The device. */
     protected final Device device;
-    /** The window the plan was made for. */
+    /** The geometry. */
     protected final Pool3dGeometry geometry;
     private final Shape inputShape;
     private final Shape outputShape;
 
     /**
-     * For subclasses: a plan for {@code geometry} on {@code device}.
+     * Makes one from its parts.
      *
-     * @param device the device
+     * @param device the device that runs it
      * @param geometry the sizes
      */
     protected Pooling3dPlan(Device device, Pool3dGeometry geometry) {
@@ -28,16 +28,16 @@ public abstract class Pooling3dPlan implements AutoCloseable {
         this.outputShape = geometry.outputShape();
     }
 
-    /** {@return the window the plan was made for} */
+    /** {@return the geometry} */
     public Pool3dGeometry geometry() {
         return geometry;
     }
 
     /**
-     * y = the pooled x; overwrites y.
+     * Forward.
      *
-     * @param x the forward's input, NCDHW
-     * @param y the forward's output
+     * @param x the input
+     * @param y the output
      */
     public final void forward(Tensor x, Tensor y) {
         final String op = "pool3d forward";
@@ -51,10 +51,10 @@ public abstract class Pooling3dPlan implements AutoCloseable {
     /**
      * dx = the gradient of the last forward (x and y are that forward's tensors); overwrites dx.
      *
-     * @param x the forward's input
-     * @param y the forward's output
-     * @param gradOutput dL/dy
-     * @param gradInput dL/dx, written
+     * @param x the input
+     * @param y the output
+     * @param gradOutput dL/dy, of the output shape
+     * @param gradInput dL/dx, written, of the input shape
      */
     public final void backward(Tensor x, Tensor y, Tensor gradOutput, Tensor gradInput) {
         final String op = "pool3d backward";
@@ -73,20 +73,20 @@ public abstract class Pooling3dPlan implements AutoCloseable {
     }
 
     /**
-     * The backend's forward; arguments checked by {@link #forward}.
+     * Do forward.
      *
-     * @param x the forward's input
-     * @param y the forward's output
+     * @param x the input
+     * @param y the output
      */
     protected abstract void doForward(Tensor x, Tensor y);
 
     /**
-     * The backend's backward; arguments checked by {@link #backward}.
+     * Do backward.
      *
-     * @param x the forward's input
-     * @param y the forward's output
-     * @param gradOutput dL/dy
-     * @param gradInput dL/dx, written
+     * @param x the input
+     * @param y the output
+     * @param gradOutput dL/dy, of the output shape
+     * @param gradInput dL/dx, written, of the input shape
      */
     protected abstract void doBackward(Tensor x, Tensor y, Tensor gradOutput, Tensor gradInput);
 

@@ -217,10 +217,10 @@ public final class Checkpoint {
      * from taking the rest. Optimizer state and generator positions in the file are ignored: a
      * fine-tuning run starts its own.
      *
-     * @param file the checkpoint or plain state_dict, safetensors
-     * @param model the model to load into, built (its parameters exist) on any device
-     * @return what was loaded, missing, unexpected and skipped, with the file's training facts
-     * @throws IOException when the file cannot be read
+     * @param file the checkpoint file
+     * @param model the model to fill
+     * @return what was loaded, missing, unexpected and skipped for its shape
+     * @throws IOException when the file cannot be read or is not a safetensors file
      */
     public static LoadReport loadMatching(Path file, Model model) throws IOException {
         if (file == null || model == null) {

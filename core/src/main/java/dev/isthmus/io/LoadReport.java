@@ -17,7 +17,15 @@ import java.util.Map;
  */
 public record LoadReport(List<String> loaded, List<String> missing, List<String> unexpected, List<String> mismatched,
                          Map<String, Object> trainingState) {
-    /** Copies the lists and the map, so that the report cannot change after it is made. */
+    /**
+     * Checks the components.
+     *
+     * @param loaded the names loaded
+     * @param missing the model's names the file lacks
+     * @param unexpected the file's names the model lacks
+     * @param mismatched the names whose shapes differ, with both shapes
+     * @param trainingState the training state
+     */
     public LoadReport {
         loaded = List.copyOf(loaded);
         missing = List.copyOf(missing);
@@ -26,12 +34,20 @@ public record LoadReport(List<String> loaded, List<String> missing, List<String>
         trainingState = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(trainingState));
     }
 
-    /** {@return whether every tensor of the model was loaded and the file held nothing else} */
+    /**
+     * Whether every tensor of the model was loaded and the file held nothing else.
+     *
+     * @return whether complete
+     */
     public boolean complete() {
         return missing.isEmpty() && unexpected.isEmpty() && mismatched.isEmpty();
     }
 
-    /** {@return what was skipped, for a log: one line per kind that is not empty, or "" when nothing was} */
+    /**
+     * What was skipped, for a log: one line per kind that is not empty.
+     *
+     * @return the describe skipped
+     */
     public String describeSkipped() {
         StringBuilder text = new StringBuilder();
         if (!mismatched.isEmpty()) {

@@ -35,10 +35,10 @@ public final class CrossEntropyLoss extends Loss {
     }
 
     /**
-     * PyTorch's {@code CrossEntropyLoss(label_smoothing=labelSmoothing, ignore_index=ignoreIndex)}.
+     * Makes one from its parts.
      *
-     * @param labelSmoothing the label smoothing, in [0, 1]; only [N, C] logits accept one other than 0
-     * @param ignoreIndex the label whose positions count for nothing in the per-position form
+     * @param labelSmoothing the label smoothing ε, in [0, 1)
+     * @param ignoreIndex the label whose positions count for nothing
      */
     public CrossEntropyLoss(float labelSmoothing, int ignoreIndex) {
         if (!(labelSmoothing >= 0 && labelSmoothing <= 1)) {
@@ -51,8 +51,8 @@ public final class CrossEntropyLoss extends Loss {
     /**
      * Per-position cross-entropy for segmentation, positions labelled {@code ignoreIndex} left out.
      *
-     * @param ignoreIndex the label whose positions count for nothing (255 for the usual "void")
-     * @return {@code CrossEntropyLoss(ignore_index=ignoreIndex)}, without label smoothing
+     * @param ignoreIndex the label whose positions count for nothing
+     * @return the ignoring
      */
     public static CrossEntropyLoss ignoring(int ignoreIndex) {
         return new CrossEntropyLoss(0f, ignoreIndex);

@@ -29,7 +29,7 @@ public final class DistillationLoss extends Loss {
     private Tensor hardGradient;
 
     /**
-     * Distillation from {@code teacher}, which {@link #observeBatch} runs on each batch.
+     * Hinton's loss against {@code teacher}'s logits on the same batch.
      *
      * @param teacher     a trained model on the student's device (built; its batch size follows the student's)
      * @param temperature T &gt; 0, finite: how far both distributions are softened
@@ -46,8 +46,8 @@ public final class DistillationLoss extends Loss {
      * Without a teacher model: the teacher's logits come from {@link #useTeacherLogits} before
      * each forward (precomputed, or from a model run elsewhere).
      *
-     * @param temperature T &gt; 0, finite: how far both distributions are softened
-     * @param alpha       α in [0, 1]: the weight of the soft (teacher) term; 1 − α weighs the labels
+     * @param temperature the temperature T
+     * @param alpha the weight α of the soft-target term
      */
     public DistillationLoss(float temperature, float alpha) {
         this(temperature, alpha, null);
@@ -73,17 +73,21 @@ public final class DistillationLoss extends Loss {
         return "DistillationLoss(teacher=" + (teacher == null ? "logits given" : teacher.name()) + ", T=" + temperature + ", alpha=" + alpha + ")";
     }
 
-    /** {@return the teacher model, or null when its logits are given ({@link #useTeacherLogits})} */
+    /**
+     * The teacher model, or null when its logits are given ({@link #useTeacherLogits}).
+     *
+     * @return the teacher
+     */
     public Model teacher() {
         return teacher;
     }
 
-    /** {@return the temperature T that softens both distributions} */
+    /** {@return the temperature} */
     public float temperature() {
         return temperature;
     }
 
-    /** {@return α, the weight of the soft (teacher) term} */
+    /** {@return the alpha} */
     public float alpha() {
         return alpha;
     }
@@ -97,11 +101,9 @@ public final class DistillationLoss extends Loss {
     }
 
     /**
-     * Uses {@code logits} as the teacher's for the next forward (when they come from elsewhere: a
-     * cache, another process). Without a teacher model they serve every forward until replaced; the
-     * loss keeps the reference, not a copy, and does not close it.
+     * Uses {@code logits} as the teacher's for the next forward (when they come from elsewhere: a cache, another process).
      *
-     * @param logits the teacher's logits for the coming batch, of the student's output shape and device
+     * @param logits the logits
      */
     public void useTeacherLogits(Tensor logits) {
         teacherLogits = logits;

@@ -91,7 +91,7 @@ public abstract class Loss implements AutoCloseable {
      * {@link dev.isthmus.train.TrainStep} calls it before each loss): nothing by default; a loss that
      * needs more than the output and the labels, such as {@link DistillationLoss}'s teacher, looks here.
      *
-     * @param networkInput the batch's input to the network, as the model's forward receives it
+     * @param networkInput the network input
      */
     public void observeBatch(Tensor networkInput) {
     }

@@ -30,19 +30,19 @@ public final class DiceScore {
     /**
      * Classes 1..classes-1 are foreground, class 0 the background; no ignored label.
      *
-     * @param classes the number of classes, background included, at least 2
+     * @param classes the number of classes
      */
     public DiceScore(int classes) {
         this(classes, 0, Integer.MIN_VALUE);
     }
 
     /**
-     * A score whose mean leaves out {@code background} and whose updates skip pixels labelled
-     * {@code ignoreIndex} (255, say, for a mask's "void").
+     * A score over {@code classes} classes that leaves {@code background} out of the mean and skips
+     * pixels labelled {@code ignoreIndex}.
      *
-     * @param classes     the number of classes, background included, at least 2
      * @param background  the class left out of the mean, or -1 to score every class
      * @param ignoreIndex a label value that marks pixels to skip
+     * @param classes the number of classes
      */
     public DiceScore(int classes, int background, int ignoreIndex) {
         if (classes < 2) {
@@ -60,11 +60,10 @@ public final class DiceScore {
     }
 
     /**
-     * Adds a batch: logits [N, C, H, W] (any float tensor), labels [N, H, W] (I32); the predicted
-     * class of a pixel is the arg-max of its logits.
+     * Adds a batch: logits [N, C, H, W] (any float tensor), labels [N, H, W] (I32).
      *
-     * @param logits the network's output, [N, C, spatial...] with C = classes
-     * @param labels the true classes, I32 [N, spatial...]
+     * @param logits the logits
+     * @param labels the class indices
      */
     public void update(Tensor logits, Tensor labels) {
         if (logits == null || labels == null) {
@@ -85,8 +84,8 @@ public final class DiceScore {
     /**
      * Adds predicted and true class maps of equal length (any number of images, flattened).
      *
-     * @param predictedClasses the predicted class of each pixel, in [0, classes)
-     * @param trueClasses the true class of each pixel, in [0, classes) or the ignore index
+     * @param predictedClasses the predicted classes
+     * @param trueClasses the true classes
      */
     public void update(int[] predictedClasses, int[] trueClasses) {
         if (predictedClasses.length != trueClasses.length) {
@@ -131,24 +130,32 @@ public final class DiceScore {
     }
 
     /**
-     * Dice of class {@code c}, 2·|A ∩ B| / (|A| + |B|), over every pixel added since the last reset.
+     * Dice of class {@code c}, NaN when it was neither predicted nor present.
      *
-     * @param c the class, in [0, classes)
-     * @return its Dice, NaN when it was neither predicted nor present
+     * @param c the c
+     * @return the dice
      */
     public double dice(int c) {
         long total = predicted[c] + actual[c];
         return total == 0 ? Double.NaN : 2.0 * intersection[c] / total;
     }
 
-    /** {@return every class's Dice (the background's too), NaN where undefined} */
+    /**
+     * Every class's Dice (the background's too), NaN where undefined.
+     *
+     * @return the per class
+     */
     public double[] perClass() {
         double[] scores = new double[classes];
         Arrays.setAll(scores, this::dice);
         return scores;
     }
 
-    /** {@return the mean Dice over the foreground classes that are defined; NaN if none is} */
+    /**
+     * The mean Dice over the foreground classes that are defined; NaN if none is.
+     *
+     * @return the mean
+     */
     public double mean() {
         double sum = 0;
         int defined = 0;
@@ -161,7 +168,7 @@ public final class DiceScore {
         return defined == 0 ? Double.NaN : sum / defined;
     }
 
-    /** Forgets every pixel added, to score a new evaluation pass. */
+    /** Reset. */
     public void reset() {
         Arrays.fill(intersection, 0);
         Arrays.fill(predicted, 0);

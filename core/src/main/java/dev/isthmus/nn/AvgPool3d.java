@@ -19,80 +19,72 @@ public final class AvgPool3d extends Pool3d {
     /**
      * A cubic window with stride = kernel, no padding, padding counted.
      *
-     * @param kernel the window's size along every axis
-     * @return the layer
+     * @param kernel the window size per axis
+     * @return the new layer
      */
     public static AvgPool3d of(int kernel) {
         return of(Dims3.cube(kernel));
     }
 
     /**
-     * A window of these sizes with stride = kernel and no padding.
+     * {@return one with this window (stride the window, no padding)}
      *
-     * @param kernel the window's depth, height and width
-     * @return the layer
+     * @param kernel the window size per axis
      */
     public static AvgPool3d of(Dims3 kernel) {
         return new AvgPool3d(kernel, kernel, Dims3.cube(0), false, true);
     }
 
     /**
-     * A copy with this stride on every axis.
+     * {@return a copy with this stride}
      *
-     * @param stride the stride
-     * @return a copy with this stride
+     * @param stride the step between windows per axis
      */
     public AvgPool3d stride(int stride) {
         return stride(Dims3.cube(stride));
     }
 
     /**
-     * A copy with this stride along each axis.
+     * {@return a copy with this stride}
      *
-     * @param stride the stride along depth, height and width
-     * @return a copy with this stride
+     * @param stride the step between windows per axis
      */
     public AvgPool3d stride(Dims3 stride) {
         return configured(with(kernel, stride, padding, ceilMode));
     }
 
     /**
-     * A copy with this padding on both sides of every axis (zeros).
+     * {@return a copy with this padding}
      *
-     * @param padding the padding, at most half the kernel
-     * @return a copy with this padding
+     * @param padding the zero padding per axis
      */
     public AvgPool3d padding(int padding) {
         return padding(Dims3.cube(padding));
     }
 
     /**
-     * A copy with this padding on both sides of each axis (zeros).
+     * {@return a copy with this padding}
      *
-     * @param padding the padding along depth, height and width, at most half the kernel
-     * @return a copy with this padding
+     * @param padding the zero padding per axis
      */
     public AvgPool3d padding(Dims3 padding) {
         return configured(with(kernel, stride, padding, ceilMode));
     }
 
     /**
-     * A copy whose output size rounds up (PyTorch's {@code ceil_mode}), keeping a last partial
-     * window that starts inside the input or its left padding.
+     * {@return a copy with this ceil mode}
      *
-     * @param ceilMode true to round up, false (the default) to round down
-     * @return a copy with this rounding
+     * @param ceilMode whether output sizes round up (PyTorch's ceil_mode)
      */
     public AvgPool3d ceilMode(boolean ceilMode) {
         return configured(with(kernel, stride, padding, ceilMode));
     }
 
     /**
-     * A copy that does or does not count padded positions in each window's divisor (PyTorch's
-     * {@code count_include_pad}, default yes).
+     * Whether padded positions count in each window's divisor (PyTorch's default: yes).
      *
-     * @param countIncludePad true to divide by the window clipped to the padded input, false by the input elements in it
-     * @return a copy with this divisor
+     * @param countIncludePad the count include pad
+     * @return the count include pad
      */
     public AvgPool3d countIncludePad(boolean countIncludePad) {
         return configured(new AvgPool3d(kernel, stride, padding, ceilMode, countIncludePad));

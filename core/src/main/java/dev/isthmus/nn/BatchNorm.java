@@ -232,12 +232,20 @@ public abstract class BatchNorm extends Layer {
         return numFeatures;
     }
 
-    /** {@return the constant added to the variance before its square root} */
+    /**
+     * The constant added to the variance before its square root.
+     *
+     * @return the eps
+     */
     public float eps() {
         return eps;
     }
 
-    /** {@return whether the layer has a weight (γ) and a bias (β); without them γ = 1 and β = 0} */
+    /**
+     * Whether the layer has a weight (γ) and a bias (β); without them γ = 1 and β = 0.
+     *
+     * @return whether affine
+     */
     public boolean affine() {
         return affine;
     }

@@ -5,6 +5,7 @@ import dev.isthmus.device.ConvolutionPlan;
 import dev.isthmus.device.Device;
 import dev.isthmus.init.Initializer;
 import dev.isthmus.init.Initializers;
+import dev.isthmus.tensor.DType;
 import dev.isthmus.tensor.Shape;
 import dev.isthmus.tensor.Tensor;
 
@@ -39,6 +40,9 @@ public final class Conv2d extends Layer {
     private ConvolutionPlan plan;
     private Tensor output;
     private Tensor input;
+    // Mixed precision only: the input and output gradient in the low precision the plan reads.
+    private Tensor lowInput;
+    private Tensor lowGradOutput;
 
     /**
      * A square kernel with equal stride and padding on both axes, no dilation, one group.
@@ -250,14 +254,21 @@ public final class Conv2d extends Layer {
 
     @Override
     protected void allocateBuffers(Device device, Shape input, Shape output) {
-        plan = device.convolution(geometry(input.dim(0), input.dim(2), input.dim(3)));
+        DType operands = precision().operandType();
+        plan = device.convolution(geometry(input.dim(0), input.dim(2), input.dim(3)), operands);
         plan.prepare(hasBias);
         this.output = device.allocateActivation(output);
+        if (precision().isMixed()) {
+            lowInput = device.allocate(input, operands, device.activationLayout(input));
+            lowGradOutput = device.allocate(output, operands, device.activationLayout(output));
+        }
     }
 
     @Override
     protected void releaseBuffers() {
-        closeAll(plan, output);
+        closeAll(plan, output, lowInput, lowGradOutput);
+        lowInput = null;
+        lowGradOutput = null;
     }
 
     @Override
@@ -267,22 +278,30 @@ public final class Conv2d extends Layer {
 
     @Override
     protected Tensor doForward(Tensor x, boolean training) {
-        input = x;
-        plan.forward(x, weight, bias, output);
+        // Mixed precision: autocast's cast of the input; the plan casts the weights itself.
+        input = lowInput == null ? x : lowPrecision(x, lowInput);
+        plan.forward(input, weight, bias, output);
         return output;
     }
 
     @Override
     protected Tensor doBackward(Tensor gradOutput) {
+        Tensor dy = lowGradOutput == null ? gradOutput : lowPrecision(gradOutput, lowGradOutput);
         // dW += dL/dW (and db += Σ dy); dx = conv_transpose(dy, W). A frozen layer has no gradients.
         if (!isFrozen()) {
-            plan.backwardFilter(input, gradOutput, weightGrad, hasBias ? biasGrad : null);
+            plan.backwardFilter(input, dy, weightGrad, hasBias ? biasGrad : null);
         }
         if (!propagatesDown()) {
             return null;
         }
-        plan.backwardData(gradOutput, weight, gradInput());
+        plan.backwardData(dy, weight, gradInput());
         return gradInput();
+    }
+
+    /** {@code value} converted into {@code low} (an F32 input in another layout is brought to low's on the way). */
+    private Tensor lowPrecision(Tensor value, Tensor low) {
+        device().elementwise().convert(value, low);
+        return low;
     }
 
     /** The device plan of the current input shape (null before setup), for profiles. */

@@ -62,8 +62,8 @@ public final class Conv3d extends Layer {
      *
      * @param inChannels the input channels
      * @param outChannels the output channels
-     * @param kernel the kernel's size along every axis
-     * @return the layer, to configure further before setup
+     * @param kernel the window size per axis
+     * @return the new layer
      */
     public static Conv3d of(int inChannels, int outChannels, int kernel) {
         return of(inChannels, outChannels, Dims3.cube(kernel));
@@ -74,89 +74,82 @@ public final class Conv3d extends Layer {
      *
      * @param inChannels the input channels
      * @param outChannels the output channels
-     * @param kernel the kernel's depth, height and width
-     * @return the layer, to configure further before setup
+     * @param kernel the window size per axis
+     * @return the new layer
      */
     public static Conv3d of(int inChannels, int outChannels, Dims3 kernel) {
         return new Conv3d(inChannels, outChannels, kernel, Dims3.cube(1), Dims3.cube(0), Dims3.cube(1), 1, true);
     }
 
     /**
-     * A copy with this stride on every axis.
+     * {@return a copy with this stride}
      *
-     * @param stride the stride
-     * @return a copy with this stride
+     * @param stride the step between windows per axis
      */
     public Conv3d stride(int stride) {
         return stride(Dims3.cube(stride));
     }
 
     /**
-     * A copy with this stride along each axis: {@code stride(new Dims3(1, 2, 2))} keeps the frames
-     * and halves height and width.
+     * {@return a copy with this stride}
      *
-     * @param stride the stride along depth, height and width
-     * @return a copy with this stride
+     * @param stride the step between windows per axis
      */
     public Conv3d stride(Dims3 stride) {
         return copy(new Conv3d(inChannels, outChannels, kernel, stride, padding, dilation, groups, hasBias));
     }
 
     /**
-     * A copy with this zero padding on both sides of every axis.
+     * Zero padding on each side of every axis.
      *
-     * @param padding the padding
-     * @return a copy with this padding
+     * @param padding the zero padding per axis
+     * @return the padding
      */
     public Conv3d padding(int padding) {
         return padding(Dims3.cube(padding));
     }
 
     /**
-     * A copy with this zero padding on both sides of each axis.
+     * {@return a copy with this padding}
      *
-     * @param padding the padding along depth, height and width
-     * @return a copy with this padding
+     * @param padding the zero padding per axis
      */
     public Conv3d padding(Dims3 padding) {
         return copy(new Conv3d(inChannels, outChannels, kernel, stride, padding, dilation, groups, hasBias));
     }
 
     /**
-     * A copy with this dilation (spacing between kernel taps) on every axis.
+     * {@return a copy with this dilation}
      *
-     * @param dilation the dilation, 1 for a dense kernel
-     * @return a copy with this dilation
+     * @param dilation the spacing between kernel taps per axis
      */
     public Conv3d dilation(int dilation) {
         return dilation(Dims3.cube(dilation));
     }
 
     /**
-     * A copy with this dilation (spacing between kernel taps) along each axis.
+     * {@return a copy with this dilation}
      *
-     * @param dilation the dilation along depth, height and width
-     * @return a copy with this dilation
+     * @param dilation the spacing between kernel taps per axis
      */
     public Conv3d dilation(Dims3 dilation) {
         return copy(new Conv3d(inChannels, outChannels, kernel, stride, padding, dilation, groups, hasBias));
     }
 
     /**
-     * A copy whose channels are split into {@code groups} independent convolutions.
+     * Channels split into {@code groups} independent convolutions (it must divide both counts).
      *
-     * @param groups the number of groups; it must divide both channel counts
-     * @return a copy with this grouping
+     * @param groups the number of channel groups
+     * @return the groups
      */
     public Conv3d groups(int groups) {
         return copy(new Conv3d(inChannels, outChannels, kernel, stride, padding, dilation, groups, hasBias));
     }
 
     /**
-     * A copy with or without the bias (without one when a batch norm follows, which would cancel it).
+     * {@return a copy with this bias}
      *
-     * @param bias whether the layer adds a learned bias per output channel
-     * @return a copy with or without the bias
+     * @param bias whether the layer has a bias
      */
     public Conv3d bias(boolean bias) {
         return copy(new Conv3d(inChannels, outChannels, kernel, stride, padding, dilation, groups, bias));
@@ -267,10 +260,9 @@ public final class Conv3d extends Layer {
     }
 
     /**
-     * The convolution's sizes for the current input shape (what an exporter writes).
+     * The convolution's sizes for the current input shape.
      *
-     * @return the geometry for the input the layer was set up for
-     * @throws IllegalStateException before setup
+     * @return the geometry
      */
     public Conv3dGeometry geometry() {
         Shape in = inputShape();
@@ -290,12 +282,12 @@ public final class Conv3d extends Layer {
         return parameters;
     }
 
-    /** {@return the input channels} */
+    /** {@return the in channels} */
     public int inChannels() {
         return inChannels;
     }
 
-    /** {@return the output channels} */
+    /** {@return the out channels} */
     public int outChannels() {
         return outChannels;
     }

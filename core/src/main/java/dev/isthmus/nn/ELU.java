@@ -28,7 +28,7 @@ public final class ELU extends ElementwiseActivation {
         return alpha;
     }
 
-    /** {@return alpha, the scale of the negative side (exported as ONNX Elu's alpha)} */
+    /** {@return the alpha} */
     public float alpha() {
         return alpha;
     }

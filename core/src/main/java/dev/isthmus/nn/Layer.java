@@ -44,6 +44,7 @@ public abstract class Layer implements AutoCloseable {
     private Tensor gradInput;
     private boolean gradientsPlanned;
     private GradientPlan ownGradients;
+    private Precision precision = Precision.FP32;
 
     /**
      * What the layer is, with its configuration, for messages and summaries: "Conv2d(3, 16, kernel=3x3)".
@@ -95,6 +96,33 @@ public abstract class Layer implements AutoCloseable {
         forwarded = false;
         lastOutput = null;
         return output;
+    }
+
+    /**
+     * The precision policy this layer and the layers inside it compute in (FP32 unless set);
+     * only convolutions and linear layers act on it. Set before {@link #setup}: a model sets it
+     * from its own before it sets the layers up.
+     *
+     * @param precision the policy (FP32, BF16 or FP16)
+     */
+    public final void setPrecision(Precision precision) {
+        if (precision == null) {
+            throw new IllegalArgumentException(describe() + ": precision must not be null");
+        }
+        if (inputShape != null && precision != this.precision) {
+            throw new IllegalStateException(describe() + ": set the precision before setup, not after");
+        }
+        this.precision = precision;
+        for (Layer child : children().values()) {
+            child.setPrecision(precision);
+        }
+    }
+
+    /**
+     * {@return the precision policy this layer computes in}
+     */
+    public final Precision precision() {
+        return precision;
     }
 
     /**
@@ -394,7 +422,11 @@ public abstract class Layer implements AutoCloseable {
         forwarded = true;
     }
 
-    /** {@return whether the last forward ran in training mode (what backward differentiates)} */
+    /**
+     * Whether the last forward ran in training mode (what backward differentiates).
+     *
+     * @return whether last forward training
+     */
     protected final boolean lastForwardTraining() {
         return forwardInTraining;
     }
@@ -404,7 +436,7 @@ public abstract class Layer implements AutoCloseable {
      * nothing to their gradients (PyTorch's {@code requires_grad_(False)}), while dL/dx still
      * flows through when an earlier layer needs it. A container passes it on to its children.
      *
-     * @param frozen true to freeze, false to let the parameters train again
+     * @param frozen the frozen
      */
     public void setFrozen(boolean frozen) {
         this.frozen = frozen;
@@ -413,7 +445,11 @@ public abstract class Layer implements AutoCloseable {
         }
     }
 
-    /** {@return whether backward leaves this layer's parameter gradients alone} */
+    /**
+     * Whether backward leaves this layer's parameter gradients alone.
+     *
+     * @return whether is frozen
+     */
     public final boolean isFrozen() {
         return frozen;
     }
@@ -422,7 +458,7 @@ public abstract class Layer implements AutoCloseable {
      * Whether this layer or one inside it has a parameter that is not frozen: backward must reach
      * it, and a layer before it must compute dL/dx for it.
      *
-     * @return true when at least one parameter here or below is not frozen
+     * @return whether has trainable parameters
      */
     public boolean hasTrainableParameters() {
         if (children().isEmpty()) {

@@ -28,7 +28,7 @@ public final class LeakyReLU extends ElementwiseActivation {
         return slope;
     }
 
-    /** {@return the slope for x below 0 (exported as ONNX LeakyRelu's alpha)} */
+    /** {@return the negative slope} */
     public float negativeSlope() {
         return negativeSlope;
     }

@@ -1,7 +1,9 @@
 package dev.isthmus.nn;
 
 import dev.isthmus.device.Device;
+import dev.isthmus.device.InnerProductPlan;
 import dev.isthmus.device.Transpose;
+import dev.isthmus.tensor.DType;
 import dev.isthmus.init.Initializers;
 import dev.isthmus.tensor.Shape;
 import dev.isthmus.tensor.Tensor;
@@ -21,6 +23,10 @@ public final class Linear extends Layer {
     private Tensor biasGrad;
     private Tensor output;
     private Tensor input;
+    // Mixed precision only: the GEMMs on low-precision operands, and the input and output gradient converted for them.
+    private InnerProductPlan lowPrecisionPlan;
+    private Tensor lowInput;
+    private Tensor lowGradOutput;
 
     /**
      * PyTorch's {@code Linear(inFeatures, outFeatures)}, with bias.
@@ -82,11 +88,20 @@ public final class Linear extends Layer {
     @Override
     protected void allocateBuffers(Device device, Shape input, Shape output) {
         this.output = device.allocateActivation(output);
+        if (precision().isMixed()) {
+            DType operands = precision().operandType();
+            lowPrecisionPlan = device.innerProduct(input.dim(0), inFeatures, outFeatures, operands);
+            lowInput = device.allocate(input, operands);
+            lowGradOutput = device.allocate(output, operands);
+        }
     }
 
     @Override
     protected void releaseBuffers() {
-        closeAll(output);
+        closeAll(output, lowPrecisionPlan, lowInput, lowGradOutput);
+        lowPrecisionPlan = null;
+        lowInput = null;
+        lowGradOutput = null;
     }
 
     @Override
@@ -96,6 +111,13 @@ public final class Linear extends Layer {
 
     @Override
     protected Tensor doForward(Tensor x, boolean training) {
+        if (lowPrecisionPlan != null) {
+            // Autocast's cast of the input; the plan casts the weights itself.
+            device().elementwise().convert(x, lowInput);
+            input = lowInput;
+            lowPrecisionPlan.forward(lowInput, weight, hasBias ? bias : null, output);
+            return output;
+        }
         input = x;
         device().blas().matmul(x, Transpose.NO, weight, Transpose.YES, output, 1f, 0f);
         if (hasBias) {
@@ -107,6 +129,18 @@ public final class Linear extends Layer {
     @Override
     protected Tensor doBackward(Tensor gradOutput) {
         Device device = device();
+        if (lowPrecisionPlan != null) {
+            device.elementwise().convert(gradOutput, lowGradOutput);
+            // A frozen layer has no gradients.
+            if (!isFrozen()) {
+                lowPrecisionPlan.backwardWeights(lowInput, lowGradOutput, weightGrad, hasBias ? biasGrad : null);
+            }
+            if (!propagatesDown()) {
+                return null;
+            }
+            lowPrecisionPlan.backwardData(lowGradOutput, weight, gradInput());
+            return gradInput();
+        }
         // dW += dyᵀ·x ; db += Σ_n dy ; dx = dy·W. A frozen layer has no gradients.
         if (!isFrozen()) {
             device.blas().matmul(gradOutput, Transpose.YES, input, Transpose.NO, weightGrad, 1f, 1f);

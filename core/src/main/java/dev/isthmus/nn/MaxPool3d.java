@@ -17,69 +17,62 @@ public final class MaxPool3d extends Pool3d {
     /**
      * A cubic window with stride = kernel and no padding: MaxPool3d.of(2) halves each side.
      *
-     * @param kernel the window's size along every axis
-     * @return the layer
+     * @param kernel the window size per axis
+     * @return the new layer
      */
     public static MaxPool3d of(int kernel) {
         return of(Dims3.cube(kernel));
     }
 
     /**
-     * A window of these sizes with stride = kernel and no padding.
+     * {@return one with this window (stride the window, no padding)}
      *
-     * @param kernel the window's depth, height and width
-     * @return the layer
+     * @param kernel the window size per axis
      */
     public static MaxPool3d of(Dims3 kernel) {
         return new MaxPool3d(kernel, kernel, Dims3.cube(0), false);
     }
 
     /**
-     * A copy with this stride on every axis.
+     * {@return a copy with this stride}
      *
-     * @param stride the stride
-     * @return a copy with this stride
+     * @param stride the step between windows per axis
      */
     public MaxPool3d stride(int stride) {
         return stride(Dims3.cube(stride));
     }
 
     /**
-     * A copy with this stride along each axis.
+     * {@return a copy with this stride}
      *
-     * @param stride the stride along depth, height and width
-     * @return a copy with this stride
+     * @param stride the step between windows per axis
      */
     public MaxPool3d stride(Dims3 stride) {
         return configured(with(kernel, stride, padding, ceilMode));
     }
 
     /**
-     * A copy with this padding on both sides of every axis (implicit −∞).
+     * {@return a copy with this padding}
      *
-     * @param padding the padding, at most half the kernel
-     * @return a copy with this padding
+     * @param padding the zero padding per axis
      */
     public MaxPool3d padding(int padding) {
         return padding(Dims3.cube(padding));
     }
 
     /**
-     * A copy with this padding on both sides of each axis (implicit −∞).
+     * {@return a copy with this padding}
      *
-     * @param padding the padding along depth, height and width, at most half the kernel
-     * @return a copy with this padding
+     * @param padding the zero padding per axis
      */
     public MaxPool3d padding(Dims3 padding) {
         return configured(with(kernel, stride, padding, ceilMode));
     }
 
     /**
-     * A copy whose output size rounds up (PyTorch's {@code ceil_mode}), keeping a last partial
-     * window that starts inside the input or its left padding.
+     * {@return a copy with this ceil mode}
      *
-     * @param ceilMode true to round up, false (the default) to round down
-     * @return a copy with this rounding
+     * @param ceilMode whether output sizes round up (PyTorch's ceil_mode)
      */
     public MaxPool3d ceilMode(boolean ceilMode) {
         return configured(with(kernel, stride, padding, ceilMode));

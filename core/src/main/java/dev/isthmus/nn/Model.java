@@ -1,6 +1,7 @@
 package dev.isthmus.nn;
 
 import dev.isthmus.device.Device;
+import dev.isthmus.device.AvailableMemory;
 import dev.isthmus.device.MemoryPlan;
 import dev.isthmus.tensor.Layout;
 import dev.isthmus.tensor.Shape;
@@ -38,9 +39,12 @@ public final class Model implements AutoCloseable {
     private GradientPlan gradients;
     private Tensor parameterBlock;
     private Tensor gradientBlock;
+    private MemoryEstimate memoryEstimate;
     private Tensor activationBlock;
     private boolean inputGradient;
     private Tensor lastInputGradient;
+
+    private Precision precision = Precision.FP32;
 
     /**
      * A network named {@code name} whose layers are {@code root}, for samples of {@code sampleShape}; {@link #build} sets it up.
@@ -97,12 +101,39 @@ public final class Model implements AutoCloseable {
     }
 
     /**
+     * Sets the precision policy (FP32 by default) the model will be built with; call it before
+     * {@link #build}. The parameters stay F32 whatever it is, so checkpoints do not change.
+     *
+     * @param precision the policy (FP32, BF16 or FP16)
+     * @return this model
+     */
+    public Model precision(Precision precision) {
+        if (precision == null) {
+            throw new IllegalArgumentException(name + ": precision must not be null");
+        }
+        if (device != null && precision != this.precision) {
+            throw new IllegalStateException(name + " was built in " + this.precision.label()
+                    + "; set the precision before build");
+        }
+        this.precision = precision;
+        return this;
+    }
+
+    /**
+     * {@return the precision policy this model is (or will be) built with}
+     */
+    public Precision precision() {
+        return precision;
+    }
+
+    /**
      * Sets the network up on {@code device} for batches of {@code batch} and draws initial parameters from {@code seed}.
      *
      * @param device the device
      * @param batch the samples per batch
      * @param seed the seed the initial parameters are drawn from
      * @return this model, built
+     * @throws UnsupportedOperationException when the device cannot compute in the model's precision, saying why
      */
     public Model build(Device device, int batch, long seed) {
         if (batch <= 0) {
@@ -117,6 +148,8 @@ public final class Model implements AutoCloseable {
         }
         root.setPropagateDown(inputGradient);
         if (this.device == null) {
+            device.requireCompute(name, precision.operandType());
+            root.setPrecision(precision);
             Shape shape = batchShape(batch);
             try (MemoryPlan plan = MemoryPlan.record(device)) {
                 root.setup(device, shape);
@@ -127,6 +160,7 @@ public final class Model implements AutoCloseable {
                     values.add(parameter.value());
                     grads.add(parameter.grad());
                 }
+                admit(device, estimate(plan, batch, values, grads));
                 parameterBlock = plan.bind(values);
                 gradientBlock = plan.bind(grads);
                 keep(plan.bindRemaining(true));
@@ -162,10 +196,58 @@ public final class Model implements AutoCloseable {
         try (MemoryPlan plan = MemoryPlan.record(device)) {
             root.setup(device, shape);
             planPerBatch(device, shape);
+            MemoryEstimate whole = estimate(plan, shape.dim(0), List.of(), List.of());
+            // The parameters exist already; only the new batch's memory must still fit.
+            MemoryEstimate perBatch = new MemoryEstimate(shape.dim(0), 0, 0, 0, whole.activations(), whole.inputGradients(), 0);
+            admit(device, perBatch);
+            memoryEstimate = new MemoryEstimate(shape.dim(0), memoryEstimate.parameters(), memoryEstimate.gradients(),
+                    memoryEstimate.buffers(), whole.activations(), whole.inputGradients(), memoryEstimate.optimizerState());
             keep(plan.bindRemaining(true));
             activationBlock = plan.bindRemaining(false);
         }
         closeAll(oldGradients, oldInput, oldActivations);
+    }
+
+    /** Adds up the plan before anything is bound: what {@link MemoryEstimate} describes. */
+    private MemoryEstimate estimate(MemoryPlan plan, int batch, List<Tensor> values, List<Tensor> grads) {
+        long parameters = 0;
+        long gradientBytes = 0;
+        for (Tensor value : values) {
+            parameters += value.byteSize();
+        }
+        for (Tensor grad : grads) {
+            gradientBytes += grad.byteSize();
+        }
+        List<Tensor> both = new ArrayList<>(values);
+        both.addAll(grads);
+        return new MemoryEstimate(batch, parameters, gradientBytes, plan.unboundBytes(true, both),
+                plan.unboundBytes(false, List.of()), gradients.bytes(), 2 * parameters);
+    }
+
+    /** Refuses, before allocating, what the device cannot hold; remembers the estimate otherwise. */
+    private void admit(Device device, MemoryEstimate estimate) {
+        if (memoryEstimate == null) {
+            memoryEstimate = estimate;
+        }
+        AvailableMemory available = device.memoryAvailable();
+        if (estimate.total() > available.bytes()) {
+            if (this.device == null) {
+                memoryEstimate = null;
+            }
+            throw new InsufficientMemoryException(name, device.name(), estimate, available);
+        }
+    }
+
+    /**
+     * What the model needs at its current batch size, added up when it was built (or set up for
+     * another batch size) before anything was allocated.
+     *
+     * @return the estimate
+     * @throws IllegalStateException before build
+     */
+    public MemoryEstimate memoryEstimate() {
+        requireBuilt();
+        return memoryEstimate;
     }
 
     private void keep(Tensor stateBlock) {
@@ -245,8 +327,8 @@ public final class Model implements AutoCloseable {
      * Whether backward computes dL/dinput too (saliency maps, adversarial inputs); off by default,
      * since training never needs it. Set it before {@link #build}, which plans the buffers.
      *
-     * @param compute whether backward should also compute dL/dinput
-     * @return this model, for chaining
+     * @param compute the compute
+     * @return the compute input gradient
      */
     public Model computeInputGradient(boolean compute) {
         if (device != null) {
@@ -263,7 +345,7 @@ public final class Model implements AutoCloseable {
      * backward stops below the lowest layer that still trains. Call it before {@link #build}, which
      * plans how far backward goes.
      *
-     * @param prefixes qualified layer names, each naming a layer with parameters or a container of some
+     * @param prefixes the prefixes
      * @return the names of the parameters frozen, in {@link #parameters()} order
      * @throws IllegalArgumentException when a prefix names no layer with parameters, naming it and the layers there are
      */
@@ -316,7 +398,11 @@ public final class Model implements AutoCloseable {
         return names;
     }
 
-    /** {@return the parameters that are not frozen, in {@link #parameters()} order: what an optimizer should get} */
+    /**
+     * The parameters that are not frozen, in {@link #parameters()} order: what an optimizer should get.
+     *
+     * @return the trainable parameters
+     */
     public List<Parameter> trainableParameters() {
         java.util.Set<String> frozen = frozenParameterNames();
         List<Parameter> trainable = new ArrayList<>();

@@ -26,6 +26,7 @@ abstract class Pool2d extends Layer {
      *
      * @return the window's sizes for that input
      * @throws IllegalStateException before setup
+     * @return the window
      */
     public final PoolGeometry window() {
         if (inputShape() == null) {

@@ -13,13 +13,13 @@ import dev.isthmus.tensor.Tensor;
  * device pooling plan per input shape. Settings return a configured copy, as Conv3d's do.
  */
 public abstract sealed class Pool3d extends Layer permits MaxPool3d, AvgPool3d {
-    /** The window's depth, height and width. */
+    /** The kernel. */
     protected final Dims3 kernel;
-    /** The stride along each axis. */
+    /** The stride. */
     protected final Dims3 stride;
-    /** The padding on both sides of each axis, at most half the kernel. */
+    /** The padding. */
     protected final Dims3 padding;
-    /** Whether the output size rounds up (PyTorch's {@code ceil_mode}). */
+    /** The ceil mode. */
     protected final boolean ceilMode;
     private Pooling3dPlan plan;
     private Tensor output;
@@ -38,33 +38,25 @@ public abstract sealed class Pool3d extends Layer permits MaxPool3d, AvgPool3d {
                 Math.max(1, kernel.width())), kernel, stride, padding, ceilMode);
     }
 
-    /**
-     * Which pooling the layer does; called from this class's constructor, so it must not rely on
-     * the subclass's own fields being set.
-     *
-     * @return max, or average with or without padding in the divisor
-     */
+    /** {@return max or average pooling, and whether padding counts in the average} */
     protected abstract PoolMode mode();
 
     /**
-     * A copy of this layer with these settings (and the subclass's own).
+     * A copy of this layer with these settings.
      *
-     * @param kernel the window's depth, height and width
-     * @param stride the stride along each axis
-     * @param padding the padding on both sides of each axis
-     * @param ceilMode whether the output size rounds up
-     * @return the copy, validated
+     * @param kernel the window size per axis
+     * @param stride the step between windows per axis
+     * @param padding the zero padding per axis
+     * @param ceilMode whether output sizes round up (PyTorch's ceil_mode)
+     * @return the with
      */
     protected abstract Pool3d with(Dims3 kernel, Dims3 stride, Dims3 padding, boolean ceilMode);
 
     /**
-     * Returns a settings method's copy, refusing once the layer is set up: its plan and buffers
-     * were made for the old window.
+     * {@return {@code copy}, once it is certain the layer is not set up yet (settings change only before setup)}
      *
-     * @param <T> the layer's own type
      * @param copy the configured copy
-     * @return {@code copy}
-     * @throws IllegalStateException after setup
+     * @param <T> the layer type
      */
     protected final <T extends Pool3d> T configured(T copy) {
         if (inputShape() != null) {
@@ -73,10 +65,23 @@ public abstract sealed class Pool3d extends Layer permits MaxPool3d, AvgPool3d {
         return copy;
     }
 
-    /** {@return the window's settings as PyTorch's repr prints them, for {@link #describe}} */
+    /** {@return the window} */
     protected final String window() {
         return "kernel=" + kernel + ", stride=" + stride + (padding.equals(Dims3.cube(0)) ? "" : ", padding=" + padding)
                 + (ceilMode ? ", ceil_mode=true" : "");
+    }
+
+    /**
+     * The window for the input the layer was set up for (what an exporter writes).
+     *
+     * @return the pooling geometry of the set-up input
+     * @throws IllegalStateException before setup
+     */
+    public final Pool3dGeometry poolGeometry() {
+        if (inputShape() == null) {
+            throw new IllegalStateException(describe() + ": set it up before asking for its window");
+        }
+        return geometry(inputShape());
     }
 
     private Pool3dGeometry geometry(Shape input) {

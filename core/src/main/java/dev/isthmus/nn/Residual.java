@@ -170,7 +170,11 @@ public final class Residual extends Layer {
         return shortcut;
     }
 
-    /** {@return whether a ReLU follows the addition} */
+    /**
+     * Whether a ReLU follows the addition.
+     *
+     * @return whether final relu
+     */
     public boolean finalRelu() {
         return finalRelu;
     }

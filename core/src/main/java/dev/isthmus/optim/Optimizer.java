@@ -62,8 +62,8 @@ public abstract class Optimizer implements AutoCloseable {
         /**
          * The state of the run {@link #update} was called with, or of every parameter for {@link #ALL}.
          *
-         * @param run the run index {@link #update} received, or {@link #ALL}
-         * @return a view of this kind's state, of the run's (or every parameter's) flat size or shape
+         * @param run the run
+         * @return the of
          */
         public Tensor of(int run) {
             return run == ALL ? all : perRun[run];
@@ -79,12 +79,10 @@ public abstract class Optimizer implements AutoCloseable {
     }
 
     /**
-     * For subclasses: an optimizer of {@code parameters}, all on one device, with one group and
-     * fused runs where their memory allows; a subclass then allocates its state with {@link #newState}.
+     * Makes one from its parts.
      *
-     * @param parameters the parameters to update, in order (a model's {@code trainableParameters()})
-     * @param learningRate the learning rate, finite and at least 0
-     * @throws IllegalArgumentException when there are no parameters or they live on more than one device
+     * @param parameters the parameters to update
+     * @param learningRate the learning rate
      */
     protected Optimizer(List<Parameter> parameters, double learningRate) {
         if (parameters == null || parameters.isEmpty()) {
@@ -211,7 +209,7 @@ public abstract class Optimizer implements AutoCloseable {
      * schedule scales every group's learning rate by the same factor (PyTorch's schedulers do
      * so for each group's initial rate), the optimizer's {@link #learningRate()} being the reference.
      *
-     * @param rules the groups, first match wins; an empty list returns to a single group
+     * @param rules the groups, first match wins
      * @throws IllegalArgumentException when a rule other than {@code *} covers no parameter, naming it
      */
     public final void setParameterGroups(List<ParameterGroup> rules) {
@@ -265,7 +263,11 @@ public abstract class Optimizer implements AutoCloseable {
         return names.size() <= 12 ? names.toString() : names.subList(0, 12) + " and " + (names.size() - 12) + " more";
     }
 
-    /** {@return each group's facts by PyTorch's names (prefix, lr, weight_decay, l1, params), for checkpoints and logs} */
+    /**
+     * Each group's facts by PyTorch's names (prefix, lr, weight_decay, l1, params), for checkpoints and logs.
+     *
+     * @return the parameter groups
+     */
     public final List<Map<String, Object>> parameterGroups() {
         List<Map<String, Object>> described = new ArrayList<>();
         for (Group group : groups) {
@@ -297,8 +299,7 @@ public abstract class Optimizer implements AutoCloseable {
      * Whether every stretch of parameters is one call (true by default when the parameters and
      * their gradients are each one contiguous block, as a built model's are).
      *
-     * @return false when fusing is off, or when a stretch of one group had to be split into one call
-     *         per parameter because its memory is not contiguous
+     * @return whether is fused
      */
     public final boolean isFused() {
         if (!fuse) {
@@ -351,16 +352,20 @@ public abstract class Optimizer implements AutoCloseable {
      * Updates one run (a parameter, or consecutive parameters as one flat tensor) from its
      * gradient, with its state from {@link State#of}{@code (run)}, at its group's learning rate and weight decay.
      *
-     * @param run the run's index, to pass to {@link State#of}
-     * @param value the run's parameter values, updated in place
-     * @param grad the run's gradients (with the group's L1 penalty already added)
-     * @param step the step count, from 1 (for bias corrections)
-     * @param learningRate the group's learning rate for this step
-     * @param weightDecay the group's weight decay
+     * @param run the run
+     * @param value the values
+     * @param grad the gradients
+     * @param step the step number, from 1
+     * @param learningRate the learning rate
+     * @param weightDecay the weight decay (L2)
      */
     protected abstract void update(int run, Tensor value, Tensor grad, int step, double learningRate, double weightDecay);
 
-    /** {@return the weight decay of parameters whose group does not set its own (the constructor's)} */
+    /**
+     * The weight decay of parameters whose group does not set its own (the constructor's).
+     *
+     * @return the default weight decay
+     */
     protected abstract double defaultWeightDecay();
 
     /** Sets every gradient to zero (one fill when they are one block). */
@@ -375,7 +380,11 @@ public abstract class Optimizer implements AutoCloseable {
         }
     }
 
-    /** {@return the reference learning rate: that of parameters in no group, and what a schedule sets} */
+    /**
+     * The reference learning rate: that of parameters in no group, and what a schedule sets.
+     *
+     * @return the learning rate
+     */
     public final double learningRate() {
         return learningRate;
     }

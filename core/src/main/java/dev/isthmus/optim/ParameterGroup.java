@@ -19,7 +19,14 @@ import java.util.List;
  * @param l1           the L1 penalty's coefficient, 0 for none
  */
 public record ParameterGroup(String prefix, double learningRate, double weightDecay, double l1) {
-    /** Validates the rule, naming the group whose number is impossible. */
+    /**
+     * Checks the components.
+     *
+     * @param prefix the parameter-name prefix, or * for every other parameter
+     * @param learningRate the learning rate
+     * @param weightDecay the weight decay (L2)
+     * @param l1 the L1 penalty
+     */
     public ParameterGroup {
         if (prefix == null || prefix.isEmpty()) {
             throw new IllegalArgumentException("parameter group: the prefix must not be empty");
@@ -40,8 +47,8 @@ public record ParameterGroup(String prefix, double learningRate, double weightDe
     /**
      * Whether a parameter of this name belongs to the group.
      *
-     * @param parameterName the parameter's qualified name, such as {@code fc.weight}
-     * @return true when the prefix is {@code *}, the name itself, or a layer the name lies under
+     * @param parameterName the parameter name
+     * @return whether covers
      */
     public boolean covers(String parameterName) {
         return prefix.equals("*") || parameterName.equals(prefix) || parameterName.startsWith(prefix + ".");
@@ -52,10 +59,10 @@ public record ParameterGroup(String prefix, double learningRate, double weightDe
      * {@code fc=0.01:wd=1e-4:l1=1e-5,*=0.001}: comma-separated {@code PREFIX=LR[:wd=X][:l1=Y]}.
      * A group without {@code wd} keeps the optimizer's weight decay; without {@code l1}, {@code defaultL1}.
      *
-     * @param text the groups, as the command line's {@code --lr-groups} takes them
-     * @param defaultL1 the L1 penalty of a group that does not give its own
-     * @return the groups, in the order given
+     * @param text the text
+     * @param defaultL1 the default l1
      * @throws IllegalArgumentException naming the part that does not parse
+     * @return the parse
      */
     public static List<ParameterGroup> parse(String text, double defaultL1) {
         if (text == null || text.isBlank()) {

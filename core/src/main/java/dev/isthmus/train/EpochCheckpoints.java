@@ -51,8 +51,7 @@ public final class EpochCheckpoints implements TrainingListener {
     @Override
     public void onEpochEnd(Trainer trainer, EpochResult result) {
         try {
-            Checkpoint.save(file, trainer.model(), trainer.optimizer(), trainer.state().toCheckpoint(trainer.config()),
-                    metadata);
+            Checkpoint.save(file, trainer.model(), trainer.optimizer(), trainer.checkpointState(), metadata);
         } catch (IOException failed) {
             throw new UncheckedIOException("could not write checkpoint " + file + ": " + failed.getMessage(), failed);
         }

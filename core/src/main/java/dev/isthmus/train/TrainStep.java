@@ -45,6 +45,8 @@ public final class TrainStep implements AutoCloseable {
     private final Loss loss;
     private final Optimizer optimizer;
     private final double clipNorm;
+    private final LossScaler lossScaler;
+    private final List<Tensor> gradients = new ArrayList<>();
     // Scanned, not a map: finding the batch of a size must not box the size every step.
     private final List<DeviceBatch> batches = new ArrayList<>(2);
     private Tensor logits;
@@ -58,6 +60,20 @@ public final class TrainStep implements AutoCloseable {
      * @param loss the loss
      */
     public TrainStep(Model model, Loss loss, Optimizer optimizer, double clipNorm) {
+        this(model, loss, optimizer, clipNorm, model != null && model.precision().needsLossScaling() ? new LossScaler() : null);
+    }
+
+    /**
+     * A step with an explicit loss scaler.
+     *
+     * @param model      the model, built
+     * @param loss       the loss
+     * @param optimizer  null for a step that only evaluates
+     * @param clipNorm   the global L2 norm gradients are clipped to before the update; 0: no clipping
+     * @param lossScaler dynamic loss scaling (FP16 needs it; the short constructor makes one when
+     *                   the model's precision does); null: none
+     */
+    public TrainStep(Model model, Loss loss, Optimizer optimizer, double clipNorm, LossScaler lossScaler) {
         if (model == null || loss == null) {
             throw new IllegalArgumentException("TrainStep: model and loss are required");
         }
@@ -71,6 +87,23 @@ public final class TrainStep implements AutoCloseable {
         this.loss = loss;
         this.optimizer = optimizer;
         this.clipNorm = clipNorm;
+        this.lossScaler = lossScaler;
+        if (lossScaler != null && optimizer != null) {
+            // One block when the model planned its gradients (one reduction), else each parameter's.
+            Tensor block = model.gradientBlock();
+            if (block != null && optimizer.parameters().size() == model.parameters().size()) {
+                gradients.add(block);
+            } else {
+                for (Parameter parameter : optimizer.parameters()) {
+                    gradients.add(parameter.grad());
+                }
+            }
+        }
+    }
+
+    /** {@return the loss scaler (FP16), or null} */
+    public LossScaler lossScaler() {
+        return lossScaler;
     }
 
     /**
@@ -137,14 +170,21 @@ public final class TrainStep implements AutoCloseable {
         if (phases != null) {
             phases.finished(Phase.LOSS);
         }
-        model.backward(loss.backward());
+        Tensor lossGradient = loss.backward();
+        if (lossScaler != null) {
+            lossScaler.scaleLossGradient(model.device(), lossGradient);
+        }
+        model.backward(lossGradient);
         if (phases != null) {
             phases.finished(Phase.BACKWARD);
         }
-        if (clipNorm > 0) {
-            clipGradients();
+        // With loss scaling, a step whose scaled gradients overflowed is skipped (GradScaler.step).
+        if (lossScaler == null || lossScaler.unscale(model.device(), gradients)) {
+            if (clipNorm > 0) {
+                clipGradients();
+            }
+            optimizer.step();
         }
-        optimizer.step();
         if (phases != null) {
             phases.finished(Phase.UPDATE);
         }

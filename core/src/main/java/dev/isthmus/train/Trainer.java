@@ -211,13 +211,31 @@ public final class Trainer implements AutoCloseable {
     }
 
     /**
+     * The training entry a checkpoint of this trainer holds: the position ({@link TrainingState}),
+     * and the loss scaler's state when the step scales (FP16), as GradScaler's state_dict.
+     *
+     * @return the entries to save under the checkpoint's {@code training} metadata
+     */
+    public java.util.Map<String, Object> checkpointState() {
+        java.util.Map<String, Object> entries = state().toCheckpoint(config);
+        if (step.lossScaler() != null) {
+            entries.put("loss_scaler", step.lossScaler().state());
+        }
+        return entries;
+    }
+
+    /**
      * Loads a checkpoint written by this trainer and continues after its last completed epoch.
      *
      * @param checkpoint the checkpoint file
      * @throws IOException when reading or writing the file fails
      */
     public void resume(Path checkpoint) throws IOException {
-        TrainingState resumed = state().resumedFrom(Checkpoint.load(checkpoint, model, optimizer), checkpoint);
+        java.util.Map<String, Object> saved = Checkpoint.load(checkpoint, model, optimizer);
+        if (step.lossScaler() != null && saved.get("loss_scaler") instanceof java.util.Map<?, ?> scaler) {
+            step.lossScaler().restore(scaler);
+        }
+        TrainingState resumed = state().resumedFrom(saved, checkpoint);
         completedEpochs = resumed.completedEpochs();
         bestAccuracy = resumed.bestAccuracy();
         epochsWithoutImprovement = resumed.epochsWithoutImprovement();

@@ -134,7 +134,7 @@ final class BenchCommand implements Subcommand {
             try (var device = choice.device()) {
                 for (String name : models) {
                     try (Model model = Zoo.entry(name).create()) {
-                        model.build(device, batchTrain, seed);
+                        model.precision(machine.precision).build(device, batchTrain, seed);
                         results.add(LayerBreakdown.print(model, batchTrain, steps, seed, out));
                     }
                 }
@@ -146,17 +146,21 @@ final class BenchCommand implements Subcommand {
         }
         try (var device = choice.device()) {
             String threadCount = device instanceof dev.isthmus.device.cpu.CpuDevice cpu ? Integer.toString(cpu.threads()) : "-";
+            String precision = machine.precision.label();
+            // The kernels the convolutions get (oneDNN's implementation names its ISA), so a figure says what ran.
+            String kernel = device.convolutionKernel(machine.precision.operandType()).replace(' ', '_');
             for (String name : models) {
                 for (String mode : modes) {
                     int batch = mode.equals("train") ? batchTrain : batchInfer;
                     try (Model model = Zoo.entry(name).create()) {
-                        model.build(device, batch, seed);
+                        model.precision(machine.precision).build(device, batch, seed);
                         StepBenchmark.Result r = StepBenchmark.measure(model,
                                 mode.equals("train") ? StepBenchmark.Mode.TRAIN : StepBenchmark.Mode.INFER, batch, seconds, repeats, seed);
                         out.printf("RESULT model=%s mode=%s batch=%d device=%s threads=%s ips=%.0f spread=%.0f..%.0f params=%d"
-                                        + " heap_bytes_per_step=%d device_allocations=%d peak_rss_MiB=%d%n", r.model(), r.mode(),
+                                        + " heap_bytes_per_step=%d device_allocations=%d peak_rss_MiB=%d precision=%s conv_kernel=%s%n",
+                                r.model(), r.mode(),
                                 r.batch(), device.name(), threadCount, r.imagesPerSecond(), r.min(), r.max(), r.parameters(),
-                                r.heapBytesPerStep(), r.deviceAllocationsPerRun(), peakResidentMiB());
+                                r.heapBytesPerStep(), r.deviceAllocationsPerRun(), peakResidentMiB(), precision, kernel);
                         out.flush();
                         Map<String, Object> item = new LinkedHashMap<>();
                         item.put("model", r.model());
@@ -170,6 +174,8 @@ final class BenchCommand implements Subcommand {
                         item.put("heap_bytes_per_step", r.heapBytesPerStep());
                         item.put("device_allocations", r.deviceAllocationsPerRun());
                         item.put("peak_rss_MiB", peakResidentMiB());
+                        item.put("precision", precision);
+                        item.put("conv_kernel", kernel);
                         results.add(item);
                     }
                 }

@@ -1,11 +1,12 @@
 package dev.isthmus.cli;
 
 import dev.isthmus.device.Devices;
+import dev.isthmus.nn.Precision;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-/** --device and --threads: where a command computes. */
+/** --device, --threads and --precision: where and in what a command computes. */
 final class DeviceOptions {
     @Spec(Spec.Target.MIXEE)
     private CommandSpec command;
@@ -21,6 +22,19 @@ final class DeviceOptions {
     void threads(int value) {
         threads = Bounds.check(command, "--threads", value, 0, 1024);
     }
+
+    @Option(names = "--precision", paramLabel = "fp32|bf16|fp16", defaultValue = "fp32", order = 42,
+            description = "compute precision (default: ${DEFAULT-VALUE}); bf16/fp16: convolutions and linear layers on "
+                    + "16-bit operands with F32 accumulation, master weights, statistics and optimizer (autocast's policy)")
+    void precision(String value) {
+        try {
+            precision = Precision.parse(value);
+        } catch (IllegalArgumentException bad) {
+            throw new picocli.CommandLine.ParameterException(command.commandLine(), "--precision: " + bad.getMessage());
+        }
+    }
+
+    Precision precision = Precision.FP32;
 
     Devices.Choice open() {
         return Devices.open(device, threads);

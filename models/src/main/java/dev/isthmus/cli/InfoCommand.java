@@ -1,5 +1,7 @@
 package dev.isthmus.cli;
 
+import dev.isthmus.device.cpu.CpuDevice;
+import dev.isthmus.tensor.DType;
 import dev.isthmus.device.LibraryStatus;
 import dev.isthmus.device.NativeStatus;
 import dev.isthmus.io.Json;
@@ -13,14 +15,38 @@ import java.util.Map;
 
 /** {@code isthmus info}: the JDK, and each native library's location and version, or why it is missing. */
 @Command(name = "info", sortOptions = false,
-        header = "the JDK and the native libraries found (OpenBLAS, oneDNN, CUDA, cuBLAS, cuDNN)",
-        description = {"Prints the JDK, then for OpenBLAS, oneDNN, the CUDA driver, cuBLAS and cuDNN: the file loaded, "
+        header = "the JDK and the native libraries found (OpenBLAS, oneDNN, CUDA, cuBLAS, cuDNN, Open MPI)",
+        description = {"Prints the JDK, then for OpenBLAS, oneDNN, the CUDA driver, cuBLAS, cuDNN and Open MPI: the file loaded, "
                 + "how it was found and the version it reports, or the reason it is unavailable.",
                 "Override any library with -Disthmus.library.NAME=/path or ISTHMUS_LIBRARY_NAME=/path "
-                        + "(NAME: openblas, dnnl, openmp, cuda, cublas, cudnn)."})
+                        + "(NAME: openblas, dnnl, openmp, cuda, cublas, cudnn, mpi)."})
 final class InfoCommand implements Subcommand {
     @Mixin
     StandardOptions standard;
+
+    /**
+     * The convolution kernels oneDNN picks on this CPU for F32 and BF16 operands (the implementation
+     * name carries the ISA: avx512_core, avx512_core_bf16, avx512_core_amx), and whether
+     * {@code --precision bf16} is offered here, or why not.
+     */
+    static Map<String, Object> cpuPrecision() {
+        Map<String, Object> result = new LinkedHashMap<>();
+        try (CpuDevice cpu = new CpuDevice()) {
+            result.put("fp32", cpu.convolutionKernel(DType.F32));
+            result.put("bf16", cpu.convolutionKernel(DType.BF16));
+            String refused = cpu.lowPrecisionSupport(DType.BF16);
+            result.put("bf16_offered", refused == null);
+            if (refused != null) {
+                result.put("bf16_refused", refused);
+            }
+        } catch (RuntimeException | LinkageError unavailable) {
+            result.put("fp32", "unknown");
+            result.put("bf16", "unknown");
+            result.put("bf16_offered", false);
+            result.put("bf16_refused", String.valueOf(unavailable.getMessage()));
+        }
+        return result;
+    }
 
     @Override
     public int run(PrintStream out, PrintStream err) {
@@ -50,9 +76,13 @@ final class InfoCommand implements Subcommand {
                 }
             });
         }
+        Map<String, Object> precision = cpuPrecision();
+        out.println("CPU kernels " + precision.get("fp32") + " (fp32), " + precision.get("bf16") + " (bf16: "
+                + (precision.get("bf16_offered") == Boolean.TRUE ? "--precision bf16 offered" : precision.get("bf16_refused")) + ")");
         if (standard.json) {
             Map<String, Object> json = new LinkedHashMap<>();
             json.put("jdk", jdk);
+            json.put("cpu_precision", precision);
             Map<String, Object> native_ = new LinkedHashMap<>();
             for (LibraryStatus library : libraries) {
                 native_.put(library.name(), library.toJson());

@@ -24,7 +24,7 @@ import java.util.List;
         customSynopsis = "isthmus COMMAND [OPTIONS]    (isthmus COMMAND --help for its options)%n",
         commandListHeading = "%nCommands:%n",
         subcommands = {InfoCommand.class, SummaryCommand.class, TrainCommand.class, EvalCommand.class, PredictCommand.class,
-                DataCommand.class, BenchCommand.class, ExportCommand.class, HelpCommand.class},
+                DataCommand.class, BenchCommand.class, ExportCommand.class, PlotCommand.class, HelpCommand.class},
         footerHeading = "%n",
         footer = {"Every command takes --json: its last line of output is then one JSON object.",
                 "Exit status: 0 success, 1 failure, 2 bad usage."})

@@ -112,7 +112,7 @@ final class PredictCommand implements Subcommand {
              Model model = entry.create(transform.channels(), classes);
              Arena arena = Arena.ofConfined();
              Batches batches = new Batches(model, classes)) {
-            model.build(device, capacity, 0);
+            model.precision(machine.precision).build(device, capacity, 0);
             Checkpoint.load(checkpoint, model, null);
             long sampleFloats = transform.sampleShape().elementCount();
             MemorySegment images = arena.allocate(ValueLayout.JAVA_FLOAT, capacity * sampleFloats);

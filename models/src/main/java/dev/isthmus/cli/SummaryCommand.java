@@ -21,7 +21,8 @@ import java.util.Map;
 @Command(name = "summary", sortOptions = false,
         header = "a model's layers, output shapes and parameter counts",
         description = {"Prints each layer with its output shape (for a batch of --batch) and its parameter count, "
-                + "the total last."})
+                + "the total last, then the memory a training run needs at that batch (what train refuses to start "
+                + "without) and what inference alone needs."})
 final class SummaryCommand implements Subcommand {
     @Spec
     private CommandSpec command;
@@ -92,12 +93,26 @@ final class SummaryCommand implements Subcommand {
             }
             long total = model.parameterCount();
             out.printf("%s: %,d parameters, input %s%n", model.name(), total, model.sampleShape());
+            dev.isthmus.nn.MemoryEstimate memory = model.memoryEstimate();
+            out.printf("memory to train: %s; inference alone: %s%n", memory.describe(),
+                    dev.isthmus.device.HostMemory.format(memory.inference()));
             if (standard.json) {
                 Map<String, Object> result = new LinkedHashMap<>();
                 result.put("model", model.name());
                 result.put("params", total);
                 result.put("input", model.sampleShape().dims());
                 result.put("layers", json);
+                Map<String, Object> bytes = new LinkedHashMap<>();
+                bytes.put("batch", memory.batch());
+                bytes.put("total", memory.total());
+                bytes.put("parameters", memory.parameters());
+                bytes.put("gradients", memory.gradients());
+                bytes.put("optimizer_state", memory.optimizerState());
+                bytes.put("buffers", memory.buffers());
+                bytes.put("activations", memory.activations());
+                bytes.put("input_gradients", memory.inputGradients());
+                bytes.put("inference", memory.inference());
+                result.put("memory_bytes", bytes);
                 out.println(Json.write(result));
             }
         }

@@ -17,6 +17,7 @@ import dev.isthmus.train.Evaluation;
 import dev.isthmus.train.Progress;
 import dev.isthmus.train.Trainer;
 import dev.isthmus.train.TrainingConfig;
+import dev.isthmus.train.MetricsLog;
 import dev.isthmus.train.TrainingListener;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -75,6 +76,11 @@ final class TrainCommand implements Subcommand {
     @Option(names = "--resume", paramLabel = "FILE", order = 51, description = "continue training from this checkpoint")
     Path resume;
 
+    @Option(names = "--log-dir", paramLabel = "DIR", order = 52,
+            description = "write DIR/metrics.jsonl (a line every 10 steps and every epoch) and, at the end, the "
+                    + "training curves DIR/curves.png (isthmus plot DIR redraws them)")
+    Path logDir;
+
     @Mixin
     FineTuneOptions fineTune;
 
@@ -102,7 +108,11 @@ final class TrainCommand implements Subcommand {
                 out.println("device: " + device.name() + " (" + choice.reason() + ")");
             }
             List<String> frozen = fineTune.freeze(model);
-            model.build(device, batch, seed.value);
+            model.precision(machine.precision).build(device, batch, seed.value);
+            if (model.precision().isMixed()) {
+                out.println("precision: " + model.precision().label() + " (convolutions: "
+                        + device.convolutionKernel(model.precision().operandType()) + ")");
+            }
             out.printf("%s (%,d parameters) on %s: %s, %,d training / %,d test images, %d epochs, batch %d%n",
                     model.name(), model.parameterCount(), device.name(), data.train().describe(), data.train().size(),
                     data.test().size(), epochs, batch);
@@ -123,7 +133,21 @@ final class TrainCommand implements Subcommand {
                     trainer.resume(resume);
                     out.println("resumed after epoch " + trainer.completedEpochs() + " from " + resume);
                 }
-                List<EpochResult> results = trainer.fit(data.train(), data.test());
+                MetricsLog log = logDir == null ? null : new MetricsLog(logDir, 10);
+                List<EpochResult> results;
+                try {
+                    if (log != null) {
+                        trainer.addListener(log);
+                    }
+                    results = trainer.fit(data.train(), data.test());
+                } finally {
+                    if (log != null) {
+                        log.close();
+                    }
+                }
+                if (log != null && !results.isEmpty()) {
+                    out.println("training curves: " + TrainingChart.draw(logDir, model.name()) + " (metrics: " + log.file() + ")");
+                }
                 Evaluation test = results.isEmpty() ? trainer.evaluate(data.test()) : results.getLast().validation();
                 double seconds = (System.nanoTime() - started) / 1e9;
                 double trainImages = results.stream().mapToDouble(r -> r.imagesPerSecond() * r.seconds()).sum();
@@ -141,6 +165,7 @@ final class TrainCommand implements Subcommand {
                     json.put("images_per_s", trainSeconds > 0 ? trainImages / trainSeconds : null);
                     json.put("seconds", seconds);
                     json.put("device", device.name());
+                    json.put("precision", model.precision().label());
                     if (initialised != null) {
                         json.put("init_loaded", initialised.loaded().size());
                         json.put("init_skipped", initialised.mismatched());

@@ -33,12 +33,11 @@ public final class C3d {
      * leaves 512×1×4×4 = 8,192 features, as the original Caffe model's ceil-mode pooling does
      * (pool5 is ceil-mode here too; the other pools divide evenly at that size).
      *
-     * @param inChannels the clips' channels (3 for RGB)
-     * @param classes the number of classes fc8 scores
+     * @param inChannels the input channels
+     * @param classes the number of classes
      * @param frames the frames per clip
-     * @param size the clips' height and width
-     * @return the network, unbuilt; fc6's width follows from the clip size
-     * @throws IllegalArgumentException when a size is not positive or a clip is too small for a pool, naming it
+     * @param size the size on every axis
+     * @return the paper
      */
     public static Sequential paper(int inChannels, int classes, int frames, int size) {
         Dims3 halve = Dims3.cube(2);
@@ -57,12 +56,11 @@ public final class C3d {
      * 1×2×2, conv2 16, pool2, conv3a/b 32, pool3, so four convolutions), fc6 and fc7 of 128.
      * On its native 8×32×32 clips it costs about 1/2000 of C3D's multiply-adds.
      *
-     * @param inChannels the clips' channels (3 for RGB)
-     * @param classes the number of classes fc8 scores
+     * @param inChannels the input channels
+     * @param classes the number of classes
      * @param frames the frames per clip
-     * @param size the clips' height and width
-     * @return the network, unbuilt; fc6's width follows from the clip size
-     * @throws IllegalArgumentException when a size is not positive or a clip is too small for a pool, naming it
+     * @param size the size on every axis
+     * @return the small
      */
     public static Sequential small(int inChannels, int classes, int frames, int size) {
         Dims3 halve = Dims3.cube(2);

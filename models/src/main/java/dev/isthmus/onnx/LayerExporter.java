@@ -12,7 +12,7 @@ import dev.isthmus.nn.Layer;
 @FunctionalInterface
 public interface LayerExporter<L extends Layer> {
     /**
-     * Appends the layer's nodes and initializers to {@code graph}, reading the value {@code input}.
+     * Writes the nodes that compute {@code layer} in eval mode from the value named {@code input}.
      *
      * @param layer the layer, set up (its shapes known) and holding its parameters
      * @param input the name of the value the layer reads (NCHW, or [N, features])

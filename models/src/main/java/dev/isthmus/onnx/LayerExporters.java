@@ -32,10 +32,9 @@ public final class LayerExporters {
     /**
      * Makes {@code exporter} the one for {@code type} (and its subclasses without their own), replacing any.
      *
-     * @param <L> the layer class
-     * @param type the layer class the exporter writes
-     * @param exporter writes a layer of that class (or of a superclass, to share one exporter)
-     * @throws IllegalArgumentException when either is null
+     * @param <L> the layer type
+     * @param type the layer class
+     * @param exporter writes the layer’s nodes
      */
     public static <L extends Layer> void register(Class<L> type, LayerExporter<? super L> exporter) {
         if (type == null || exporter == null) {

@@ -33,11 +33,11 @@ public final class OnnxExport {
     public static final int OPSET = 17;
     /** The IR version that goes with opset 17. */
     static final int IR_VERSION = 8;
-    /** The name of the graph's input value, [batch, C, H, W]. */
+    /** The i n p u t. */
     public static final String INPUT = "input";
-    /** The name of the graph's output value: the model's last layer's output. */
+    /** The o u t p u t. */
     public static final String OUTPUT = "output";
-    /** The name of the symbolic batch dimension of the input and output, so that any batch size runs. */
+    /** The b a t c h. */
     public static final String BATCH = "batch";
 
     private OnnxExport() {
@@ -46,10 +46,9 @@ public final class OnnxExport {
     /**
      * The ONNX model of {@code model}, which must be built (its parameters exist, its shapes are known).
      *
-     * @param model the model, built on any device; its weights are copied into the graph
-     * @return the ONNX model, its metadata_props naming the model
-     * @throws IllegalStateException when the model is not built
+     * @param model the model to export, built
      * @throws UnsupportedOperationException naming the layer and its path when a layer has no exporter
+     * @return the ONNX ModelProto
      */
     public static ModelProto toProto(Model model) {
         return toProto(model, Map.of());
@@ -58,12 +57,9 @@ public final class OnnxExport {
     /**
      * As {@link #toProto(Model)}, with {@code metadata} (the checkpoint's class names, preprocessing) in metadata_props.
      *
-     * @param model the model, built on any device; its weights are copied into the graph
-     * @param metadata entries for metadata_props, written in key order; a {@code model} key is ignored
-     *                 (the model's name is written under it)
-     * @return the ONNX model
-     * @throws IllegalStateException when the model is not built
-     * @throws UnsupportedOperationException naming the layer and its path when a layer has no exporter
+     * @param model the model to export, built
+     * @param metadata key-value pairs stored in the model’s metadata_props
+     * @return the ONNX ModelProto
      */
     public static ModelProto toProto(Model model, Map<String, String> metadata) {
         Layer root = model.root();
@@ -101,8 +97,8 @@ public final class OnnxExport {
     /**
      * Writes {@link #toProto} to {@code file} through a temporary file, so an interrupted export leaves no half file.
      *
-     * @param model the model, built on any device
-     * @param file the .onnx file, replaced if it exists; its folder must exist
+     * @param model the model to export, built, in eval mode when written
+     * @param file the .onnx file to write
      * @throws IOException when the file cannot be written
      */
     public static void write(Model model, Path file) throws IOException {
@@ -112,9 +108,9 @@ public final class OnnxExport {
     /**
      * As {@link #write(Model, Path)}, with {@code metadata} in the file's metadata_props.
      *
-     * @param model the model, built on any device
-     * @param metadata entries for metadata_props, as {@link #toProto(Model, Map)} takes them
-     * @param file the .onnx file, replaced if it exists; its folder must exist
+     * @param model the model to export, built, in eval mode when written
+     * @param metadata key-value pairs stored in the model’s metadata_props
+     * @param file the .onnx file to write
      * @throws IOException when the file cannot be written
      */
     public static void write(Model model, Map<String, String> metadata, Path file) throws IOException {

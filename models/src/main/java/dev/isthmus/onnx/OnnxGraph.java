@@ -38,7 +38,11 @@ public final class OnnxGraph {
         layers.push("");
     }
 
-    /** {@return the dotted path of the layer being exported ({@code layer1.0.conv1}; "" for the model's root)} */
+    /**
+     * The dotted path of the layer being exported ({@code layer1.0.conv1}; "" for the model's root).
+     *
+     * @return the path
+     */
     public String path() {
         return paths.peek();
     }
@@ -48,8 +52,8 @@ public final class OnnxGraph {
      * {@code path.name.weight}; an empty name adds nothing to the path, as a residual block's
      * main branch).
      *
-     * @param child the child layer, set up
-     * @param name the child's name under the current layer, as the state_dict has it, or ""
+     * @param child the child layer
+     * @param name the child's name in its parent (empty: none)
      * @param input the name of the value the child reads
      * @return the name of the child's output value
      * @throws UnsupportedOperationException when no exporter is registered for the child's class
@@ -81,10 +85,10 @@ public final class OnnxGraph {
      * Adds a node computing {@code opType} of {@code inputs}, named after the current layer
      * ({@code suffix} tells the nodes of a layer that writes several apart: "layer1.0/Add").
      *
-     * @param opType the ONNX operator ({@code Conv}, {@code Relu}, ...)
-     * @param suffix appended to the layer's path to name the node, or null for the path alone
-     * @param inputs the names of the values the node reads, in the operator's order
-     * @param attributes the operator's attributes, made with {@link #ints}, {@link #integer} or {@link #real}
+     * @param opType the ONNX operator ("Conv", "Relu", ...)
+     * @param suffix what the node’s output name ends with
+     * @param inputs the names of the node’s inputs
+     * @param attributes the node’s attributes
      * @return the name of its (single) output
      */
     public String node(String opType, String suffix, List<String> inputs, AttributeProto... attributes) {
@@ -99,10 +103,10 @@ public final class OnnxGraph {
     /**
      * As {@link #node(String, String, List, AttributeProto...)} for a layer that writes one node.
      *
-     * @param opType the ONNX operator
-     * @param inputs the names of the values the node reads, in the operator's order
-     * @param attributes the operator's attributes
-     * @return the name of its (single) output
+     * @param opType the ONNX operator ("Conv", "Relu", ...)
+     * @param inputs the names of the node’s inputs
+     * @param attributes the node’s attributes
+     * @return the node
      */
     public String node(String opType, List<String> inputs, AttributeProto... attributes) {
         return node(opType, null, inputs, attributes);
@@ -112,24 +116,21 @@ public final class OnnxGraph {
      * Adds {@code tensor}'s values (float32, row-major) as the initializer {@code path.name}, the
      * name PyTorch's state_dict gives it.
      *
-     * @param name the parameter's own name ({@code weight}, {@code running_mean})
-     * @param tensor the values, read to the host
+     * @param name the parameter's name in its layer ("weight")
+     * @param tensor the tensor whose values are written
      * @return the initializer's full name
-     * @throws IllegalStateException when a value of that name exists already
      */
     public String parameter(String name, Tensor tensor) {
         return parameter(name, tensor.shape(), tensor.toFloatArray());
     }
 
     /**
-     * Adds {@code values} of {@code shape} as the initializer {@code path.name} (for values an
-     * exporter makes up, such as the unit scale and zero shift of a batch norm without affine parameters).
+     * Adds {@code values} of {@code shape} as the initializer {@code path.name}.
      *
-     * @param name the initializer's own name, under the current layer's path
-     * @param shape the initializer's shape
-     * @param values the values, float32, row-major
+     * @param name the parameter's name in its layer ("weight")
+     * @param shape the shape
+     * @param values the values, row-major
      * @return the initializer's full name
-     * @throws IllegalStateException when a value of that name exists already
      */
     public String parameter(String name, Shape shape, float[] values) {
         String full = path().isEmpty() ? name : path() + "." + name;
@@ -143,8 +144,8 @@ public final class OnnxGraph {
     /**
      * A float32 scalar constant, shared by every node that uses the same value.
      *
-     * @param value the constant
-     * @return the name of the initializer holding it
+     * @param value the values
+     * @return the scalar
      */
     public String scalar(float value) {
         String name = "scalar_" + Float.toString(value);
@@ -202,11 +203,10 @@ public final class OnnxGraph {
     // Attribute helpers: ONNX requires the type discriminator next to the value.
 
     /**
-     * An INTS attribute ({@code kernel_shape}, {@code strides}, {@code pads}).
+     * {@return an INTS attribute}
      *
      * @param name the attribute's name
-     * @param values its values
-     * @return the attribute
+     * @param values the values
      */
     public static AttributeProto ints(String name, int... values) {
         AttributeProto.Builder attribute = AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.INTS);
@@ -217,22 +217,20 @@ public final class OnnxGraph {
     }
 
     /**
-     * An INT attribute ({@code group}, {@code axis}).
+     * {@return an INT attribute}
      *
      * @param name the attribute's name
-     * @param value its value
-     * @return the attribute
+     * @param value the value
      */
     public static AttributeProto integer(String name, long value) {
         return AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.INT).setI(value).build();
     }
 
     /**
-     * A FLOAT attribute ({@code alpha}, {@code epsilon}).
+     * {@return a FLOAT attribute}
      *
      * @param name the attribute's name
-     * @param value its value
-     * @return the attribute
+     * @param value the value
      */
     public static AttributeProto real(String name, float value) {
         return AttributeProto.newBuilder().setName(name).setType(AttributeProto.AttributeType.FLOAT).setF(value).build();

@@ -3,6 +3,8 @@ package dev.isthmus.onnx;
 import dev.isthmus.device.ConvGeometry;
 import dev.isthmus.nn.BatchNorm;
 import dev.isthmus.nn.Conv2d;
+import dev.isthmus.nn.Conv3d;
+import dev.isthmus.device.Conv3dGeometry;
 import dev.isthmus.nn.Linear;
 import dev.isthmus.nn.NamedTensor;
 import dev.isthmus.nn.Parameter;
@@ -16,13 +18,14 @@ import static dev.isthmus.onnx.OnnxGraph.ints;
 import static dev.isthmus.onnx.OnnxGraph.integer;
 import static dev.isthmus.onnx.OnnxGraph.real;
 
-/** The layers with weights: Conv2d → Conv, Linear → Gemm, BatchNorm1d/2d → BatchNormalization (running statistics). */
+/** The layers with weights: Conv2d and Conv3d → Conv, Linear → Gemm, BatchNorm1d/2d → BatchNormalization (running statistics). */
 final class ParameterLayerExporters {
     private ParameterLayerExporters() {
     }
 
     static void register() {
         LayerExporters.register(Conv2d.class, ParameterLayerExporters::conv);
+        LayerExporters.register(Conv3d.class, ParameterLayerExporters::conv3d);
         LayerExporters.register(Linear.class, ParameterLayerExporters::linear);
         LayerExporters.register(BatchNorm.class, ParameterLayerExporters::batchNorm);
     }
@@ -40,6 +43,23 @@ final class ParameterLayerExporters {
                 ints("strides", g.strideHeight(), g.strideWidth()),
                 ints("pads", g.padHeight(), g.padWidth(), g.padHeight(), g.padWidth()),
                 ints("dilations", g.dilationHeight(), g.dilationWidth()),
+                integer("group", g.groups()));
+    }
+
+    /** Weights OIDHW as PyTorch's; pads are [front, top, left, back, bottom, right]. */
+    private static String conv3d(Conv3d conv, String input, OnnxGraph graph) {
+        Conv3dGeometry g = conv.geometry();
+        List<String> inputs = new ArrayList<>();
+        inputs.add(input);
+        for (Parameter parameter : conv.parameters()) {
+            inputs.add(graph.parameter(parameter.name(), parameter.value()));
+        }
+        int[] pad = g.padding().toArray();
+        return graph.node("Conv", inputs,
+                ints("kernel_shape", g.kernel().toArray()),
+                ints("strides", g.stride().toArray()),
+                ints("pads", pad[0], pad[1], pad[2], pad[0], pad[1], pad[2]),
+                ints("dilations", g.dilation().toArray()),
                 integer("group", g.groups()));
     }
 

@@ -1,10 +1,13 @@
 package dev.isthmus.onnx;
 
+import dev.isthmus.device.Pool3dGeometry;
 import dev.isthmus.device.PoolGeometry;
 import dev.isthmus.device.PoolMode;
+import dev.isthmus.nn.AdaptiveAvgPool2d;
 import dev.isthmus.nn.AvgPool2d;
 import dev.isthmus.nn.GlobalAvgPool2d;
 import dev.isthmus.nn.MaxPool2d;
+import dev.isthmus.nn.Pool3d;
 
 import java.util.List;
 
@@ -14,7 +17,8 @@ import static dev.isthmus.onnx.OnnxGraph.ints;
 /**
  * MaxPool2d → MaxPool (padding never wins a maximum, as PyTorch's −∞), AvgPool2d → AveragePool
  * with count_include_pad as the layer's, GlobalAvgPool2d → GlobalAveragePool. Output sizes
- * round down (ceil_mode 0), as the layers do.
+ * round down (ceil_mode 0), as the 2-D layers do. MaxPool3d/AvgPool3d → the same operators over
+ * three axes, with ceil_mode as the layer's.
  */
 final class PoolExporters {
     private PoolExporters() {
@@ -23,6 +27,9 @@ final class PoolExporters {
     static void register() {
         LayerExporters.register(MaxPool2d.class, (pool, input, graph) -> pool(pool.window(), input, graph));
         LayerExporters.register(AvgPool2d.class, (pool, input, graph) -> pool(pool.window(), input, graph));
+        LayerExporters.register(Pool3d.class, (pool, input, graph) -> pool3d(pool.poolGeometry(), input, graph));
+        // Only uniform windows are supported, so the adaptive pool is exactly this AveragePool.
+        LayerExporters.register(AdaptiveAvgPool2d.class, (pool, input, graph) -> pool(pool.window(), input, graph));
         LayerExporters.register(GlobalAvgPool2d.class, (pool, input, graph) -> graph.node("GlobalAveragePool", List.of(input)));
     }
 
@@ -31,6 +38,19 @@ final class PoolExporters {
         var strides = ints("strides", g.strideHeight(), g.strideWidth());
         var pads = ints("pads", g.padHeight(), g.padWidth(), g.padHeight(), g.padWidth());
         var ceil = integer("ceil_mode", 0);
+        if (g.mode() == PoolMode.MAX) {
+            return graph.node("MaxPool", List.of(input), kernel, strides, pads, ceil);
+        }
+        var countPadding = integer("count_include_pad", g.mode() == PoolMode.AVERAGE_INCLUDE_PADDING ? 1 : 0);
+        return graph.node("AveragePool", List.of(input), kernel, strides, pads, ceil, countPadding);
+    }
+
+    private static String pool3d(Pool3dGeometry g, String input, OnnxGraph graph) {
+        int[] pad = g.padding().toArray();
+        var kernel = ints("kernel_shape", g.kernel().toArray());
+        var strides = ints("strides", g.stride().toArray());
+        var pads = ints("pads", pad[0], pad[1], pad[2], pad[0], pad[1], pad[2]);
+        var ceil = integer("ceil_mode", g.ceilMode() ? 1 : 0);
         if (g.mode() == PoolMode.MAX) {
             return graph.node("MaxPool", List.of(input), kernel, strides, pads, ceil);
         }

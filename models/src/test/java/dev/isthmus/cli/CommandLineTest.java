@@ -41,11 +41,12 @@ class CommandLineTest {
         assertEquals(0, info.status(), info.err());
         @SuppressWarnings("unchecked")
         Map<String, Object> libraries = (Map<String, Object>) info.json().get("libraries");
-        assertEquals(List.of("OpenBLAS", "oneDNN", "CUDA driver", "cuBLAS", "cuDNN"), List.copyOf(libraries.keySet()));
+        assertEquals(List.of("OpenBLAS", "oneDNN", "CUDA driver", "cuBLAS", "cuDNN", "Open MPI"),
+                List.copyOf(libraries.keySet()));
         @SuppressWarnings("unchecked")
         Map<String, Object> openBlas = (Map<String, Object>) libraries.get("OpenBLAS");
         assertEquals(Boolean.TRUE, openBlas.get("available"));
-        for (String gpu : List.of("CUDA driver", "cuBLAS", "cuDNN")) {
+        for (String gpu : List.of("CUDA driver", "cuBLAS", "cuDNN", "Open MPI")) {
             @SuppressWarnings("unchecked")
             Map<String, Object> library = (Map<String, Object>) libraries.get(gpu);
             // Either it works (a GPU machine) or it says why not.
@@ -81,7 +82,7 @@ class CommandLineTest {
                 "train", List.of("MODEL", "--data", "--data-dir", "--limit", "--test-limit", "--synthetic-size", "--normalize",
                         "--split", "--resize", "--center-crop", "--strict", "--augment", "--epochs", "--batch", "--lr", "--optimizer", "--momentum", "--weight-decay", "--schedule",
                         "--clip-norm", "--patience", "--label-smoothing", "--seed", "--device", "--threads", "--checkpoint",
-                        "--resume", "--json", "--help"),
+                        "--resume", "--log-dir", "--json", "--help"),
                 "eval", List.of("MODEL", "--checkpoint", "--data", "--data-dir", "--limit", "--test-limit", "--synthetic-size",
                         "--normalize", "--split", "--resize", "--center-crop", "--strict", "--batch", "--seed", "--device", "--threads", "--json", "--help"),
                 "predict", List.of("MODEL", "IMAGE|DIR", "--checkpoint", "--top", "--batch", "--strict", "--device", "--threads",

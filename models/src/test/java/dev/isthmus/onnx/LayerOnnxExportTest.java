@@ -10,6 +10,7 @@ import dev.isthmus.nn.Dropout;
 import dev.isthmus.nn.ELU;
 import dev.isthmus.nn.Flatten;
 import dev.isthmus.nn.GELU;
+import dev.isthmus.nn.AdaptiveAvgPool2d;
 import dev.isthmus.nn.GlobalAvgPool2d;
 import dev.isthmus.nn.Layer;
 import dev.isthmus.nn.LeakyReLU;
@@ -113,7 +114,10 @@ class LayerOnnxExportTest {
                                 .add("block2", new Residual(new Sequential().add("conv", Conv2d.of(4, 6, 3).padding(1).stride(2))
                                         .add("bn", new BatchNorm2d(6, 1e-4f, 0.1f, false)).add("relu", new ReLU()),
                                         new Sequential(Conv2d.of(4, 6, 1).stride(2).bias(false), new BatchNorm2d(6)), true))
-                                .add("softmax", new Softmax())));
+                                .add("softmax", new Softmax())),
+                new Network("adaptive average pooling to (4, 3)", Shape.of(2, 12, 9),
+                        () -> new Sequential()
+                                .add("adaptive", new AdaptiveAvgPool2d(4, 3)).add("flatten", new Flatten())));
     }
 
     @ParameterizedTest(name = "{0}")

@@ -1,56 +1,55 @@
 package dev.isthmus.bench.report;
 
-import javax.imageio.ImageIO;
-import java.awt.BasicStroke;
-import java.awt.Color;
-import java.awt.Font;
-import java.awt.Graphics2D;
-import java.awt.RenderingHints;
-import java.awt.image.BufferedImage;
+import org.knowm.xchart.BitmapEncoder;
+import org.knowm.xchart.CategoryChart;
+import org.knowm.xchart.CategoryChartBuilder;
+import org.knowm.xchart.CategorySeries;
+import org.knowm.xchart.style.Styler;
+
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 
-/** A bar chart of Isthmus / PyTorch per row, with the parity line at 1.0 (drawn headless with java.awt). */
+/**
+ * A bar chart of Isthmus / PyTorch per row with the parity line at 1.0, drawn with XChart (the
+ * library the training curves use). Rows without a peer figure are left out.
+ */
 final class Chart {
     private Chart() {
     }
 
     static void write(List<BenchReport.Row> rows, Path file) throws IOException {
         System.setProperty("java.awt.headless", "true");
-        int rowHeight = 34;
-        int left = 230;
-        int width = 900;
-        int height = 70 + rowHeight * Math.max(1, rows.size());
-        BufferedImage image = new BufferedImage(width, height, BufferedImage.TYPE_INT_RGB);
-        Graphics2D g = image.createGraphics();
-        g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
-        g.setColor(Color.WHITE);
-        g.fillRect(0, 0, width, height);
-        double maxRatio = Math.max(2.0, rows.stream().mapToDouble(BenchReport.Row::ratio).filter(Double::isFinite).max().orElse(2));
-        double scale = (width - left - 60) / maxRatio;
-        g.setColor(Color.DARK_GRAY);
-        g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 15));
-        g.drawString("Isthmus images/s ÷ PyTorch images/s (same machine, same sitting)", 12, 24);
-        g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 13));
-        for (int i = 0; i < rows.size(); i++) {
-            BenchReport.Row row = rows.get(i);
-            int y = 45 + i * rowHeight;
-            g.setColor(Color.DARK_GRAY);
-            g.drawString(row.model() + " " + row.mode() + " " + row.precision() + " (batch " + row.batch() + ")", 12, y + 20);
-            double ratio = row.ratio();
-            if (Double.isFinite(ratio)) {
-                g.setColor(ratio >= 1 ? new Color(46, 125, 50) : new Color(198, 40, 40));
-                g.fillRect(left, y + 6, (int) (ratio * scale), rowHeight - 12);
-                g.setColor(Color.DARK_GRAY);
-                g.drawString(String.format("%.2f", ratio), left + (int) (ratio * scale) + 6, y + 22);
+        List<String> labels = new ArrayList<>();
+        List<Double> ratios = new ArrayList<>();
+        for (BenchReport.Row row : rows) {
+            if (Double.isFinite(row.ratio())) {
+                labels.add(row.model() + " " + row.mode() + " " + row.precision());
+                ratios.add(row.ratio());
             }
         }
-        g.setColor(Color.BLACK);
-        g.setStroke(new BasicStroke(2f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[] {6f, 4f}, 0f));
-        int parity = left + (int) scale;
-        g.drawLine(parity, 38, parity, height - 8);
-        g.dispose();
-        ImageIO.write(image, "png", file.toFile());
+        if (labels.isEmpty()) {
+            labels.add("no peer figures");
+            ratios.add(0.0);
+        }
+        CategoryChart chart = new CategoryChartBuilder().width(Math.max(900, 90 * labels.size())).height(520)
+                .title("Isthmus images/s ÷ PyTorch images/s (same machine, same sitting)")
+                .xAxisTitle("model, mode, precision").yAxisTitle("ratio (above 1: Isthmus faster)").build();
+        chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNE);
+        chart.getStyler().setChartBackgroundColor(java.awt.Color.WHITE);
+        chart.getStyler().setXAxisLabelRotation(35);
+        chart.getStyler().setLabelsVisible(true);
+        chart.getStyler().setOverlapped(true);
+        chart.getStyler().setYAxisMin(0.0);
+        chart.getStyler().setYAxisDecimalPattern("0.00");
+        chart.addSeries("Isthmus ÷ PyTorch", labels, ratios).setFillColor(new java.awt.Color(46, 125, 50));
+        List<Double> parity = new ArrayList<>();
+        labels.forEach(label -> parity.add(1.0));
+        CategorySeries line = chart.addSeries("parity (1.0)", labels, parity);
+        line.setChartCategorySeriesRenderStyle(CategorySeries.CategorySeriesRenderStyle.Line);
+        line.setLineColor(java.awt.Color.BLACK);
+        String base = file.toString().endsWith(".png") ? file.toString().substring(0, file.toString().length() - 4) : file.toString();
+        BitmapEncoder.saveBitmap(chart, base, BitmapEncoder.BitmapFormat.PNG);
     }
 }

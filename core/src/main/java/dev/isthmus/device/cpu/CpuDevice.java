@@ -12,6 +12,7 @@ import dev.isthmus.device.PoolGeometry;
 import dev.isthmus.device.Pool3dGeometry;
 import dev.isthmus.device.Pooling3dPlan;
 import dev.isthmus.device.PoolingPlan;
+import dev.isthmus.tensor.DType;
 import dev.isthmus.tensor.Layout;
 import dev.isthmus.tensor.Shape;
 import dev.isthmus.tensor.Storage;
@@ -187,6 +188,27 @@ public final class CpuDevice extends Device {
     @Override
     protected ConvolutionPlan newConvolution(ConvGeometry geometry) {
         return engine.convolution(this, geometry);
+    }
+
+    @Override
+    protected ConvolutionPlan newConvolution(ConvGeometry geometry, DType operands) {
+        return engine.convolution(this, geometry, operands);
+    }
+
+    @Override
+    protected dev.isthmus.device.InnerProductPlan newInnerProduct(int batch, int inFeatures, int outFeatures, DType operands) {
+        return engine.innerProduct(this, batch, inFeatures, outFeatures, operands);
+    }
+
+    @Override
+    public String convolutionKernel(DType dtype) {
+        ensureOpen();
+        return engine.convolutionKernel(dtype);
+    }
+
+    @Override
+    protected String whyNotLowPrecision(DType dtype) {
+        return engine.whyNotLowPrecision(dtype);
     }
 
     @Override

@@ -1,12 +1,15 @@
 package dev.isthmus.device.cpu;
 
 import dev.isthmus.device.ElementwiseKernels;
+import dev.isthmus.tensor.DType;
+import dev.isthmus.tensor.HalfFloats;
 import dev.isthmus.tensor.Layout;
 import dev.isthmus.tensor.Tensor;
 
 import java.lang.foreign.MemorySegment;
 
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
+import static java.lang.foreign.ValueLayout.JAVA_SHORT;
 
 /** The CPU's element-wise family in Java loops split over the cores: fill, add, mul, bias and its gradient. */
 class CpuElementwise implements ElementwiseKernels.Backend {
@@ -167,6 +170,28 @@ class CpuElementwise implements ElementwiseKernels.Backend {
             for (int c = 0; c < channels; c++) {
                 row[c] += dy.getAtIndex(JAVA_FLOAT, base + c);
             }
+        }
+    }
+
+    @Override
+    public void convert(Tensor from, Tensor to) {
+        MemorySegment source = scratch.inLayout(from, to.layout(), CpuScratch.Slot.FIRST_INPUT).memory();
+        MemorySegment destination = to.memory();
+        boolean bf16 = from.dtype() == DType.BF16 || to.dtype() == DType.BF16;
+        if (from.dtype() == DType.F32) {
+            parallel.forRange((int) from.elementCount(), CpuDevice.MIN_PARALLEL_ELEMENTS, (start, end) -> {
+                for (int i = start; i < end; i++) {
+                    float value = source.getAtIndex(JAVA_FLOAT, i);
+                    destination.setAtIndex(JAVA_SHORT, i, bf16 ? HalfFloats.toBf16(value) : HalfFloats.toF16(value));
+                }
+            });
+        } else {
+            parallel.forRange((int) from.elementCount(), CpuDevice.MIN_PARALLEL_ELEMENTS, (start, end) -> {
+                for (int i = start; i < end; i++) {
+                    short bits = source.getAtIndex(JAVA_SHORT, i);
+                    destination.setAtIndex(JAVA_FLOAT, i, bf16 ? HalfFloats.fromBf16(bits) : HalfFloats.fromF16(bits));
+                }
+            });
         }
     }
 

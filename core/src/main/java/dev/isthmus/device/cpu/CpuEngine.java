@@ -9,6 +9,7 @@ import dev.isthmus.device.PoolGeometry;
 import dev.isthmus.device.Pool3dGeometry;
 import dev.isthmus.device.Pooling3dPlan;
 import dev.isthmus.device.PoolingPlan;
+import dev.isthmus.tensor.DType;
 import dev.isthmus.tensor.Layout;
 import dev.isthmus.tensor.Shape;
 
@@ -26,6 +27,18 @@ sealed interface CpuEngine extends AutoCloseable permits OpenBlasEngine, DnnlEng
     CpuActivations activations(CpuParallel parallel, CpuScratch scratch, CpuSoftmax softmax);
 
     ConvolutionPlan convolution(CpuDevice cpu, ConvGeometry geometry);
+
+    /** A convolution on BF16/F16 operands; called only when {@link #whyNotLowPrecision} said null. */
+    ConvolutionPlan convolution(CpuDevice cpu, ConvGeometry geometry, DType operands);
+
+    /** A linear layer's GEMMs on BF16/F16 operands; called only when {@link #whyNotLowPrecision} said null. */
+    dev.isthmus.device.InnerProductPlan innerProduct(CpuDevice cpu, int batch, int in, int out, DType operands);
+
+    /** The kernel a training convolution on {@code dtype} operands runs, for reports. */
+    String convolutionKernel(DType dtype);
+
+    /** Null when this engine runs convolutions and GEMMs on {@code dtype} operands, else why not. */
+    String whyNotLowPrecision(DType dtype);
 
     PoolingPlan pooling(CpuDevice cpu, PoolGeometry geometry);
 

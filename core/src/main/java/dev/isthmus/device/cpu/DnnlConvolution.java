@@ -3,6 +3,7 @@ package dev.isthmus.device.cpu;
 import dev.isthmus.bindings.dnnl.dnnl_h;
 import dev.isthmus.device.ConvGeometry;
 import dev.isthmus.device.ConvolutionPlan;
+import dev.isthmus.tensor.DType;
 import dev.isthmus.tensor.Layout;
 import dev.isthmus.tensor.Shape;
 import dev.isthmus.tensor.Tensor;
@@ -17,6 +18,11 @@ import java.lang.foreign.ValueLayout;
  * (weights are small), and the weight gradient is reordered back with a sum post-op so that it
  * accumulates into the layer's gradient, as the ConvolutionPlan contract requires. Primitives for
  * the device's activation layouts are made by {@link #prepare}, others on first use, once.
+ *
+ * <p>With BF16 operands, the input and output gradient arrive in BF16, and the weight reorders
+ * convert the F32 master weights into the BF16 blocked copy the primitives read (one pass, as
+ * before); the output, the input gradient and the weight gradient come out in F32, which oneDNN's
+ * BF16 kernels (avx512_core_bf16, AMX) accumulate in F32 anyway.
  */
 final class DnnlConvolution extends ConvolutionPlan {
     private final CpuDevice cpu;
@@ -29,7 +35,11 @@ final class DnnlConvolution extends ConvolutionPlan {
     private BackwardWeights backwardWeights;
 
     DnnlConvolution(CpuDevice cpu, DnnlRuntime dnnl, ConvGeometry geometry) {
-        super(cpu, geometry);
+        this(cpu, dnnl, geometry, DType.F32);
+    }
+
+    DnnlConvolution(CpuDevice cpu, DnnlRuntime dnnl, ConvGeometry geometry, DType operands) {
+        super(cpu, geometry, operands);
         this.cpu = cpu;
         this.dnnl = dnnl;
         this.userWeights = dnnl.descriptor(arena, weightDims(), geometry.groups() > 1 ? dnnl_h.dnnl_goihw() : dnnl_h.dnnl_oihw());
@@ -45,17 +55,20 @@ final class DnnlConvolution extends ConvolutionPlan {
                 : new int[] {g.outChannels(), g.inChannels(), g.kernelHeight(), g.kernelWidth()};
     }
 
-    private MemorySegment anyWeights() {
-        return dnnl.descriptor(arena, weightDims(), dnnl_h.dnnl_format_tag_any());
+    private MemorySegment anyWeights(DType dtype) {
+        return dnnl.descriptor(arena, weightDims(), dnnl_h.dnnl_format_tag_any(), dtype);
     }
 
     /** The descriptor of an operation between src/dst of the given layouts. */
     private MemorySegment opDescriptor(int kind, Layout x, Layout y, boolean bias) {
         ConvGeometry g = geometry;
         MemorySegment desc = DnnlRuntime.operationDescriptor(arena);
-        MemorySegment src = dnnl.descriptor(arena, g.inputShape(), x);
-        MemorySegment dst = dnnl.descriptor(arena, g.outputShape(), y);
-        MemorySegment weights = anyWeights();
+        DType low = operandType();
+        // Read operands (input, output gradient, weights) are in the operand type; what the
+        // primitive writes (output, input gradient, weight gradient) is F32.
+        MemorySegment src = dnnl.descriptor(arena, g.inputShape(), x, kind == 1 ? DType.F32 : low);
+        MemorySegment dst = dnnl.descriptor(arena, g.outputShape(), y, kind == 0 ? DType.F32 : low);
+        MemorySegment weights = anyWeights(kind == 2 ? DType.F32 : low);
         MemorySegment biasDesc = bias ? userBias : MemorySegment.NULL;
         MemorySegment strides = DnnlRuntime.dims(arena, g.strideHeight(), g.strideWidth());
         // oneDNN counts dilation from 0; its output-size check floors as PyTorch does, so the
@@ -82,7 +95,12 @@ final class DnnlConvolution extends ConvolutionPlan {
         return desc;
     }
 
-    /** Whether the primitive wants the weights in another format than the user's OIHW. */
+    /** A buffer of at least {@code bytes} (in F32 elements, whatever the primitive stores in it). */
+    private Tensor buffer(long bytes) {
+        return cpu.allocate(Shape.of(Math.toIntExact((bytes + Float.BYTES - 1) / Float.BYTES)));
+    }
+
+    /** Whether the primitive wants the weights in another format (or type) than the user's F32 OIHW. */
     private static boolean needsReorder(MemorySegment wanted, MemorySegment user) {
         return dnnl_h.dnnl_memory_desc_equal(wanted, user) == 0;
     }
@@ -111,7 +129,7 @@ final class DnnlConvolution extends ConvolutionPlan {
             MemorySegment wanted = primitive.descriptor(dnnl_h.dnnl_query_weights_md(), 0);
             if (needsReorder(wanted, userWeights)) {
                 weightReorder = DnnlReorder.create(dnnl, "convolution weights", userWeights, wanted, false);
-                weights = cpu.allocate(Shape.of(Math.toIntExact(primitive.bytes(dnnl_h.dnnl_query_weights_md(), 0) / Float.BYTES)));
+                weights = buffer(primitive.bytes(dnnl_h.dnnl_query_weights_md(), 0));
             } else {
                 weightReorder = null;
                 weights = null;
@@ -147,7 +165,7 @@ final class DnnlConvolution extends ConvolutionPlan {
             MemorySegment wanted = primitive.descriptor(dnnl_h.dnnl_query_weights_md(), 0);
             if (needsReorder(wanted, userWeights)) {
                 weightReorder = DnnlReorder.create(dnnl, "convolution weights", userWeights, wanted, false);
-                weights = cpu.allocate(Shape.of(Math.toIntExact(primitive.bytes(dnnl_h.dnnl_query_weights_md(), 0) / Float.BYTES)));
+                weights = buffer(primitive.bytes(dnnl_h.dnnl_query_weights_md(), 0));
             } else {
                 weightReorder = null;
                 weights = null;
@@ -192,7 +210,7 @@ final class DnnlConvolution extends ConvolutionPlan {
             MemorySegment produced = primitive.descriptor(dnnl_h.dnnl_query_diff_weights_md(), 0);
             // The primitive overwrites its output; a reorder with a sum post-op adds it to the layer's gradient.
             gradientReorder = DnnlReorder.create(dnnl, "convolution weight gradient", produced, userWeights, true);
-            gradient = cpu.allocate(Shape.of(Math.toIntExact(primitive.bytes(dnnl_h.dnnl_query_diff_weights_md(), 0) / Float.BYTES)));
+            gradient = buffer(primitive.bytes(dnnl_h.dnnl_query_diff_weights_md(), 0));
         }
 
         @Override

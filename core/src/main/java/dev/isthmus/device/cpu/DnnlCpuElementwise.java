@@ -21,4 +21,13 @@ final class DnnlCpuElementwise extends CpuElementwise {
         add.bind(2, out.memory());
         add.execute();
     }
+
+    @Override
+    public void convert(Tensor from, Tensor to) {
+        Tensor source = scratch.inLayout(from, to.layout(), CpuScratch.Slot.FIRST_INPUT);
+        DnnlPrimitive reorder = primitives.convert(from.dtype(), to.dtype(), from.elementCount());
+        reorder.bind(0, source.memory());
+        reorder.bind(1, to.memory());
+        reorder.execute();
+    }
 }

@@ -2,6 +2,7 @@ package dev.isthmus.device.cpu;
 
 import dev.isthmus.bindings.dnnl.dnnl_h;
 import dev.isthmus.device.Activation;
+import dev.isthmus.tensor.DType;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -18,6 +19,8 @@ final class DnnlElementwise implements AutoCloseable {
     private static final int FORWARD = 0;
     private static final int BACKWARD = 1;
     private static final int ADD = 2;
+    /** Conversions: this plus 8 · source ordinal + destination ordinal. */
+    private static final int CONVERT = 16;
 
     private record Entry(int kind, Activation function, int alphaBits, long count, DnnlPrimitive primitive) {
     }
@@ -103,6 +106,19 @@ final class DnnlElementwise implements AutoCloseable {
                 new int[] {dnnl_h.DNNL_ARG_SRC_0(), dnnl_h.DNNL_ARG_SRC_1(), dnnl_h.DNNL_ARG_DST()},
                 new int[] {dnnl_h.dnnl_query_src_md(), dnnl_h.dnnl_query_src_md(), dnnl_h.dnnl_query_dst_md()}, new int[] {0, 1, 0});
         entries.add(new Entry(ADD, null, 0, count, made));
+        return made;
+    }
+
+    /** Slots: 0 source, 1 destination; a reorder that converts {@code count} elements, rounding to nearest even. */
+    DnnlPrimitive convert(DType from, DType to, long count) {
+        int kind = CONVERT + 8 * from.ordinal() + to.ordinal();
+        DnnlPrimitive found = find(kind, null, 0f, count);
+        if (found != null) {
+            return found;
+        }
+        DnnlPrimitive made = DnnlReorder.create(dnnl, "convert " + from + " to " + to,
+                dnnl.flatDescriptor(arena, count, from), dnnl.flatDescriptor(arena, count, to), false);
+        entries.add(new Entry(kind, null, 0, count, made));
         return made;
     }
 

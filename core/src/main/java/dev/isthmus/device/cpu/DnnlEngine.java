@@ -9,6 +9,7 @@ import dev.isthmus.device.PoolGeometry;
 import dev.isthmus.device.Pool3dGeometry;
 import dev.isthmus.device.Pooling3dPlan;
 import dev.isthmus.device.PoolingPlan;
+import dev.isthmus.tensor.DType;
 import dev.isthmus.tensor.Layout;
 import dev.isthmus.tensor.Shape;
 
@@ -20,10 +21,12 @@ import dev.isthmus.tensor.Shape;
 final class DnnlEngine implements CpuEngine {
     private final DnnlRuntime dnnl;
     private final DnnlElementwise primitives;
+    private final DnnlLowPrecision lowPrecision;
 
     DnnlEngine(int threads) {
         this.dnnl = DnnlRuntime.create(threads);
         this.primitives = new DnnlElementwise(dnnl);
+        this.lowPrecision = new DnnlLowPrecision(dnnl);
     }
 
     @Override
@@ -44,6 +47,31 @@ final class DnnlEngine implements CpuEngine {
     @Override
     public ConvolutionPlan convolution(CpuDevice cpu, ConvGeometry geometry) {
         return new DnnlConvolution(cpu, dnnl, geometry);
+    }
+
+    @Override
+    public ConvolutionPlan convolution(CpuDevice cpu, ConvGeometry geometry, DType operands) {
+        return new DnnlConvolution(cpu, dnnl, geometry, operands);
+    }
+
+    @Override
+    public dev.isthmus.device.InnerProductPlan innerProduct(CpuDevice cpu, int batch, int in, int out, DType operands) {
+        return new DnnlInnerProduct(cpu, dnnl, batch, in, out, operands);
+    }
+
+    @Override
+    public String convolutionKernel(DType dtype) {
+        return lowPrecision.convolutionImplementation(dtype);
+    }
+
+    @Override
+    public String whyNotLowPrecision(DType dtype) {
+        return lowPrecision.whyNot(dtype);
+    }
+
+    /** oneDNN's BF16 support on this CPU, as the implementation it picks names it. */
+    DnnlLowPrecision lowPrecision() {
+        return lowPrecision;
     }
 
     @Override

@@ -7,6 +7,7 @@ import dev.isthmus.bindings.dnnl.dnnl_memory_desc_t;
 import dev.isthmus.bindings.dnnl.dnnl_version_t;
 import dev.isthmus.bindings.omp.omp_h;
 import dev.isthmus.device.NativeException;
+import dev.isthmus.tensor.DType;
 import dev.isthmus.tensor.Layout;
 import dev.isthmus.tensor.Shape;
 
@@ -156,8 +157,31 @@ final class DnnlRuntime implements AutoCloseable {
         };
     }
 
+    /**
+     * oneDNN's dnnl_data_type_t of {@code dtype}. The committed bindings carry dnnl_f32 and
+     * dnnl_s32 only (bindings/jextract/dnnl.args); dnnl_f16 = 1 and dnnl_bf16 = 2 are the values of
+     * the same enum in oneDNN 2.x's dnnl_types.h, next to dnnl_f32 = 3, which this checks.
+     */
+    static int dataType(DType dtype) {
+        if (dnnl_h.dnnl_f32() != 3) {
+            throw new IllegalStateException("oneDNN bindings: dnnl_f32 is " + dnnl_h.dnnl_f32()
+                    + ", not oneDNN 2.x's 3, so the BF16/F16 codes derived from it would be wrong");
+        }
+        return switch (dtype) {
+            case F32 -> dnnl_h.dnnl_f32();
+            case I32 -> dnnl_h.dnnl_s32();
+            case BF16 -> 2;
+            case F16 -> 1;
+        };
+    }
+
     /** A memory descriptor for a tensor of {@code shape} in {@code layout}, allocated in {@code where}. */
     MemorySegment descriptor(Arena where, Shape shape, Layout layout) {
+        return descriptor(where, shape, layout, DType.F32);
+    }
+
+    /** As {@link #descriptor(Arena, Shape, Layout)} for elements of {@code dtype}. */
+    MemorySegment descriptor(Arena where, Shape shape, Layout layout, DType dtype) {
         int rank = shape.rank();
         int tag = switch (rank) {
             case 1 -> dnnl_h.dnnl_a();
@@ -165,20 +189,30 @@ final class DnnlRuntime implements AutoCloseable {
             case 4 -> layout == Layout.CHANNELS_LAST ? dnnl_h.dnnl_acdb() : dnnl_h.dnnl_abcd();
             default -> throw new IllegalArgumentException("oneDNN descriptors for rank " + rank + " are not used");
         };
-        return descriptor(where, shape.dims(), tag);
+        return descriptor(where, shape.dims(), tag, dtype);
     }
 
     /** A descriptor with an explicit format tag, or dnnl_format_tag_any to let the primitive choose. */
     MemorySegment descriptor(Arena where, int[] dims, int tag) {
+        return descriptor(where, dims, tag, DType.F32);
+    }
+
+    /** As {@link #descriptor(Arena, int[], int)} for elements of {@code dtype}. */
+    MemorySegment descriptor(Arena where, int[] dims, int tag, DType dtype) {
         MemorySegment md = where.allocate(dnnl_memory_desc_t.layout());
-        check(dnnl_h.dnnl_memory_desc_init_by_tag(md, dims.length, dims(where, dims), dnnl_h.dnnl_f32(), tag),
+        check(dnnl_h.dnnl_memory_desc_init_by_tag(md, dims.length, dims(where, dims), dataType(dtype), tag),
                 "dnnl_memory_desc_init_by_tag");
         return md;
     }
 
     /** A flat 1-D descriptor of {@code count} floats, for element-wise work on any layout. */
     MemorySegment flatDescriptor(Arena where, long count) {
-        return descriptor(where, new int[] {Math.toIntExact(count)}, dnnl_h.dnnl_a());
+        return flatDescriptor(where, count, DType.F32);
+    }
+
+    /** A flat 1-D descriptor of {@code count} elements of {@code dtype}. */
+    MemorySegment flatDescriptor(Arena where, long count, DType dtype) {
+        return descriptor(where, new int[] {Math.toIntExact(count)}, dnnl_h.dnnl_a(), dtype);
     }
 
     /** A zeroed buffer for an operation descriptor. */

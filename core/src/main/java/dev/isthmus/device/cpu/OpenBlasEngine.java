@@ -9,6 +9,7 @@ import dev.isthmus.device.PoolGeometry;
 import dev.isthmus.device.Pool3dGeometry;
 import dev.isthmus.device.Pooling3dPlan;
 import dev.isthmus.device.PoolingPlan;
+import dev.isthmus.tensor.DType;
 import dev.isthmus.tensor.Layout;
 import dev.isthmus.tensor.Shape;
 
@@ -32,6 +33,27 @@ record OpenBlasEngine(String whyNotOneDnn) implements CpuEngine {
     @Override
     public ConvolutionPlan convolution(CpuDevice cpu, ConvGeometry geometry) {
         return new CpuConvolution(cpu, geometry);
+    }
+
+    @Override
+    public ConvolutionPlan convolution(CpuDevice cpu, ConvGeometry geometry, DType operands) {
+        throw new UnsupportedOperationException("convolution in " + operands + ": " + whyNotLowPrecision(operands));
+    }
+
+    @Override
+    public dev.isthmus.device.InnerProductPlan innerProduct(CpuDevice cpu, int batch, int in, int out, DType operands) {
+        throw new UnsupportedOperationException("inner product in " + operands + ": " + whyNotLowPrecision(operands));
+    }
+
+    @Override
+    public String convolutionKernel(DType dtype) {
+        return dtype == DType.F32 ? "im2col + OpenBLAS sgemm" : "none";
+    }
+
+    @Override
+    public String whyNotLowPrecision(DType dtype) {
+        return "the OpenBLAS backend computes in F32 only; mixed precision on the CPU needs oneDNN's " + dtype
+                + " primitives (install libdnnl2 and do not set " + DnnlRuntime.BACKEND_PROPERTY + "=openblas)";
     }
 
     @Override

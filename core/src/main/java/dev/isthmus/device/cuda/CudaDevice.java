@@ -17,6 +17,7 @@ import dev.isthmus.device.PoolGeometry;
 import dev.isthmus.device.Pool3dGeometry;
 import dev.isthmus.device.Pooling3dPlan;
 import dev.isthmus.device.PoolingPlan;
+import dev.isthmus.tensor.DType;
 import dev.isthmus.tensor.Layout;
 import dev.isthmus.tensor.Shape;
 import dev.isthmus.tensor.Storage;
@@ -41,6 +42,7 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class CudaDevice extends Device {
     private final int ordinal;
+    private final int computeCapability;
     private final String name;
     private final MemorySegment context;
     private final CudaContextGuard contextGuard;
@@ -80,6 +82,7 @@ public final class CudaDevice extends Device {
             throw new IllegalStateException("cuDNN " + cudnnVersion + " found at " + NativeLibrary.CUDNN.load().location()
                     + "; Isthmus needs cuDNN 8 or 9. HINT: point -Disthmus.library.cudnn at a newer libcudnn.so");
         }
+        this.computeCapability = major * 10 + minor;
         this.name = "cuda:" + ordinal;
         this.syncEveryOperation = Boolean.getBoolean("isthmus.cuda.sync") || "1".equals(System.getenv("ISTHMUS_CUDA_SYNC"));
         this.tf32 = "1".equals(System.getenv("ISTHMUS_CUDA_TF32"));
@@ -209,6 +212,19 @@ public final class CudaDevice extends Device {
     }
 
     /** CUDA contexts are current per thread, and anyone may change that: make ours current unless it is. */
+    /** What the driver reports free on this GPU (cuMemGetInfo), which other processes share. */
+    @Override
+    public dev.isthmus.device.AvailableMemory memoryAvailable() {
+        try (Device.Guard ignored = enter(); Arena arena = Arena.ofConfined()) {
+            enterContext();
+            MemorySegment free = arena.allocate(ValueLayout.JAVA_LONG);
+            MemorySegment total = arena.allocate(ValueLayout.JAVA_LONG);
+            CudaDriver.check(cuda_h.cuMemGetInfo_v2(free, total), "cuMemGetInfo");
+            return new dev.isthmus.device.AvailableMemory(free.get(ValueLayout.JAVA_LONG, 0),
+                    "cuMemGetInfo (free of " + dev.isthmus.device.HostMemory.format(total.get(ValueLayout.JAVA_LONG, 0)) + " on the GPU)");
+        }
+    }
+
     void enterContext() {
         contextGuard.enter();
     }
@@ -307,6 +323,45 @@ public final class CudaDevice extends Device {
     protected ConvolutionPlan newConvolution(ConvGeometry geometry) {
         enterContext();
         return new CudaConvolution(this, geometry);
+    }
+
+    /** cuDNN's tensor-core convolutions on BF16 need Ampere (8.0); F16 runs on every GPU Isthmus takes (7.5+). */
+    @Override
+    protected String whyNotLowPrecision(DType dtype) {
+        if (dtype == DType.BF16 && computeCapability < 80) {
+            return "BF16 convolutions in cuDNN need compute capability 8.0 (Ampere) or newer; this GPU has "
+                    + computeCapability / 10 + "." + computeCapability % 10 + " (use --precision fp16)";
+        }
+        return null;
+    }
+
+    @Override
+    protected ConvolutionPlan newConvolution(ConvGeometry geometry, DType operands) {
+        enterContext();
+        return new CudaConvolution(this, geometry, operands);
+    }
+
+    /** A linear layer as cuDNN's 1×1 convolution of [N, in, 1, 1] (the committed cuBLAS bindings lack cublasGemmEx). */
+    @Override
+    protected dev.isthmus.device.InnerProductPlan newInnerProduct(int batch, int inFeatures, int outFeatures, DType operands) {
+        enterContext();
+        return new CudaInnerProduct(this, batch, inFeatures, outFeatures, operands);
+    }
+
+    @Override
+    public String convolutionKernel(DType dtype) {
+        return "cuDNN " + (dtype == DType.F32 ? (tf32() ? "FP32 (TF32 tensor cores allowed)" : "strict FP32")
+                : dtype + " tensor-op math, FP32 accumulation");
+    }
+
+    /** to ← from converted (F32 ↔ BF16/F16) on the stream, inside an operation that holds the device. */
+    void convert(Tensor from, Tensor to) {
+        elementwise.convert(from, to);
+    }
+
+    /** out ← a + b (F32) on the stream, inside an operation that holds the device. */
+    void add(Tensor a, Tensor b, Tensor out) {
+        elementwise.add(a, b, out);
     }
 
     @Override

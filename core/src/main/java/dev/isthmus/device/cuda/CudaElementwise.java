@@ -108,6 +108,16 @@ final class CudaElementwise implements ElementwiseKernels.Backend, ActivationKer
     }
 
     @Override
+    public void convert(Tensor from, Tensor to) {
+        String kernel = "convert_" + from.dtype().name().toLowerCase(java.util.Locale.ROOT) + "_to_"
+                + to.dtype().name().toLowerCase(java.util.Locale.ROOT);
+        cuda.enterContext();
+        kernels.pointer(0, from.memory()).pointer(1, to.memory()).int64(2, from.elementCount())
+                .launch(kernel, from.elementCount(), cuda.stream());
+        cuda.afterOperation(kernel);
+    }
+
+    @Override
     public void addBias(Tensor y, Tensor bias) {
         cuda.enterContext();
         long channels = y.shape().dim(1);

@@ -77,6 +77,37 @@ final class Cudnn {
     }
 
     /** A new tensor descriptor of a row-major [N, C, H, W] (lower ranks padded with 1s at the end). */
+    /**
+     * cudnnDataType_t of {@code dtype}. The committed bindings carry CUDNN_DATA_FLOAT only
+     * (bindings/jextract/cudnn.args); CUDNN_DATA_HALF = 2 and CUDNN_DATA_BFLOAT16 = 9 are the
+     * values of the same enum in cuDNN 8 and 9 (cudnn_ops_infer.h / cudnn_graph.h), next to
+     * CUDNN_DATA_FLOAT = 0, which this checks.
+     */
+    static int dataType(dev.isthmus.tensor.DType dtype) {
+        if (cudnn_h.CUDNN_DATA_FLOAT() != 0) {
+            throw new IllegalStateException("cuDNN bindings: CUDNN_DATA_FLOAT is " + cudnn_h.CUDNN_DATA_FLOAT()
+                    + ", not 0, so the HALF/BFLOAT16 codes derived from it would be wrong");
+        }
+        return switch (dtype) {
+            case F32 -> cudnn_h.CUDNN_DATA_FLOAT();
+            case F16 -> 2;
+            case BF16 -> 9;
+            case I32 -> throw new IllegalArgumentException("cuDNN tensors of I32 are not used");
+        };
+    }
+
+    /** As {@link #tensor(Arena, Shape)} with elements of cudnnDataType_t {@code dataType}. */
+    static MemorySegment tensor(Arena arena, Shape shape, int dataType) {
+        MemorySegment desc = tensor(arena, shape);
+        int[] d = {1, 1, 1, 1};
+        for (int i = 0; i < Math.min(4, shape.rank()); i++) {
+            d[i] = shape.dim(i);
+        }
+        check(cudnn_h.cudnnSetTensor4dDescriptor(desc, cudnn_h.CUDNN_TENSOR_NCHW(), dataType, d[0], d[1], d[2], d[3]),
+                "cudnnSetTensor4dDescriptor");
+        return desc;
+    }
+
     static MemorySegment tensor(Arena arena, Shape shape) {
         int[] d = {1, 1, 1, 1};
         for (int i = 0; i < Math.min(4, shape.rank()); i++) {

@@ -1,0 +1,13 @@
+package dev.isthmus.distributed;
+
+/** An MPI call returned an error; the message names the call and MPI's description of the error. */
+public final class MpiException extends RuntimeException {
+    /**
+     * Makes one from its parts.
+     *
+     * @param message the message
+     */
+    public MpiException(String message) {
+        super(message);
+    }
+}
