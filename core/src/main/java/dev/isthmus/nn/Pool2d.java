@@ -24,7 +24,6 @@ abstract class Pool2d extends Layer {
     /**
      * The window for the input the layer was set up for (what an exporter writes).
      *
-     * @return the window's sizes for that input
      * @throws IllegalStateException before setup
      * @return the window
      */
