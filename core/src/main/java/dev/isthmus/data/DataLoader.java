@@ -42,6 +42,7 @@ public final class DataLoader implements AutoCloseable {
     }
 
     private final Dataset dataset;
+    private final DataShard shard;
     private final int batchSize;
     private final boolean shuffle;
     private final int classes;
@@ -100,6 +101,30 @@ public final class DataLoader implements AutoCloseable {
      */
     public DataLoader(Dataset dataset, int batchSize, boolean shuffle, boolean dropLast, long seed,
                       Normalization normalization, Augmentation augmentation, boolean prefetch) {
+        this(dataset, batchSize, shuffle, dropLast, seed, normalization, augmentation, prefetch, DataShard.WHOLE);
+    }
+
+    /**
+     * Batches of this process's {@code shard} of {@code dataset} (data-parallel training): the
+     * epoch's order is the one every process computes, and this loader reads the shard's positions
+     * of it. Augmentation draws are keyed by the position in the whole order, so a sample is cropped
+     * and flipped the same however many processes share the epoch.
+     *
+     * @param shuffle       a new order each epoch; otherwise the dataset's order
+     * @param dropLast      drop the last batch when it would be smaller than batchSize
+     * @param normalization per-channel (x - mean) / std after scaling to [0, 1]; null for none
+     * @param augmentation  random crop and flip; null for none
+     * @param prefetch      assemble the next batch on a background thread
+     * @param dataset the dataset
+     * @param batchSize the samples per batch
+     * @param seed the seed of the shuffle
+     * @param shard which positions of each epoch's order this loader reads
+     */
+    public DataLoader(Dataset dataset, int batchSize, boolean shuffle, boolean dropLast, long seed,
+                      Normalization normalization, Augmentation augmentation, boolean prefetch, DataShard shard) {
+        if (shard == null) {
+            throw new IllegalArgumentException("DataLoader: shard is null (DataShard.WHOLE reads everything)");
+        }
         if (dataset == null) {
             throw new IllegalArgumentException("DataLoader: dataset is null");
         }
@@ -109,9 +134,11 @@ public final class DataLoader implements AutoCloseable {
         if (batchSize < 1) {
             throw new IllegalArgumentException("DataLoader: batch size must be >= 1, got " + batchSize);
         }
-        if (dropLast && batchSize > dataset.size()) {
+        int samples = shard.size(dataset.size());
+        if (dropLast && batchSize > samples) {
             throw new IllegalArgumentException("DataLoader: with dropLast, batch size " + batchSize
-                    + " larger than the dataset (" + dataset.size() + " samples) leaves no batch at all");
+                    + " larger than the dataset (" + samples + " samples" + (shard.ranks() > 1 ? " in rank "
+                    + shard.rank() + "'s share of " + dataset.size() : "") + ") leaves no batch at all");
         }
         Shape sampleShape = dataset.sampleShape();
         if (sampleShape == null || sampleShape.rank() < 3 || sampleShape.rank() > 4) {
@@ -123,13 +150,15 @@ public final class DataLoader implements AutoCloseable {
             throw new IllegalArgumentException("DataLoader: normalization has " + normalization.channels()
                     + " channels, but samples of " + dataset.describe() + " have " + channels);
         }
-        int capacity = Math.min(batchSize, dataset.size());
+        // A rank's evaluation share can be empty (fewer samples than ranks): one sample of room, no batches.
+        int capacity = Math.max(1, Math.min(batchSize, samples));
         long batchFloats = (long) capacity * sampleShape.elementCount();
         if (batchFloats > Shape.MAX_ELEMENTS) {
             throw new IllegalArgumentException("DataLoader: a batch of " + capacity + " samples of " + sampleShape
                     + " has more than " + Shape.MAX_ELEMENTS + " elements");
         }
         this.dataset = dataset;
+        this.shard = shard;
         this.batchSize = batchSize;
         this.shuffle = shuffle;
         this.classes = dataset.classes();
@@ -137,8 +166,8 @@ public final class DataLoader implements AutoCloseable {
         this.height = sampleShape.dim(sampleShape.rank() - 2);
         this.width = sampleShape.dim(sampleShape.rank() - 1);
         this.sampleFloats = (int) sampleShape.elementCount();
-        this.batchesPerEpoch = dropLast ? dataset.size() / batchSize : Math.ceilDiv(dataset.size(), batchSize);
-        this.lastBatchSize = dropLast ? batchSize : dataset.size() - (batchesPerEpoch - 1) * batchSize;
+        this.batchesPerEpoch = dropLast ? samples / batchSize : Math.ceilDiv(samples, batchSize);
+        this.lastBatchSize = dropLast || batchesPerEpoch == 0 ? capacity : samples - (batchesPerEpoch - 1) * batchSize;
         this.shuffleSeed = CounterRng.mix(seed, SHUFFLE_STREAM, 0);
         this.augmentationSeed = CounterRng.mix(seed, AUGMENTATION_STREAM, 0);
         this.normalization = normalization;
@@ -390,7 +419,7 @@ public final class DataLoader implements AutoCloseable {
         int first = batch * batchSize;
         int count = batch == batchesPerEpoch - 1 ? lastBatchSize : batchSize;
         for (int sample = 0; sample < count && !stopping; sample++) {
-            int position = first + sample;
+            int position = shard.globalPosition(first + sample, order.length);
             int index = order[position];
             int label = dataset.label(index);
             if (label < 0 || label >= classes) {
@@ -444,7 +473,8 @@ public final class DataLoader implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "DataLoader[" + dataset.describe() + ", batch " + batchSize + ", " + batchesPerEpoch
+        return "DataLoader[" + dataset.describe() + (shard.ranks() > 1 ? ", rank " + shard.rank() + " of " + shard.ranks() : "")
+                + ", batch " + batchSize + ", " + batchesPerEpoch
                 + " batches per epoch" + (shuffle ? ", shuffled" : "") + (augmentation != null ? ", " + augmentation : "")
                 + (normalization != null ? ", " + normalization : "") + (prefetchThread != null ? ", prefetch" : "") + "]";
     }

@@ -88,6 +88,58 @@ public final class MpiCommunicator implements AutoCloseable {
     }
 
     /**
+     * Sums {@code values} across all ranks, in place, in double precision (MPI_Allreduce of
+     * MPI_DOUBLE): the trainer's per-epoch loss sums and counts.
+     *
+     * @param values this rank's values; every rank's sum on return
+     */
+    public void allReduceSum(double[] values) {
+        requireOpen("MPI_Allreduce");
+        if (values == null || values.length == 0) {
+            throw new IllegalArgumentException("MPI_Allreduce: no values to sum");
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment buffer = arena.allocateFrom(ValueLayout.JAVA_DOUBLE, values);
+            MpiLibrary.check("MPI_Allreduce", mpi_h.MPI_Allreduce(IN_PLACE, buffer, values.length,
+                    MpiHandles.DOUBLE.address(), MpiHandles.SUM.address(), MpiHandles.COMM_WORLD.address()));
+            MemorySegment.copy(buffer, ValueLayout.JAVA_DOUBLE, 0, values, 0, values.length);
+        }
+    }
+
+    /**
+     * Copies {@code bytes} bytes of {@code root}'s {@code buffer} into every rank's (MPI_Bcast of
+     * MPI_BYTE): tensors of any element type.
+     *
+     * @param buffer the buffer, native memory of at least {@code bytes} bytes
+     * @param bytes how many bytes
+     * @param root the rank whose bytes are copied
+     */
+    public void broadcastBytes(MemorySegment buffer, long bytes, int root) {
+        requireOpen("MPI_Bcast");
+        if (buffer == null || !buffer.isNative() || bytes < 0 || bytes > buffer.byteSize() || bytes > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("MPI_Bcast: " + bytes + " bytes of a buffer of "
+                    + (buffer == null ? "null" : buffer.byteSize() + " bytes" + (buffer.isNative() ? "" : " (not native)"))
+                    + " (at most " + Integer.MAX_VALUE + " bytes per call)");
+        }
+        if (root < 0 || root >= size) {
+            throw new IllegalArgumentException("MPI_Bcast: root " + root + " is not a rank of " + size);
+        }
+        MpiLibrary.check("MPI_Bcast", mpi_h.MPI_Bcast(buffer, (int) bytes, MpiHandles.BYTE.address(), root,
+                MpiHandles.COMM_WORLD.address()));
+    }
+
+    /**
+     * Ends every process of the job (MPI_Abort on MPI_COMM_WORLD): what a rank does when it cannot
+     * go on and the others would otherwise wait for it forever. Does not return.
+     *
+     * @param code the exit status the launcher reports
+     */
+    public void abort(int code) {
+        mpi_h.MPI_Abort(MpiHandles.COMM_WORLD.address(), code);
+        Runtime.getRuntime().halt(code == 0 ? 1 : code);
+    }
+
+    /**
      * Copies {@code count} floats of {@code root}'s {@code buffer} into every rank's (MPI_Bcast).
      *
      * @param buffer the buffer

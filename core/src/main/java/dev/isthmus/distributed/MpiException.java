@@ -10,4 +10,14 @@ public final class MpiException extends RuntimeException {
     public MpiException(String message) {
         super(message);
     }
+
+    /**
+     * One that wraps the failure it reports.
+     *
+     * @param message the message
+     * @param cause the failure
+     */
+    public MpiException(String message, Throwable cause) {
+        super(message, cause);
+    }
 }

@@ -12,7 +12,7 @@ import java.util.List;
 
 /**
  * One training step, the only place it is written: zero the gradients, forward, loss, backward,
- * clip (clip_grad_norm_, when asked), optimizer update. The trainer, its evaluation (the
+ * gradient averaging over the {@linkplain #processGroup(ProcessGroup) process group} (data-parallel), clip (clip_grad_norm_, when asked), optimizer update. The trainer, its evaluation (the
  * forward-only part) and the step benchmark all run this, so what is measured is what trains.
  * Nothing is read on the host: the loss comes back as a device tensor, and accuracy can be counted
  * into a device counter, so on a GPU the caller decides when to wait.
@@ -50,6 +50,7 @@ public final class TrainStep implements AutoCloseable {
     // Scanned, not a map: finding the batch of a size must not box the size every step.
     private final List<DeviceBatch> batches = new ArrayList<>(2);
     private Tensor logits;
+    private ProcessGroup processGroup;
 
     /**
      * A step of {@code model} with {@code loss} and {@code optimizer}.
@@ -99,6 +100,23 @@ public final class TrainStep implements AutoCloseable {
                 }
             }
         }
+    }
+
+    /**
+     * Makes every step average its gradients over {@code group} between backward and the update
+     * (data-parallel training); null: a step of this process alone.
+     *
+     * @param group the processes training together, or null
+     * @return this step
+     */
+    public TrainStep processGroup(ProcessGroup group) {
+        this.processGroup = group;
+        return this;
+    }
+
+    /** {@return the processes this step averages gradients over, or null} */
+    public ProcessGroup processGroup() {
+        return processGroup;
     }
 
     /** {@return the loss scaler (FP16), or null} */
@@ -175,6 +193,9 @@ public final class TrainStep implements AutoCloseable {
             lossScaler.scaleLossGradient(model.device(), lossGradient);
         }
         model.backward(lossGradient);
+        if (processGroup != null) {
+            processGroup.averageGradients(model);
+        }
         if (phases != null) {
             phases.finished(Phase.BACKWARD);
         }

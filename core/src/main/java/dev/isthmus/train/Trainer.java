@@ -2,6 +2,7 @@ package dev.isthmus.train;
 
 import dev.isthmus.data.Batch;
 import dev.isthmus.data.DataLoader;
+import dev.isthmus.data.DataShard;
 import dev.isthmus.data.Dataset;
 import dev.isthmus.device.Device;
 import dev.isthmus.io.Checkpoint;
@@ -48,6 +49,8 @@ public final class Trainer implements AutoCloseable {
     private int epochsWithoutImprovement;
     private String stopReason;
     private boolean fitting;
+    private ProcessGroup group;
+    private String groupConfiguration;
 
     /**
      * A trainer with the {@linkplain #defaultListeners default listeners} of {@code config}.
@@ -154,6 +157,39 @@ public final class Trainer implements AutoCloseable {
     }
 
     /**
+     * Trains data-parallel with {@code group}, as DistributedDataParallel: each process reads its
+     * {@linkplain DataShard share} of every epoch with this trainer's batch size (so the effective
+     * batch is size × batch), every step averages the gradients over the group before the update,
+     * and the epoch's figures and evaluations are added up over the group, so every rank reports the
+     * same numbers. Ranks other than 0 drop the progress and checkpoint listeners: one process prints
+     * and writes. At the start of {@link #fit}, the ranks compare {@code configuration} and take rank
+     * 0's parameters.
+     *
+     * @param group         the processes training together
+     * @param configuration what every rank must have been started with (model, batch, seed, data ...),
+     *                      compared across the ranks before the first step; named in the refusal
+     * @return this trainer
+     */
+    public Trainer dataParallel(ProcessGroup group, String configuration) {
+        requireNotFitting();
+        if (group == null || configuration == null) {
+            throw new IllegalArgumentException("Trainer: data-parallel training needs a process group and a configuration");
+        }
+        this.group = group;
+        this.groupConfiguration = configuration;
+        step.processGroup(group);
+        if (group.rank() != 0) {
+            listeners.removeIf(listener -> listener instanceof ProgressReporter || listener instanceof EpochCheckpoints);
+        }
+        return this;
+    }
+
+    /** {@return the processes this trainer trains with, or null when it trains alone} */
+    public ProcessGroup processGroup() {
+        return group;
+    }
+
+    /**
      * Ends training after the epoch in progress; {@code reason} is reported by the progress listener.
      *
      * @param reason why
@@ -255,7 +291,11 @@ public final class Trainer implements AutoCloseable {
         stopReason = null;
         fitting = true;
         try (DataLoader loader = new DataLoader(train, config.batchSize(), true, false, config.seed(),
-                config.normalization(), config.augmentation(), true)) {
+                config.normalization(), config.augmentation(), true,
+                group == null ? DataShard.WHOLE : new DataShard(group.rank(), group.size(), true))) {
+            if (group != null) {
+                group.join(model, groupConfiguration);
+            }
             for (int i = 0; i < listeners.size(); i++) {
                 listeners.get(i).onTrainingBegin(this);
             }
@@ -308,7 +348,16 @@ public final class Trainer implements AutoCloseable {
             }
         }
         double seconds = (System.nanoTime() - start) / 1e9;
-        double accuracy = (double) correct.read() / seen;
+        long hits = correct.read();
+        if (group != null) {
+            // Every rank reports the epoch of the whole group: the sums of its shares.
+            double[] totals = {lossSum, seen, hits};
+            group.sum(totals);
+            lossSum = totals[0];
+            seen = (long) totals[1];
+            hits = (long) totals[2];
+        }
+        double accuracy = (double) hits / seen;
         Evaluation evaluation = validation == null ? null : evaluate(validation);
         return new EpochResult(epoch + 1, lossSum / seen, accuracy, evaluation, seen / seconds, seconds, rate);
     }
@@ -320,7 +369,8 @@ public final class Trainer implements AutoCloseable {
     }
 
     /**
-     * Loss and accuracy (top-1 and top-k) of the model in eval mode over {@code dataset}. Each
+     * Loss and accuracy (top-1 and top-k) of the model in eval mode over {@code dataset} (when
+     * data-parallel, each rank evaluates its share and the sums are added up: a collective). Each
      * batch's loss is copied into a slot of a device vector and the hits are counted on the device,
      * so the host waits once, at the end, and sums the batch losses in double.
      *
@@ -330,8 +380,12 @@ public final class Trainer implements AutoCloseable {
     public Evaluation evaluate(Dataset dataset) {
         int k = Math.min(config.topK(), dataset.classes());
         Device device = model.device();
+        if (group != null) {
+            group.broadcastBuffers(model);
+        }
         try (DataLoader loader = new DataLoader(dataset, config.batchSize(), false, false, config.seed(),
-                config.normalization(), null, true);
+                config.normalization(), null, true,
+                group == null ? DataShard.WHOLE : new DataShard(group.rank(), group.size(), false));
              Tensor losses = device.allocate(Shape.of(Math.max(1, loader.batchesPerEpoch())))) {
             loader.startEpoch(0);
             evaluationCorrect.reset();
@@ -353,8 +407,18 @@ public final class Trainer implements AutoCloseable {
                 lossSum += (double) values[i] * sizes[i];
                 seen += sizes[i];
             }
-            return new Evaluation(lossSum / seen, (double) evaluationCorrect.read() / seen,
-                    (double) evaluationCorrectTopK.read() / seen, k, (int) seen);
+            long hits = evaluationCorrect.read();
+            long hitsTopK = evaluationCorrectTopK.read();
+            if (group != null) {
+                // Each rank evaluated its share; the evaluation is of the whole set.
+                double[] totals = {lossSum, seen, hits, hitsTopK};
+                group.sum(totals);
+                lossSum = totals[0];
+                seen = (long) totals[1];
+                hits = (long) totals[2];
+                hitsTopK = (long) totals[3];
+            }
+            return new Evaluation(lossSum / seen, (double) hits / seen, (double) hitsTopK / seen, k, (int) seen);
         }
     }
 

@@ -85,11 +85,31 @@ final class TrainCommand implements Subcommand {
     FineTuneOptions fineTune;
 
     @Mixin
+    DistributedOptions distributed;
+
+    @Mixin
     StandardOptions standard;
 
+    /**
+     * Alone, or as one rank of an MPI job (the launcher's environment says which): then rank 0
+     * prints and writes, and a failure on any rank ends the whole job instead of leaving the
+     * others waiting for it.
+     */
     @Override
     public int run(PrintStream out, PrintStream err) throws Exception {
         Zoo.Entry entry = SummaryCommand.zooEntry(modelName);
+        machine.threads = DistributedOptions.threadsPerProcess(machine.threads);
+        try (DistributedOptions.Session session = distributed.open(machine.device, checkpoint, err)) {
+            try {
+                return train(entry, session.leads() ? out : DistributedOptions.discard(), err, session);
+            } catch (Exception problem) {
+                session.abortOn(problem, err);
+                throw problem;
+            }
+        }
+    }
+
+    private int train(Zoo.Entry entry, PrintStream out, PrintStream err, DistributedOptions.Session session) throws Exception {
         int epochs = training.epochs;
         TrainingConfig config = new TrainingConfig(epochs, batch, seed.value, training.schedule(), training.clipNorm,
                 training.patience, checkpoint, 5, Progress.forOutput(out, Progress.standardOutputIsTerminal()),
@@ -116,6 +136,11 @@ final class TrainCommand implements Subcommand {
             out.printf("%s (%,d parameters) on %s: %s, %,d training / %,d test images, %d epochs, batch %d%n",
                     model.name(), model.parameterCount(), device.name(), data.train().describe(), data.train().size(),
                     data.test().size(), epochs, batch);
+            if (session.distributed()) {
+                out.printf("data-parallel: %d processes, batch %d per process, effective batch %d; gradients averaged %s%n",
+                        session.size(), batch, session.size() * batch, distributed.bucketMegabytes > 0
+                                ? "in " + distributed.bucketMegabytes + " MB buckets overlapping backward" : "after backward");
+            }
             LoadReport initialised = fineTune.initialise(model, out);
             if (!frozen.isEmpty()) {
                 out.printf("frozen: %d parameters (%s)%n", frozen.size(), String.join(", ", frozen));
@@ -133,7 +158,9 @@ final class TrainCommand implements Subcommand {
                     trainer.resume(resume);
                     out.println("resumed after epoch " + trainer.completedEpochs() + " from " + resume);
                 }
-                MetricsLog log = logDir == null ? null : new MetricsLog(logDir, 10);
+                session.attach(trainer, "isthmus train " + String.join(" ", command.commandLine().getParseResult().originalArgs())
+                        + " (" + model.name() + ", " + model.parameterCount() + " parameters, " + data.train().size() + " images)");
+                MetricsLog log = logDir == null || !session.leads() ? null : new MetricsLog(logDir, 10);
                 List<EpochResult> results;
                 try {
                     if (log != null) {
@@ -147,6 +174,9 @@ final class TrainCommand implements Subcommand {
                 }
                 if (log != null && !results.isEmpty()) {
                     out.println("training curves: " + TrainingChart.draw(logDir, model.name()) + " (metrics: " + log.file() + ")");
+                }
+                if (session.communicationSummary() != null) {
+                    out.println("data-parallel: " + session.communicationSummary());
                 }
                 Evaluation test = results.isEmpty() ? trainer.evaluate(data.test()) : results.getLast().validation();
                 double seconds = (System.nanoTime() - started) / 1e9;

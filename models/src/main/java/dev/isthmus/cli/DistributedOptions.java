@@ -1,0 +1,196 @@
+package dev.isthmus.cli;
+
+import dev.isthmus.distributed.Launch;
+import dev.isthmus.distributed.MpiCommunicator;
+import dev.isthmus.distributed.MpiProcessGroup;
+import dev.isthmus.train.Trainer;
+import picocli.CommandLine.Option;
+
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.time.Duration;
+
+/**
+ * Data-parallel training when an MPI launcher started this process ({@code mpirun -np 4 isthmus
+ * train ...}): nothing to ask for, the launcher's environment says so ({@link Launch}). These
+ * options only tune it: the gradient bucket size and how long a collective may wait for a peer.
+ */
+final class DistributedOptions {
+    @Option(names = "--bucket-mb", paramLabel = "MB", defaultValue = "4", order = 70,
+            description = "under mpirun: gradient bucket size; each bucket is all-reduced as soon as backward has filled it, "
+                    + "while backward goes on (0: one all-reduce after backward; default: ${DEFAULT-VALUE})")
+    double bucketMegabytes;
+
+    @Option(names = "--collective-timeout", paramLabel = "SECONDS", defaultValue = "300", order = 71,
+            description = "under mpirun: a collective that waits longer for a peer ends the whole job with a message "
+                    + "(default: ${DEFAULT-VALUE})")
+    int timeoutSeconds;
+
+    /**
+     * MPI and the process group for a training run, or nothing when this process runs alone.
+     * Closing it finalises MPI.
+     */
+    static final class Session implements AutoCloseable {
+        private final Launch launch;
+        private final MpiCommunicator world;
+        private final MpiProcessGroup group;
+        private final Thread signalNotice;
+        private volatile boolean finished;
+
+        private Session(Launch launch, MpiCommunicator world, MpiProcessGroup group, Path checkpoint, PrintStream err) {
+            this.launch = launch;
+            this.world = world;
+            this.group = group;
+            if (world == null) {
+                signalNotice = null;
+                return;
+            }
+            // When a peer dies, mpirun ends the survivors with SIGTERM: each says so on its way out.
+            signalNotice = new Thread(() -> {
+                if (!finished) {
+                    err.printf("isthmus: rank %d of %d: ended by the MPI launcher before training finished (another process "
+                                    + "of the job failed or was killed; see the launcher's message).%s%n",
+                            world.rank(), world.size(),
+                            checkpoint == null ? "" : " The last checkpoint written, if any, is " + checkpoint + ".");
+                    err.flush();
+                }
+            }, "isthmus-rank-exit-notice");
+            Runtime.getRuntime().addShutdownHook(signalNotice);
+        }
+
+        /** {@return whether several processes train together} */
+        boolean distributed() {
+            return world != null;
+        }
+
+        /** {@return whether this process prints and writes files: rank 0, or the only process} */
+        boolean leads() {
+            return world == null || world.rank() == 0;
+        }
+
+        /** {@return the number of processes} */
+        int size() {
+            return launch.size();
+        }
+
+        /**
+         * Makes {@code trainer} data-parallel (nothing when alone).
+         *
+         * @param trainer the trainer
+         * @param configuration what every rank must agree on
+         */
+        void attach(Trainer trainer, String configuration) {
+            if (group != null) {
+                trainer.dataParallel(group, configuration);
+            }
+        }
+
+        /** {@return the all-reduce's cost so far, or null} */
+        String communicationSummary() {
+            return group == null ? null : group.communicationSummary();
+        }
+
+        /**
+         * A failure on one rank: the others would wait for it in their next collective, so after
+         * saying what happened the whole job ends (MPI_Abort).
+         *
+         * @param problem what went wrong
+         * @param err where to say it
+         */
+        void abortOn(Exception problem, PrintStream err) {
+            if (world == null) {
+                return;
+            }
+            finished = true;
+            err.printf("isthmus: rank %d of %d: %s; ending the job%n", world.rank(), world.size(), problem.getMessage());
+            err.flush();
+            try {
+                Thread.sleep(300); // lets the other ranks print their own view of a shared failure first
+            } catch (InterruptedException interrupted) {
+                Thread.currentThread().interrupt();
+            }
+            world.abort(1);
+        }
+
+        @Override
+        public void close() {
+            finished = true;
+            if (signalNotice != null) {
+                try {
+                    Runtime.getRuntime().removeShutdownHook(signalNotice);
+                } catch (IllegalStateException shuttingDown) {
+                    // Already shutting down: the notice runs, and says nothing since finished is set.
+                }
+            }
+            if (group != null) {
+                group.close();
+            }
+            if (world != null) {
+                world.close();
+            }
+        }
+    }
+
+    /**
+     * Opens MPI when a launcher started this process with others.
+     *
+     * @param device the --device value: data-parallel training runs on CPUs (NCCL is not built)
+     * @param checkpoint the checkpoint file, for the message when the job is ended
+     * @param err where the watchdog and the exit notice report
+     * @return the session (alone: nothing opened)
+     */
+    Session open(String device, Path checkpoint, PrintStream err) {
+        Launch launch = Launch.fromEnvironment();
+        if (!launch.distributed()) {
+            return new Session(launch, null, null, checkpoint, err);
+        }
+        if (!device.equals("cpu")) {
+            throw new UsageException("train: under " + launch.launcher() + " with " + launch.size() + " processes, data-parallel "
+                    + "training runs on the CPU (--device cpu); GPUs need NCCL, which this build does not have");
+        }
+        if (!(bucketMegabytes >= 0) || bucketMegabytes > 1024) {
+            throw new UsageException("train: --bucket-mb must be in [0, 1024], got " + bucketMegabytes);
+        }
+        if (timeoutSeconds < 1) {
+            throw new UsageException("train: --collective-timeout must be at least 1 second, got " + timeoutSeconds);
+        }
+        MpiCommunicator world = MpiCommunicator.open();
+        try {
+            MpiProcessGroup group = new MpiProcessGroup(world, (long) (bucketMegabytes * (1 << 20)),
+                    Duration.ofSeconds(timeoutSeconds), err);
+            return new Session(launch, world, group, checkpoint, err);
+        } catch (RuntimeException failed) {
+            world.close();
+            throw failed;
+        }
+    }
+
+    /**
+     * The CPU threads each process gets by default: the cores shared out among the processes on
+     * this host (OMPI_COMM_WORLD_LOCAL_SIZE), so that two ranks on two cores do not each start two.
+     *
+     * @param requested --threads (0: choose)
+     * @return the threads to use (0: the device's own default)
+     */
+    static int threadsPerProcess(int requested) {
+        if (requested > 0) {
+            return requested;
+        }
+        String local = System.getenv("OMPI_COMM_WORLD_LOCAL_SIZE");
+        if (local == null || !Launch.fromEnvironment().distributed()) {
+            return 0;
+        }
+        try {
+            int processes = Integer.parseInt(local.strip());
+            return Math.max(1, Runtime.getRuntime().availableProcessors() / Math.max(1, processes));
+        } catch (NumberFormatException notNumber) {
+            return 0;
+        }
+    }
+
+    /** {@return a stream that drops what it is given: the output of ranks other than 0} */
+    static PrintStream discard() {
+        return new PrintStream(OutputStream.nullOutputStream());
+    }
+}
