@@ -257,6 +257,11 @@ public final class Trainer implements AutoCloseable {
         if (step.lossScaler() != null) {
             entries.put("loss_scaler", step.lossScaler().state());
         }
+        if (group != null) {
+            // batch_size is per process; a resume on another process count reads what the run was.
+            entries.put("processes", group.size());
+            entries.put("effective_batch_size", group.size() * config.batchSize());
+        }
         return entries;
     }
 
