@@ -1,7 +1,10 @@
 package dev.isthmus.distributed;
 
 import dev.isthmus.device.DeviceKind;
+import dev.isthmus.nn.Dropout;
+import dev.isthmus.nn.Layer;
 import dev.isthmus.nn.Model;
+import dev.isthmus.random.CounterRng;
 import dev.isthmus.nn.NamedTensor;
 import dev.isthmus.tensor.Tensor;
 import dev.isthmus.train.ProcessGroup;
@@ -20,6 +23,9 @@ import java.time.Duration;
 public final class MpiProcessGroup implements ProcessGroup, AutoCloseable {
     /** DDP's default bucket: 25 MB. Isthmus's models are small, so smaller buckets overlap more. */
     public static final long DEFAULT_BUCKET_BYTES = 4L << 20;
+
+    /** The counter of {@link CounterRng#mix} that derives rank r's dropout stream. */
+    private static final long DROPOUT_STREAM = 0x6470L;
 
     private final MpiCommunicator world;
     private final DataParallel collectives;
@@ -85,10 +91,27 @@ public final class MpiProcessGroup implements ProcessGroup, AutoCloseable {
             watchdog.exit(CollectiveWatchdog.Slot.TRAINING);
         }
         broadcastBuffers(model);
+        separateDropoutStreams(model);
         if (bucketBytes > 0) {
             buckets = new GradientBuckets(model, world, bucketBytes, watchdog);
         }
         joined = model;
+    }
+
+    /**
+     * Every rank drew the same dropout seeds from the same model seed; as in DDP, where each
+     * process's generator runs on its own, the ranks must drop different units. Rank 0 keeps its
+     * stream (so its checkpoint resumes a one-process run exactly); rank r > 0 derives its own.
+     */
+    private void separateDropoutStreams(Model model) {
+        if (world.rank() == 0) {
+            return;
+        }
+        for (Layer layer : model.leaves().values()) {
+            if (layer instanceof Dropout dropout) {
+                dropout.restoreGenerator(CounterRng.mix(dropout.seed(), DROPOUT_STREAM, world.rank()), dropout.calls());
+            }
+        }
     }
 
     @Override
