@@ -222,6 +222,31 @@ public final class GradientBuckets implements LayerHook, AutoCloseable {
     }
 
     /**
+     * Waits until every bucket started so far has been reduced, starting nothing: afterwards the
+     * training thread may make another collective (SyncBatchNorm's sums during backward) without
+     * two threads inside MPI, and in the same order on every rank.
+     *
+     * @throws MpiException when an all-reduce failed
+     */
+    public void drain() {
+        waiter = Thread.currentThread();
+        try {
+            while (completed < posted && failure == null) {
+                if (!thread.isAlive()) {
+                    throw new MpiException("gradient all-reduce: the communication thread has died");
+                }
+                LockSupport.parkNanos(this, LIVENESS_CHECK_NANOS);
+            }
+        } finally {
+            waiter = null;
+        }
+        Throwable failed = failure;
+        if (failed != null) {
+            throw new MpiException("gradient all-reduce on rank " + world.rank() + " failed: " + failed.getMessage(), failed);
+        }
+    }
+
+    /**
      * After backward: starts the buckets not started yet, waits for all of them, scales the block
      * by 1/N and resets for the next step.
      *

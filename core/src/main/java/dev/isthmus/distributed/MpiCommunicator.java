@@ -107,6 +107,23 @@ public final class MpiCommunicator implements AutoCloseable {
     }
 
     /**
+     * Sums {@code count} doubles of {@code buffer} across all ranks, in place: the allocation-free
+     * form for sums made every step (SyncBatchNorm's statistics).
+     *
+     * @param buffer native memory of at least {@code count} doubles
+     * @param count how many
+     */
+    public void allReduceSumDoubles(MemorySegment buffer, int count) {
+        requireOpen("MPI_Allreduce");
+        if (buffer == null || !buffer.isNative() || count < 0 || (long) count * Double.BYTES > buffer.byteSize()) {
+            throw new IllegalArgumentException("MPI_Allreduce: " + count + " doubles in a buffer of "
+                    + (buffer == null ? "null" : buffer.byteSize() + " bytes" + (buffer.isNative() ? "" : " (not native)")));
+        }
+        MpiLibrary.check("MPI_Allreduce", mpi_h.MPI_Allreduce(IN_PLACE, buffer, count,
+                MpiHandles.DOUBLE.address(), MpiHandles.SUM.address(), MpiHandles.COMM_WORLD.address()));
+    }
+
+    /**
      * Copies {@code bytes} bytes of {@code root}'s {@code buffer} into every rank's (MPI_Bcast of
      * MPI_BYTE): tensors of any element type.
      *

@@ -10,6 +10,9 @@ import dev.isthmus.tensor.Tensor;
 import dev.isthmus.train.ProcessGroup;
 
 import java.io.PrintStream;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 
@@ -31,6 +34,8 @@ public final class MpiProcessGroup implements ProcessGroup, AutoCloseable {
     private final DataParallel collectives;
     private final long bucketBytes;
     private final CollectiveWatchdog watchdog;
+    private final Arena sumArena = Arena.ofShared();
+    private MemorySegment sumBuffer = MemorySegment.NULL;
     private GradientBuckets buckets;
     private Model joined;
 
@@ -144,14 +149,32 @@ public final class MpiProcessGroup implements ProcessGroup, AutoCloseable {
         }
     }
 
+    /**
+     * Sums over the ranks. Called by the trainer per epoch and by synchronised batch norm every
+     * step, during backward too: the buckets already started are drained first, so that only one
+     * thread is inside MPI and the collectives come in the same order on every rank. The values
+     * travel through a native buffer kept for the purpose (grown once), so a step allocates nothing.
+     */
     @Override
     public void sum(double[] values) {
-        watchdog.enter(CollectiveWatchdog.Slot.TRAINING, "the sum of the epoch's figures");
+        if (values == null || values.length == 0) {
+            throw new IllegalArgumentException("MpiProcessGroup.sum: no values");
+        }
+        if (buckets != null) {
+            buckets.drain();
+        }
+        if (sumBuffer.byteSize() < (long) values.length * Double.BYTES) {
+            sumBuffer = sumArena.allocate((long) Math.max(values.length, 2 * sumBuffer.byteSize() / Double.BYTES) * Double.BYTES,
+                    Double.BYTES);
+        }
+        MemorySegment.copy(values, 0, sumBuffer, ValueLayout.JAVA_DOUBLE, 0, values.length);
+        watchdog.enter(CollectiveWatchdog.Slot.TRAINING, "a sum over the ranks (epoch figures or batch statistics)");
         try {
-            world.allReduceSum(values);
+            world.allReduceSumDoubles(sumBuffer, values.length);
         } finally {
             watchdog.exit(CollectiveWatchdog.Slot.TRAINING);
         }
+        MemorySegment.copy(sumBuffer, ValueLayout.JAVA_DOUBLE, 0, values, 0, values.length);
     }
 
     @Override
@@ -175,6 +198,7 @@ public final class MpiProcessGroup implements ProcessGroup, AutoCloseable {
             buckets.close();
         }
         watchdog.close();
+        sumArena.close();
     }
 
     /**

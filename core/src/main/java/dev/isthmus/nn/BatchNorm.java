@@ -38,6 +38,8 @@ public abstract class BatchNorm extends Layer {
     private BatchNormPlan plan;
     private Tensor output;
     private Tensor input;
+    private SumAcrossProcesses processes;
+    private SyncedBatchStatistics synced;
 
     /**
      * Batch norm over {@code numFeatures} channels, with PyTorch's arguments.
@@ -76,6 +78,31 @@ public abstract class BatchNorm extends Layer {
                 + (momentum != 0.1f ? ", momentum=" + momentum : "") + (affine ? "" : ", affine=false") + ")";
     }
 
+    /**
+     * Normalises over the global batch of a data-parallel job (PyTorch's SyncBatchNorm): training
+     * forwards and their backward sum their per-channel statistics over the processes (see
+     * {@link SyncedBatchStatistics}); evaluation is unchanged. Set before the model is built.
+     *
+     * @param processes the sum over the job's processes
+     * @return this layer
+     * @throws IllegalStateException after the layer was set up
+     */
+    public BatchNorm synchronize(SumAcrossProcesses processes) {
+        if (processes == null) {
+            throw new IllegalArgumentException(describe() + ": synchronize needs the processes to sum over");
+        }
+        if (device() != null) {
+            throw new IllegalStateException(describe() + ": synchronize before the model is built");
+        }
+        this.processes = processes;
+        return this;
+    }
+
+    /** {@return whether training statistics are summed over the processes of a data-parallel job} */
+    public boolean synchronizes() {
+        return processes != null;
+    }
+
     @Override
     protected Shape outputShapeFor(Shape input) {
         if (!acceptsRank(input.rank()) || input.dim(1) != numFeatures) {
@@ -99,6 +126,9 @@ public abstract class BatchNorm extends Layer {
         // Constants for the eval-mode backward, which runs the inference kernel with γ = 1 or μ = β = 0.
         ones = device.allocate(channels);
         zeros = device.allocate(channels);
+        if (processes != null) {
+            synced = new SyncedBatchStatistics(processes, device, numFeatures);
+        }
         // γ = 1 and running variance = 1 from the start, as PyTorch's; in a model once its memory exists.
         MemoryPlan.whenBound(device, () -> {
             device.elementwise().fill(weight, 1f);
@@ -122,22 +152,31 @@ public abstract class BatchNorm extends Layer {
     protected void allocateBuffers(Device device, Shape input, Shape output) {
         plan = device.batchNorm(input);
         this.output = device.allocateActivation(output);
+        if (synced != null) {
+            synced.allocate(input);
+        }
     }
 
     @Override
     protected void releaseBuffers() {
         closeAll(plan, output);
+        if (synced != null) {
+            synced.closeScratch();
+        }
     }
 
     @Override
     protected void releaseParameters() {
-        closeAll(weight, weightGrad, bias, biasGrad, runningMean, runningVar, savedMean, savedInvStd, ones, zeros);
+        closeAll(weight, weightGrad, bias, biasGrad, runningMean, runningVar, savedMean, savedInvStd, ones, zeros, synced);
     }
 
     @Override
     protected Tensor doForward(Tensor x, boolean training) {
         input = x;
-        if (training) {
+        if (training && synced != null) {
+            synced.forward(plan, x, weight, bias, runningMean, runningVar, momentum, eps, output, savedMean, savedInvStd);
+            batchesTracked++;
+        } else if (training) {
             plan.forwardTraining(x, weight, bias, runningMean, runningVar, momentum, eps, output, savedMean, savedInvStd);
             batchesTracked++;
         } else {
@@ -157,6 +196,10 @@ public abstract class BatchNorm extends Layer {
     protected Tensor doBackward(Tensor gradOutput) {
         if (!lastForwardTraining()) {
             return frozenBackward(gradOutput);
+        }
+        if (synced != null) {
+            synced.backward(plan, input, gradOutput, weight, ones, zeros, eps, gradInput(), weightGrad, biasGrad, isFrozen());
+            return propagatesDown() ? gradInput() : null;
         }
         plan.backward(input, gradOutput, weight, savedMean, savedInvStd, eps, gradInput(), weightGrad, biasGrad);
         if (isFrozen()) {

@@ -11,7 +11,7 @@ import dev.isthmus.nn.Model;
  *
  * <p>Every method is a collective: all ranks call it, in the same order, or the job waits.
  */
-public interface ProcessGroup {
+public interface ProcessGroup extends dev.isthmus.nn.SumAcrossProcesses {
     /** {@return this process's index, 0 ≤ rank &lt; size} */
     int rank();
 
@@ -50,6 +50,7 @@ public interface ProcessGroup {
      *
      * @param values this rank's values; every rank's sum on return
      */
+    @Override
     void sum(double[] values);
 
     /**

@@ -3,6 +3,9 @@ package dev.isthmus.cli;
 import dev.isthmus.distributed.Launch;
 import dev.isthmus.distributed.MpiCommunicator;
 import dev.isthmus.distributed.MpiProcessGroup;
+import dev.isthmus.nn.BatchNorm;
+import dev.isthmus.nn.Layer;
+import dev.isthmus.nn.Model;
 import dev.isthmus.train.Trainer;
 import picocli.CommandLine.Option;
 
@@ -21,6 +24,11 @@ final class DistributedOptions {
             description = "under mpirun: gradient bucket size; each bucket is all-reduced as soon as backward has filled it, "
                     + "while backward goes on (0: one all-reduce after backward; default: ${DEFAULT-VALUE})")
     double bucketMegabytes;
+
+    @Option(names = "--sync-bn", order = 72,
+            description = "under mpirun: batch norm normalises over the global batch of all processes (SyncBatchNorm); "
+                    + "by default each process uses its own batch's statistics, as DistributedDataParallel does")
+    boolean syncBatchNorm;
 
     @Option(names = "--collective-timeout", paramLabel = "SECONDS", defaultValue = "300", order = 71,
             description = "under mpirun: a collective that waits longer for a peer ends the whole job with a message "
@@ -84,6 +92,33 @@ final class DistributedOptions {
             if (group != null) {
                 trainer.dataParallel(group, configuration);
             }
+        }
+
+        /**
+         * Makes every batch norm of {@code model} synchronise its statistics over the processes
+         * (before the model is built).
+         *
+         * @param model the model, not built yet
+         * @param enabled whether --sync-bn was given
+         * @param out where to say what it did
+         */
+        void synchronizeBatchNorm(Model model, boolean enabled, PrintStream out) {
+            if (!enabled) {
+                return;
+            }
+            if (group == null) {
+                out.println("--sync-bn: one process, so batch statistics are already those of the whole batch");
+                return;
+            }
+            int layers = 0;
+            for (Layer layer : model.leaves().values()) {
+                if (layer instanceof BatchNorm norm) {
+                    norm.synchronize(group);
+                    layers++;
+                }
+            }
+            out.printf("--sync-bn: %d batch-norm layer%s normalise over the global batch of %d processes%n", layers,
+                    layers == 1 ? "" : "s", group.size());
         }
 
         /** {@return the all-reduce's cost so far, or null} */

@@ -127,6 +127,7 @@ final class TrainCommand implements Subcommand {
             if (machine.device.equals("auto")) {
                 out.println("device: " + device.name() + " (" + choice.reason() + ")");
             }
+            session.synchronizeBatchNorm(model, distributed.syncBatchNorm, out);
             List<String> frozen = fineTune.freeze(model);
             model.precision(machine.precision).build(device, batch, seed.value);
             if (model.precision().isMixed()) {

@@ -55,6 +55,34 @@ class DataParallelTrainingTest {
     }
 
     @Test
+    void withSyncBnBatchNormTrainsAsOneProcessOfTheWholeBatch() throws Exception {
+        // Three steps. Batch norm's β gradients are sums that nearly cancel, so rounding alone moves
+        // them by 1e-3 relative (one process with 1 or 2 threads differs as much): the measure is the
+        // relative L2 distance over all parameters and buffers, not the worst element.
+        List<String> recipe = List.of("train", "vgg-small-bn", "--data", "synthetic", "--synthetic-size", "96",
+                "--epochs", "1", "--seed", "2", "--threads", "1");
+        Path alone = folder.resolve("bn-alone.safetensors");
+        CommandLineTest.Run one = CommandLineTest.run(args(recipe, "--batch", "32", "--checkpoint", alone.toString()));
+        assertEquals(0, one.status(), one.err());
+
+        Path synced = folder.resolve("bn-synced.safetensors");
+        Job two = mpirun(180, 2, args(recipe, "--batch", "16", "--sync-bn", "--checkpoint", synced.toString()));
+        assertEquals(0, two.status(), two.output());
+        assertTrue(two.output().contains("--sync-bn: 4 batch-norm layers normalise over the global batch of 2 processes"),
+                two.output());
+        double syncedDifference = relativeDistance(alone, synced);
+        assertTrue(syncedDifference <= 1e-4, "with --sync-bn the parameters differ by " + syncedDifference);
+
+        // Without it each process normalises by its own 16 samples (DDP's default): measurably another model.
+        Path local = folder.resolve("bn-local.safetensors");
+        Job perProcess = mpirun(180, 2, args(recipe, "--batch", "16", "--checkpoint", local.toString()));
+        assertEquals(0, perProcess.status(), perProcess.output());
+        double localDifference = relativeDistance(alone, local);
+        assertTrue(localDifference > 10 * Math.max(syncedDifference, 1e-6),
+                "per-process statistics differ by only " + localDifference + " (synced: " + syncedDifference + ")");
+    }
+
+    @Test
     void bucketedAllReduceGivesWhatOneWholeAllReduceGives() throws Exception {
         Path bucketed = folder.resolve("bucketed.safetensors");
         Job small = mpirun(120, 2, args(RECIPE, "--batch", "32", "--bucket-mb", "0.02", "--checkpoint", bucketed.toString()));
@@ -261,6 +289,27 @@ class DataParallelTrainingTest {
 
     private static String lastLine(String text, String prefix) {
         return text.lines().filter(line -> line.startsWith(prefix)).reduce((a, b) -> b).orElse("(no line " + prefix + ")");
+    }
+
+    /** ‖a − b‖₂ / ‖a‖₂ over every parameter and buffer of two checkpoints (optimizer state left out). */
+    private static double relativeDistance(Path first, Path second) throws IOException {
+        double difference = 0;
+        double size = 0;
+        try (SafeTensors a = SafeTensors.open(first); SafeTensors b = SafeTensors.open(second)) {
+            for (String name : a.entries().keySet()) {
+                if (!a.entry(name).dtype().equals("F32") || name.startsWith("optimizer.")) {
+                    continue;
+                }
+                float[] x = a.floats(name);
+                float[] y = b.floats(name);
+                assertEquals(x.length, y.length, name);
+                for (int i = 0; i < x.length; i++) {
+                    difference += ((double) x[i] - y[i]) * ((double) x[i] - y[i]);
+                    size += (double) x[i] * x[i];
+                }
+            }
+        }
+        return Math.sqrt(difference / size);
     }
 
     /** The largest |a - b| / max|a| over every F32 tensor both checkpoints hold (parameters and optimizer state). */
