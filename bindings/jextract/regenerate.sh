@@ -5,10 +5,11 @@
 #   CBLAS_INCLUDE   folder holding OpenBLAS's cblas.h  (Debian: /usr/include/x86_64-linux-gnu/openblas-pthread)
 #   CUDA_INCLUDE    folder holding the CUDA toolkit's cuda.h and driver_types.h (/usr/local/cuda/include)
 #   NVIDIA_INCLUDE  folder holding cublas_v2.h and cudnn.h with what they include
-#   LIBRARY         any of cblas cuda cublas cudnn dnnl omp mpi (default: all)
+#   LIBRARY         any of cblas cuda cublas cudnn dnnl omp mpi nccl (default: all)
 # oneDNN's dnnl.h is read from DNNL_INCLUDE (default /usr/include, Debian's libdnnl-dev) and gcc's
 # omp.h from OMP_INCLUDE (default: gcc -print-file-name=include), Open MPI's mpi.h from MPI_INCLUDE
-# (default /usr/lib/x86_64-linux-gnu/openmpi/include, Debian's libopenmpi-dev).
+# (default /usr/lib/x86_64-linux-gnu/openmpi/include, Debian's libopenmpi-dev), NVIDIA's nccl.h from
+# NCCL_INCLUDE (default NVIDIA_INCLUDE; pip's nvidia-nccl-cu13 has it in nvidia/nccl/include).
 #
 # Needs a `jextract` for JDK 25 on PATH (a developer tool: neither it nor the headers are committed).
 # Each <library>.args file lists the symbols to generate. jextract silently skips a name it cannot
@@ -25,10 +26,11 @@ fi
 cblas_include=$1 cuda_include=$2 nvidia_include=$3
 shift 3
 libraries=("$@")
-[ ${#libraries[@]} -gt 0 ] || libraries=(cblas cuda cublas cudnn dnnl omp mpi)
+[ ${#libraries[@]} -gt 0 ] || libraries=(cblas cuda cublas cudnn dnnl omp mpi nccl)
 dnnl_include=${DNNL_INCLUDE:-/usr/include}
 omp_include=${OMP_INCLUDE:-$(gcc -print-file-name=include)}
 mpi_include=${MPI_INCLUDE:-/usr/lib/x86_64-linux-gnu/openmpi/include}
+nccl_include=${NCCL_INCLUDE:-$nvidia_include}
 
 here=$(cd "$(dirname "$0")" && pwd)
 output_root="$here/../src/generated/java"
@@ -84,6 +86,7 @@ for library in "${libraries[@]}"; do
     # only matters to gcc's warnings, so it is defined away.
     omp)    generate omp "$omp_include/omp.h" OPENMP -I "$omp_include" "-D__malloc__(...)=" ;;
     mpi)    generate mpi "$mpi_include/mpi.h" MPI -I "$mpi_include" ;;
-    *) echo "regenerate: unknown library $library (cblas cuda cublas cudnn dnnl omp mpi)" >&2; exit 2 ;;
+    nccl)   generate nccl "$nccl_include/nccl.h" NCCL -I "$nccl_include" -I "$cuda_include" ;;
+    *) echo "regenerate: unknown library $library (cblas cuda cublas cudnn dnnl omp mpi nccl)" >&2; exit 2 ;;
   esac
 done

@@ -16,5 +16,6 @@ module dev.isthmus.bindings {
     exports dev.isthmus.bindings.cudnn to dev.isthmus.core;
     exports dev.isthmus.bindings.dnnl to dev.isthmus.core;
     exports dev.isthmus.bindings.mpi to dev.isthmus.core;
+    exports dev.isthmus.bindings.nccl to dev.isthmus.core;
     exports dev.isthmus.bindings.omp to dev.isthmus.core;
 }

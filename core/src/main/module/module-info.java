@@ -26,4 +26,6 @@ module dev.isthmus.core {
 
     // The command line reports the CPU backend's threads and measures raw OpenBLAS GEMM.
     exports dev.isthmus.device.cpu to dev.isthmus.models;
+    // Under mpirun with --device cuda the command line makes the NCCL group for the GPU it opened.
+    exports dev.isthmus.device.cuda to dev.isthmus.models;
 }

@@ -63,6 +63,14 @@ public enum NativeLibrary {
                     "/opt/openmpi/lib"),
             List.of(),
             "apt-get install openmpi-bin libopenmpi-dev (only needed to train across processes),",
+            null),
+    /** NVIDIA NCCL 2.x (libnccl.so.2): the transport of data-parallel training on GPUs. */
+    NCCL("NCCL", "data-parallel training across GPUs", "nccl",
+            List.of("libnccl.so.2", "libnccl.so"),
+            List.of("/usr/lib/x86_64-linux-gnu", "/usr/local/cuda/lib64", "/usr/local/cuda/targets/x86_64-linux/lib",
+                    "/usr/lib64", "/usr/local/lib"),
+            List.of("nvidia/nccl/lib"),
+            "install NCCL 2 (NVIDIA's libnccl2, or pip's nvidia-nccl-cu13; only needed to train across GPUs),",
             null);
 
     private final String displayName;
@@ -154,6 +162,7 @@ public enum NativeLibrary {
             case CUDNN -> List.of("cudnnGetVersion", "cudnnConvolutionForward");
             // ompi_mpi_comm_world is what MPI_COMM_WORLD points at: the file must be Open MPI's.
             case MPI -> List.of("MPI_Init_thread", "MPI_Iallreduce", "ompi_mpi_comm_world");
+            case NCCL -> List.of("ncclGetVersion", "ncclCommInitRank", "ncclAllReduce");
         };
     }
 

@@ -37,6 +37,7 @@ public final class NativeStatus {
         statuses.add(cublas());
         statuses.add(cudnn());
         statuses.add(mpi());
+        statuses.add(nccl());
         return statuses;
     }
 
@@ -103,6 +104,15 @@ public final class NativeStatus {
             details.put("launch", dev.isthmus.distributed.Launch.fromEnvironment().toString());
             return dev.isthmus.distributed.MpiLibrary.version();
         });
+    }
+
+    /**
+     * NCCL: its version (ncclGetVersion needs no GPU and no communicator).
+     *
+     * @return NCCL's status: where it was found and its version, or why it is unusable
+     */
+    public static LibraryStatus nccl() {
+        return probe(NativeLibrary.NCCL, (loaded, details) -> dev.isthmus.device.cuda.NcclCommunicator.version());
     }
 
     /** {@return cuBLAS's status: where it was found, its version, or why it is unusable} */

@@ -103,18 +103,22 @@ public final class MpiProcessGroup implements ProcessGroup, AutoCloseable {
         joined = model;
     }
 
+    private void separateDropoutStreams(Model model) {
+        separateDropoutStreams(model, world.rank());
+    }
+
     /**
      * Every rank drew the same dropout seeds from the same model seed; as in DDP, where each
      * process's generator runs on its own, the ranks must drop different units. Rank 0 keeps its
      * stream (so its checkpoint resumes a one-process run exactly); rank r > 0 derives its own.
      */
-    private void separateDropoutStreams(Model model) {
-        if (world.rank() == 0) {
+    static void separateDropoutStreams(Model model, int rank) {
+        if (rank == 0) {
             return;
         }
         for (Layer layer : model.leaves().values()) {
             if (layer instanceof Dropout dropout) {
-                dropout.restoreGenerator(CounterRng.mix(dropout.seed(), DROPOUT_STREAM, world.rank()), dropout.calls());
+                dropout.restoreGenerator(CounterRng.mix(dropout.seed(), DROPOUT_STREAM, rank), dropout.calls());
             }
         }
     }
@@ -208,6 +212,9 @@ public final class MpiProcessGroup implements ProcessGroup, AutoCloseable {
      * @return its hash
      */
     static long hash(String configuration) {
+        if (configuration == null) {
+            throw new IllegalArgumentException("data-parallel: the configuration to compare is null");
+        }
         long hash = 0xcbf29ce484222325L;
         for (byte b : configuration.getBytes(StandardCharsets.UTF_8)) {
             hash = (hash ^ (b & 0xff)) * 0x100000001b3L;

@@ -3,6 +3,9 @@ package dev.isthmus.cli;
 import dev.isthmus.distributed.Launch;
 import dev.isthmus.distributed.MpiCommunicator;
 import dev.isthmus.distributed.MpiProcessGroup;
+import dev.isthmus.distributed.NcclProcessGroup;
+import dev.isthmus.bindings.NativeLibrary;
+import dev.isthmus.device.cuda.CudaDevice;
 import dev.isthmus.nn.BatchNorm;
 import dev.isthmus.nn.Layer;
 import dev.isthmus.nn.Model;
@@ -43,13 +46,19 @@ final class DistributedOptions {
         private final Launch launch;
         private final MpiCommunicator world;
         private final MpiProcessGroup group;
+        private final Duration timeout;
+        private final PrintStream err;
         private final Thread signalNotice;
+        private NcclProcessGroup gpuGroup;
         private volatile boolean finished;
 
-        private Session(Launch launch, MpiCommunicator world, MpiProcessGroup group, Path checkpoint, PrintStream err) {
+        private Session(Launch launch, MpiCommunicator world, MpiProcessGroup group, Duration timeout, Path checkpoint,
+                        PrintStream err) {
             this.launch = launch;
             this.world = world;
             this.group = group;
+            this.timeout = timeout;
+            this.err = err;
             if (world == null) {
                 signalNotice = null;
                 return;
@@ -91,7 +100,22 @@ final class DistributedOptions {
         void attach(Trainer trainer, String configuration) {
             if (group != null) {
                 trainer.dataParallel(group, configuration);
+            } else if (world != null && trainer.model().device() instanceof CudaDevice gpu) {
+                // One GPU per process: NCCL's communicator is made once the device exists.
+                gpuGroup = new NcclProcessGroup(world, gpu, timeout, err);
+                trainer.dataParallel(gpuGroup, configuration);
             }
+        }
+
+        /**
+         * The device this process trains on: under a launcher, {@code cuda} means the GPU of this
+         * process's local rank (one process per GPU).
+         *
+         * @param requested the --device value
+         * @return the device to open
+         */
+        String device(String requested) {
+            return world != null && requested.equals("cuda") ? "cuda:" + launch.localRank() : requested;
         }
 
         /**
@@ -123,7 +147,7 @@ final class DistributedOptions {
 
         /** {@return the all-reduce's cost so far, or null} */
         String communicationSummary() {
-            return group == null ? null : group.communicationSummary();
+            return group != null ? group.communicationSummary() : gpuGroup != null ? "gradients summed by NCCL after backward" : null;
         }
 
         /**
@@ -161,6 +185,9 @@ final class DistributedOptions {
             if (group != null) {
                 group.close();
             }
+            if (gpuGroup != null) {
+                gpuGroup.close();
+            }
             if (world != null) {
                 world.close();
             }
@@ -170,19 +197,28 @@ final class DistributedOptions {
     /**
      * Opens MPI when a launcher started this process with others.
      *
-     * @param device the --device value: data-parallel training runs on CPUs (NCCL is not built)
+     * @param device the --device value: cpu (MPI) or cuda (NCCL, one GPU per process)
      * @param checkpoint the checkpoint file, for the message when the job is ended
      * @param err where the watchdog and the exit notice report
      * @return the session (alone: nothing opened)
      */
     Session open(String device, Path checkpoint, PrintStream err) {
         Launch launch = Launch.fromEnvironment();
+        Duration timeout = Duration.ofSeconds(Math.max(1, timeoutSeconds));
         if (!launch.distributed()) {
-            return new Session(launch, null, null, checkpoint, err);
+            return new Session(launch, null, null, timeout, checkpoint, err);
         }
-        if (!device.equals("cpu")) {
-            throw new UsageException("train: under " + launch.launcher() + " with " + launch.size() + " processes, data-parallel "
-                    + "training runs on the CPU (--device cpu); GPUs need NCCL, which this build does not have");
+        boolean gpu = device.equals("cuda") || device.startsWith("cuda:");
+        if (!gpu && !device.equals("cpu")) {
+            throw new UsageException("train: under " + launch.launcher() + " with " + launch.size() + " processes, say where each "
+                    + "trains: --device cpu (MPI) or --device cuda (one GPU per process, by local rank; NCCL), not " + device);
+        }
+        if (gpu && syncBatchNorm) {
+            throw new UsageException("train: --sync-bn is built for CPU processes; on GPUs batch norm keeps each process's "
+                    + "statistics");
+        }
+        if (gpu) {
+            NativeLibrary.NCCL.load(); // names every place tried when NCCL is missing
         }
         if (!(bucketMegabytes >= 0) || bucketMegabytes > 1024) {
             throw new UsageException("train: --bucket-mb must be in [0, 1024], got " + bucketMegabytes);
@@ -192,9 +228,8 @@ final class DistributedOptions {
         }
         MpiCommunicator world = MpiCommunicator.open();
         try {
-            MpiProcessGroup group = new MpiProcessGroup(world, (long) (bucketMegabytes * (1 << 20)),
-                    Duration.ofSeconds(timeoutSeconds), err);
-            return new Session(launch, world, group, checkpoint, err);
+            MpiProcessGroup group = gpu ? null : new MpiProcessGroup(world, (long) (bucketMegabytes * (1 << 20)), timeout, err);
+            return new Session(launch, world, group, timeout, checkpoint, err);
         } catch (RuntimeException failed) {
             world.close();
             throw failed;

@@ -15,11 +15,11 @@ import java.util.Map;
 
 /** {@code isthmus info}: the JDK, and each native library's location and version, or why it is missing. */
 @Command(name = "info", sortOptions = false,
-        header = "the JDK and the native libraries found (OpenBLAS, oneDNN, CUDA, cuBLAS, cuDNN, Open MPI)",
-        description = {"Prints the JDK, then for OpenBLAS, oneDNN, the CUDA driver, cuBLAS, cuDNN and Open MPI: the file loaded, "
+        header = "the JDK and the native libraries found (OpenBLAS, oneDNN, CUDA, cuBLAS, cuDNN, Open MPI, NCCL)",
+        description = {"Prints the JDK, then for OpenBLAS, oneDNN, the CUDA driver, cuBLAS, cuDNN, Open MPI and NCCL: the file loaded, "
                 + "how it was found and the version it reports, or the reason it is unavailable.",
                 "Override any library with -Disthmus.library.NAME=/path or ISTHMUS_LIBRARY_NAME=/path "
-                        + "(NAME: openblas, dnnl, openmp, cuda, cublas, cudnn, mpi)."})
+                        + "(NAME: openblas, dnnl, openmp, cuda, cublas, cudnn, mpi, nccl)."})
 final class InfoCommand implements Subcommand {
     @Mixin
     StandardOptions standard;

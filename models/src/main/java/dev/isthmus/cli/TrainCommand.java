@@ -117,6 +117,7 @@ final class TrainCommand implements Subcommand {
 
         fineTune.validate(command.name(), resume, training.labelSmoothing);
         Datasets.Split data = fineTune.selectClasses(dataOptions.load(command.name(), entry, seed.value, err));
+        machine.device = session.device(machine.device);
         Devices.Choice choice = machine.open();
         long started = System.nanoTime();
         int channels = data.train().sampleShape().dim(0);
@@ -140,7 +141,8 @@ final class TrainCommand implements Subcommand {
             if (session.distributed()) {
                 out.printf("data-parallel: %d processes, batch %d per process, effective batch %d; gradients averaged %s%n",
                         session.size(), batch, session.size() * batch, distributed.bucketMegabytes > 0
-                                ? "in " + distributed.bucketMegabytes + " MB buckets overlapping backward" : "after backward");
+                                && !device.name().startsWith("cuda") ? "in " + distributed.bucketMegabytes
+                                + " MB buckets overlapping backward" : "after backward");
             }
             LoadReport initialised = fineTune.initialise(model, out);
             if (!frozen.isEmpty()) {

@@ -190,6 +190,11 @@ public final class CudaDevice extends Device {
         return stream;
     }
 
+    /** The one-thread guard with this device's context current, for the NCCL calls made outside the kernel families. */
+    Device.Guard enterForCollective() {
+        return enter();
+    }
+
     MemorySegment one() {
         return one;
     }
