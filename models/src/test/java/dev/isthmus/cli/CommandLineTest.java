@@ -41,12 +41,12 @@ class CommandLineTest {
         assertEquals(0, info.status(), info.err());
         @SuppressWarnings("unchecked")
         Map<String, Object> libraries = (Map<String, Object>) info.json().get("libraries");
-        assertEquals(List.of("OpenBLAS", "oneDNN", "CUDA driver", "cuBLAS", "cuDNN", "Open MPI"),
+        assertEquals(List.of("OpenBLAS", "oneDNN", "CUDA driver", "cuBLAS", "cuDNN", "Open MPI", "NCCL"),
                 List.copyOf(libraries.keySet()));
         @SuppressWarnings("unchecked")
         Map<String, Object> openBlas = (Map<String, Object>) libraries.get("OpenBLAS");
         assertEquals(Boolean.TRUE, openBlas.get("available"));
-        for (String gpu : List.of("CUDA driver", "cuBLAS", "cuDNN", "Open MPI")) {
+        for (String gpu : List.of("CUDA driver", "cuBLAS", "cuDNN", "Open MPI", "NCCL")) {
             @SuppressWarnings("unchecked")
             Map<String, Object> library = (Map<String, Object>) libraries.get(gpu);
             // Either it works (a GPU machine) or it says why not.
