@@ -115,7 +115,7 @@ class DataParallelTrainingTest {
         Path checkpoint = folder.resolve("killed.safetensors");
         List<String> recipe = List.of("train", "lenet5", "--data", "synthetic", "--synthetic-size", "2048", "--epochs", "200",
                 "--seed", "5", "--threads", "1", "--batch", "32", "--checkpoint", checkpoint.toString());
-        Job job = run(command(2, recipe), 90, process -> {
+        Job job = run(command(2, recipe), 90, (process, log) -> {
             waitFor(() -> Files.exists(checkpoint), 60);
             rankProcess(process, 1).ifPresent(ProcessHandle::destroyForcibly);
         });
@@ -145,9 +145,9 @@ class DataParallelTrainingTest {
         List<String> recipe = List.of("train", "lenet5", "--data", "synthetic", "--synthetic-size", "2048", "--epochs", "200",
                 "--seed", "5", "--threads", "1", "--batch", "32", "--collective-timeout", "8");
         long[] stopped = new long[1];
-        Job job = run(command(2, recipe), 90, process -> {
-            waitFor(() -> rankProcess(process, 1).isPresent(), 30);
-            sleep(8_000); // well into training
+        Job job = run(command(2, recipe), 90, (process, log) -> {
+            // Stopped only once training runs (MPI_Init itself is not watched: the launcher times it out).
+            waitFor(() -> read(log).contains("epoch 1:"), 60);
             rankProcess(process, 1).ifPresent(rank -> {
                 stopped[0] = rank.pid();
                 signal("STOP", rank.pid());
@@ -167,7 +167,15 @@ class DataParallelTrainingTest {
     }
 
     private interface WhileRunning {
-        void accept(Process process) throws Exception;
+        void accept(Process process, Path log) throws Exception;
+    }
+
+    private static String read(Path log) {
+        try {
+            return Files.readString(log, StandardCharsets.UTF_8);
+        } catch (IOException unreadable) {
+            return "";
+        }
     }
 
     private static String[] args(List<String> recipe, String... more) {
@@ -212,7 +220,7 @@ class DataParallelTrainingTest {
         Process process = builder.start();
         try {
             if (whileRunning != null) {
-                whileRunning.accept(process);
+                whileRunning.accept(process, log);
             }
             boolean finished = process.waitFor(timeoutSeconds, TimeUnit.SECONDS);
             double seconds = (System.nanoTime() - start) / 1e9;
