@@ -148,9 +148,47 @@ class AlexNetTest {
                         double tolerance = 1e-4 * Math.max(Math.abs(expected[i]), 0.1 * largest);
                         assertEquals(expected[i], logits[i], tolerance, name + " logit " + i);
                     }
+                    if (name.equals("alexnet-small")) {
+                        checkGradients(model, io);
+                    }
                 }
             }
         }
+    }
+
+    /**
+     * The eval-mode backward of the formula's dL/dlogits (tensor 1001) through LRN, the overlapping
+     * adaptive pool and the rest gives PyTorch's parameter gradients.
+     */
+    private static void checkGradients(Model model, SafeTensors io) {
+        Shape logitsShape = Shape.of(2, 10);
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment dy = arena.allocate(logitsShape.elementCount() * Float.BYTES, 4);
+            fill(dy, logitsShape.elementCount(), 1001, 1.0 / 1000.0);
+            model.device().elementwise().fill(model.gradientBlock(), 0f);
+            try (Tensor gradLogits = device.fromArray(logitsShape, dy.toArray(ValueLayout.JAVA_FLOAT))) {
+                model.backward(gradLogits);
+            }
+        }
+        int compared = 0;
+        for (Parameter parameter : model.parameters()) {
+            String key = "alexnet-small_grad:" + parameter.name();
+            if (!io.entries().containsKey(key)) {
+                continue;
+            }
+            float[] expected = io.floats(key);
+            float[] actual = parameter.grad().toFloatArray();
+            double largest = 0;
+            for (float e : expected) {
+                largest = Math.max(largest, Math.abs(e));
+            }
+            for (int i = 0; i < expected.length; i++) {
+                double tolerance = 1e-4 * Math.max(Math.abs(expected[i]), 0.1 * largest);
+                assertEquals(expected[i], actual[i], tolerance, parameter.name() + " gradient " + i);
+            }
+            compared++;
+        }
+        assertEquals(5, compared, "gradients compared");
     }
 
     @Test
