@@ -187,6 +187,23 @@ class AlexNetLayersTest {
         }
     }
 
+    @ParameterizedTest(name = "LocalResponseNorm keeps a NaN inside its windows on {0}")
+    @MethodSource("engines")
+    void localResponseNormKeepsANaNInsideTheWindowsThatHoldIt(String engine) {
+        Device device = device(engine);
+        Shape shape = Shape.of(1, 8, 1, 2);
+        float[] values = TestData.uniform(16, 1.0, 5);
+        values[2] = Float.NaN; // channel 1, first pixel: windows of size 3 around channels 0 to 2 hold it
+        try (LocalResponseNorm lrn = new LocalResponseNorm(3, 0.5, 0.75, 1.0); Tensor x = device.fromArray(shape, values)) {
+            lrn.setup(device, shape);
+            float[] y = lrn.forward(x, true).toFloatArray();
+            for (int c = 0; c < 8; c++) {
+                assertEquals(c <= 2, Float.isNaN(y[2 * c]), "channel " + c + " first pixel: " + y[2 * c]);
+                assertTrue(Float.isFinite(y[2 * c + 1]), "channel " + c + " second pixel: " + y[2 * c + 1]);
+            }
+        }
+    }
+
     @Test
     void refusesImpossibleConfigurationsNamingThem() {
         assertThrows(IllegalArgumentException.class, () -> new LocalResponseNorm(0));

@@ -46,16 +46,73 @@ final class CpuWindowKernels {
         }
     }
 
-    /** Σ x[j]² over PyTorch's window of channel c: c − size/2 .. c + (size − 1)/2, clipped to [0, C). */
-    private static double windowSquares(MemorySegment x, long base, long stride, int channels, int size, int c) {
-        int from = Math.max(0, c - size / 2);
-        int to = Math.min(channels - 1, c + (size - 1) / 2);
+    /**
+     * Per-thread rows of doubles for one (sample, position)'s channels, kept between calls so that
+     * a training step allocates nothing once every pool thread has met the widest layer.
+     */
+    private final ThreadLocal<double[]> rows = ThreadLocal.withInitial(() -> new double[0]);
+
+    private double[] row(int length) {
+        double[] row = rows.get();
+        if (row.length < length) {
+            row = new double[length];
+            rows.set(row);
+        }
+        return row;
+    }
+
+    /**
+     * d^−β. AlexNet's β = 0.75 (and 0.5, 1) are square roots and a division, several times faster
+     * than {@link Math#pow}, which would otherwise dominate the layer.
+     */
+    static double inversePower(double d, double beta) {
+        if (beta == 0.75) {
+            double root = Math.sqrt(d);
+            return 1 / (root * Math.sqrt(root));
+        }
+        if (beta == 0.5) {
+            return 1 / Math.sqrt(d);
+        }
+        if (beta == 1) {
+            return 1 / d;
+        }
+        return Math.pow(d, -beta);
+    }
+
+    /**
+     * d[c] = k + alpha/size · Σ x[j]² over PyTorch's window of channel c, c − size/2 .. c + (size − 1)/2
+     * clipped to [0, C), for every c, into {@code d[0, C)}: one sliding sum over the channels.
+     */
+    private static void divisors(MemorySegment x, long base, long stride, int channels, int size, double k, double scale,
+                                 double[] d) {
+        int below = size / 2;
+        int above = (size - 1) / 2;
         double sum = 0;
-        for (int j = from; j <= to; j++) {
+        for (int j = 0; j < Math.min(channels, above); j++) {
             double v = x.getAtIndex(JAVA_FLOAT, base + j * stride);
             sum += v * v;
         }
-        return sum;
+        for (int c = 0; c < channels; c++) {
+            int entering = c + above;
+            if (entering < channels) {
+                double v = x.getAtIndex(JAVA_FLOAT, base + entering * stride);
+                sum += v * v;
+            }
+            int leaving = c - below - 1;
+            if (leaving >= 0) {
+                double v = x.getAtIndex(JAVA_FLOAT, base + leaving * stride);
+                sum -= v * v;
+            }
+            if (!Double.isFinite(sum)) {
+                // An infinity or NaN spoils a running sum for good (∞ − ∞); PyTorch's spoils only its windows.
+                sum = 0;
+                for (int j = Math.max(0, c - below); j <= Math.min(channels - 1, c + above); j++) {
+                    double v = x.getAtIndex(JAVA_FLOAT, base + j * stride);
+                    sum += v * v;
+                }
+            }
+            d[c] = k + scale * Math.max(sum, 0);
+        }
     }
 
     void lrnForward(int size, float alpha, float beta, float k, Tensor x, Tensor y) {
@@ -66,21 +123,22 @@ final class CpuWindowKernels {
         int channels = index.channels();
         double scale = (double) alpha / size;
         parallel.forRange(index.tasks(), MIN_TASKS, (from, to) -> {
+            double[] d = row(channels);
             for (int task = from; task < to; task++) {
                 long base = index.base(task / index.positions(), task % index.positions());
+                divisors(in, base, stride, channels, size, k, scale, d);
                 for (int c = 0; c < channels; c++) {
-                    double d = k + scale * windowSquares(in, base, stride, channels, size, c);
                     long at = base + c * stride;
-                    out.setAtIndex(JAVA_FLOAT, at, (float) (in.getAtIndex(JAVA_FLOAT, at) / Math.pow(d, beta)));
+                    out.setAtIndex(JAVA_FLOAT, at, (float) (in.getAtIndex(JAVA_FLOAT, at) * inversePower(d[c], beta)));
                 }
             }
         });
     }
 
     /**
-     * dx[i] = dy[i]·d[i]^−β − (2αβ/size)·x[i]·Σ dy[c]·x[c]·d[c]^(−β−1) over the channels c whose
-     * window holds i (c from i − (size − 1)/2 to i + size/2); d[c] is recomputed rather than stored,
-     * so a step allocates nothing.
+     * dx[i] = dy[i]·d[i]^−β − (2αβ/size)·x[i]·Σ t[c], t[c] = dy[c]·x[c]·d[c]^(−β−1), over the channels c
+     * whose window holds i (c from i − (size − 1)/2 to i + size/2): d and t in a per-thread row, the
+     * sum of t sliding over the channels.
      */
     void lrnBackward(int size, float alpha, float beta, float k, Tensor x, Tensor gradOutput, Tensor gradInput) {
         ChannelIndex index = ChannelIndex.of(x);
@@ -91,23 +149,41 @@ final class CpuWindowKernels {
         int channels = index.channels();
         double scale = (double) alpha / size;
         double cross = 2.0 * alpha * beta / size;
+        int below = (size - 1) / 2;
+        int above = size / 2;
         parallel.forRange(index.tasks(), MIN_TASKS, (from, to) -> {
+            double[] rowsOf = row(3 * channels);
             for (int task = from; task < to; task++) {
                 long base = index.base(task / index.positions(), task % index.positions());
+                divisors(in, base, stride, channels, size, k, scale, rowsOf);
+                for (int c = 0; c < channels; c++) {
+                    long at = base + c * stride;
+                    double power = inversePower(rowsOf[c], beta);
+                    rowsOf[channels + c] = power;
+                    rowsOf[2 * channels + c] = dy.getAtIndex(JAVA_FLOAT, at) * (double) in.getAtIndex(JAVA_FLOAT, at)
+                            * power / rowsOf[c];
+                }
+                double sum = 0;
+                for (int c = 0; c < Math.min(channels, above); c++) {
+                    sum += rowsOf[2 * channels + c];
+                }
                 for (int i = 0; i < channels; i++) {
-                    long at = base + i * stride;
-                    double di = k + scale * windowSquares(in, base, stride, channels, size, i);
-                    double sum = 0;
-                    int first = Math.max(0, i - (size - 1) / 2);
-                    int last = Math.min(channels - 1, i + size / 2);
-                    for (int c = first; c <= last; c++) {
-                        double dc = c == i ? di : k + scale * windowSquares(in, base, stride, channels, size, c);
-                        long cAt = base + c * stride;
-                        sum += dy.getAtIndex(JAVA_FLOAT, cAt) * (double) in.getAtIndex(JAVA_FLOAT, cAt)
-                                * Math.pow(dc, -beta - 1);
+                    int entering = i + above;
+                    if (entering < channels) {
+                        sum += rowsOf[2 * channels + entering];
                     }
-                    double g = dy.getAtIndex(JAVA_FLOAT, at) * Math.pow(di, -beta)
-                            - cross * in.getAtIndex(JAVA_FLOAT, at) * sum;
+                    int leaving = i - below - 1;
+                    if (leaving >= 0) {
+                        sum -= rowsOf[2 * channels + leaving];
+                    }
+                    if (!Double.isFinite(sum)) {
+                        sum = 0;
+                        for (int c = Math.max(0, i - below); c <= Math.min(channels - 1, i + above); c++) {
+                            sum += rowsOf[2 * channels + c];
+                        }
+                    }
+                    long at = base + i * stride;
+                    double g = dy.getAtIndex(JAVA_FLOAT, at) * rowsOf[channels + i] - cross * in.getAtIndex(JAVA_FLOAT, at) * sum;
                     dx.setAtIndex(JAVA_FLOAT, at, (float) g);
                 }
             }
