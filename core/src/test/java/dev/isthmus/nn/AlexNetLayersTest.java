@@ -205,6 +205,22 @@ class AlexNetLayersTest {
     }
 
     @Test
+    void aTrainingStepThroughABinaryStepStopsWithTheReason() {
+        try (Model model = new Model("step", new Sequential(new Linear(6, 4), new BinaryStep(), new Linear(4, 3)),
+                Shape.of(6));
+             dev.isthmus.loss.CrossEntropyLoss loss = new dev.isthmus.loss.CrossEntropyLoss()) {
+            model.build(onednn, 2, 0);
+            try (dev.isthmus.optim.Sgd sgd = new dev.isthmus.optim.Sgd(model.parameters(), 0.1, 0, 0, 0, false);
+                 dev.isthmus.train.TrainStep step = new dev.isthmus.train.TrainStep(model, loss, sgd, 0);
+                 dev.isthmus.train.DeviceBatch batch = dev.isthmus.train.DeviceBatch.allocate(model, 2)) {
+                UnsupportedOperationException refused = assertThrows(UnsupportedOperationException.class,
+                        () -> step.train(batch));
+                assertTrue(refused.getMessage().contains("BinaryStep()"), refused.getMessage());
+            }
+        }
+    }
+
+    @Test
     void refusesImpossibleConfigurationsNamingThem() {
         assertThrows(IllegalArgumentException.class, () -> new LocalResponseNorm(0));
         assertThrows(IllegalArgumentException.class, () -> new LocalResponseNorm(3, Double.NaN, 0.75, 1));
