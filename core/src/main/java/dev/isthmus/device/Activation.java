@@ -13,5 +13,10 @@ public enum Activation {
     /** tanh(x). */
     TANH,
     /** x·Φ(x) with the exact normal CDF (PyTorch's approximate='none'). */
-    GELU
+    GELU,
+    /**
+     * 1 for x &gt; 0, else 0 (0 at 0 and for NaN): torch.heaviside(x, 0). Forward only: its
+     * derivative is 0 almost everywhere, so the family refuses its backward.
+     */
+    BINARY_STEP
 }

@@ -1,27 +1,35 @@
 package dev.isthmus.nn;
 
+import dev.isthmus.device.Device;
 import dev.isthmus.device.PoolGeometry;
 import dev.isthmus.device.PoolMode;
+import dev.isthmus.device.PoolingPlan;
 import dev.isthmus.tensor.Shape;
+import dev.isthmus.tensor.Tensor;
 
 /**
- * PyTorch's {@code nn.AdaptiveAvgPool2d((oh, ow))}: [N, C, H, W] to [N, C, oh, ow], each output the mean of
- * rows floor(i*H/oh) .. ceil((i+1)*H/oh) and the like for columns.
+ * PyTorch's {@code nn.AdaptiveAvgPool2d((oh, ow))}: [N, C, H, W] to [N, C, oh, ow], output (i, j) the
+ * mean of rows floor(i·H/oh) to ceil((i+1)·H/oh) − 1 and columns floor(j·W/ow) to ceil((j+1)·W/ow) − 1,
+ * for any output size (an output larger than the input repeats rows and columns, as PyTorch's does).
  *
- * <p>Supported when oh divides H and ow divides W: then every window is the same size (H/oh by W/ow, stride
- * equal to it), PyTorch's windows reduce to a plain average pool and the existing pooling plans (oneDNN,
- * OpenBLAS engine, cuDNN) compute it exactly. Sizes that do not divide need windows of varying size, which no
- * pooling kernel here has yet; they are refused at setup with the shapes named rather than approximated.
+ * <p>When oh divides H and ow divides W every window is the same size (H/oh by W/ow, stride equal to
+ * it): that fast path runs on the device's pooling plans (oneDNN, OpenBLAS engine, cuDNN), and
+ * {@link #window()} gives the equivalent average pool. Other sizes have windows of varying size that
+ * may overlap; they run on the activation family's adaptive-pool kernels (CPU; refused on CUDA).
  */
-public final class AdaptiveAvgPool2d extends Pool2d {
+public final class AdaptiveAvgPool2d extends Layer {
     private final int outHeight;
     private final int outWidth;
+    private PoolingPlan plan;
+    private Tensor output;
+    private Tensor input;
 
     /**
      * PyTorch's {@code AdaptiveAvgPool2d((outHeight, outWidth))}.
      *
-     * @param outHeight the output height (> 0)
-     * @param outWidth the output width (> 0)
+     * @param outHeight the output height (&gt; 0)
+     * @param outWidth the output width (&gt; 0)
+     * @throws IllegalArgumentException for a size below 1
      */
     public AdaptiveAvgPool2d(int outHeight, int outWidth) {
         if (outHeight <= 0 || outWidth <= 0) {
@@ -35,10 +43,20 @@ public final class AdaptiveAvgPool2d extends Pool2d {
     /**
      * PyTorch's {@code AdaptiveAvgPool2d(size)}: a square output.
      *
-     * @param size the output height and width (> 0)
+     * @param size the output height and width (&gt; 0)
      */
     public AdaptiveAvgPool2d(int size) {
         this(size, size);
+    }
+
+    /** {@return the output height} */
+    public int outHeight() {
+        return outHeight;
+    }
+
+    /** {@return the output width} */
+    public int outWidth() {
+        return outWidth;
     }
 
     @Override
@@ -46,19 +64,84 @@ public final class AdaptiveAvgPool2d extends Pool2d {
         return "AdaptiveAvgPool2d((" + outHeight + ", " + outWidth + "))";
     }
 
+    /**
+     * Whether an input of this shape gives windows of one size (the output sizes divide the input's).
+     *
+     * @param input an input shape [N, C, H, W]
+     * @return true when oh divides H and ow divides W
+     */
+    public boolean uniformFor(Shape input) {
+        return input.rank() == 4 && input.dim(2) % outHeight == 0 && input.dim(3) % outWidth == 0;
+    }
+
+    /**
+     * The average pool equal to this layer for the input it was set up for (what an exporter writes).
+     *
+     * @return the window
+     * @throws IllegalStateException before setup, or when the windows are not uniform (no single
+     *                               average pool computes them)
+     */
+    public PoolGeometry window() {
+        Shape shape = inputShape();
+        if (shape == null) {
+            throw new IllegalStateException(describe() + ": set it up before asking for its window");
+        }
+        if (!uniformFor(shape)) {
+            throw new IllegalStateException(describe() + ": input " + shape + " gives windows of varying size "
+                    + "(output sizes do not divide H=" + shape.dim(2) + ", W=" + shape.dim(3) + "); no single average "
+                    + "pool computes them");
+        }
+        int kh = shape.dim(2) / outHeight;
+        int kw = shape.dim(3) / outWidth;
+        return Pool2d.window(PoolMode.AVERAGE_INCLUDE_PADDING, shape, kh, kw, kh, kw, 0, 0);
+    }
+
     @Override
-    protected PoolGeometry geometry(Shape input) {
+    protected Shape outputShapeFor(Shape input) {
         if (input.rank() != 4) {
             throw new IllegalArgumentException(describe() + ": expects [N, C, H, W], got " + input);
         }
-        int h = input.dim(2);
-        int w = input.dim(3);
-        if (h % outHeight != 0 || w % outWidth != 0) {
-            throw new IllegalArgumentException(describe() + ": input " + input + " has H=" + h + ", W=" + w
-                    + "; only output sizes that divide the input's are supported (uniform windows)");
+        if (input.dim(1) <= 0 || input.dim(2) <= 0 || input.dim(3) <= 0) {
+            throw new IllegalArgumentException(describe() + ": input " + input + " must have channels, H and W > 0");
         }
-        int kh = h / outHeight;
-        int kw = w / outWidth;
-        return window(PoolMode.AVERAGE_INCLUDE_PADDING, input, kh, kw, kh, kw, 0, 0);
+        return Shape.of(input.dim(0), input.dim(1), outHeight, outWidth);
+    }
+
+    @Override
+    protected void allocateBuffers(Device device, Shape input, Shape output) {
+        if (uniformFor(input)) {
+            plan = device.pooling(window());
+        }
+        this.output = device.allocateActivation(output);
+    }
+
+    @Override
+    protected void releaseBuffers() {
+        closeAll(plan, output);
+        plan = null;
+    }
+
+    @Override
+    protected Tensor doForward(Tensor x, boolean training) {
+        input = x;
+        if (plan != null) {
+            plan.forward(x, output);
+        } else {
+            device().activations().adaptiveAvgPoolForward(x, output);
+        }
+        return output;
+    }
+
+    @Override
+    protected Tensor doBackward(Tensor gradOutput) {
+        if (!propagatesDown()) {
+            return null;
+        }
+        if (plan != null) {
+            plan.backward(input, output, gradOutput, gradInput());
+        } else {
+            device().activations().adaptiveAvgPoolBackward(gradOutput, gradInput());
+        }
+        return gradInput();
     }
 }

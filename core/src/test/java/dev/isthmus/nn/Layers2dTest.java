@@ -114,13 +114,11 @@ class Layers2dTest {
     }
 
     @Test
-    void adaptiveAvgPoolRefusesBadSizesAndShapesNamingThem() {
+    void adaptiveAvgPoolRefusesBadSizesAndRanksNamingThem() {
         assertThrows(IllegalArgumentException.class, () -> new AdaptiveAvgPool2d(0, 2));
         try (AdaptiveAvgPool2d pool = new AdaptiveAvgPool2d(2, 3)) {
-            IllegalArgumentException uneven = assertThrows(IllegalArgumentException.class,
-                    () -> pool.setup(onednn, Shape.of(1, 2, 5, 6)));
-            assertTrue(uneven.getMessage().contains("AdaptiveAvgPool2d((2, 3))") && uneven.getMessage().contains("H=5"),
-                    uneven.getMessage());
+            // Sizes that do not divide the input's run on windows of varying size (AlexNetLayersTest).
+            assertEquals(Shape.of(1, 2, 2, 3), pool.setup(onednn, Shape.of(1, 2, 5, 6)));
             IllegalArgumentException rank = assertThrows(IllegalArgumentException.class,
                     () -> pool.setup(onednn, Shape.of(2, 6)));
             assertTrue(rank.getMessage().contains("AdaptiveAvgPool2d"), rank.getMessage());

@@ -138,7 +138,7 @@ class MisuseCampaignTest {
 
     /** A layer is made from raw arguments, set up on a random input, and run forward and backward on NaN-laced data. */
     @Property
-    void layersRefuseWhatDoesNotFitAndSurviveWhatDoes(@ForAll @IntRange(min = 0, max = 5) int kind,
+    void layersRefuseWhatDoesNotFitAndSurviveWhatDoes(@ForAll @IntRange(min = 0, max = 8) int kind,
                                                       @ForAll("small") int p1, @ForAll("small") int p2, @ForAll("small") int p3,
                                                       @ForAll("dims") int[] input, @ForAll boolean poison, @ForAll boolean rowMajor) {
         Outcomes.run("layer", null, () -> {
@@ -148,7 +148,10 @@ class MisuseCampaignTest {
                 case 2 -> new MaxPool2d(p1, p2, p3);
                 case 3 -> new AvgPool2d(p1, p2, p3, true);
                 case 4 -> new BatchNorm2d(p1);
-                default -> new Dropout(p1 / 8f);
+                case 5 -> new Dropout(p1 / 8f);
+                case 6 -> new dev.isthmus.nn.LocalResponseNorm(p1, p2 / 4.0, p3 / 4.0, 1 + p1 % 3);
+                case 7 -> new dev.isthmus.nn.Maxout(p1);
+                default -> new dev.isthmus.nn.AdaptiveAvgPool2d(p1, p2);
             }) {
                 Shape shape = Shape.of(input);
                 if (shape.elementCount() > 1 << 14) {

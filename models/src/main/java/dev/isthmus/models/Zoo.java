@@ -86,6 +86,8 @@ public final class Zoo {
             add("resnet" + depth, "ResNet-" + depth + " (torchvision), 224x224, 1000 classes", 3, 224, 1000,
                     (c, k) -> ResNet.imagenet(depth, c, k));
         }
+        add("alexnet", "AlexNet (torchvision), 224x224, 1000 classes", 3, 224, 1000, AlexNet::torchvision);
+        add("alexnet-small", "AlexNet for 32x32: convs 64-192-384-256-256 with LRN, fc 1024", 3, 32, AlexNet::small);
         addClip("c3d", "C3D (Tran et al. 2015): 8 3x3x3 convs, fc6/fc7 4096, 16x112x112 clips", 3, 16, 112,
                 (c, k) -> C3d.paper(c, k, 16, 112));
         addClip("c3d-small", "C3D-small for CPUs: 4 3x3x3 convs (8-32 wide), fc 128, 8x32x32 clips", 3, 8, 32,

@@ -28,8 +28,9 @@ final class PoolExporters {
         LayerExporters.register(MaxPool2d.class, (pool, input, graph) -> pool(pool.window(), input, graph));
         LayerExporters.register(AvgPool2d.class, (pool, input, graph) -> pool(pool.window(), input, graph));
         LayerExporters.register(Pool3d.class, (pool, input, graph) -> pool3d(pool.poolGeometry(), input, graph));
-        // Only uniform windows are supported, so the adaptive pool is exactly this AveragePool.
-        LayerExporters.register(AdaptiveAvgPool2d.class, (pool, input, graph) -> pool(pool.window(), input, graph));
+        // Uniform windows are exactly one AveragePool; varying ones are written as a MatMul.
+        LayerExporters.register(AdaptiveAvgPool2d.class, (pool, input, graph) -> pool.uniformFor(pool.inputShape())
+                ? pool(pool.window(), input, graph) : WindowExporters.varyingAdaptiveAverage(pool, input, graph));
         LayerExporters.register(GlobalAvgPool2d.class, (pool, input, graph) -> graph.node("GlobalAveragePool", List.of(input)));
     }
 

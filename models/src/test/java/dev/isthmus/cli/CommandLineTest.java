@@ -64,7 +64,7 @@ class CommandLineTest {
 
     @Test
     void badUsageExitsWithTwoAndOneLine() {
-        for (String[] args : List.of(new String[] {"nonsense"}, new String[] {"summary"}, new String[] {"summary", "alexnet"},
+        for (String[] args : List.of(new String[] {"nonsense"}, new String[] {"summary"}, new String[] {"summary", "no-such-model"},
                 new String[] {"train", "lenet5", "--epochs", "zero"}, new String[] {"train", "lenet5", "--bogus", "1"},
                 new String[] {"bench", "--modes", "fly"}, new String[] {"train", "vgg-small", "--data", "fashion-mnist"},
                 new String[] {"train", "lenet5", "--schedule", "step:x"})) {

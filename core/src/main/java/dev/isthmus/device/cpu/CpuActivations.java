@@ -22,11 +22,50 @@ class CpuActivations implements ActivationKernels.Backend {
     final CpuParallel parallel;
     final CpuScratch scratch;
     private final CpuSoftmax softmax;
+    private final CpuWindowKernels windows;
 
     CpuActivations(CpuParallel parallel, CpuScratch scratch, CpuSoftmax softmax) {
         this.parallel = parallel;
         this.scratch = scratch;
         this.softmax = softmax;
+        this.windows = new CpuWindowKernels(parallel);
+    }
+
+    @Override
+    public void localResponseNormForward(int size, float alpha, float beta, float k, Tensor x, Tensor y) {
+        windows.lrnForward(size, alpha, beta, k, scratch.inLayout(x, y.layout(), CpuScratch.Slot.FIRST_INPUT), y);
+    }
+
+    @Override
+    public void localResponseNormBackward(int size, float alpha, float beta, float k, Tensor x, Tensor gradOutput,
+                                          Tensor gradInput) {
+        Layout layout = gradInput.layout();
+        windows.lrnBackward(size, alpha, beta, k, scratch.inLayout(x, layout, CpuScratch.Slot.FIRST_INPUT),
+                scratch.inLayout(gradOutput, layout, CpuScratch.Slot.THIRD_INPUT), gradInput);
+    }
+
+    @Override
+    public void maxoutForward(int pieces, Tensor x, Tensor y) {
+        // The group's channels are read along the channel stride, so x and y need only share a layout.
+        windows.maxoutForward(pieces, scratch.inLayout(x, y.layout(), CpuScratch.Slot.FIRST_INPUT), y);
+    }
+
+    @Override
+    public void maxoutBackward(int pieces, Tensor x, Tensor gradOutput, Tensor gradInput) {
+        Layout layout = gradInput.layout();
+        windows.maxoutBackward(pieces, scratch.inLayout(x, layout, CpuScratch.Slot.FIRST_INPUT),
+                scratch.inLayout(gradOutput, layout, CpuScratch.Slot.THIRD_INPUT), gradInput);
+    }
+
+    @Override
+    public void adaptiveAvgPoolForward(Tensor x, Tensor y) {
+        windows.adaptiveAvgPoolForward(scratch.inLayout(x, y.layout(), CpuScratch.Slot.FIRST_INPUT), y);
+    }
+
+    @Override
+    public void adaptiveAvgPoolBackward(Tensor gradOutput, Tensor gradInput) {
+        windows.adaptiveAvgPoolBackward(scratch.inLayout(gradOutput, gradInput.layout(), CpuScratch.Slot.THIRD_INPUT),
+                gradInput);
     }
 
     @Override
@@ -108,6 +147,11 @@ class CpuActivations implements ActivationKernels.Backend {
                         out.setAtIndex(JAVA_FLOAT, i, (float) (0.5 * v * (1 + Erf.erf(v * INV_SQRT_2))));
                     }
                 }
+                case BINARY_STEP -> {
+                    for (int i = from; i < to; i++) {
+                        out.setAtIndex(JAVA_FLOAT, i, in.getAtIndex(JAVA_FLOAT, i) > 0 ? 1f : 0f);
+                    }
+                }
             }
         });
     }
@@ -161,6 +205,8 @@ class CpuActivations implements ActivationKernels.Backend {
                         dx.setAtIndex(JAVA_FLOAT, i, (float) (dy.getAtIndex(JAVA_FLOAT, i) * (cdf + v * pdf)));
                     }
                 }
+                // The family refuses it before any backend is called.
+                case BINARY_STEP -> throw new IllegalStateException("binary step has no gradient");
             }
         });
     }

@@ -19,7 +19,7 @@ final class DnnlActivations extends CpuActivations {
 
     @Override
     public void forward(Activation function, float alpha, Tensor x, Tensor y) {
-        if (function == Activation.GELU) {
+        if (function == Activation.GELU || function == Activation.BINARY_STEP) {
             super.forward(function, alpha, x, y);
             return;
         }

@@ -40,6 +40,8 @@ final class DnnlElementwise implements AutoCloseable {
             case SIGMOID -> dnnl_h.dnnl_eltwise_logistic();
             case TANH -> dnnl_h.dnnl_eltwise_tanh();
             case GELU -> dnnl_h.dnnl_eltwise_gelu_erf();
+            // DnnlActivations computes it in Java; oneDNN has no step function.
+            case BINARY_STEP -> throw new IllegalStateException("oneDNN has no binary step primitive");
         };
     }
 

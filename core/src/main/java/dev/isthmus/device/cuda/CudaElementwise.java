@@ -140,6 +140,9 @@ final class CudaElementwise implements ElementwiseKernels.Backend, ActivationKer
 
     @Override
     public void forward(Activation function, float alpha, Tensor x, Tensor y) {
+        if (function == Activation.BINARY_STEP) {
+            throw notOnCuda("binary step forward");
+        }
         cuda.enterContext();
         int mode = cudnnMode(function);
         if (mode >= 0) {
@@ -203,6 +206,46 @@ final class CudaElementwise implements ElementwiseKernels.Backend, ActivationKer
                 .int64(5, seed).int64(6, counter).int64(7, x.elementCount())
                 .launch("dropout_forward", x.elementCount(), cuda.stream());
         cuda.afterOperation("dropout");
+    }
+
+    /**
+     * The AlexNet-era window functions have no PTX kernel yet: refused before anything reaches the
+     * GPU, so a model that holds them fails at its first forward with the reason.
+     */
+    private static UnsupportedOperationException notOnCuda(String op) {
+        return new UnsupportedOperationException(op + " is not implemented on CUDA yet (CPU only); "
+                + "run the model with --device cpu");
+    }
+
+    @Override
+    public void localResponseNormForward(int size, float alpha, float beta, float k, Tensor x, Tensor y) {
+        throw notOnCuda("local response norm forward");
+    }
+
+    @Override
+    public void localResponseNormBackward(int size, float alpha, float beta, float k, Tensor x, Tensor gradOutput,
+                                          Tensor gradInput) {
+        throw notOnCuda("local response norm backward");
+    }
+
+    @Override
+    public void maxoutForward(int pieces, Tensor x, Tensor y) {
+        throw notOnCuda("maxout forward");
+    }
+
+    @Override
+    public void maxoutBackward(int pieces, Tensor x, Tensor gradOutput, Tensor gradInput) {
+        throw notOnCuda("maxout backward");
+    }
+
+    @Override
+    public void adaptiveAvgPoolForward(Tensor x, Tensor y) {
+        throw notOnCuda("adaptive average pool with windows of varying size, forward");
+    }
+
+    @Override
+    public void adaptiveAvgPoolBackward(Tensor gradOutput, Tensor gradInput) {
+        throw notOnCuda("adaptive average pool with windows of varying size, backward");
     }
 
     /** A device buffer of at least {@code count} floats for per-element loss values. */

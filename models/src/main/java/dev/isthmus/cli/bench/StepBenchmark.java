@@ -103,7 +103,8 @@ public final class StepBenchmark {
         try (CrossEntropyLoss loss = new CrossEntropyLoss();
              Sgd optimizer = new Sgd(model.parameters(), 0.01, 0.9, 0, 0, false);
              TrainStep step = new TrainStep(model, loss, optimizer, 0);
-             DeviceBatch input = DeviceBatch.allocate(model, batch); Arena arena = Arena.ofConfined()) {
+             // Shared, not confined: the CPU device converts a multi-channel batch to channels-last on its worker threads.
+             DeviceBatch input = DeviceBatch.allocate(model, batch); Arena arena = Arena.ofShared()) {
             float[] values = randomBatch(input, new SplittableRandom(seed));
             MemorySegment host = arena.allocate((long) values.length * Float.BYTES);
             MemorySegment.copy(values, 0, host, ValueLayout.JAVA_FLOAT, 0, values.length);
