@@ -153,9 +153,11 @@ final class CudaElementwise implements ElementwiseKernels.Backend, ActivationKer
         } else if (function == Activation.LEAKY_RELU) {
             kernels.pointer(0, x.memory()).pointer(1, y.memory()).float32(2, alpha).int64(3, x.elementCount())
                     .launch("leaky_relu_forward", x.elementCount(), cuda.stream());
-        } else {
+        } else if (function == Activation.GELU) {
             kernels.pointer(0, x.memory()).pointer(1, y.memory()).int64(2, x.elementCount())
                     .launch("gelu_forward", x.elementCount(), cuda.stream());
+        } else {
+            throw notOnCuda(function + " forward");
         }
         cuda.afterOperation("activation forward");
     }
@@ -172,9 +174,12 @@ final class CudaElementwise implements ElementwiseKernels.Backend, ActivationKer
         } else if (function == Activation.LEAKY_RELU) {
             kernels.pointer(0, x.memory()).pointer(1, dy.memory()).pointer(2, dx.memory()).float32(3, alpha).int64(4, x.elementCount())
                     .launch("leaky_relu_backward", x.elementCount(), cuda.stream());
-        } else {
+        } else if (function == Activation.GELU) {
             kernels.pointer(0, x.memory()).pointer(1, dy.memory()).pointer(2, dx.memory()).int64(3, x.elementCount())
                     .launch("gelu_backward", x.elementCount(), cuda.stream());
+        } else {
+            // Named, not a GELU fall-through: a new activation must not compute another function on GPUs.
+            throw notOnCuda(function + " backward");
         }
         cuda.afterOperation("activation backward");
     }
