@@ -27,6 +27,7 @@ public final class LayerExporters {
         PoolExporters.register();
         ActivationExporters.register();
         ShapeExporters.register();
+        SegmentationExporters.register();
     }
 
     /**
