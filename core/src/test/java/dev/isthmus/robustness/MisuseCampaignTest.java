@@ -138,7 +138,7 @@ class MisuseCampaignTest {
 
     /** A layer is made from raw arguments, set up on a random input, and run forward and backward on NaN-laced data. */
     @Property
-    void layersRefuseWhatDoesNotFitAndSurviveWhatDoes(@ForAll @IntRange(min = 0, max = 5) int kind,
+    void layersRefuseWhatDoesNotFitAndSurviveWhatDoes(@ForAll @IntRange(min = 0, max = 7) int kind,
                                                       @ForAll("small") int p1, @ForAll("small") int p2, @ForAll("small") int p3,
                                                       @ForAll("dims") int[] input, @ForAll boolean poison, @ForAll boolean rowMajor) {
         Outcomes.run("layer", null, () -> {
@@ -148,6 +148,10 @@ class MisuseCampaignTest {
                 case 2 -> new MaxPool2d(p1, p2, p3);
                 case 3 -> new AvgPool2d(p1, p2, p3, true);
                 case 4 -> new BatchNorm2d(p1);
+                case 5 -> new dev.isthmus.nn.ConvTranspose2d(p1, p2, p3, Math.max(1, p1 % 3), Math.max(0, p2 % 2),
+                        Math.max(0, p3 % 2), 1, 1, p1 % 2 == 0);
+                case 6 -> new dev.isthmus.nn.Concat(new Conv2d(p1, p2, p3, 1, Math.max(0, p3 / 2), true),
+                        new dev.isthmus.nn.Identity());
                 default -> new Dropout(p1 / 8f);
             }) {
                 Shape shape = Shape.of(input);
