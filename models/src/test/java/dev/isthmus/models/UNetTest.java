@@ -83,6 +83,40 @@ class UNetTest {
         }
     }
 
+    /**
+     * Steps 3 and 4 allocate nothing, and a closed model leaves nothing behind. The first run also
+     * sizes the device's own layout-conversion scratch (kept by the device for every model), so the
+     * leak check compares around a second run.
+     */
+    @Test
+    void aSteadyStateTrainingStepAllocatesNoNativeMemoryAndClosingFreesAll() {
+        trainFourSteps();
+        long before = device.liveBytes();
+        trainFourSteps();
+        assertEquals(before, device.liveBytes(), "native bytes after the model, loss and optimizer closed");
+    }
+
+    private static void trainFourSteps() {
+        int batch = 4;
+        try (Model model = Zoo.entry("unet-small").create().build(device, batch, 0);
+             CrossEntropyLoss loss = new CrossEntropyLoss();
+             Adam adam = new Adam(model.parameters(), 1e-3, 0.9, 0.999, 1e-8, 0, false);
+             Tensor x = device.fromArray(Shape.of(batch, 1, 32, 32), TestData.uniform(batch * 1024, 1.0, 3));
+             Tensor y = device.fromInts(Shape.of(batch, 32, 32), new int[batch * 1024])) {
+            long allocations = 0;
+            for (int step = 0; step < 4; step++) {
+                if (step == 2) {
+                    allocations = device.allocationCount();
+                }
+                adam.zeroGrad();
+                loss.forward(model.forward(x, true), y, true);
+                model.backward(loss.backward());
+                adam.step();
+            }
+            assertEquals(allocations, device.allocationCount(), "native allocations in steps 3 and 4");
+        }
+    }
+
     @Test
     void anInputNotAMultipleOfTwoToTheDepthIsRefusedSayingSo() {
         try (UNet net = new UNet(1, 2, 3, 4, false)) {
