@@ -2,6 +2,8 @@ package dev.isthmus.models;
 
 import dev.isthmus.data.ShapesSegmentation;
 import dev.isthmus.device.cpu.CpuDevice;
+import dev.isthmus.io.Checkpoint;
+import dev.isthmus.io.SafeTensors;
 import dev.isthmus.loss.CrossEntropyLoss;
 import dev.isthmus.metric.DiceScore;
 import dev.isthmus.nn.Model;
@@ -114,6 +116,25 @@ class UNetTest {
                 adam.step();
             }
             assertEquals(allocations, device.allocationCount(), "native allocations in steps 3 and 4");
+        }
+    }
+
+    /** make_model_fixtures_unet.py's PyTorch unet-small: its state_dict loads as it is and gives its eval logits. */
+    @Test
+    void smallGivesPyTorchsLogitsFromItsStateDict() throws java.io.IOException {
+        try (Model model = Zoo.entry("unet-small").create();
+             SafeTensors io = SafeTensors.open(CheckpointInteropTest.fixture("unet-small_io.safetensors"))) {
+            Shape input = Shape.of(io.entry("input").shape());
+            model.build(device, input.dim(0), 5);
+            Checkpoint.load(CheckpointInteropTest.fixture("unet-small_state.safetensors"), model, null);
+            try (Tensor x = device.fromArray(input, io.floats("input"))) {
+                float[] logits = model.forward(x, false).toFloatArray();
+                float[] expected = io.floats("logits");
+                assertEquals(expected.length, logits.length);
+                for (int i = 0; i < expected.length; i++) {
+                    assertEquals(expected[i], logits[i], 1e-4 * (1 + Math.abs(expected[i])), "logit " + i);
+                }
+            }
         }
     }
 
