@@ -62,6 +62,16 @@ extern "C" __global__ void bias_add(float *y, const float *bias, long long chann
     GRID_STRIDE(i, n) y[i] += bias[(i / inner) % channels];
 }
 
+// to[:, toStart + c, ...] = from[:, fromStart + c, ...] for c < channels (concatenation along channels and its split).
+extern "C" __global__ void copy_channels(const float *from, float *to, long long fromChannels, long long fromStart,
+                                         long long toChannels, long long toStart, long long channels, long long inner,
+                                         long long n) {
+    GRID_STRIDE(i, n) {
+        long long k = i % inner, c = (i / inner) % channels, o = i / (inner * channels);
+        to[(o * toChannels + toStart + c) * inner + k] = from[(o * fromChannels + fromStart + c) * inner + k];
+    }
+}
+
 // One block per channel: db[c] += sum over outer and inner of dy. Accumulated in double, as on the CPU.
 extern "C" __global__ void bias_grad(const float *dy, float *db, long long outer, long long channels, long long inner) {
     __shared__ double partial[256];

@@ -1,6 +1,7 @@
 package dev.isthmus.device;
 
 import dev.isthmus.tensor.DType;
+import dev.isthmus.tensor.Shape;
 import dev.isthmus.tensor.Tensor;
 
 /** The element-wise family: fill, addition, product, per-channel bias and its gradient. */
@@ -56,6 +57,18 @@ public final class ElementwiseKernels {
          * @param to   the destination
          */
         void convert(Tensor from, Tensor to);
+
+        /**
+         * to[:, toStart + i, ...] ← from[:, fromStart + i, ...] for i &lt; channels; every other
+         * element of {@code to} is left alone; layouts may differ; the two do not overlap.
+         *
+         * @param from the source, [N, C1, ...]
+         * @param fromStart the first source channel
+         * @param to the destination, [N, C2, ...] with the source's other dimensions
+         * @param toStart the first destination channel
+         * @param channels how many channels
+         */
+        void copyChannels(Tensor from, int fromStart, Tensor to, int toStart, int channels);
     }
 
     private final Device device;
@@ -183,6 +196,49 @@ public final class ElementwiseKernels {
         }
         try (Device.Guard ignored = device.enter()) {
             backend.convert(from, to);
+        }
+    }
+
+    /**
+     * Copies a run of channels (axis 1) from one tensor into another whose other dimensions are the
+     * same: to[:, toStart + i, ...] ← from[:, fromStart + i, ...] for i &lt; channels, the rest of
+     * {@code to} untouched. Concatenation along channels and its backward, the split, are made of it.
+     *
+     * @param from the source, [N, C1, ...]
+     * @param fromStart the first source channel
+     * @param to the destination, [N, C2, ...], of the source's type, device and other dimensions
+     * @param toStart the first destination channel
+     * @param channels how many channels (at least 1)
+     * @throws IllegalArgumentException when the tensors or the channel ranges do not fit, naming the shapes
+     */
+    public void copyChannels(Tensor from, int fromStart, Tensor to, int toStart, int channels) {
+        final String op = "copyChannels";
+        if (from == null || to == null) {
+            throw new IllegalArgumentException(op + ": source and destination must not be null");
+        }
+        DType dtype = Checks.floating(op, "source", from, device);
+        Checks.tensor(op, "destination", to, device, dtype);
+        Shape source = from.shape();
+        Shape destination = to.shape();
+        boolean sameOthers = source.rank() >= 2 && source.rank() == destination.rank() && source.dim(0) == destination.dim(0);
+        for (int axis = 2; sameOthers && axis < source.rank(); axis++) {
+            sameOthers = source.dim(axis) == destination.dim(axis);
+        }
+        if (!sameOthers) {
+            throw new IllegalArgumentException(op + ": source " + source + " and destination " + destination
+                    + " must agree on every dimension but the channels (axis 1)");
+        }
+        if (channels < 1 || fromStart < 0 || toStart < 0 || (long) fromStart + channels > source.dim(1)
+                || (long) toStart + channels > destination.dim(1)) {
+            throw new IllegalArgumentException(op + ": channels [" + fromStart + ", " + ((long) fromStart + channels)
+                    + ") of " + source + " into channels [" + toStart + ", " + ((long) toStart + channels) + ") of "
+                    + destination + " are out of range");
+        }
+        if (from.sharesMemoryWith(to)) {
+            throw new IllegalArgumentException(op + ": source " + source + " and destination " + destination + " overlap");
+        }
+        try (Device.Guard ignored = device.enter()) {
+            backend.copyChannels(from, fromStart, to, toStart, channels);
         }
     }
 

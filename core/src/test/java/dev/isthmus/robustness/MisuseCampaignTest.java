@@ -138,7 +138,7 @@ class MisuseCampaignTest {
 
     /** A layer is made from raw arguments, set up on a random input, and run forward and backward on NaN-laced data. */
     @Property
-    void layersRefuseWhatDoesNotFitAndSurviveWhatDoes(@ForAll @IntRange(min = 0, max = 8) int kind,
+    void layersRefuseWhatDoesNotFitAndSurviveWhatDoes(@ForAll @IntRange(min = 0, max = 10) int kind,
                                                       @ForAll("small") int p1, @ForAll("small") int p2, @ForAll("small") int p3,
                                                       @ForAll("dims") int[] input, @ForAll boolean poison, @ForAll boolean rowMajor) {
         Outcomes.run("layer", null, () -> {
@@ -151,6 +151,10 @@ class MisuseCampaignTest {
                 case 5 -> new Dropout(p1 / 8f);
                 case 6 -> new dev.isthmus.nn.LocalResponseNorm(p1, p2 / 4.0, p3 / 4.0, 1 + p1 % 3);
                 case 7 -> new dev.isthmus.nn.Maxout(p1);
+                case 8 -> new dev.isthmus.nn.ConvTranspose2d(p1, p2, p3, Math.max(1, p1 % 3), Math.max(0, p2 % 2),
+                        Math.max(0, p3 % 2), 1, 1, p1 % 2 == 0);
+                case 9 -> new dev.isthmus.nn.Concat(new Conv2d(p1, p2, p3, 1, Math.max(0, p3 / 2), true),
+                        new dev.isthmus.nn.Identity());
                 default -> new dev.isthmus.nn.AdaptiveAvgPool2d(p1, p2);
             }) {
                 Shape shape = Shape.of(input);

@@ -66,6 +66,12 @@ public final class LayerCases {
             new Case("BatchNorm2d no affine", () -> new BatchNorm2d(2, 1e-3f, 0.2f, false), Shape.of(3, 2, 2, 3), false),
             new Case("BatchNorm1d", () -> new BatchNorm1d(4), Shape.of(6, 4), false),
             new Case("Dropout", () -> new Dropout(0.3f), Shape.of(2, 3, 4, 4), false),
+            new Case("ConvTranspose2d k3 s2 p1 op1 groups 2", () -> new dev.isthmus.nn.ConvTranspose2d(4, 6, 3, 2, 1, 1, 1, 2, true),
+                    Shape.of(2, 4, 3, 4), false),
+            new Case("ConvTranspose2d k2 s2 (U-Net)", () -> new dev.isthmus.nn.ConvTranspose2d(3, 2, 2, 2, 0, 0, 1, 1, false),
+                    Shape.of(2, 3, 4, 4), false),
+            new Case("Concat conv, identity, tanh", () -> new dev.isthmus.nn.Concat(Conv2d.of(3, 2, 3).padding(1),
+                    new dev.isthmus.nn.Identity(), new Tanh()), Shape.of(2, 3, 4, 4), false),
             new Case("Residual projection", () -> new Residual(new Sequential()
                     .add("conv1", new Conv2d(2, 4, 3, 2, 1, false)).add("bn1", new BatchNorm2d(4)).add(new ReLU())
                     .add("conv2", new Conv2d(4, 4, 3, 1, 1, false)).add("bn2", new BatchNorm2d(4)),

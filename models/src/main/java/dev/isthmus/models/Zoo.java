@@ -88,6 +88,10 @@ public final class Zoo {
         }
         add("alexnet", "AlexNet (torchvision), 224x224, 1000 classes", 3, 224, 1000, AlexNet::torchvision);
         add("alexnet-small", "AlexNet for 32x32: convs 64-192-384-256-256 with LRN, fc 1024", 3, 32, AlexNet::small);
+        add("unet", "U-Net (Ronneberger et al. 2015), padding 1: depth 4, width 64, 1x128x128, 2 classes", 1, 128, 2,
+                UNet::paper);
+        add("unet-small", "U-Net for CPUs: depth 3, width 8 (8-64 channels), batch norm, 1x32x32, 3 classes", 1, 32, 3,
+                UNet::small);
         addClip("c3d", "C3D (Tran et al. 2015): 8 3x3x3 convs, fc6/fc7 4096, 16x112x112 clips", 3, 16, 112,
                 (c, k) -> C3d.paper(c, k, 16, 112));
         addClip("c3d-small", "C3D-small for CPUs: 4 3x3x3 convs (8-32 wide), fc 128, 8x32x32 clips", 3, 8, 32,

@@ -28,6 +28,7 @@ public final class LayerExporters {
         ActivationExporters.register();
         ShapeExporters.register();
         WindowExporters.register();
+        SegmentationExporters.register();
     }
 
     /**

@@ -100,7 +100,9 @@ class ZooTest {
             }
             try (Model model = entry.create(entry.channels() == 1 ? 1 : 4, 7)) {
                 model.build(device, 2, 1);
-                assertEquals(Shape.of(2, 7), model.root().outputShape(), entry.name());
+                // Segmentation models give per-pixel logits [N, classes, H, W].
+                Shape expected = model.root() instanceof UNet ? Shape.of(2, 7, entry.height(), entry.width()) : Shape.of(2, 7);
+                assertEquals(expected, model.root().outputShape(), entry.name());
             }
         }
     }

@@ -207,4 +207,44 @@ class CpuElementwise implements ElementwiseKernels.Backend {
     private static int grain(int inner) {
         return Math.max(1, CpuDevice.MIN_PARALLEL_ELEMENTS / Math.max(1, inner));
     }
+
+    /**
+     * Row-major tensors hold each sample's channel run as one contiguous block, channels-last ones
+     * each position's run: both copy as blocks; a mix of layouts goes element by element.
+     */
+    @Override
+    public void copyChannels(Tensor from, int fromStart, Tensor to, int toStart, int channels) {
+        MemorySegment source = from.memory();
+        MemorySegment destination = to.memory();
+        int batch = from.shape().dim(0);
+        int fromChannels = from.shape().dim(1);
+        int toChannels = to.shape().dim(1);
+        long inner = innerSize(from);
+        long bytes = from.dtype().byteSize();
+        boolean fromLast = from.layout() == Layout.CHANNELS_LAST;
+        boolean toLast = to.layout() == Layout.CHANNELS_LAST;
+        if (!fromLast && !toLast) {
+            for (int n = 0; n < batch; n++) {
+                MemorySegment.copy(source, (((long) n * fromChannels + fromStart) * inner) * bytes, destination,
+                        (((long) n * toChannels + toStart) * inner) * bytes, (long) channels * inner * bytes);
+            }
+        } else if (fromLast && toLast) {
+            for (long position = 0; position < batch * inner; position++) {
+                MemorySegment.copy(source, (position * fromChannels + fromStart) * bytes, destination,
+                        (position * toChannels + toStart) * bytes, (long) channels * bytes);
+            }
+        } else {
+            for (int n = 0; n < batch; n++) {
+                for (int c = 0; c < channels; c++) {
+                    for (long k = 0; k < inner; k++) {
+                        long read = fromLast ? ((long) n * inner + k) * fromChannels + fromStart + c
+                                : ((long) n * fromChannels + fromStart + c) * inner + k;
+                        long write = toLast ? ((long) n * inner + k) * toChannels + toStart + c
+                                : ((long) n * toChannels + toStart + c) * inner + k;
+                        destination.setAtIndex(JAVA_FLOAT, write, source.getAtIndex(JAVA_FLOAT, read));
+                    }
+                }
+            }
+        }
+    }
 }

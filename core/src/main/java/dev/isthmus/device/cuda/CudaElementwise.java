@@ -117,6 +117,18 @@ final class CudaElementwise implements ElementwiseKernels.Backend, ActivationKer
         cuda.afterOperation(kernel);
     }
 
+    /** Row-major only (the CUDA device keeps no other layout): one thread per copied element. */
+    @Override
+    public void copyChannels(Tensor from, int fromStart, Tensor to, int toStart, int channels) {
+        cuda.enterContext();
+        long inner = from.elementCount() / Math.max(1, (long) from.shape().dim(0) * from.shape().dim(1));
+        long count = (long) from.shape().dim(0) * channels * inner;
+        kernels.pointer(0, from.memory()).pointer(1, to.memory()).int64(2, from.shape().dim(1)).int64(3, fromStart)
+                .int64(4, to.shape().dim(1)).int64(5, toStart).int64(6, channels).int64(7, inner).int64(8, count)
+                .launch("copy_channels", count, cuda.stream());
+        cuda.afterOperation("copy channels");
+    }
+
     @Override
     public void addBias(Tensor y, Tensor bias) {
         cuda.enterContext();
