@@ -65,8 +65,8 @@ public final class Residual extends Layer {
             shortcut.setPropagateDown(true);
             shortcut.setup(device, input);
         }
-        this.sum = device.allocateActivation(output);
-        this.output = finalRelu ? device.allocateActivation(output) : sum;
+        this.sum = finalRelu ? device.allocateActivation(output) : allocateOutput(device, output);
+        this.output = finalRelu ? allocateOutput(device, output) : sum;
     }
 
     @Override
