@@ -101,8 +101,7 @@ public final class StepBenchmark {
         Device device = model.device();
         Profile profile = new Profile(device);
         try (CrossEntropyLoss loss = new CrossEntropyLoss();
-             // Inference needs no optimizer (whose momentum would be memory PyTorch's no_grad does not hold).
-             Sgd optimizer = mode == Mode.TRAIN ? new Sgd(model.parameters(), 0.01, 0.9, 0, 0, false) : null;
+             Sgd optimizer = new Sgd(model.parameters(), 0.01, 0.9, 0, 0, false);
              TrainStep step = new TrainStep(model, loss, optimizer, 0);
              DeviceBatch input = DeviceBatch.allocate(model, batch); Arena arena = Arena.ofConfined()) {
             float[] values = randomBatch(input, new SplittableRandom(seed));
