@@ -209,6 +209,11 @@ public abstract class Layer implements AutoCloseable {
         return forwardReturnsInput();
     }
 
+    /** Whether this layer belongs to a model built for inference only (its buffers may then be shared). */
+    final boolean isInferenceOnly() {
+        return inferenceOnly;
+    }
+
     /** Marks this layer and those inside it as part of an inference-only model: backward and training forwards are refused. */
     final void setInferenceOnly(boolean inferenceOnly) {
         this.inferenceOnly = inferenceOnly;

@@ -65,13 +65,14 @@ public final class Residual extends Layer {
             shortcut.setPropagateDown(true);
             shortcut.setup(device, input);
         }
-        this.sum = finalRelu ? device.allocateActivation(output) : allocateOutput(device, output);
-        this.output = finalRelu ? allocateOutput(device, output) : sum;
+        this.output = allocateOutput(device, output);
+        // Backward reads the sum under the final ReLU; without backward the ReLU runs in place.
+        this.sum = finalRelu && !isInferenceOnly() ? device.allocateActivation(output) : this.output;
     }
 
     @Override
     protected void releaseBuffers() {
-        closeAll(sum, finalRelu ? output : null);
+        closeAll(sum, output != sum ? output : null);
     }
 
     @Override

@@ -61,13 +61,21 @@ class InferenceMemoryTest {
                 + ", eval on the training build " + unshared + ", a training step " + training);
     }
 
+    /** A chain holds two activations at a time, a residual block three (its input until the addition), plus scratch. */
     @ParameterizedTest
-    @ValueSource(strings = {"lenet5", "vgg-small-bn", "resnet20"})
-    void theSharedBlockComesCloseToTheLeastAnySharingCanHold(String name) {
+    @CsvSource({"lenet5, 2", "vgg-small-bn, 2", "resnet20, 3"})
+    void theSharedBlockHoldsTwoActivationsOrThreeWithResidualBlocks(String name, int activations) {
         try (CpuDevice device = new CpuDevice(2); Model model = Zoo.entry(name).create().inferenceOnly().build(device, 32, 0)) {
             MemoryEstimate estimate = model.memoryEstimate();
             long block = estimate.inferenceActivations();
             long least = model.inferencePeakLiveBytes();
+            long largest = 0;
+            for (Layer layer : model.leaves().values()) {
+                largest = Math.max(largest, Math.max(layer.inputShape().elementCount(), layer.outputShape().elementCount()) * 4);
+            }
+            // The scratch (oneDNN workspaces, per-channel statistics) is small beside an activation here.
+            assertTrue(block >= (activations - 1) * largest && block <= activations * largest * 1.02, name + ": shared block "
+                    + block + " bytes for a largest activation of " + largest);
             assertEquals(estimate.total(), estimate.inference(), name + ": an inference-only model needs its inference estimate");
             assertEquals(0, estimate.gradients() + estimate.inputGradients() + estimate.optimizerState(), estimate.describe());
             assertTrue(block >= least && block <= least * 1.10, name + ": shared block " + block + " bytes, the largest"
