@@ -25,7 +25,8 @@ import java.util.SplittableRandom;
  * workspaces). Every input-gradient buffer is assigned at build too, by a {@link GradientPlan},
  * whose one block is allocated at the first backward (so an inference-only model never holds it).
  * A batch of another size (the last, partial batch of an epoch) plans the per-batch memory again;
- * parameters stay where they are.
+ * parameters stay where they are. A model built with {@link #inferenceOnly()} binds its per-batch
+ * buffers as windows of one block shared by lifetime instead, and gets no gradient memory.
  */
 public final class Model implements AutoCloseable {
     private final String name;
