@@ -189,14 +189,13 @@ public final class Model implements AutoCloseable {
             Shape shape = batchShape(batch);
             try (MemoryPlan plan = MemoryPlan.record(device)) {
                 root.setup(device, shape);
-                planPerBatch(device, shape);
+                InferencePlan shared = planPerBatch(device, shape, plan);
                 List<Tensor> values = new ArrayList<>();
                 List<Tensor> grads = new ArrayList<>();
                 for (Parameter parameter : root.parameters()) {
                     values.add(parameter.value());
                     grads.add(parameter.grad());
                 }
-                InferencePlan shared = InferencePlan.of(root, plan.perBatchRequests(), input);
                 if (inferenceOnly) {
                     // No backward: parameter gradients never get memory (using one throws).
                     plan.forgo(grads);
@@ -217,16 +216,22 @@ public final class Model implements AutoCloseable {
         return this;
     }
 
-    /** Assigns the input-gradient buffers (memory on the first backward) and the input's layout copy (planned). */
-    private void planPerBatch(Device device, Shape shape) {
+    /**
+     * Plans the input's layout copy and the inference sharing of what the layers asked for, then
+     * assigns the input-gradient buffers (memory on the first backward). The sharing is planned
+     * before the gradients, so that what gradient planning asks for never counts as inference's.
+     */
+    private InferencePlan planPerBatch(Device device, Shape shape, MemoryPlan plan) {
+        // Batches arrive row-major; a device that computes on another layout gets them copied here.
+        input = device.activationLayout(shape) != Layout.ROW_MAJOR ? device.allocateActivation(shape) : null;
+        InferencePlan shared = InferencePlan.of(root, plan.perBatchRequests(), input);
         gradients = new GradientPlan(device);
         if (!inferenceOnly) {
             try (Tensor lossGradient = gradients.outside(root.outputShape())) {
                 root.planBackward(gradients, lossGradient);
             }
         }
-        // Batches arrive row-major; a device that computes on another layout gets them copied here.
-        input = device.activationLayout(shape) != Layout.ROW_MAJOR ? device.allocateActivation(shape) : null;
+        return shared;
     }
 
     /** Sets the layers up for another batch shape in a new per-batch block, then frees the old one. */
@@ -239,8 +244,7 @@ public final class Model implements AutoCloseable {
         Tensor oldActivations = activationBlock;
         try (MemoryPlan plan = MemoryPlan.record(device)) {
             root.setup(device, shape);
-            planPerBatch(device, shape);
-            InferencePlan shared = InferencePlan.of(root, plan.perBatchRequests(), input);
+            InferencePlan shared = planPerBatch(device, shape, plan);
             MemoryEstimate whole = estimate(plan, shape.dim(0), List.of(), List.of(), shared);
             // The parameters exist already; only the new batch's memory must still fit.
             MemoryEstimate perBatch = new MemoryEstimate(shape.dim(0), 0, 0, 0, whole.activations(), whole.inputGradients(), 0,

@@ -70,6 +70,11 @@ public final class Residual extends Layer {
         this.sum = finalRelu && !isInferenceOnly() ? device.allocateActivation(output) : this.output;
     }
 
+    /** The sum under the final ReLU when it has a buffer of its own (only backward needs it), else null. */
+    Tensor separateSum() {
+        return sum != output ? sum : null;
+    }
+
     @Override
     protected void releaseBuffers() {
         closeAll(sum, output != sum ? output : null);
