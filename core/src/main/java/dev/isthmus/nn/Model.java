@@ -206,6 +206,8 @@ public final class Model implements AutoCloseable {
                 gradientBlock = plan.bind(grads);
                 keep(plan.bindRemaining(true));
                 activationBlock = inferenceOnly ? shared.bind(plan) : plan.bindRemaining(false);
+                // Nothing should be left per batch; were anything, it gets memory of its own rather than none.
+                keep(plan.bindRemaining(false));
             }
             this.device = device;
         } else {
@@ -255,6 +257,7 @@ public final class Model implements AutoCloseable {
                     whole.inferenceActivations());
             keep(plan.bindRemaining(true));
             activationBlock = inferenceOnly ? shared.bind(plan) : plan.bindRemaining(false);
+            keep(plan.bindRemaining(false));
         }
         closeAll(oldGradients, oldInput, oldActivations);
     }

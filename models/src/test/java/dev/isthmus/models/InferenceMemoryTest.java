@@ -84,6 +84,21 @@ class InferenceMemoryTest {
     }
 
     @Test
+    void closingAnInferenceOnlyModelFreesAllItsMemory() {
+        try (CpuDevice device = new CpuDevice(2)) {
+            long before = device.liveBytes();
+            try (Model model = Zoo.entry("resnet20").create().inferenceOnly().build(device, 4, 0);
+                 Tensor x = device.fromArray(model.batchShape(4), TestData.uniform(4 * 3 * 32 * 32, 1, 1));
+                 Tensor partial = device.fromArray(model.batchShape(3), TestData.uniform(3 * 3 * 32 * 32, 1, 2))) {
+                model.forward(x, false);
+                model.forward(partial, false);
+                model.forward(x, false);
+            }
+            assertEquals(before, device.liveBytes(), "native bytes after the model closed");
+        }
+    }
+
+    @Test
     void backwardAndTrainingForwardsAreRefusedWithTheReason() {
         try (CpuDevice device = new CpuDevice(2);
              Model model = Zoo.entry("resnet20").create().inferenceOnly().build(device, 2, 0);
