@@ -25,10 +25,19 @@ import java.util.Map;
  * new batch size while its parameters stay where they are.
  */
 public final class MemoryPlan implements AutoCloseable {
-    /** Between the starts of the remaining tensors: AVX-512 rows and cuDNN both want this divided. */
-    private static final long ALIGNMENT = 256;
+    /** Between the starts of the remaining tensors, in bytes: AVX-512 rows and cuDNN both want this divided. */
+    public static final long ALIGNMENT = 256;
 
-    private record Entry(Tensor tensor, boolean longLived) {
+    private record Entry(Tensor tensor, boolean longLived, Object owner) {
+    }
+
+    /**
+     * A per-batch tensor asked for while recording, with what asked for it.
+     *
+     * @param tensor the planned tensor, not bound yet
+     * @param owner the innermost owner ({@link #owned}) whose allocation was running, or null
+     */
+    public record Request(Tensor tensor, Object owner) {
     }
 
     private final Device device;
@@ -37,6 +46,7 @@ public final class MemoryPlan implements AutoCloseable {
     private final List<Entry> requests = new ArrayList<>();
     private final List<Runnable> afterBinding = new ArrayList<>();
     private boolean longLived;
+    private Object currentOwner;
     private boolean recording = true;
     private boolean closed;
 
@@ -86,6 +96,31 @@ public final class MemoryPlan implements AutoCloseable {
     }
 
     /**
+     * Runs {@code allocation}, recording {@code owner} (a layer) as what asked for each tensor it
+     * allocates on {@code device} (an inner call's owner wins for its own allocations), so that a
+     * plan can tell whose buffers live how long ({@link #perBatchRequests}). Without a plan
+     * recording, it simply runs.
+     *
+     * @param device the device
+     * @param owner what the allocations belong to
+     * @param allocation the allocation
+     */
+    public static void owned(Device device, Object owner, Runnable allocation) {
+        MemoryPlan plan = device.planning();
+        if (plan == null || !plan.records()) {
+            allocation.run();
+            return;
+        }
+        Object outer = plan.currentOwner;
+        plan.currentOwner = owner;
+        try {
+            allocation.run();
+        } finally {
+            plan.currentOwner = outer;
+        }
+    }
+
+    /**
      * Runs {@code action} once the memory allocated so far on {@code device} exists: now when no
      * plan records, else when the plan has bound everything (to give planned tensors first values).
      *
@@ -108,7 +143,7 @@ public final class MemoryPlan implements AutoCloseable {
 
     Tensor reserve(Shape shape, DType dtype, Layout layout) {
         Tensor tensor = Tensor.owning(Storage.planned(device, shape.elementCount() * dtype.byteSize()), shape, dtype, layout);
-        Entry entry = new Entry(tensor, longLived);
+        Entry entry = new Entry(tensor, longLived, currentOwner);
         unbound.put(tensor, entry);
         requests.add(entry);
         return tensor;
@@ -134,6 +169,79 @@ public final class MemoryPlan implements AutoCloseable {
             }
         }
         return bytes;
+    }
+
+    /**
+     * The per-batch tensors (not {@link #longLived}) not bound yet and still open, in the order
+     * they were asked for, each with its owner ({@link #owned}).
+     *
+     * @return the requests
+     */
+    public List<Request> perBatchRequests() {
+        ensureOpen();
+        List<Request> chosen = new ArrayList<>();
+        for (Entry entry : requests) {
+            if (!entry.longLived && unbound.containsKey(entry.tensor) && !entry.tensor.isClosed()) {
+                chosen.add(new Request(entry.tensor, entry.owner));
+            }
+        }
+        return chosen;
+    }
+
+    /**
+     * Gives up on memory for {@code tensors}: they are never bound, and using one throws (an
+     * inference-only model's parameter gradients).
+     *
+     * @param tensors tensors this plan handed out and has not bound yet
+     */
+    public void forgo(java.util.Collection<Tensor> tensors) {
+        ensureOpen();
+        for (Tensor tensor : tensors) {
+            if (tensor == null || !unbound.containsKey(tensor)) {
+                throw new IllegalArgumentException("memory plan: " + tensor + " is not an unbound tensor of this plan");
+            }
+        }
+        for (Tensor tensor : tensors) {
+            unbound.remove(tensor);
+        }
+    }
+
+    /**
+     * One block in which each of {@code tensors} is the window starting at its offset: windows
+     * may overlap (tensors that are never alive at the same time share memory), which the caller
+     * has decided. The block is as long as the furthest window's end.
+     *
+     * @param tensors tensors this plan handed out and has not bound yet
+     * @param offsets each tensor's byte offset in the block, a multiple of 256
+     * @return the block, or null when the list is empty
+     */
+    public Tensor bindWindows(List<Tensor> tensors, long[] offsets) {
+        ensureOpen();
+        if (offsets == null || offsets.length != tensors.size()) {
+            throw new IllegalArgumentException("memory plan: " + tensors.size() + " tensors need as many offsets, got "
+                    + (offsets == null ? "none" : offsets.length));
+        }
+        if (tensors.isEmpty()) {
+            return null;
+        }
+        long bytes = 0;
+        for (int i = 0; i < tensors.size(); i++) {
+            Tensor tensor = tensors.get(i);
+            if (tensor == null || !unbound.containsKey(tensor) || tensor.storage().byteSize() != tensor.byteSize()) {
+                throw new IllegalArgumentException("memory plan: " + tensor + " is not a whole unbound tensor of this plan");
+            }
+            if (offsets[i] < 0 || offsets[i] % ALIGNMENT != 0) {
+                throw new IllegalArgumentException("memory plan: offset " + offsets[i] + " of " + tensor
+                        + " is not a non-negative multiple of " + ALIGNMENT);
+            }
+            bytes = Math.max(bytes, offsets[i] + tensor.byteSize());
+        }
+        Tensor block = allocateBlock(device, bytes);
+        for (int i = 0; i < tensors.size(); i++) {
+            tensors.get(i).storage().bind(block.storage(), offsets[i]);
+            unbound.remove(tensors.get(i));
+        }
+        return block;
     }
 
     /**

@@ -151,7 +151,7 @@ public abstract class BatchNorm extends Layer {
     @Override
     protected void allocateBuffers(Device device, Shape input, Shape output) {
         plan = device.batchNorm(input);
-        this.output = device.allocateActivation(output);
+        this.output = allocateOutput(device, output);
         if (synced != null) {
             synced.allocate(input);
         }

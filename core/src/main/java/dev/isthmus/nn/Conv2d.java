@@ -257,7 +257,7 @@ public final class Conv2d extends Layer {
         DType operands = precision().operandType();
         plan = device.convolution(geometry(input.dim(0), input.dim(2), input.dim(3)), operands);
         plan.prepare(hasBias);
-        this.output = device.allocateActivation(output);
+        this.output = allocateOutput(device, output);
         if (precision().isMixed()) {
             lowInput = device.allocate(input, operands, device.activationLayout(input));
             lowGradOutput = device.allocate(output, operands, device.activationLayout(output));

@@ -228,7 +228,7 @@ public final class Conv3d extends Layer {
     protected void allocateBuffers(Device device, Shape input, Shape output) {
         plan = device.convolution3d(geometry(input));
         plan.prepare(hasBias);
-        this.output = device.allocateActivation(output);
+        this.output = allocateOutput(device, output);
     }
 
     @Override

@@ -80,13 +80,19 @@ public final class Dropout extends Layer {
 
     @Override
     protected void allocateBuffers(Device device, Shape input, Shape output) {
-        this.output = device.allocateActivation(output);
+        this.output = allocateOutput(device, output);
         this.mask = device.allocateActivation(input);
     }
 
     @Override
     protected void releaseBuffers() {
         closeAll(output, mask);
+    }
+
+    /** In eval mode (or with p = 0) the input itself is the output. */
+    @Override
+    protected boolean forwardReturnsInput() {
+        return true;
     }
 
     @Override

@@ -30,7 +30,7 @@ public abstract class ElementwiseActivation extends Layer {
 
     @Override
     protected void allocateBuffers(Device device, Shape input, Shape output) {
-        this.output = device.allocateActivation(output);
+        this.output = allocateOutput(device, output);
     }
 
     @Override

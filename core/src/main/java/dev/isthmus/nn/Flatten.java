@@ -41,8 +41,14 @@ public final class Flatten extends Layer {
         lastInput = null;
         lastGradOutput = null;
         if (device.activationLayout(input) != Layout.ROW_MAJOR) {
-            flatCopy = device.allocateActivation(output);
+            flatCopy = allocateOutput(device, output);
         }
+    }
+
+    /** A row-major input is viewed, not copied: the output is the input's memory. */
+    @Override
+    protected boolean forwardReturnsInput() {
+        return flatCopy == null;
     }
 
     @Override

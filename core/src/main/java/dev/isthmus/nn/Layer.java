@@ -45,6 +45,8 @@ public abstract class Layer implements AutoCloseable {
     private boolean gradientsPlanned;
     private GradientPlan ownGradients;
     private Precision precision = Precision.FP32;
+    private Tensor plannedOutput;
+    private boolean inferenceOnly;
 
     /**
      * What the layer is, with its configuration, for messages and summaries: "Conv2d(3, 16, kernel=3x3)".
@@ -91,7 +93,9 @@ public abstract class Layer implements AutoCloseable {
         this.device = device;
         this.inputShape = inputShape;
         this.outputShape = output;
-        allocateBuffers(device, inputShape, output);
+        plannedOutput = null;
+        // A model's inference plan needs to know whose buffers these are, to tell how long each lives.
+        MemoryPlan.owned(device, this, () -> allocateBuffers(device, inputShape, output));
         forwardInTraining = false;
         forwarded = false;
         lastOutput = null;
@@ -166,6 +170,57 @@ public abstract class Layer implements AutoCloseable {
 
     /** Frees what {@link #allocateBuffers} made. */
     protected abstract void releaseBuffers();
+
+    /**
+     * Allocates, in {@link #allocateBuffers}, the buffer that {@link #forward} returns (in the
+     * device's activation layout). Declaring it lets a model built for inference only
+     * ({@link Model#inferenceOnly}) keep it until the next layer has read it and share every other
+     * buffer this layer allocates per batch (saved inputs, masks, indices, workspaces) with other
+     * layers: so an eval-mode forward must write those before it reads them. A layer that does not
+     * declare its output keeps all its buffers, and its input, alive until the next layer has run.
+     *
+     * @param device the device
+     * @param shape the output shape
+     * @return the output buffer
+     */
+    protected final Tensor allocateOutput(Device device, Shape shape) {
+        plannedOutput = device.allocateActivation(shape);
+        return plannedOutput;
+    }
+
+    /**
+     * Whether {@link #forward} may return its input (or a view of it) instead of the buffer of
+     * {@link #allocateOutput}: dropout in eval mode, a flatten that reshapes. An inference plan
+     * then keeps the input alive as long as the output.
+     *
+     * @return false unless a subclass says otherwise
+     */
+    protected boolean forwardReturnsInput() {
+        return false;
+    }
+
+    /** The buffer declared with {@link #allocateOutput} for the current shape, or null. */
+    final Tensor plannedOutput() {
+        return plannedOutput;
+    }
+
+    /** For the inference plan: {@link #forwardReturnsInput()}, readable from the package. */
+    final boolean returnsInput() {
+        return forwardReturnsInput();
+    }
+
+    /** Whether this layer belongs to a model built for inference only (its buffers may then be shared). */
+    final boolean isInferenceOnly() {
+        return inferenceOnly;
+    }
+
+    /** Marks this layer and those inside it as part of an inference-only model: backward and training forwards are refused. */
+    final void setInferenceOnly(boolean inferenceOnly) {
+        this.inferenceOnly = inferenceOnly;
+        for (Layer child : children().values()) {
+            child.setInferenceOnly(inferenceOnly);
+        }
+    }
 
     /**
      * Computes the output for {@code x} (of the set-up shape, on the layer's device); in training
@@ -418,6 +473,10 @@ public abstract class Layer implements AutoCloseable {
             throw new IllegalArgumentException(describe() + ": input " + x.shape() + " does not match the shape "
                     + inputShape + " the layer was set up for (set it up again for a new shape)");
         }
+        if (training && inferenceOnly) {
+            throw new IllegalStateException(describe() + ": part of a model built for inference only (Model.inferenceOnly),"
+                    + " whose layers share activation memory; a training-mode forward needs a model built for training");
+        }
         forwardInTraining = training;
         forwarded = true;
     }
@@ -474,6 +533,11 @@ public abstract class Layer implements AutoCloseable {
 
     /** Checks dy and that a forward came first. */
     private void beginBackward(Tensor gradOutput) {
+        if (inferenceOnly) {
+            throw new IllegalStateException(describe() + ": part of a model built for inference only (Model.inferenceOnly):"
+                    + " its layers share activation memory and keep nothing backward needs; build the model without"
+                    + " inferenceOnly to take gradients");
+        }
         if (!forwarded) {
             throw new IllegalStateException(describe() + ": backward needs a forward first");
         }

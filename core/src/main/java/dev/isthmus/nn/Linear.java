@@ -87,7 +87,7 @@ public final class Linear extends Layer {
 
     @Override
     protected void allocateBuffers(Device device, Shape input, Shape output) {
-        this.output = device.allocateActivation(output);
+        this.output = allocateOutput(device, output);
         if (precision().isMixed()) {
             DType operands = precision().operandType();
             lowPrecisionPlan = device.innerProduct(input.dim(0), inFeatures, outFeatures, operands);

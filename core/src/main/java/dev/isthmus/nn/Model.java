@@ -25,7 +25,8 @@ import java.util.SplittableRandom;
  * workspaces). Every input-gradient buffer is assigned at build too, by a {@link GradientPlan},
  * whose one block is allocated at the first backward (so an inference-only model never holds it).
  * A batch of another size (the last, partial batch of an epoch) plans the per-batch memory again;
- * parameters stay where they are.
+ * parameters stay where they are. A model built with {@link #inferenceOnly()} binds its per-batch
+ * buffers as windows of one block shared by lifetime instead, and gets no gradient memory.
  */
 public final class Model implements AutoCloseable {
     private final String name;
@@ -43,6 +44,8 @@ public final class Model implements AutoCloseable {
     private Tensor activationBlock;
     private boolean inputGradient;
     private Tensor lastInputGradient;
+    private boolean inferenceOnly;
+    private long inferencePeakLiveBytes;
 
     private Precision precision = Precision.FP32;
 
@@ -127,6 +130,38 @@ public final class Model implements AutoCloseable {
     }
 
     /**
+     * Plans the model for inference only (PyTorch's {@code torch.inference_mode}); call it before
+     * {@link #build}. Its layers then share their per-batch memory by lifetime ({@code InferencePlan}):
+     * each output lives until the next layer has read it, everything else a layer allocates per
+     * batch (saved inputs, masks, pooling indices, workspaces) only while that layer runs, so a
+     * forward holds about two activations at a time (three inside a residual block) instead of
+     * all of them; the parameter gradients and the input-gradient buffers get no memory. Such a
+     * model runs eval-mode forwards only: {@link #backward} and training-mode forwards are refused.
+     *
+     * @return this model
+     * @throws IllegalStateException after build
+     */
+    public Model inferenceOnly() {
+        if (device != null && !inferenceOnly) {
+            throw new IllegalStateException(name + ": ask for inference only before build, which plans the memory");
+        }
+        if (inputGradient) {
+            throw new IllegalStateException(name + ": input gradients need backward, which an inference-only model refuses");
+        }
+        this.inferenceOnly = true;
+        return this;
+    }
+
+    /**
+     * Whether the model was planned for inference only ({@link #inferenceOnly()}).
+     *
+     * @return whether the model is inference-only
+     */
+    public boolean isInferenceOnly() {
+        return inferenceOnly;
+    }
+
+    /**
      * Sets the network up on {@code device} for batches of {@code batch} and draws initial parameters from {@code seed}.
      *
      * @param device the device
@@ -150,21 +185,29 @@ public final class Model implements AutoCloseable {
         if (this.device == null) {
             device.requireCompute(name, precision.operandType());
             root.setPrecision(precision);
+            root.setInferenceOnly(inferenceOnly);
             Shape shape = batchShape(batch);
             try (MemoryPlan plan = MemoryPlan.record(device)) {
                 root.setup(device, shape);
-                planPerBatch(device, shape);
+                InferencePlan shared = planPerBatch(device, shape, plan);
                 List<Tensor> values = new ArrayList<>();
                 List<Tensor> grads = new ArrayList<>();
                 for (Parameter parameter : root.parameters()) {
                     values.add(parameter.value());
                     grads.add(parameter.grad());
                 }
-                admit(device, estimate(plan, batch, values, grads));
+                if (inferenceOnly) {
+                    // No backward: parameter gradients never get memory (using one throws).
+                    plan.forgo(grads);
+                    grads = List.of();
+                }
+                admit(device, estimate(plan, batch, values, grads, shared));
                 parameterBlock = plan.bind(values);
                 gradientBlock = plan.bind(grads);
                 keep(plan.bindRemaining(true));
-                activationBlock = plan.bindRemaining(false);
+                activationBlock = inferenceOnly ? shared.bind(plan) : plan.bindRemaining(false);
+                // Nothing should be left per batch; were anything, it gets memory of its own rather than none.
+                keep(plan.bindRemaining(false));
             }
             this.device = device;
         } else {
@@ -175,14 +218,22 @@ public final class Model implements AutoCloseable {
         return this;
     }
 
-    /** Assigns the input-gradient buffers (memory on the first backward) and the input's layout copy (planned). */
-    private void planPerBatch(Device device, Shape shape) {
-        gradients = new GradientPlan(device);
-        try (Tensor lossGradient = gradients.outside(root.outputShape())) {
-            root.planBackward(gradients, lossGradient);
-        }
+    /**
+     * Plans the input's layout copy and the inference sharing of what the layers asked for, then
+     * assigns the input-gradient buffers (memory on the first backward). The sharing is planned
+     * before the gradients, so that what gradient planning asks for never counts as inference's.
+     */
+    private InferencePlan planPerBatch(Device device, Shape shape, MemoryPlan plan) {
         // Batches arrive row-major; a device that computes on another layout gets them copied here.
         input = device.activationLayout(shape) != Layout.ROW_MAJOR ? device.allocateActivation(shape) : null;
+        InferencePlan shared = InferencePlan.of(root, plan.perBatchRequests(), input);
+        gradients = new GradientPlan(device);
+        if (!inferenceOnly) {
+            try (Tensor lossGradient = gradients.outside(root.outputShape())) {
+                root.planBackward(gradients, lossGradient);
+            }
+        }
+        return shared;
     }
 
     /** Sets the layers up for another batch shape in a new per-batch block, then frees the old one. */
@@ -195,21 +246,24 @@ public final class Model implements AutoCloseable {
         Tensor oldActivations = activationBlock;
         try (MemoryPlan plan = MemoryPlan.record(device)) {
             root.setup(device, shape);
-            planPerBatch(device, shape);
-            MemoryEstimate whole = estimate(plan, shape.dim(0), List.of(), List.of());
+            InferencePlan shared = planPerBatch(device, shape, plan);
+            MemoryEstimate whole = estimate(plan, shape.dim(0), List.of(), List.of(), shared);
             // The parameters exist already; only the new batch's memory must still fit.
-            MemoryEstimate perBatch = new MemoryEstimate(shape.dim(0), 0, 0, 0, whole.activations(), whole.inputGradients(), 0);
+            MemoryEstimate perBatch = new MemoryEstimate(shape.dim(0), 0, 0, 0, whole.activations(), whole.inputGradients(), 0,
+                    whole.inferenceActivations());
             admit(device, perBatch);
             memoryEstimate = new MemoryEstimate(shape.dim(0), memoryEstimate.parameters(), memoryEstimate.gradients(),
-                    memoryEstimate.buffers(), whole.activations(), whole.inputGradients(), memoryEstimate.optimizerState());
+                    memoryEstimate.buffers(), whole.activations(), whole.inputGradients(), memoryEstimate.optimizerState(),
+                    whole.inferenceActivations());
             keep(plan.bindRemaining(true));
-            activationBlock = plan.bindRemaining(false);
+            activationBlock = inferenceOnly ? shared.bind(plan) : plan.bindRemaining(false);
+            keep(plan.bindRemaining(false));
         }
         closeAll(oldGradients, oldInput, oldActivations);
     }
 
     /** Adds up the plan before anything is bound: what {@link MemoryEstimate} describes. */
-    private MemoryEstimate estimate(MemoryPlan plan, int batch, List<Tensor> values, List<Tensor> grads) {
+    private MemoryEstimate estimate(MemoryPlan plan, int batch, List<Tensor> values, List<Tensor> grads, InferencePlan shared) {
         long parameters = 0;
         long gradientBytes = 0;
         for (Tensor value : values) {
@@ -220,8 +274,13 @@ public final class Model implements AutoCloseable {
         }
         List<Tensor> both = new ArrayList<>(values);
         both.addAll(grads);
+        inferencePeakLiveBytes = shared.peakLiveBytes();
+        if (inferenceOnly) {
+            // What this model holds: no gradients, no optimizer, the per-batch memory shared.
+            return new MemoryEstimate(batch, parameters, 0, plan.unboundBytes(true, both), shared.bytes(), 0, 0, shared.bytes());
+        }
         return new MemoryEstimate(batch, parameters, gradientBytes, plan.unboundBytes(true, both),
-                plan.unboundBytes(false, List.of()), gradients.bytes(), 2 * parameters);
+                plan.unboundBytes(false, List.of()), gradients.bytes(), 2 * parameters, shared.bytes());
     }
 
     /** Refuses, before allocating, what the device cannot hold; remembers the estimate otherwise. */
@@ -248,6 +307,19 @@ public final class Model implements AutoCloseable {
     public MemoryEstimate memoryEstimate() {
         requireBuilt();
         return memoryEstimate;
+    }
+
+    /**
+     * The most per-batch bytes an inference forward has alive at one step at the current batch
+     * size: the least any sharing could hold, against which {@link MemoryEstimate#inferenceActivations()}
+     * (the shared block actually planned) can be judged.
+     *
+     * @return the bytes
+     * @throws IllegalStateException before build
+     */
+    public long inferencePeakLiveBytes() {
+        requireBuilt();
+        return inferencePeakLiveBytes;
     }
 
     private void keep(Tensor stateBlock) {
@@ -288,6 +360,10 @@ public final class Model implements AutoCloseable {
             throw new IllegalArgumentException(name + ": input is null");
         }
         x.ensureOpen();
+        if (training && inferenceOnly) {
+            throw new IllegalStateException(name + " was built for inference only (Model.inferenceOnly): its layers share"
+                    + " activation memory, so it runs eval-mode forwards only; build it without inferenceOnly to train");
+        }
         int batch = x.shape().rank() > 0 ? x.shape().dim(0) : -1;
         if (batch != batchSize && x.shape().equals(batchShape(Math.max(batch, 0)))) {
             replan(x.shape());
@@ -317,6 +393,10 @@ public final class Model implements AutoCloseable {
      */
     public Tensor backward(Tensor gradLogits) {
         requireBuilt();
+        if (inferenceOnly) {
+            throw new IllegalStateException(name + " was built for inference only (Model.inferenceOnly): its layers share"
+                    + " activation memory and keep nothing backward needs; build it without inferenceOnly to take gradients");
+        }
         // The input-gradient buffers were assigned at build; their memory comes with the first backward.
         gradients.allocate();
         lastInputGradient = root.backward(gradLogits);
@@ -333,6 +413,9 @@ public final class Model implements AutoCloseable {
     public Model computeInputGradient(boolean compute) {
         if (device != null) {
             throw new IllegalStateException(name + ": ask for input gradients before build, which plans their buffers");
+        }
+        if (compute && inferenceOnly) {
+            throw new IllegalStateException(name + ": input gradients need backward, which an inference-only model refuses");
         }
         this.inputGradient = compute;
         return this;

@@ -49,7 +49,7 @@ abstract class Pool2d extends Layer {
     @Override
     protected final void allocateBuffers(Device device, Shape input, Shape output) {
         plan = device.pooling(geometry(input));
-        this.output = device.allocateActivation(output);
+        this.output = allocateOutput(device, output);
     }
 
     @Override

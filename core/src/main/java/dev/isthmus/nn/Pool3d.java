@@ -104,7 +104,7 @@ public abstract sealed class Pool3d extends Layer permits MaxPool3d, AvgPool3d {
     @Override
     protected final void allocateBuffers(Device device, Shape input, Shape output) {
         plan = device.pooling3d(geometry(input));
-        this.output = device.allocateActivation(output);
+        this.output = allocateOutput(device, output);
     }
 
     @Override

@@ -65,13 +65,19 @@ public final class Residual extends Layer {
             shortcut.setPropagateDown(true);
             shortcut.setup(device, input);
         }
-        this.sum = device.allocateActivation(output);
-        this.output = finalRelu ? device.allocateActivation(output) : sum;
+        this.output = allocateOutput(device, output);
+        // Backward reads the sum under the final ReLU; without backward the ReLU runs in place.
+        this.sum = finalRelu && !isInferenceOnly() ? device.allocateActivation(output) : this.output;
+    }
+
+    /** The sum under the final ReLU when it has a buffer of its own (only backward needs it), else null. */
+    Tensor separateSum() {
+        return sum != output ? sum : null;
     }
 
     @Override
     protected void releaseBuffers() {
-        closeAll(sum, finalRelu ? output : null);
+        closeAll(sum, output != sum ? output : null);
     }
 
     @Override

@@ -33,7 +33,7 @@ public class Softmax extends Layer {
 
     @Override
     protected void allocateBuffers(Device device, Shape input, Shape output) {
-        this.output = device.allocateActivation(output);
+        this.output = allocateOutput(device, output);
     }
 
     @Override

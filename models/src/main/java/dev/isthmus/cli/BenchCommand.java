@@ -153,6 +153,10 @@ final class BenchCommand implements Subcommand {
                 for (String mode : modes) {
                     int batch = mode.equals("train") ? batchTrain : batchInfer;
                     try (Model model = Zoo.entry(name).create()) {
+                        if (mode.equals("infer")) {
+                            // As PyTorch's peer runs under no_grad: layers share activation memory, no gradients.
+                            model.inferenceOnly();
+                        }
                         model.precision(machine.precision).build(device, batch, seed);
                         StepBenchmark.Result r = StepBenchmark.measure(model,
                                 mode.equals("train") ? StepBenchmark.Mode.TRAIN : StepBenchmark.Mode.INFER, batch, seconds, repeats, seed);

@@ -79,7 +79,8 @@ final class EvalCommand implements Subcommand {
         try (var device = choice.device();
              Model model = entry.create(data.test().sampleShape().dim(0), data.test().classes());
              CrossEntropyLoss loss = new CrossEntropyLoss()) {
-            model.precision(machine.precision).build(device, batch, 0);
+            // Evaluation runs no backward: the layers share activation memory (InferencePlan).
+            model.inferenceOnly().precision(machine.precision).build(device, batch, 0);
             Checkpoint.load(checkpoint, model, null);
             TrainingConfig config = new TrainingConfig(1, batch, 0, null, 0, 0, null, 5, Progress.SILENT,
                     dataOptions.normalization(command.name()), null);

@@ -187,7 +187,8 @@ final class FineTuneOptions {
         Zoo.Entry entry = SummaryCommand.zooEntry(teacher.substring(0, colon));
         Model model = entry.create(channels, classes);
         try {
-            model.build(device, batch, 0);
+            // The teacher only runs eval-mode forwards: its layers share activation memory.
+            model.inferenceOnly().build(device, batch, 0);
             Checkpoint.load(Path.of(teacher.substring(colon + 1)), model, null);
             return model;
         } catch (IOException | RuntimeException failure) {

@@ -112,7 +112,8 @@ final class PredictCommand implements Subcommand {
              Model model = entry.create(transform.channels(), classes);
              Arena arena = Arena.ofConfined();
              Batches batches = new Batches(model, classes)) {
-            model.precision(machine.precision).build(device, capacity, 0);
+            // Prediction runs no backward: the layers share activation memory (InferencePlan).
+            model.inferenceOnly().precision(machine.precision).build(device, capacity, 0);
             Checkpoint.load(checkpoint, model, null);
             long sampleFloats = transform.sampleShape().elementCount();
             MemorySegment images = arena.allocate(ValueLayout.JAVA_FLOAT, capacity * sampleFloats);

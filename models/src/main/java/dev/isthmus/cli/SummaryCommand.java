@@ -22,7 +22,8 @@ import java.util.Map;
         header = "a model's layers, output shapes and parameter counts",
         description = {"Prints each layer with its output shape (for a batch of --batch) and its parameter count, "
                 + "the total last, then the memory a training run needs at that batch (what train refuses to start "
-                + "without) and what inference alone needs."})
+                + "without) and what inference alone needs (eval, predict and bench's inference share activation memory between "
+                + "layers)."})
 final class SummaryCommand implements Subcommand {
     @Spec
     private CommandSpec command;
@@ -94,8 +95,14 @@ final class SummaryCommand implements Subcommand {
             long total = model.parameterCount();
             out.printf("%s: %,d parameters, input %s%n", model.name(), total, model.sampleShape());
             dev.isthmus.nn.MemoryEstimate memory = model.memoryEstimate();
-            out.printf("memory to train: %s; inference alone: %s%n", memory.describe(),
-                    dev.isthmus.device.HostMemory.format(memory.inference()));
+            out.printf("memory to train: %s%n", memory.describe());
+            out.printf("memory for inference alone (eval, predict, bench infer): %s at batch %d (parameters %s, buffers %s,"
+                            + " activations and workspaces shared by lifetime %s, against %s unshared)%n",
+                    dev.isthmus.device.HostMemory.format(memory.inference()), memory.batch(),
+                    dev.isthmus.device.HostMemory.format(memory.parameters()),
+                    dev.isthmus.device.HostMemory.format(memory.buffers()),
+                    dev.isthmus.device.HostMemory.format(memory.inferenceActivations()),
+                    dev.isthmus.device.HostMemory.format(memory.activations()));
             if (standard.json) {
                 Map<String, Object> result = new LinkedHashMap<>();
                 result.put("model", model.name());
@@ -112,6 +119,7 @@ final class SummaryCommand implements Subcommand {
                 bytes.put("activations", memory.activations());
                 bytes.put("input_gradients", memory.inputGradients());
                 bytes.put("inference", memory.inference());
+                bytes.put("inference_activations", memory.inferenceActivations());
                 result.put("memory_bytes", bytes);
                 out.println(Json.write(result));
             }

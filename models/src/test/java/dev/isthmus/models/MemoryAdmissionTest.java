@@ -8,6 +8,8 @@ import dev.isthmus.device.HostMemory;
 import dev.isthmus.nn.InsufficientMemoryException;
 import dev.isthmus.nn.MemoryEstimate;
 import dev.isthmus.nn.Model;
+import dev.isthmus.tensor.Tensor;
+import dev.isthmus.testing.TestData;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Test;
@@ -41,12 +43,39 @@ class MemoryAdmissionTest {
     }
 
     @ParameterizedTest
+    @ValueSource(strings = {"resnet20", "vgg-small-bn", "lenet5"})
+    void theInferenceEstimateIsWithinFifteenPercentOfTheMeasuredInferencePeak(String name) {
+        long predicted;
+        try (Device device = Devices.cpu(); Model model = Zoo.entry(name).create()) {
+            model.build(device, 32, 0);
+            predicted = model.memoryEstimate().inference();
+        }
+        try (Device device = Devices.cpu(); Model model = Zoo.entry(name).create().inferenceOnly()) {
+            model.build(device, 32, 0);
+            MemoryEstimate estimate = model.memoryEstimate();
+            assertEquals(predicted, estimate.total(), name + ": the training build's inference estimate is the"
+                    + " inference-only build's whole need");
+            // The model's own peak: what the device held at its highest, less the batch the test made.
+            long batchBytes;
+            try (Tensor x = device.fromArray(model.batchShape(32), TestData.uniform(32 * (int) model.sampleShape().elementCount(), 1, 1))) {
+                batchBytes = x.byteSize();
+                model.forward(x, false);
+                model.forward(x, false);
+            }
+            long peak = device.peakBytes() - batchBytes;
+            double error = Math.abs(estimate.total() - peak) / (double) peak;
+            assertTrue(error <= 0.15, name + ": estimate " + estimate.describe() + " against a measured inference peak of "
+                    + HostMemory.format(peak) + " (" + Math.round(100 * error) + "% off)");
+        }
+    }
+
+    @ParameterizedTest
     @ValueSource(strings = {"resnet20", "vgg-small-bn"})
     void inferencePeaksBelowTraining(String name) {
         long inference;
         long training;
         try (Device device = Devices.cpu(); Model model = Zoo.entry(name).create()) {
-            model.build(device, 32, 0);
+            model.inferenceOnly().build(device, 32, 0);
             StepBenchmark.measure(model, StepBenchmark.Mode.INFER, 32, 0.05, 1, 0);
             inference = device.peakBytes();
         }
@@ -94,5 +123,6 @@ class MemoryAdmissionTest {
         assertEquals(0, status);
         String text = out.toString(StandardCharsets.UTF_8);
         assertTrue(text.contains("memory to train: ") && text.contains("at batch 64") && text.contains("inference alone"), text);
+        assertTrue(text.contains("shared by lifetime"), text);
     }
 }

@@ -202,7 +202,8 @@ public final class StepBenchmark {
         SplittableRandom random = new SplittableRandom(seed);
         DeviceBatch[] batches = new DeviceBatch[4];
         try (CrossEntropyLoss loss = new CrossEntropyLoss();
-             Sgd optimizer = new Sgd(model.parameters(), 0.01, 0.9, 0, 0, false);
+             // Inference needs no optimizer (whose momentum would be memory PyTorch's no_grad does not hold).
+             Sgd optimizer = mode == Mode.TRAIN ? new Sgd(model.parameters(), 0.01, 0.9, 0, 0, false) : null;
              TrainStep trainStep = new TrainStep(model, loss, optimizer, 0)) {
             for (int i = 0; i < batches.length; i++) {
                 batches[i] = DeviceBatch.allocate(model, batch);
