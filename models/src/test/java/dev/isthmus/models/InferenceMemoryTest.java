@@ -6,6 +6,7 @@ import dev.isthmus.loss.CrossEntropyLoss;
 import dev.isthmus.nn.Layer;
 import dev.isthmus.nn.MemoryEstimate;
 import dev.isthmus.nn.Model;
+import dev.isthmus.nn.Precision;
 import dev.isthmus.optim.Sgd;
 import dev.isthmus.tensor.Shape;
 import dev.isthmus.tensor.Tensor;
@@ -46,6 +47,30 @@ class InferenceMemoryTest {
                     for (int i = 0; i < expected.length; i++) {
                         assertEquals(expected[i], actual[i], 1e-6, name + " on " + backend + ", round " + round + ", logit " + i);
                     }
+                }
+            }
+        }
+    }
+
+    /** BF16 adds each convolution's and linear layer's 16-bit input copy: scratch of its own step. */
+    @ParameterizedTest
+    @ValueSource(strings = {"vgg-small-bn", "resnet20"})
+    void theSharedPlanGivesTheLogitsOfTheUnsharedOneInBf16(String name) {
+        try (CpuDevice device = new CpuDevice(2);
+             Model training = Zoo.entry(name).create().precision(Precision.BF16);
+             Model inference = Zoo.entry(name).create().precision(Precision.BF16).inferenceOnly()) {
+            try {
+                training.build(device, BATCH, 7);
+            } catch (UnsupportedOperationException noBf16) {
+                Assumptions.abort(noBf16.getMessage());
+            }
+            inference.build(device, BATCH, 7);
+            int sample = (int) training.sampleShape().elementCount();
+            try (Tensor x = device.fromArray(training.batchShape(BATCH), TestData.uniform(BATCH * sample, 1, 5))) {
+                float[] expected = training.forward(x, false).toFloatArray();
+                float[] actual = inference.forward(x, false).toFloatArray();
+                for (int i = 0; i < expected.length; i++) {
+                    assertEquals(expected[i], actual[i], 1e-6, name + " in BF16, logit " + i);
                 }
             }
         }
