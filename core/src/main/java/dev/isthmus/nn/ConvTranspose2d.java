@@ -5,6 +5,7 @@ import dev.isthmus.device.ConvolutionPlan;
 import dev.isthmus.device.Device;
 import dev.isthmus.init.Initializer;
 import dev.isthmus.init.Initializers;
+import dev.isthmus.tensor.DType;
 import dev.isthmus.tensor.Shape;
 import dev.isthmus.tensor.Tensor;
 
@@ -25,6 +26,9 @@ import java.util.SplittableRandom;
  * {@code forward}, and dL/dW its {@code backwardFilter} with the roles of input and output
  * gradient swapped; the same plan runs on oneDNN, OpenBLAS (col2im) and cuDNN alike. The bias and
  * its gradient are the element-wise family's per-channel kernels.
+ *
+ * <p>Under a mixed-precision policy it reads its input and output gradient in BF16/F16, as
+ * autocast's {@code conv_transpose2d}, with F32 weights, outputs and gradients, as {@link Conv2d}.
  *
  * <p>One departure: PyTorch accepts an output_padding that is not smaller than the stride when it
  * is smaller than the dilation; the adjoint convolution cannot produce those extra rows, so that
@@ -53,6 +57,9 @@ public final class ConvTranspose2d extends Layer {
     private ConvolutionPlan adjoint;
     private Tensor output;
     private Tensor input;
+    // Mixed precision only: the input and output gradient in the low precision the plan reads.
+    private Tensor lowInput;
+    private Tensor lowGradOutput;
 
     /**
      * A square transposed convolution with PyTorch's positional arguments.
@@ -282,14 +289,22 @@ public final class ConvTranspose2d extends Layer {
 
     @Override
     protected void allocateBuffers(Device device, Shape input, Shape output) {
-        adjoint = device.convolution(adjointGeometry(input.dim(0), output.dim(2), output.dim(3)));
+        // Mixed precision as autocast's conv_transpose2d: both activations the plan reads are low precision.
+        DType operands = precision().operandType();
+        adjoint = device.convolution(adjointGeometry(input.dim(0), output.dim(2), output.dim(3)), operands);
         adjoint.prepare(false);
         this.output = device.allocateActivation(output);
+        if (precision().isMixed()) {
+            lowInput = device.allocate(input, operands, device.activationLayout(input));
+            lowGradOutput = device.allocate(output, operands, device.activationLayout(output));
+        }
     }
 
     @Override
     protected void releaseBuffers() {
-        closeAll(adjoint, output);
+        closeAll(adjoint, output, lowInput, lowGradOutput);
+        lowInput = null;
+        lowGradOutput = null;
     }
 
     @Override
@@ -299,8 +314,8 @@ public final class ConvTranspose2d extends Layer {
 
     @Override
     protected Tensor doForward(Tensor x, boolean training) {
-        input = x;
-        adjoint.backwardData(x, weight, output);
+        input = lowInput == null ? x : lowPrecision(x, lowInput);
+        adjoint.backwardData(input, weight, output);
         if (hasBias) {
             device().elementwise().addBias(output, bias);
         }
@@ -309,9 +324,10 @@ public final class ConvTranspose2d extends Layer {
 
     @Override
     protected Tensor doBackward(Tensor gradOutput) {
+        Tensor dy = lowGradOutput == null ? gradOutput : lowPrecision(gradOutput, lowGradOutput);
         if (!isFrozen()) {
             // The adjoint's input is our output (so dy), its output gradient our input (x).
-            adjoint.backwardFilter(gradOutput, input, weightGrad, null);
+            adjoint.backwardFilter(dy, input, weightGrad, null);
             if (hasBias) {
                 device().elementwise().biasGradient(gradOutput, biasGrad);
             }
@@ -319,8 +335,14 @@ public final class ConvTranspose2d extends Layer {
         if (!propagatesDown()) {
             return null;
         }
-        adjoint.forward(gradOutput, weight, null, gradInput());
+        adjoint.forward(dy, weight, null, gradInput());
         return gradInput();
+    }
+
+    /** {@code value} converted into {@code low} (an F32 input in another layout is brought to low's on the way). */
+    private Tensor lowPrecision(Tensor value, Tensor low) {
+        device().elementwise().convert(value, low);
+        return low;
     }
 
     @Override

@@ -4,12 +4,14 @@ import dev.isthmus.device.Device;
 import dev.isthmus.device.cpu.CpuBackend;
 import dev.isthmus.device.cpu.CpuDevice;
 import dev.isthmus.io.SafeTensors;
+import dev.isthmus.tensor.DType;
 import dev.isthmus.tensor.Shape;
 import dev.isthmus.tensor.Tensor;
 import dev.isthmus.testing.Fixtures;
 import dev.isthmus.testing.GradientChecker;
 import dev.isthmus.testing.TestData;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -98,6 +100,43 @@ class ConvTranspose2dTest {
                 for (Parameter parameter : layer.parameters()) {
                     assertClose(name + " " + parameter.name() + " gradient", fixture.floats("grad." + parameter.name()),
                             parameter.grad().toFloatArray(), RTOL, ATOL);
+                }
+            }
+        }
+    }
+
+    static List<String> bf16Cases() {
+        return Fixtures.cases("convtranspose_bf16");
+    }
+
+    /** Under the BF16 policy: autocast's computation (make_fixtures_convtranspose.py) to F32 accuracy, and near FP32. */
+    @ParameterizedTest(name = "BF16 {0}")
+    @MethodSource("bf16Cases")
+    void bf16MatchesTheRoundedOperandsAndStaysNearFp32(String name) {
+        String unsupported = onednn.lowPrecisionSupport(DType.BF16);
+        Assumptions.assumeTrue(unsupported == null, "BF16 is not offered on this CPU: " + unsupported);
+        try (SafeTensors fixture = Fixtures.open("convtranspose_bf16", name); Layer layer = build(Fixtures.config(fixture))) {
+            layer.setPrecision(Precision.BF16);
+            Shape inputShape = Shape.of(fixture.entry("input").shape());
+            layer.setup(onednn, inputShape);
+            for (Parameter parameter : layer.parameters()) {
+                parameter.value().copyFrom(fixture.floats("param." + parameter.name()));
+                onednn.elementwise().fill(parameter.grad(), 0f);
+            }
+            try (Tensor input = onednn.fromArray(inputShape, fixture.floats("input"));
+                 Tensor gradOutput = onednn.fromArray(layer.outputShape(), fixture.floats("grad_output"))) {
+                float[] output = layer.forward(input, true).toFloatArray();
+                assertClose(name + " output", fixture.floats("output"), output, RTOL, ATOL);
+                MixedPrecisionLayerTest.assertNear(name + " output", fixture.floats("output_fp32"), output);
+                float[] gradInput = layer.backward(gradOutput).toFloatArray();
+                assertClose(name + " input gradient", fixture.floats("grad_input"), gradInput, RTOL, ATOL);
+                MixedPrecisionLayerTest.assertNear(name + " input gradient", fixture.floats("grad_input_fp32"), gradInput);
+                for (Parameter parameter : layer.parameters()) {
+                    float[] grad = parameter.grad().toFloatArray();
+                    assertClose(name + " " + parameter.name() + " gradient", fixture.floats("grad." + parameter.name()),
+                            grad, RTOL, ATOL);
+                    MixedPrecisionLayerTest.assertNear(name + " " + parameter.name() + " gradient",
+                            fixture.floats("grad_fp32." + parameter.name()), grad);
                 }
             }
         }
