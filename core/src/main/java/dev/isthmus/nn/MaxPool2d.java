@@ -4,11 +4,16 @@ import dev.isthmus.device.PoolGeometry;
 import dev.isthmus.device.PoolMode;
 import dev.isthmus.tensor.Shape;
 
-/** Max pooling (PyTorch's nn.MaxPool2d without dilation or ceil mode). */
+/**
+ * Max pooling (PyTorch's nn.MaxPool2d without dilation): {@code ceilMode(true)} rounds the output
+ * size up as {@code ceil_mode=True} does (torchvision's GoogLeNet), on the CPU engines; on CUDA a
+ * window that hangs over the edge is refused.
+ */
 public final class MaxPool2d extends Pool2d {
     private final int kernel;
     private final int stride;
     private final int padding;
+    private final boolean ceilMode;
 
     /**
      * Kernel and stride equal, no padding: MaxPool2d(2) halves each side.
@@ -27,9 +32,22 @@ public final class MaxPool2d extends Pool2d {
      * @param padding the zero padding on each side
      */
     public MaxPool2d(int kernel, int stride, int padding) {
+        this(kernel, stride, padding, false);
+    }
+
+    /**
+     * PyTorch's {@code MaxPool2d(kernel, stride, padding, ceil_mode=ceilMode)}.
+     *
+     * @param kernel the window size (square)
+     * @param stride the stride
+     * @param padding the implicit −∞ padding on each side
+     * @param ceilMode round the output size up (the last window may hang over the bottom and right edges)
+     */
+    public MaxPool2d(int kernel, int stride, int padding, boolean ceilMode) {
         this.kernel = kernel;
         this.stride = stride;
         this.padding = padding;
+        this.ceilMode = ceilMode;
         validate(PoolMode.MAX, kernel, stride, padding);
     }
 
@@ -50,7 +68,22 @@ public final class MaxPool2d extends Pool2d {
      * @return a copy with this stride
      */
     public MaxPool2d stride(int stride) {
-        return configured(new MaxPool2d(kernel, stride, padding));
+        return configured(new MaxPool2d(kernel, stride, padding, ceilMode));
+    }
+
+    /**
+     * A copy that rounds its output size up or down ({@code ceil_mode}).
+     *
+     * @param ceil whether to round up
+     * @return a copy with this rounding
+     */
+    public MaxPool2d ceilMode(boolean ceil) {
+        return configured(new MaxPool2d(kernel, stride, padding, ceil));
+    }
+
+    /** {@return whether the output size rounds up (PyTorch's ceil_mode)} */
+    public boolean ceilMode() {
+        return ceilMode;
     }
 
     /**
@@ -60,7 +93,7 @@ public final class MaxPool2d extends Pool2d {
      * @return a copy with this padding on each side (implicit −∞)
      */
     public MaxPool2d padding(int padding) {
-        return configured(new MaxPool2d(kernel, stride, padding));
+        return configured(new MaxPool2d(kernel, stride, padding, ceilMode));
     }
 
     private MaxPool2d configured(MaxPool2d copy) {
@@ -77,11 +110,13 @@ public final class MaxPool2d extends Pool2d {
 
     @Override
     public String describe() {
-        return "MaxPool2d(kernel=" + kernel + ", stride=" + stride + (padding != 0 ? ", padding=" + padding : "") + ")";
+        return "MaxPool2d(kernel=" + kernel + ", stride=" + stride + (padding != 0 ? ", padding=" + padding : "")
+                + (ceilMode ? ", ceil_mode=True" : "") + ")";
     }
 
     @Override
     protected PoolGeometry geometry(Shape input) {
-        return window(PoolMode.MAX, input, kernel, kernel, stride, stride, padding, padding);
+        return new PoolGeometry(PoolMode.MAX, input.dim(0), input.dim(1), input.dim(2), input.dim(3), kernel, kernel, stride,
+                stride, padding, padding, ceilMode);
     }
 }

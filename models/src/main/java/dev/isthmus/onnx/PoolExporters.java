@@ -16,8 +16,8 @@ import static dev.isthmus.onnx.OnnxGraph.ints;
 
 /**
  * MaxPool2d → MaxPool (padding never wins a maximum, as PyTorch's −∞), AvgPool2d → AveragePool
- * with count_include_pad as the layer's, GlobalAvgPool2d → GlobalAveragePool. Output sizes
- * round down (ceil_mode 0), as the 2-D layers do. MaxPool3d/AvgPool3d → the same operators over
+ * with count_include_pad as the layer's, GlobalAvgPool2d → GlobalAveragePool, each with
+ * ceil_mode as the layer's. MaxPool3d/AvgPool3d → the same operators over
  * three axes, with ceil_mode as the layer's.
  */
 final class PoolExporters {
@@ -38,7 +38,7 @@ final class PoolExporters {
         var kernel = ints("kernel_shape", g.kernelHeight(), g.kernelWidth());
         var strides = ints("strides", g.strideHeight(), g.strideWidth());
         var pads = ints("pads", g.padHeight(), g.padWidth(), g.padHeight(), g.padWidth());
-        var ceil = integer("ceil_mode", 0);
+        var ceil = integer("ceil_mode", g.ceilMode() ? 1 : 0);
         if (g.mode() == PoolMode.MAX) {
             return graph.node("MaxPool", List.of(input), kernel, strides, pads, ceil);
         }

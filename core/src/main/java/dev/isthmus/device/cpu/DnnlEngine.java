@@ -76,7 +76,10 @@ final class DnnlEngine implements CpuEngine {
 
     @Override
     public PoolingPlan pooling(CpuDevice cpu, PoolGeometry geometry) {
-        return new DnnlPooling(cpu, dnnl, geometry);
+        // In ceil mode oneDNN would count the overhang as padding in an average; the Java plan does not.
+        boolean overhang = geometry.extraPadBottom() > 0 || geometry.extraPadRight() > 0;
+        return overhang && geometry.mode() != dev.isthmus.device.PoolMode.MAX ? new CpuPooling(cpu, geometry)
+                : new DnnlPooling(cpu, dnnl, geometry);
     }
 
     /** oneDNN's batch norm takes [N, C, H, W]; a BatchNorm1d's [N, C] runs the Java one. */

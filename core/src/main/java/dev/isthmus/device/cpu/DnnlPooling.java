@@ -51,10 +51,13 @@ final class DnnlPooling extends PoolingPlan {
         MemorySegment kernel = DnnlRuntime.dims(arena, g.kernelHeight(), g.kernelWidth());
         MemorySegment dilation = DnnlRuntime.dims(arena, 0, 0);
         MemorySegment padding = DnnlRuntime.dims(arena, g.padHeight(), g.padWidth());
+        // Ceil mode: the last window's overhang is extra padding on the bottom and right (max pooling only here).
+        MemorySegment paddingEnd = DnnlRuntime.dims(arena, g.padHeight() + g.extraPadBottom(), g.padWidth() + g.extraPadRight());
         int status = forwardPass
                 ? dnnl_h.dnnl_pooling_v2_forward_desc_init(desc, dnnl_h.dnnl_forward_training(), algorithm(), src, dst, strides,
-                        kernel, dilation, padding, padding)
-                : dnnl_h.dnnl_pooling_v2_backward_desc_init(desc, algorithm(), src, dst, strides, kernel, dilation, padding, padding);
+                        kernel, dilation, padding, paddingEnd)
+                : dnnl_h.dnnl_pooling_v2_backward_desc_init(desc, algorithm(), src, dst, strides, kernel, dilation, padding,
+                        paddingEnd);
         DnnlRuntime.check(status, "dnnl_pooling_v2_desc_init for " + g);
         return desc;
     }

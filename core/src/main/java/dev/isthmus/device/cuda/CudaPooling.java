@@ -23,6 +23,11 @@ final class CudaPooling extends PoolingPlan {
 
     CudaPooling(CudaDevice cuda, PoolGeometry g) {
         super(cuda, g);
+        if (g.extraPadBottom() > 0 || g.extraPadRight() > 0) {
+            // cuDNN's 2-D pooling descriptor pads both sides alike; the overhang of ceil mode is one-sided.
+            throw new UnsupportedOperationException("pooling " + g + " on CUDA: ceil mode with a window hanging over the "
+                    + "edge is not built on the GPU (cuDNN pads both sides alike); it runs on the CPU");
+        }
         this.cuda = cuda;
         MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
         Cudnn.check(cudnn_h.cudnnCreatePoolingDescriptor(out), "cudnnCreatePoolingDescriptor");
