@@ -88,6 +88,10 @@ public final class Zoo {
         }
         add("alexnet", "AlexNet (torchvision), 224x224, 1000 classes", 3, 224, 1000, AlexNet::torchvision);
         add("alexnet-small", "AlexNet for 32x32: convs 64-192-384-256-256 with LRN, fc 1024", 3, 32, AlexNet::small);
+        add("googlenet", "GoogLeNet / Inception v1 (torchvision, no aux heads), 224x224, 1000 classes", 3, 224, 1000,
+                GoogLeNet::torchvision);
+        add("googlenet-small", "GoogLeNet for 32x32: the nine Inception blocks at quarter width, 3x3 stem", 3, 32,
+                GoogLeNet::small);
         add("unet", "U-Net (Ronneberger et al. 2015), padding 1: depth 4, width 64, 1x128x128, 2 classes", 1, 128, 2,
                 UNet::paper);
         add("unet-small", "U-Net for CPUs: depth 3, width 8 (8-64 channels), batch norm, 1x32x32, 3 classes", 1, 32, 3,
