@@ -21,6 +21,7 @@ import dev.isthmus.tensor.Shape;
  * @param strideWidth the horizontal stride
  * @param padHeight the zero padding above and below
  * @param padWidth the zero padding left and right
+ * @param ceilMode round the output size up, as PyTorch's {@code ceil_mode=True}
  */
 public record PoolGeometry(PoolMode mode, int batch, int channels, int height, int width,
                            int kernelHeight, int kernelWidth, int strideHeight, int strideWidth,
