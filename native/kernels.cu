@@ -18,6 +18,11 @@ extern "C" __global__ void add_f32(const float *a, const float *b, float *out, l
     GRID_STRIDE(i, n) out[i] = a[i] + b[i];
 }
 
+// The residual block's sum and its ReLU in one pass; fmaxf(NaN, 0) is 0, as the CPU kernel's v > 0 ? v : 0.
+extern "C" __global__ void add_relu_f32(const float *a, const float *b, float *out, long long n) {
+    GRID_STRIDE(i, n) out[i] = fmaxf(a[i] + b[i], 0.0f);
+}
+
 extern "C" __global__ void mul_f32(const float *a, const float *b, float *out, long long n) {
     GRID_STRIDE(i, n) out[i] = a[i] * b[i];
 }

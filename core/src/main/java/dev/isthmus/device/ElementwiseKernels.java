@@ -26,6 +26,16 @@ public final class ElementwiseKernels {
         void add(Tensor a, Tensor b, Tensor out);
 
         /**
+         * out ← max(a + b, 0), the sum and the ReLU in one pass (a residual block's end); out may
+         * be a or b; layouts may differ. The ReLU is the device's (as its activation kernels).
+         *
+         * @param a the first operand
+         * @param b the second operand, of a's shape
+         * @param out the result; may be one of the operands
+         */
+        void addRelu(Tensor a, Tensor b, Tensor out);
+
+        /**
          * out ← a · b; out may be a or b; layouts may differ.
          *
          * @param a the first operand
@@ -103,6 +113,21 @@ public final class ElementwiseKernels {
         checkBinary("add", a, b, out);
         try (Device.Guard ignored = device.enter()) {
             backend.add(a, b, out);
+        }
+    }
+
+    /**
+     * out ← max(a + b, 0), element-wise, in one pass; out may be a or b. The ReLU's gradient can be
+     * taken from out (out &gt; 0 exactly where a + b &gt; 0), so the sum need not be kept.
+     *
+     * @param a the first operand
+     * @param b the second operand, of a's shape
+     * @param out the result; may be one of the operands
+     */
+    public void addRelu(Tensor a, Tensor b, Tensor out) {
+        checkBinary("addRelu", a, b, out);
+        try (Device.Guard ignored = device.enter()) {
+            backend.addRelu(a, b, out);
         }
     }
 

@@ -55,14 +55,7 @@ final class InferencePlan {
      */
     static InferencePlan of(Layer root, List<MemoryPlan.Request> requests, Tensor input) {
         InferencePlan plan = new InferencePlan();
-        // A training build's residual block keeps the sum under its final ReLU for backward; built
-        // for inference only it runs the ReLU in place, so what that build would hold leaves it out.
-        java.util.Set<Tensor> trainingOnly = java.util.Collections.newSetFromMap(new IdentityHashMap<>());
-        separateSums(root, trainingOnly);
         for (MemoryPlan.Request request : requests) {
-            if (trainingOnly.contains(request.tensor())) {
-                continue;
-            }
             plan.order.add(request.tensor());
             if (request.owner() != null) {
                 plan.byOwner.computeIfAbsent(request.owner(), owner -> new ArrayList<>()).add(request.tensor());
@@ -84,15 +77,6 @@ final class InferencePlan {
         }
         plan.place();
         return plan;
-    }
-
-    private static void separateSums(Layer layer, java.util.Set<Tensor> into) {
-        if (layer instanceof Residual residual && residual.separateSum() != null) {
-            into.add(residual.separateSum());
-        }
-        for (Layer child : layer.children().values()) {
-            separateSums(child, into);
-        }
     }
 
     private boolean isPlanned(Tensor tensor) {

@@ -19,7 +19,6 @@ public final class Residual extends Layer {
     private final Sequential main;
     private final Layer shortcut;
     private final boolean finalRelu;
-    private Tensor sum;
     private Tensor output;
     private Tensor sumGradient;
 
@@ -66,18 +65,11 @@ public final class Residual extends Layer {
             shortcut.setup(device, input);
         }
         this.output = allocateOutput(device, output);
-        // Backward reads the sum under the final ReLU; without backward the ReLU runs in place.
-        this.sum = finalRelu && !isInferenceOnly() ? device.allocateActivation(output) : this.output;
-    }
-
-    /** The sum under the final ReLU when it has a buffer of its own (only backward needs it), else null. */
-    Tensor separateSum() {
-        return sum != output ? sum : null;
     }
 
     @Override
     protected void releaseBuffers() {
-        closeAll(sum, output != sum ? output : null);
+        closeAll(output);
     }
 
     @Override
@@ -85,9 +77,12 @@ public final class Residual extends Layer {
         Device device = device();
         Tensor branch = main.forward(x, training);
         Tensor skip = shortcut == null ? x : shortcut.forward(x, training);
-        device.elementwise().add(branch, skip, sum);
+        // The sum and the ReLU in one pass; backward reads the ReLU's mask from the output
+        // (output > 0 exactly where the sum is), so the sum is never kept.
         if (finalRelu) {
-            device.activations().forward(Activation.RELU, 0f, sum, output);
+            device.elementwise().addRelu(branch, skip, output);
+        } else {
+            device.elementwise().add(branch, skip, output);
         }
         return output;
     }
@@ -122,7 +117,7 @@ public final class Residual extends Layer {
         Device device = device();
         Tensor gradient = gradOutput;
         if (finalRelu) {
-            device.activations().backward(Activation.RELU, 0f, sum, output, gradOutput, sumGradient);
+            device.activations().backward(Activation.RELU, 0f, output, output, gradOutput, sumGradient);
             gradient = sumGradient;
         }
         Tensor mainGrad = main.backward(gradient);

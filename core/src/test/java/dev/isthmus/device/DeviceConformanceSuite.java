@@ -134,12 +134,32 @@ public abstract class DeviceConformanceSuite {
         }
     }
 
+    @Test
+    void addReluIsTheSumThroughAReluInOnePassAndMayOverwriteAnOperand() {
+        float[] a = TestData.uniform(1000, 2, 3);
+        float[] b = TestData.uniform(1000, 2, 4);
+        Shape shape = Shape.of(10, 100);
+        try (Tensor x = device.fromArray(shape, a); Tensor y = device.fromArray(shape, b)) {
+            device.elementwise().addRelu(x, y, x);
+            float[] actual = x.toFloatArray();
+            int zeros = 0;
+            for (int i = 0; i < a.length; i++) {
+                float expected = Math.max(a[i] + b[i], 0f);
+                assertEquals(expected, actual[i], 1e-6f, "addRelu at " + i);
+                zeros += expected == 0f ? 1 : 0;
+            }
+            assertTrue(zeros > 100 && zeros < 900, "the data crosses zero: " + zeros + " zeros");
+        }
+    }
+
     private static float[][] run(Device d, float[] a, float[] b) {
         Shape shape = Shape.of(10, 100);
         try (Tensor x = d.fromArray(shape, a); Tensor y = d.fromArray(shape, b); Tensor out = d.allocate(shape)) {
-            float[][] results = new float[7][];
+            float[][] results = new float[8][];
             d.elementwise().add(x, y, out);
             results[0] = out.toFloatArray();
+            d.elementwise().addRelu(x, y, out);
+            results[7] = out.toFloatArray();
             d.elementwise().mul(x, y, out);
             results[1] = out.toFloatArray();
             d.blas().axpy(-0.5f, x, y);

@@ -151,12 +151,21 @@ public final class CpuDevice extends Device {
             }
         } else if (source.shape().equals(destination.shape()) || destination.layout() == Layout.ROW_MAJOR) {
             // Into row-major memory the logical order of the source is written, whatever the shapes.
-            CpuLayouts.convert(parallel, source.shape(), source.memory(), source.layout(), destination.memory(),
-                    destination.layout());
+            relayout(true, source.dtype(), source.shape(), source.memory(), source.layout(), destination.memory(), destination.layout());
         } else {
             // From row-major memory, read as the logical order of the destination's shape.
-            CpuLayouts.convert(parallel, destination.shape(), source.memory(), Layout.ROW_MAJOR, destination.memory(),
+            relayout(true, source.dtype(), destination.shape(), source.memory(), Layout.ROW_MAJOR, destination.memory(),
                     destination.layout());
+        }
+    }
+
+    /**
+     * F32 through the engine's native reorder where it has one; other types, OpenBLAS, and host
+     * memory on the Java heap (which native code cannot read: {@code nativeMemory} false) in Java.
+     */
+    private void relayout(boolean nativeMemory, DType dtype, Shape shape, MemorySegment source, Layout from, MemorySegment destination, Layout to) {
+        if (!nativeMemory || dtype != DType.F32 || shape.rank() != 4 || !engine.relayout(shape, source, from, destination, to)) {
+            CpuLayouts.convert(parallel, shape, source, from, destination, to);
         }
     }
 
@@ -165,7 +174,7 @@ public final class CpuDevice extends Device {
         if (destination.layout() == Layout.ROW_MAJOR) {
             MemorySegment.copy(source, 0, destination.memory(), 0, destination.byteSize());
         } else {
-            CpuLayouts.convert(parallel, destination.shape(), source, Layout.ROW_MAJOR, destination.memory(), destination.layout());
+            relayout(source.isNative(), destination.dtype(), destination.shape(), source, Layout.ROW_MAJOR, destination.memory(), destination.layout());
         }
     }
 
@@ -174,7 +183,7 @@ public final class CpuDevice extends Device {
         if (source.layout() == Layout.ROW_MAJOR) {
             MemorySegment.copy(source.memory(), 0, destination, 0, source.byteSize());
         } else {
-            CpuLayouts.convert(parallel, source.shape(), source.memory(), source.layout(), destination, Layout.ROW_MAJOR);
+            relayout(destination.isNative(), source.dtype(), source.shape(), source.memory(), source.layout(), destination, Layout.ROW_MAJOR);
         }
     }
 

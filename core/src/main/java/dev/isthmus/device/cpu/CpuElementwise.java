@@ -48,6 +48,20 @@ class CpuElementwise implements ElementwiseKernels.Backend {
         });
     }
 
+    /** The ReLU is the activation kernel's: {@code v > 0 ? v : 0}. */
+    @Override
+    public void addRelu(Tensor a, Tensor b, Tensor out) {
+        MemorySegment l = scratch.inLayout(a, out.layout(), CpuScratch.Slot.FIRST_INPUT).memory();
+        MemorySegment r = scratch.inLayout(b, out.layout(), CpuScratch.Slot.SECOND_INPUT).memory();
+        MemorySegment result = out.memory();
+        parallel.forRange((int) out.elementCount(), CpuDevice.MIN_PARALLEL_ELEMENTS, (from, to) -> {
+            for (int i = from; i < to; i++) {
+                float v = l.getAtIndex(JAVA_FLOAT, i) + r.getAtIndex(JAVA_FLOAT, i);
+                result.setAtIndex(JAVA_FLOAT, i, v > 0 ? v : 0f);
+            }
+        });
+    }
+
     @Override
     public void mul(Tensor a, Tensor b, Tensor out) {
         MemorySegment l = scratch.inLayout(a, out.layout(), CpuScratch.Slot.FIRST_INPUT).memory();

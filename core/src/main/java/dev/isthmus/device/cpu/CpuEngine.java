@@ -1,5 +1,7 @@
 package dev.isthmus.device.cpu;
 
+import java.lang.foreign.MemorySegment;
+
 import dev.isthmus.device.BatchNormPlan;
 import dev.isthmus.device.ConvGeometry;
 import dev.isthmus.device.Conv3dGeometry;
@@ -47,6 +49,12 @@ sealed interface CpuEngine extends AutoCloseable permits OpenBlasEngine, DnnlEng
     Convolution3dPlan convolution3d(CpuDevice cpu, Conv3dGeometry geometry);
 
     Pooling3dPlan pooling3d(CpuDevice cpu, Pool3dGeometry geometry);
+
+    /**
+     * Copies a rank-4 F32 tensor of {@code shape} from one layout into the other with a native
+     * kernel, if this engine has one; false leaves the copy to {@link CpuLayouts}.
+     */
+    boolean relayout(Shape shape, MemorySegment source, Layout from, MemorySegment destination, Layout to);
 
     /** The layout activations of this shape are kept in. */
     Layout activationLayout(Shape shape);

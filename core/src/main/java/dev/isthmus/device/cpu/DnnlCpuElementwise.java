@@ -13,9 +13,18 @@ final class DnnlCpuElementwise extends CpuElementwise {
 
     @Override
     public void add(Tensor a, Tensor b, Tensor out) {
+        add(a, b, out, false);
+    }
+
+    @Override
+    public void addRelu(Tensor a, Tensor b, Tensor out) {
+        add(a, b, out, true);
+    }
+
+    private void add(Tensor a, Tensor b, Tensor out, boolean relu) {
         Tensor left = scratch.inLayout(a, out.layout(), CpuScratch.Slot.FIRST_INPUT);
         Tensor right = scratch.inLayout(b, out.layout(), CpuScratch.Slot.SECOND_INPUT);
-        DnnlPrimitive add = primitives.add(out.elementCount());
+        DnnlPrimitive add = primitives.add(out.elementCount(), relu);
         add.bind(0, left.memory());
         add.bind(1, right.memory());
         add.bind(2, out.memory());

@@ -3,6 +3,8 @@ package dev.isthmus.device.cpu;
 import dev.isthmus.bindings.dnnl.dnnl_h;
 import dev.isthmus.device.Activation;
 import dev.isthmus.tensor.DType;
+import dev.isthmus.tensor.Layout;
+import dev.isthmus.tensor.Shape;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -19,10 +21,17 @@ final class DnnlElementwise implements AutoCloseable {
     private static final int FORWARD = 0;
     private static final int BACKWARD = 1;
     private static final int ADD = 2;
+    private static final int ADD_RELU = 3;
     /** Conversions: this plus 8 · source ordinal + destination ordinal. */
     private static final int CONVERT = 16;
+    /** Moves between NCHW and NHWC: this plus the destination layout's ordinal. */
+    private static final int RELAYOUT = 128;
 
-    private record Entry(int kind, Activation function, int alphaBits, long count, DnnlPrimitive primitive) {
+    /** {@code shape} is null except for relayouts, where the element count does not fix the order. */
+    private record Entry(int kind, Activation function, int alphaBits, long count, Shape shape, DnnlPrimitive primitive) {
+        Entry(int kind, Activation function, int alphaBits, long count, DnnlPrimitive primitive) {
+            this(kind, function, alphaBits, count, null, primitive);
+        }
     }
 
     private final DnnlRuntime dnnl;
@@ -46,10 +55,15 @@ final class DnnlElementwise implements AutoCloseable {
     }
 
     private DnnlPrimitive find(int kind, Activation function, float alpha, long count) {
+        return find(kind, function, alpha, count, null);
+    }
+
+    private DnnlPrimitive find(int kind, Activation function, float alpha, long count, Shape shape) {
         int alphaBits = Float.floatToIntBits(alpha);
         for (int i = 0; i < entries.size(); i++) {
             Entry entry = entries.get(i);
-            if (entry.kind == kind && entry.function == function && entry.alphaBits == alphaBits && entry.count == count) {
+            if (entry.kind == kind && entry.function == function && entry.alphaBits == alphaBits && entry.count == count
+                    && (shape == null || shape.equals(entry.shape))) {
                 return entry.primitive;
             }
         }
@@ -97,17 +111,24 @@ final class DnnlElementwise implements AutoCloseable {
 
     /** Slots: 0 and 1 the addends, 2 the sum. */
     DnnlPrimitive add(long count) {
-        DnnlPrimitive found = find(ADD, null, 0f, count);
+        return add(count, false);
+    }
+
+    /** Slots: 0 and 1 the addends, 2 the sum, through a ReLU when {@code relu} (one pass: a post-op). */
+    DnnlPrimitive add(long count, boolean relu) {
+        int kind = relu ? ADD_RELU : ADD;
+        DnnlPrimitive found = find(kind, null, 0f, count);
         if (found != null) {
             return found;
         }
         MemorySegment data = dnnl.flatDescriptor(arena, count);
         MemorySegment desc = DnnlRuntime.operationDescriptor(arena);
         DnnlRuntime.check(dnnl_h.dnnl_binary_desc_init(desc, dnnl_h.dnnl_binary_add(), data, data, data), "dnnl_binary_desc_init");
-        DnnlPrimitive made = DnnlPrimitive.create(dnnl, "add", desc, dnnl.plainAttributes(), null,
+        DnnlPrimitive made = DnnlPrimitive.create(dnnl, relu ? "add+relu" : "add", desc,
+                relu ? dnnl.reluAttributes() : dnnl.plainAttributes(), null,
                 new int[] {dnnl_h.DNNL_ARG_SRC_0(), dnnl_h.DNNL_ARG_SRC_1(), dnnl_h.DNNL_ARG_DST()},
                 new int[] {dnnl_h.dnnl_query_src_md(), dnnl_h.dnnl_query_src_md(), dnnl_h.dnnl_query_dst_md()}, new int[] {0, 1, 0});
-        entries.add(new Entry(ADD, null, 0, count, made));
+        entries.add(new Entry(kind, null, 0, count, made));
         return made;
     }
 
@@ -121,6 +142,24 @@ final class DnnlElementwise implements AutoCloseable {
         DnnlPrimitive made = DnnlReorder.create(dnnl, "convert " + from + " to " + to,
                 dnnl.flatDescriptor(arena, count, from), dnnl.flatDescriptor(arena, count, to), false);
         entries.add(new Entry(kind, null, 0, count, made));
+        return made;
+    }
+
+    /**
+     * Slots: 0 source, 1 destination; a reorder of a rank-4 F32 tensor of {@code shape} from one
+     * layout into the other (oneDNN's jitted reorder: a Java loop strides through one side, and
+     * runs on Java threads while oneDNN's OpenMP threads may still be spinning after their last
+     * region).
+     */
+    DnnlPrimitive relayout(Shape shape, Layout from, Layout to) {
+        int kind = RELAYOUT + to.ordinal();
+        DnnlPrimitive found = find(kind, null, 0f, shape.elementCount(), shape);
+        if (found != null) {
+            return found;
+        }
+        DnnlPrimitive made = DnnlReorder.create(dnnl, "relayout " + shape + " " + from + " to " + to,
+                dnnl.descriptor(arena, shape, from), dnnl.descriptor(arena, shape, to), false);
+        entries.add(new Entry(kind, null, 0, shape.elementCount(), shape, made));
         return made;
     }
 

@@ -13,6 +13,8 @@ import dev.isthmus.tensor.DType;
 import dev.isthmus.tensor.Layout;
 import dev.isthmus.tensor.Shape;
 
+import java.lang.foreign.MemorySegment;
+
 /**
  * oneDNN (Debian's libdnnl2): convolution, pooling, batch norm, activations, additions and GEMM as
  * oneDNN primitives on its OpenMP threads, with image activations channels-last, the layout its
@@ -97,6 +99,15 @@ final class DnnlEngine implements CpuEngine {
     @Override
     public Pooling3dPlan pooling3d(CpuDevice cpu, Pool3dGeometry geometry) {
         return DnnlPooling3d.matchesPyTorch(geometry) ? new DnnlPooling3d(cpu, dnnl, geometry) : new CpuPooling3d(cpu, geometry);
+    }
+
+    @Override
+    public boolean relayout(Shape shape, MemorySegment source, Layout from, MemorySegment destination, Layout to) {
+        DnnlPrimitive reorder = primitives.relayout(shape, from, to);
+        reorder.bind(0, source);
+        reorder.bind(1, destination);
+        reorder.execute();
+        return true;
     }
 
     @Override

@@ -38,6 +38,7 @@ final class DnnlRuntime implements AutoCloseable {
     private final String version;
     private final MemorySegment userScratchpad;
     private final MemorySegment accumulate;
+    private final MemorySegment thenRelu;
     private MemorySegment scratchpad = MemorySegment.NULL;
     private Arena scratchpadArena;
     private volatile Thread configuredThread;
@@ -54,6 +55,7 @@ final class DnnlRuntime implements AutoCloseable {
         this.version = dnnl_version_t.major(v) + "." + dnnl_version_t.minor(v) + "." + dnnl_version_t.patch(v);
         this.userScratchpad = attributes(false);
         this.accumulate = attributes(true);
+        this.thenRelu = makeReluAttributes();
         configureThisThread();
     }
 
@@ -97,6 +99,23 @@ final class DnnlRuntime implements AutoCloseable {
             dnnl_h.dnnl_post_ops_destroy(postOps);
         }
         return attr;
+    }
+
+    /** Attributes that apply max(·, 0) to a primitive's result as it is stored (user scratchpad). */
+    private MemorySegment makeReluAttributes() {
+        MemorySegment attr = attributes(false);
+        MemorySegment postOpsOut = arena.allocate(ValueLayout.ADDRESS);
+        check(dnnl_h.dnnl_post_ops_create(postOpsOut), "dnnl_post_ops_create");
+        MemorySegment postOps = postOpsOut.get(ValueLayout.ADDRESS, 0);
+        check(dnnl_h.dnnl_post_ops_append_eltwise(postOps, 1f, dnnl_h.dnnl_eltwise_relu(), 0f, 0f), "dnnl_post_ops_append_eltwise");
+        check(dnnl_h.dnnl_primitive_attr_set_post_ops(attr, postOps), "dnnl_primitive_attr_set_post_ops");
+        dnnl_h.dnnl_post_ops_destroy(postOps);
+        return attr;
+    }
+
+    /** Attributes of a primitive whose result goes through a ReLU as it is stored. */
+    MemorySegment reluAttributes() {
+        return thenRelu;
     }
 
     /** Attributes of a plain primitive (user scratchpad). */
@@ -248,6 +267,7 @@ final class DnnlRuntime implements AutoCloseable {
     public void close() {
         dnnl_h.dnnl_primitive_attr_destroy(userScratchpad);
         dnnl_h.dnnl_primitive_attr_destroy(accumulate);
+        dnnl_h.dnnl_primitive_attr_destroy(thenRelu);
         dnnl_h.dnnl_stream_destroy(stream);
         dnnl_h.dnnl_engine_destroy(engine);
         if (scratchpadArena != null) {

@@ -13,6 +13,8 @@ import dev.isthmus.tensor.DType;
 import dev.isthmus.tensor.Layout;
 import dev.isthmus.tensor.Shape;
 
+import java.lang.foreign.MemorySegment;
+
 /** The complete fallback: im2col + OpenBLAS GEMM convolutions and Java loops, row-major activations. */
 record OpenBlasEngine(String whyNotOneDnn) implements CpuEngine {
     @Override
@@ -74,6 +76,12 @@ record OpenBlasEngine(String whyNotOneDnn) implements CpuEngine {
     @Override
     public Pooling3dPlan pooling3d(CpuDevice cpu, Pool3dGeometry geometry) {
         return new CpuPooling3d(cpu, geometry);
+    }
+
+    /** Activations stay row-major here; a relayout is only ever a host copy, left to Java. */
+    @Override
+    public boolean relayout(Shape shape, MemorySegment source, Layout from, MemorySegment destination, Layout to) {
+        return false;
     }
 
     @Override

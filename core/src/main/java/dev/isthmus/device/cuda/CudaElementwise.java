@@ -96,6 +96,11 @@ final class CudaElementwise implements ElementwiseKernels.Backend, ActivationKer
     }
 
     @Override
+    public void addRelu(Tensor a, Tensor b, Tensor out) {
+        binary("add_relu_f32", a, b, out);
+    }
+
+    @Override
     public void mul(Tensor a, Tensor b, Tensor out) {
         binary("mul_f32", a, b, out);
     }
