@@ -292,18 +292,11 @@ public final class GradientBuckets implements LayerHook, AutoCloseable {
             }
             int bucket = startOrder[(int) (done % startOrder.length)];
             long begin = System.nanoTime();
-            try {
-                if (watchdog != null) {
-                    watchdog.enter(CollectiveWatchdog.Slot.COMMUNICATION, "gradient all-reduce of bucket " + bucket + " ("
-                            + bucketFloats[bucket] + " floats)");
-                }
+            try (var _ = watchdog == null ? null : watchdog.watch(CollectiveWatchdog.Slot.COMMUNICATION,
+                    "gradient all-reduce of bucket " + bucket + " (" + bucketFloats[bucket] + " floats)")) {
                 world.allReduceSum(slices[bucket], bucketFloats[bucket]);
             } catch (Throwable problem) {
                 failure = problem;
-            } finally {
-                if (watchdog != null) {
-                    watchdog.exit(CollectiveWatchdog.Slot.COMMUNICATION);
-                }
             }
             communicationNanos += System.nanoTime() - begin;
             done++;

@@ -83,17 +83,11 @@ public final class MpiProcessGroup implements ProcessGroup, AutoCloseable {
             }
             return; // a second fit of the same trainer: the hooks are in place
         }
-        watchdog.enter(CollectiveWatchdog.Slot.TRAINING, "the configuration check");
-        try {
+        try (var _ = watchdog.watch(CollectiveWatchdog.Slot.TRAINING, "the configuration check")) {
             collectives.requireSameConfiguration(hash(configuration), configuration);
-        } finally {
-            watchdog.exit(CollectiveWatchdog.Slot.TRAINING);
         }
-        watchdog.enter(CollectiveWatchdog.Slot.TRAINING, "the broadcast of rank 0's parameters");
-        try {
+        try (var _ = watchdog.watch(CollectiveWatchdog.Slot.TRAINING, "the broadcast of rank 0's parameters")) {
             collectives.broadcastFromRankZero(model.parameterBlock());
-        } finally {
-            watchdog.exit(CollectiveWatchdog.Slot.TRAINING);
         }
         broadcastBuffers(model);
         separateDropoutStreams(model);
@@ -132,24 +126,18 @@ public final class MpiProcessGroup implements ProcessGroup, AutoCloseable {
             buckets.finish();
             return;
         }
-        watchdog.enter(CollectiveWatchdog.Slot.TRAINING, "the gradient all-reduce");
-        try {
+        try (var _ = watchdog.watch(CollectiveWatchdog.Slot.TRAINING, "the gradient all-reduce")) {
             collectives.averageInPlace(model.gradientBlock());
-        } finally {
-            watchdog.exit(CollectiveWatchdog.Slot.TRAINING);
         }
     }
 
     @Override
     public void broadcastBuffers(Model model) {
-        watchdog.enter(CollectiveWatchdog.Slot.TRAINING, "the broadcast of rank 0's buffers");
-        try {
+        try (var _ = watchdog.watch(CollectiveWatchdog.Slot.TRAINING, "the broadcast of rank 0's buffers")) {
             for (NamedTensor buffer : model.buffers()) {
                 Tensor tensor = buffer.tensor();
                 world.broadcastBytes(tensor.memory(), tensor.byteSize(), 0);
             }
-        } finally {
-            watchdog.exit(CollectiveWatchdog.Slot.TRAINING);
         }
     }
 
@@ -172,11 +160,8 @@ public final class MpiProcessGroup implements ProcessGroup, AutoCloseable {
                     Double.BYTES);
         }
         MemorySegment.copy(values, 0, sumBuffer, ValueLayout.JAVA_DOUBLE, 0, values.length);
-        watchdog.enter(CollectiveWatchdog.Slot.TRAINING, "a sum over the ranks (epoch figures or batch statistics)");
-        try {
+        try (var _ = watchdog.watch(CollectiveWatchdog.Slot.TRAINING, "a sum over the ranks (epoch figures or batch statistics)")) {
             world.allReduceSumDoubles(sumBuffer, values.length);
-        } finally {
-            watchdog.exit(CollectiveWatchdog.Slot.TRAINING);
         }
         MemorySegment.copy(sumBuffer, ValueLayout.JAVA_DOUBLE, 0, values, 0, values.length);
     }

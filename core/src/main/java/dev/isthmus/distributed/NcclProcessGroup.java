@@ -49,11 +49,8 @@ public final class NcclProcessGroup implements ProcessGroup, AutoCloseable {
             try (Arena arena = Arena.ofConfined()) {
                 MemorySegment buffer = arena.allocate(id.length);
                 MemorySegment.copy(id, 0, buffer, ValueLayout.JAVA_BYTE, 0, id.length);
-                watchdog.enter(CollectiveWatchdog.Slot.TRAINING, "the broadcast of NCCL's unique id");
-                try {
+                try (var _ = watchdog.watch(CollectiveWatchdog.Slot.TRAINING, "the broadcast of NCCL's unique id")) {
                     world.broadcastBytes(buffer, id.length, 0);
-                } finally {
-                    watchdog.exit(CollectiveWatchdog.Slot.TRAINING);
                 }
                 id = buffer.toArray(ValueLayout.JAVA_BYTE);
             }
@@ -86,11 +83,8 @@ public final class NcclProcessGroup implements ProcessGroup, AutoCloseable {
         if (device == null || !(device instanceof CudaDevice)) {
             throw new IllegalArgumentException("data-parallel training over NCCL: " + model.name() + " must be built on the GPU");
         }
-        watchdog.enter(CollectiveWatchdog.Slot.TRAINING, "the configuration check");
-        try {
+        try (var _ = watchdog.watch(CollectiveWatchdog.Slot.TRAINING, "the configuration check")) {
             collectives.requireSameConfiguration(MpiProcessGroup.hash(configuration), configuration);
-        } finally {
-            watchdog.exit(CollectiveWatchdog.Slot.TRAINING);
         }
         nccl.broadcast(model.parameterBlock(), 0);
         broadcastBuffers(model);
@@ -118,11 +112,8 @@ public final class NcclProcessGroup implements ProcessGroup, AutoCloseable {
 
     @Override
     public void sum(double[] values) {
-        watchdog.enter(CollectiveWatchdog.Slot.TRAINING, "the sum of the epoch's figures");
-        try {
+        try (var _ = watchdog.watch(CollectiveWatchdog.Slot.TRAINING, "the sum of the epoch's figures")) {
             world.allReduceSum(values);
-        } finally {
-            watchdog.exit(CollectiveWatchdog.Slot.TRAINING);
         }
     }
 
