@@ -10,9 +10,6 @@ import dev.isthmus.tensor.Tensor;
 import dev.isthmus.train.ProcessGroup;
 
 import java.io.PrintStream;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 
@@ -34,8 +31,7 @@ public final class MpiProcessGroup implements ProcessGroup, AutoCloseable {
     private final DataParallel collectives;
     private final long bucketBytes;
     private final CollectiveWatchdog watchdog;
-    private final Arena sumArena = Arena.ofShared();
-    private MemorySegment sumBuffer = MemorySegment.NULL;
+    private final HostSums sums;
     private GradientBuckets buckets;
     private Model joined;
 
@@ -58,6 +54,7 @@ public final class MpiProcessGroup implements ProcessGroup, AutoCloseable {
         this.collectives = new DataParallel(world);
         this.bucketBytes = bucketBytes;
         this.watchdog = new CollectiveWatchdog(world, timeout, err);
+        this.sums = new HostSums(world, watchdog);
     }
 
     @Override
@@ -155,15 +152,7 @@ public final class MpiProcessGroup implements ProcessGroup, AutoCloseable {
         if (buckets != null) {
             buckets.drain();
         }
-        if (sumBuffer.byteSize() < (long) values.length * Double.BYTES) {
-            sumBuffer = sumArena.allocate((long) Math.max(values.length, 2 * sumBuffer.byteSize() / Double.BYTES) * Double.BYTES,
-                    Double.BYTES);
-        }
-        MemorySegment.copy(values, 0, sumBuffer, ValueLayout.JAVA_DOUBLE, 0, values.length);
-        try (var _ = watchdog.watch(CollectiveWatchdog.Slot.TRAINING, "a sum over the ranks (epoch figures or batch statistics)")) {
-            world.allReduceSumDoubles(sumBuffer, values.length);
-        }
-        MemorySegment.copy(sumBuffer, ValueLayout.JAVA_DOUBLE, 0, values, 0, values.length);
+        sums.sumInPlace(values, "a sum over the ranks (epoch figures or batch statistics)");
     }
 
     @Override
@@ -187,7 +176,7 @@ public final class MpiProcessGroup implements ProcessGroup, AutoCloseable {
             buckets.close();
         }
         watchdog.close();
-        sumArena.close();
+        sums.close();
     }
 
     /**

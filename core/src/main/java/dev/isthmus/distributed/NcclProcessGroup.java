@@ -26,6 +26,7 @@ public final class NcclProcessGroup implements ProcessGroup, AutoCloseable {
     private final MpiCommunicator world;
     private final DataParallel collectives;
     private final CollectiveWatchdog watchdog;
+    private final HostSums sums;
     private final NcclCommunicator nccl;
     private Model joined;
 
@@ -44,6 +45,7 @@ public final class NcclProcessGroup implements ProcessGroup, AutoCloseable {
         this.world = world;
         this.collectives = new DataParallel(world);
         this.watchdog = new CollectiveWatchdog(world, timeout, err);
+        this.sums = new HostSums(world, watchdog);
         try {
             byte[] id = world.rank() == 0 ? NcclCommunicator.uniqueId() : new byte[128];
             try (Arena arena = Arena.ofConfined()) {
@@ -57,6 +59,7 @@ public final class NcclProcessGroup implements ProcessGroup, AutoCloseable {
             this.nccl = NcclCommunicator.open(device, world.size(), world.rank(), id);
         } catch (RuntimeException failed) {
             watchdog.close();
+            sums.close();
             throw failed;
         }
     }
@@ -112,9 +115,10 @@ public final class NcclProcessGroup implements ProcessGroup, AutoCloseable {
 
     @Override
     public void sum(double[] values) {
-        try (var _ = watchdog.watch(CollectiveWatchdog.Slot.TRAINING, "the sum of the epoch's figures")) {
-            world.allReduceSum(values);
+        if (values == null || values.length == 0) {
+            throw new IllegalArgumentException("MPI_Allreduce: no values to sum");
         }
+        sums.sumInPlace(values, "the sum of the epoch's figures");
     }
 
     /** Destroys the NCCL communicator and stops the watchdog (MPI stays open). */
@@ -124,6 +128,7 @@ public final class NcclProcessGroup implements ProcessGroup, AutoCloseable {
             nccl.close();
         } finally {
             watchdog.close();
+            sums.close();
         }
     }
 }
