@@ -30,6 +30,7 @@ public final class CollectiveWatchdog implements AutoCloseable {
     private final PrintStream err;
     private final AtomicLongArray since = new AtomicLongArray(Slot.values().length);
     private final AtomicReferenceArray<String> what = new AtomicReferenceArray<>(Slot.values().length);
+    private final Watch[] watches = new Watch[Slot.values().length];
     private final Thread thread;
     private volatile boolean stopping;
 
@@ -47,7 +48,10 @@ public final class CollectiveWatchdog implements AutoCloseable {
         this.world = world;
         this.timeoutNanos = timeout.toNanos();
         this.err = err;
-        this.thread = new Thread(this::watch, "isthmus-collective-watchdog");
+        for (Slot slot : Slot.values()) {
+            watches[slot.ordinal()] = new Watch(slot);
+        }
+        this.thread = new Thread(this::checkEverySecond, "isthmus-collective-watchdog");
         thread.setDaemon(true);
         thread.start();
     }
@@ -72,7 +76,37 @@ public final class CollectiveWatchdog implements AutoCloseable {
         since.set(slot.ordinal(), IDLE);
     }
 
-    private void watch() {
+    /**
+     * A collective begins on {@code slot}'s thread and ends when the returned watch closes: the
+     * form of {@link #enter}/{@link #exit} for a try-with-resources statement, so the exit cannot
+     * be forgotten on an exception. The watch is made once per slot, so collectives run every step
+     * allocate nothing here (a lambda capturing the step's tensors would).
+     *
+     * @param slot which thread
+     * @param description what it is, for the message
+     * @return the watch to close when the collective has returned
+     */
+    public Watch watch(Slot slot, String description) {
+        enter(slot, description);
+        return watches[slot.ordinal()];
+    }
+
+    /** One slot's collective in progress; closing it is {@link #exit}. */
+    public final class Watch implements AutoCloseable {
+        private final Slot slot;
+
+        private Watch(Slot slot) {
+            this.slot = slot;
+        }
+
+        /** The collective has returned. */
+        @Override
+        public void close() {
+            exit(slot);
+        }
+    }
+
+    private void checkEverySecond() {
         while (!stopping) {
             try {
                 Thread.sleep(1000);

@@ -1,11 +1,16 @@
 package dev.isthmus.distributed;
 
+import dev.isthmus.data.DataShard;
+
 /**
  * This rank's share of an epoch's order, exactly as PyTorch's {@code DistributedSampler}: every
  * rank shuffles the same order (same seed and epoch), then rank r takes positions r, r+N, r+2N, ...
  * So that every rank runs the same number of steps (a collective waits for all of them), the order
  * is first made a multiple of N: without dropLast it is padded by repeating its start, with
  * dropLast its tail is cut.
+ *
+ * <p>The sharding rule itself is {@link DataShard}'s (what {@code DataLoader} reads); this class
+ * applies it to a whole order at once, with torch's signature and its {@code drop_last} option.
  */
 public final class DistributedShard {
     private DistributedShard() {
@@ -24,10 +29,10 @@ public final class DistributedShard {
             throw new IllegalArgumentException("DistributedShard: dataset size " + datasetSize + " and " + ranks
                     + " ranks (need size >= 0, ranks >= 1)");
         }
-        if (dropLast && datasetSize % ranks != 0) {
-            return (datasetSize - ranks + ranks - 1) / ranks; // ceil((n - N) / N), n > N here or 0
+        if (dropLast) {
+            return datasetSize / ranks; // torch: ceil((n - N) / N) when N does not divide n, which is floor(n / N)
         }
-        return (datasetSize + ranks - 1) / ranks;
+        return new DataShard(0, ranks, true).size(datasetSize);
     }
 
     /**
@@ -37,23 +42,18 @@ public final class DistributedShard {
      * @param rank the rank
      * @param ranks the ranks
      * @param dropLast the drop last
-     * @throws IllegalArgumentException when the rank is not in [0, ranks), or padding is needed but the order is empty
+     * @throws IllegalArgumentException when the rank is not in [0, ranks)
      * @return the select
      */
     public static int[] select(int[] order, int rank, int ranks, boolean dropLast) {
         if (rank < 0 || rank >= ranks) {
             throw new IllegalArgumentException("DistributedShard: rank " + rank + " is not in [0, " + ranks + ")");
         }
-        int perRank = Math.max(0, samplesPerRank(order.length, ranks, dropLast));
-        long total = (long) perRank * ranks;
-        if (total > order.length && order.length == 0) {
-            throw new IllegalArgumentException("DistributedShard: cannot pad an empty order to " + total);
-        }
-        int[] mine = new int[perRank];
-        for (int k = 0; k < perRank; k++) {
-            long position = rank + (long) k * ranks;
+        DataShard shard = new DataShard(rank, ranks, !dropLast);
+        int[] mine = new int[samplesPerRank(order.length, ranks, dropLast)];
+        for (int k = 0; k < mine.length; k++) {
             // Padding repeats the order from its start (cyclically if it must grow more than once).
-            mine[k] = order[(int) (position % order.length)];
+            mine[k] = order[shard.globalPosition(k, order.length)];
         }
         return mine;
     }

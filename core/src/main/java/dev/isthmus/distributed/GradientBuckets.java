@@ -60,7 +60,6 @@ public final class GradientBuckets implements LayerHook, AutoCloseable {
     // after finish() has seen it completed.
     private volatile long posted;
     private volatile long completed;
-    private long stepBase;
     private volatile Throwable failure;
     private volatile boolean stopping;
     private volatile Thread waiter;
@@ -256,29 +255,15 @@ public final class GradientBuckets implements LayerHook, AutoCloseable {
         for (int bucket = 0; bucket < slices.length; bucket++) {
             start(bucket);
         }
+        // Every bucket of this step is now posted (each exactly once), so waiting for what was
+        // posted is waiting for the whole step.
         long waitStart = System.nanoTime();
-        waiter = Thread.currentThread();
-        try {
-            long target = stepBase + slices.length;
-            while (completed < target && failure == null) {
-                if (!thread.isAlive()) {
-                    throw new MpiException("gradient all-reduce: the communication thread has died");
-                }
-                LockSupport.parkNanos(this, LIVENESS_CHECK_NANOS);
-            }
-        } finally {
-            waiter = null;
-        }
+        drain();
         exposedNanos += System.nanoTime() - waitStart;
         steps++;
-        Throwable failed = failure;
-        if (failed != null) {
-            throw new MpiException("gradient all-reduce on rank " + world.rank() + " failed: " + failed.getMessage(), failed);
-        }
         if (world.size() > 1) {
             block.device().blas().scale(block, 1f / world.size());
         }
-        stepBase += slices.length;
         System.arraycopy(parametersPerBucket, 0, pending, 0, pending.length);
         java.util.Arrays.fill(started, false);
     }
@@ -292,18 +277,11 @@ public final class GradientBuckets implements LayerHook, AutoCloseable {
             }
             int bucket = startOrder[(int) (done % startOrder.length)];
             long begin = System.nanoTime();
-            try {
-                if (watchdog != null) {
-                    watchdog.enter(CollectiveWatchdog.Slot.COMMUNICATION, "gradient all-reduce of bucket " + bucket + " ("
-                            + bucketFloats[bucket] + " floats)");
-                }
+            try (var _ = watchdog == null ? null : watchdog.watch(CollectiveWatchdog.Slot.COMMUNICATION,
+                    "gradient all-reduce of bucket " + bucket + " (" + bucketFloats[bucket] + " floats)")) {
                 world.allReduceSum(slices[bucket], bucketFloats[bucket]);
             } catch (Throwable problem) {
                 failure = problem;
-            } finally {
-                if (watchdog != null) {
-                    watchdog.exit(CollectiveWatchdog.Slot.COMMUNICATION);
-                }
             }
             communicationNanos += System.nanoTime() - begin;
             done++;

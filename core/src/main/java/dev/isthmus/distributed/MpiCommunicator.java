@@ -89,7 +89,8 @@ public final class MpiCommunicator implements AutoCloseable {
 
     /**
      * Sums {@code values} across all ranks, in place, in double precision (MPI_Allreduce of
-     * MPI_DOUBLE): the trainer's per-epoch loss sums and counts.
+     * MPI_DOUBLE), through native memory allocated for the call: for sums made now and then (the
+     * process groups keep a buffer instead, for sums made every step).
      *
      * @param values this rank's values; every rank's sum on return
      */
@@ -100,8 +101,7 @@ public final class MpiCommunicator implements AutoCloseable {
         }
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment buffer = arena.allocateFrom(ValueLayout.JAVA_DOUBLE, values);
-            MpiLibrary.check("MPI_Allreduce", mpi_h.MPI_Allreduce(IN_PLACE, buffer, values.length,
-                    MpiHandles.DOUBLE.address(), MpiHandles.SUM.address(), MpiHandles.COMM_WORLD.address()));
+            allReduceSumDoubles(buffer, values.length);
             MemorySegment.copy(buffer, ValueLayout.JAVA_DOUBLE, 0, values, 0, values.length);
         }
     }

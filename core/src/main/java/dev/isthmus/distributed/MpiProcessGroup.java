@@ -10,9 +10,6 @@ import dev.isthmus.tensor.Tensor;
 import dev.isthmus.train.ProcessGroup;
 
 import java.io.PrintStream;
-import java.lang.foreign.Arena;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 
@@ -34,8 +31,7 @@ public final class MpiProcessGroup implements ProcessGroup, AutoCloseable {
     private final DataParallel collectives;
     private final long bucketBytes;
     private final CollectiveWatchdog watchdog;
-    private final Arena sumArena = Arena.ofShared();
-    private MemorySegment sumBuffer = MemorySegment.NULL;
+    private final HostSums sums;
     private GradientBuckets buckets;
     private Model joined;
 
@@ -58,6 +54,7 @@ public final class MpiProcessGroup implements ProcessGroup, AutoCloseable {
         this.collectives = new DataParallel(world);
         this.bucketBytes = bucketBytes;
         this.watchdog = new CollectiveWatchdog(world, timeout, err);
+        this.sums = new HostSums(world, watchdog);
     }
 
     @Override
@@ -83,17 +80,11 @@ public final class MpiProcessGroup implements ProcessGroup, AutoCloseable {
             }
             return; // a second fit of the same trainer: the hooks are in place
         }
-        watchdog.enter(CollectiveWatchdog.Slot.TRAINING, "the configuration check");
-        try {
+        try (var _ = watchdog.watch(CollectiveWatchdog.Slot.TRAINING, "the configuration check")) {
             collectives.requireSameConfiguration(hash(configuration), configuration);
-        } finally {
-            watchdog.exit(CollectiveWatchdog.Slot.TRAINING);
         }
-        watchdog.enter(CollectiveWatchdog.Slot.TRAINING, "the broadcast of rank 0's parameters");
-        try {
+        try (var _ = watchdog.watch(CollectiveWatchdog.Slot.TRAINING, "the broadcast of rank 0's parameters")) {
             collectives.broadcastFromRankZero(model.parameterBlock());
-        } finally {
-            watchdog.exit(CollectiveWatchdog.Slot.TRAINING);
         }
         broadcastBuffers(model);
         separateDropoutStreams(model);
@@ -132,24 +123,18 @@ public final class MpiProcessGroup implements ProcessGroup, AutoCloseable {
             buckets.finish();
             return;
         }
-        watchdog.enter(CollectiveWatchdog.Slot.TRAINING, "the gradient all-reduce");
-        try {
+        try (var _ = watchdog.watch(CollectiveWatchdog.Slot.TRAINING, "the gradient all-reduce")) {
             collectives.averageInPlace(model.gradientBlock());
-        } finally {
-            watchdog.exit(CollectiveWatchdog.Slot.TRAINING);
         }
     }
 
     @Override
     public void broadcastBuffers(Model model) {
-        watchdog.enter(CollectiveWatchdog.Slot.TRAINING, "the broadcast of rank 0's buffers");
-        try {
+        try (var _ = watchdog.watch(CollectiveWatchdog.Slot.TRAINING, "the broadcast of rank 0's buffers")) {
             for (NamedTensor buffer : model.buffers()) {
                 Tensor tensor = buffer.tensor();
                 world.broadcastBytes(tensor.memory(), tensor.byteSize(), 0);
             }
-        } finally {
-            watchdog.exit(CollectiveWatchdog.Slot.TRAINING);
         }
     }
 
@@ -167,18 +152,7 @@ public final class MpiProcessGroup implements ProcessGroup, AutoCloseable {
         if (buckets != null) {
             buckets.drain();
         }
-        if (sumBuffer.byteSize() < (long) values.length * Double.BYTES) {
-            sumBuffer = sumArena.allocate((long) Math.max(values.length, 2 * sumBuffer.byteSize() / Double.BYTES) * Double.BYTES,
-                    Double.BYTES);
-        }
-        MemorySegment.copy(values, 0, sumBuffer, ValueLayout.JAVA_DOUBLE, 0, values.length);
-        watchdog.enter(CollectiveWatchdog.Slot.TRAINING, "a sum over the ranks (epoch figures or batch statistics)");
-        try {
-            world.allReduceSumDoubles(sumBuffer, values.length);
-        } finally {
-            watchdog.exit(CollectiveWatchdog.Slot.TRAINING);
-        }
-        MemorySegment.copy(sumBuffer, ValueLayout.JAVA_DOUBLE, 0, values, 0, values.length);
+        sums.sumInPlace(values, "a sum over the ranks (epoch figures or batch statistics)");
     }
 
     @Override
@@ -202,7 +176,7 @@ public final class MpiProcessGroup implements ProcessGroup, AutoCloseable {
             buckets.close();
         }
         watchdog.close();
-        sumArena.close();
+        sums.close();
     }
 
     /**

@@ -26,6 +26,7 @@ public final class NcclProcessGroup implements ProcessGroup, AutoCloseable {
     private final MpiCommunicator world;
     private final DataParallel collectives;
     private final CollectiveWatchdog watchdog;
+    private final HostSums sums;
     private final NcclCommunicator nccl;
     private Model joined;
 
@@ -44,22 +45,21 @@ public final class NcclProcessGroup implements ProcessGroup, AutoCloseable {
         this.world = world;
         this.collectives = new DataParallel(world);
         this.watchdog = new CollectiveWatchdog(world, timeout, err);
+        this.sums = new HostSums(world, watchdog);
         try {
             byte[] id = world.rank() == 0 ? NcclCommunicator.uniqueId() : new byte[128];
             try (Arena arena = Arena.ofConfined()) {
                 MemorySegment buffer = arena.allocate(id.length);
                 MemorySegment.copy(id, 0, buffer, ValueLayout.JAVA_BYTE, 0, id.length);
-                watchdog.enter(CollectiveWatchdog.Slot.TRAINING, "the broadcast of NCCL's unique id");
-                try {
+                try (var _ = watchdog.watch(CollectiveWatchdog.Slot.TRAINING, "the broadcast of NCCL's unique id")) {
                     world.broadcastBytes(buffer, id.length, 0);
-                } finally {
-                    watchdog.exit(CollectiveWatchdog.Slot.TRAINING);
                 }
                 id = buffer.toArray(ValueLayout.JAVA_BYTE);
             }
             this.nccl = NcclCommunicator.open(device, world.size(), world.rank(), id);
         } catch (RuntimeException failed) {
             watchdog.close();
+            sums.close();
             throw failed;
         }
     }
@@ -86,11 +86,8 @@ public final class NcclProcessGroup implements ProcessGroup, AutoCloseable {
         if (device == null || !(device instanceof CudaDevice)) {
             throw new IllegalArgumentException("data-parallel training over NCCL: " + model.name() + " must be built on the GPU");
         }
-        watchdog.enter(CollectiveWatchdog.Slot.TRAINING, "the configuration check");
-        try {
+        try (var _ = watchdog.watch(CollectiveWatchdog.Slot.TRAINING, "the configuration check")) {
             collectives.requireSameConfiguration(MpiProcessGroup.hash(configuration), configuration);
-        } finally {
-            watchdog.exit(CollectiveWatchdog.Slot.TRAINING);
         }
         nccl.broadcast(model.parameterBlock(), 0);
         broadcastBuffers(model);
@@ -118,12 +115,10 @@ public final class NcclProcessGroup implements ProcessGroup, AutoCloseable {
 
     @Override
     public void sum(double[] values) {
-        watchdog.enter(CollectiveWatchdog.Slot.TRAINING, "the sum of the epoch's figures");
-        try {
-            world.allReduceSum(values);
-        } finally {
-            watchdog.exit(CollectiveWatchdog.Slot.TRAINING);
+        if (values == null || values.length == 0) {
+            throw new IllegalArgumentException("MPI_Allreduce: no values to sum");
         }
+        sums.sumInPlace(values, "the sum of the epoch's figures");
     }
 
     /** Destroys the NCCL communicator and stops the watchdog (MPI stays open). */
@@ -133,6 +128,7 @@ public final class NcclProcessGroup implements ProcessGroup, AutoCloseable {
             nccl.close();
         } finally {
             watchdog.close();
+            sums.close();
         }
     }
 }

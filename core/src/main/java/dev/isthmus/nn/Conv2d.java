@@ -3,13 +3,10 @@ package dev.isthmus.nn;
 import dev.isthmus.device.ConvGeometry;
 import dev.isthmus.device.ConvolutionPlan;
 import dev.isthmus.device.Device;
-import dev.isthmus.init.Initializer;
-import dev.isthmus.init.Initializers;
 import dev.isthmus.tensor.DType;
 import dev.isthmus.tensor.Shape;
 import dev.isthmus.tensor.Tensor;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 
@@ -33,10 +30,7 @@ public final class Conv2d extends Layer {
     private final int groups;
     private final boolean hasBias;
 
-    private Tensor weight;
-    private Tensor weightGrad;
-    private Tensor bias;
-    private Tensor biasGrad;
+    private final ConvParameters params;
     private ConvolutionPlan plan;
     private Tensor output;
     private Tensor input;
@@ -73,6 +67,7 @@ public final class Conv2d extends Layer {
         this.dilationWidth = dilationWidth;
         this.groups = groups;
         this.hasBias = bias;
+        this.params = new ConvParameters(bias);
         // Validates every number now, with a nominal input large enough for any kernel.
         geometry(1, Math.max(1, dilationHeight * (kernelHeight - 1) + 1), Math.max(1, dilationWidth * (kernelWidth - 1) + 1));
     }
@@ -236,20 +231,12 @@ public final class Conv2d extends Layer {
     @Override
     protected void createParameters(Device device) {
         Shape weightShape = Shape.of(outChannels, inChannels / groups, kernelHeight, kernelWidth);
-        weight = device.allocate(weightShape);
-        weightGrad = device.allocate(weightShape);
-        if (hasBias) {
-            bias = device.allocate(Shape.of(outChannels));
-            biasGrad = device.allocate(Shape.of(outChannels));
-        }
+        params.create(device, weightShape, outChannels);
     }
 
     @Override
     public void resetParameters(SplittableRandom random) {
-        Initializers.torchDefaultWeight().fill(weight, random);
-        if (hasBias) {
-            Initializers.torchDefaultBias(Initializer.fans(weight)[0]).fill(bias, random);
-        }
+        params.reset(random);
     }
 
     @Override
@@ -273,14 +260,14 @@ public final class Conv2d extends Layer {
 
     @Override
     protected void releaseParameters() {
-        closeAll(weight, weightGrad, bias, biasGrad);
+        params.release();
     }
 
     @Override
     protected Tensor doForward(Tensor x, boolean training) {
         // Mixed precision: autocast's cast of the input; the plan casts the weights itself.
         input = lowInput == null ? x : lowPrecision(x, lowInput);
-        plan.forward(input, weight, bias, output);
+        plan.forward(input, params.weight(), params.bias(), output);
         return output;
     }
 
@@ -289,12 +276,12 @@ public final class Conv2d extends Layer {
         Tensor dy = lowGradOutput == null ? gradOutput : lowPrecision(gradOutput, lowGradOutput);
         // dW += dL/dW (and db += Σ dy); dx = conv_transpose(dy, W). A frozen layer has no gradients.
         if (!isFrozen()) {
-            plan.backwardFilter(input, dy, weightGrad, hasBias ? biasGrad : null);
+            plan.backwardFilter(input, dy, params.weightGrad(), hasBias ? params.biasGrad() : null);
         }
         if (!propagatesDown()) {
             return null;
         }
-        plan.backwardData(dy, weight, gradInput());
+        plan.backwardData(dy, params.weight(), gradInput());
         return gradInput();
     }
 
@@ -324,12 +311,7 @@ public final class Conv2d extends Layer {
 
     @Override
     public List<Parameter> parameters() {
-        List<Parameter> parameters = new ArrayList<>();
-        parameters.add(new Parameter("weight", weight, weightGrad));
-        if (hasBias) {
-            parameters.add(new Parameter("bias", bias, biasGrad));
-        }
-        return parameters;
+        return params.list();
     }
 
     /** {@return the input channels} */

@@ -4,12 +4,9 @@ import dev.isthmus.device.Conv3dGeometry;
 import dev.isthmus.device.Convolution3dPlan;
 import dev.isthmus.device.Device;
 import dev.isthmus.device.Dims3;
-import dev.isthmus.init.Initializer;
-import dev.isthmus.init.Initializers;
 import dev.isthmus.tensor.Shape;
 import dev.isthmus.tensor.Tensor;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 
@@ -28,10 +25,7 @@ public final class Conv3d extends Layer {
     private final int groups;
     private final boolean hasBias;
 
-    private Tensor weight;
-    private Tensor weightGrad;
-    private Tensor bias;
-    private Tensor biasGrad;
+    private final ConvParameters params;
     private Convolution3dPlan plan;
     private Tensor output;
     private Tensor input;
@@ -46,6 +40,7 @@ public final class Conv3d extends Layer {
         this.dilation = dilation;
         this.groups = groups;
         this.hasBias = bias;
+        this.params = new ConvParameters(bias);
         if (kernel == null || stride == null || padding == null || dilation == null) {
             throw new IllegalArgumentException("Conv3d: sizes must not be null");
         }
@@ -207,21 +202,13 @@ public final class Conv3d extends Layer {
     @Override
     protected void createParameters(Device device) {
         Shape weightShape = Shape.of(outChannels, inChannels / groups, kernel.depth(), kernel.height(), kernel.width());
-        weight = device.allocate(weightShape);
-        weightGrad = device.allocate(weightShape);
-        if (hasBias) {
-            bias = device.allocate(Shape.of(outChannels));
-            biasGrad = device.allocate(Shape.of(outChannels));
-        }
+        params.create(device, weightShape, outChannels);
     }
 
     /** PyTorch's reset_parameters: kaiming_uniform_(a=√5) weights, bias U(±1/√fan_in). */
     @Override
     public void resetParameters(SplittableRandom random) {
-        Initializers.torchDefaultWeight().fill(weight, random);
-        if (hasBias) {
-            Initializers.torchDefaultBias(Initializer.fans(weight)[0]).fill(bias, random);
-        }
+        params.reset(random);
     }
 
     @Override
@@ -238,24 +225,24 @@ public final class Conv3d extends Layer {
 
     @Override
     protected void releaseParameters() {
-        closeAll(weight, weightGrad, bias, biasGrad);
+        params.release();
     }
 
     @Override
     protected Tensor doForward(Tensor x, boolean training) {
         input = x;
-        plan.forward(x, weight, bias, output);
+        plan.forward(x, params.weight(), params.bias(), output);
         return output;
     }
 
     @Override
     protected Tensor doBackward(Tensor gradOutput) {
         // dW += dL/dW (and db += Σ dy); dx = conv_transpose3d(dy, W)
-        plan.backwardFilter(input, gradOutput, weightGrad, hasBias ? biasGrad : null);
+        plan.backwardFilter(input, gradOutput, params.weightGrad(), hasBias ? params.biasGrad() : null);
         if (!propagatesDown()) {
             return null;
         }
-        plan.backwardData(gradOutput, weight, gradInput());
+        plan.backwardData(gradOutput, params.weight(), gradInput());
         return gradInput();
     }
 
@@ -274,12 +261,7 @@ public final class Conv3d extends Layer {
 
     @Override
     public List<Parameter> parameters() {
-        List<Parameter> parameters = new ArrayList<>();
-        parameters.add(new Parameter("weight", weight, weightGrad));
-        if (hasBias) {
-            parameters.add(new Parameter("bias", bias, biasGrad));
-        }
-        return parameters;
+        return params.list();
     }
 
     /** {@return the in channels} */

@@ -3,13 +3,10 @@ package dev.isthmus.nn;
 import dev.isthmus.device.ConvGeometry;
 import dev.isthmus.device.ConvolutionPlan;
 import dev.isthmus.device.Device;
-import dev.isthmus.init.Initializer;
-import dev.isthmus.init.Initializers;
 import dev.isthmus.tensor.DType;
 import dev.isthmus.tensor.Shape;
 import dev.isthmus.tensor.Tensor;
 
-import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;
 
@@ -50,10 +47,7 @@ public final class ConvTranspose2d extends Layer {
     private final int groups;
     private final boolean hasBias;
 
-    private Tensor weight;
-    private Tensor weightGrad;
-    private Tensor bias;
-    private Tensor biasGrad;
+    private final ConvParameters params;
     private ConvolutionPlan adjoint;
     private Tensor output;
     private Tensor input;
@@ -98,6 +92,7 @@ public final class ConvTranspose2d extends Layer {
         this.dilationWidth = dilationWidth;
         this.groups = groups;
         this.hasBias = bias;
+        this.params = new ConvParameters(bias);
         validate();
     }
 
@@ -270,21 +265,13 @@ public final class ConvTranspose2d extends Layer {
     @Override
     protected void createParameters(Device device) {
         Shape weightShape = Shape.of(inChannels, outChannels / groups, kernelHeight, kernelWidth);
-        weight = device.allocate(weightShape);
-        weightGrad = device.allocate(weightShape);
-        if (hasBias) {
-            bias = device.allocate(Shape.of(outChannels));
-            biasGrad = device.allocate(Shape.of(outChannels));
-        }
+        params.create(device, weightShape, outChannels);
     }
 
     /** PyTorch's _ConvNd.reset_parameters: fan_in is the weight's dim 1 times the kernel area, (out/groups)·kH·kW. */
     @Override
     public void resetParameters(SplittableRandom random) {
-        Initializers.torchDefaultWeight().fill(weight, random);
-        if (hasBias) {
-            Initializers.torchDefaultBias(Initializer.fans(weight)[0]).fill(bias, random);
-        }
+        params.reset(random);
     }
 
     @Override
@@ -309,15 +296,15 @@ public final class ConvTranspose2d extends Layer {
 
     @Override
     protected void releaseParameters() {
-        closeAll(weight, weightGrad, bias, biasGrad);
+        params.release();
     }
 
     @Override
     protected Tensor doForward(Tensor x, boolean training) {
         input = lowInput == null ? x : lowPrecision(x, lowInput);
-        adjoint.backwardData(input, weight, output);
+        adjoint.backwardData(input, params.weight(), output);
         if (hasBias) {
-            device().elementwise().addBias(output, bias);
+            device().elementwise().addBias(output, params.bias());
         }
         return output;
     }
@@ -327,15 +314,15 @@ public final class ConvTranspose2d extends Layer {
         Tensor dy = lowGradOutput == null ? gradOutput : lowPrecision(gradOutput, lowGradOutput);
         if (!isFrozen()) {
             // The adjoint's input is our output (so dy), its output gradient our input (x).
-            adjoint.backwardFilter(dy, input, weightGrad, null);
+            adjoint.backwardFilter(dy, input, params.weightGrad(), null);
             if (hasBias) {
-                device().elementwise().biasGradient(gradOutput, biasGrad);
+                device().elementwise().biasGradient(gradOutput, params.biasGrad());
             }
         }
         if (!propagatesDown()) {
             return null;
         }
-        adjoint.forward(dy, weight, null, gradInput());
+        adjoint.forward(dy, params.weight(), null, gradInput());
         return gradInput();
     }
 
@@ -347,12 +334,7 @@ public final class ConvTranspose2d extends Layer {
 
     @Override
     public List<Parameter> parameters() {
-        List<Parameter> parameters = new ArrayList<>();
-        parameters.add(new Parameter("weight", weight, weightGrad));
-        if (hasBias) {
-            parameters.add(new Parameter("bias", bias, biasGrad));
-        }
-        return parameters;
+        return params.list();
     }
 
     /** {@return the input channels} */
