@@ -5,6 +5,7 @@
 #   CBLAS_INCLUDE   folder holding OpenBLAS's cblas.h  (Debian: /usr/include/x86_64-linux-gnu/openblas-pthread)
 #   CUDA_INCLUDE    folder holding the CUDA toolkit's cuda.h and driver_types.h (/usr/local/cuda/include)
 #   NVIDIA_INCLUDE  folder holding cublas_v2.h and cudnn.h with what they include
+#                   (cuDNN's are not in Debian: every cudnn*.h of a cuDNN 9 redistributable's include/)
 #   LIBRARY         any of cblas cuda cublas cudnn dnnl omp mpi nccl (default: all)
 # oneDNN's dnnl.h is read from DNNL_INCLUDE (default /usr/include, Debian's libdnnl-dev) and gcc's
 # omp.h from OMP_INCLUDE (default: gcc -print-file-name=include), Open MPI's mpi.h from MPI_INCLUDE
@@ -20,7 +21,7 @@
 set -euo pipefail
 
 if [ $# -lt 3 ]; then
-  sed -n '2,16p' "$0" >&2
+  sed -n '2,17p' "$0" >&2
   exit 2
 fi
 cblas_include=$1 cuda_include=$2 nvidia_include=$3

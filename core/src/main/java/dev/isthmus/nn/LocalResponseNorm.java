@@ -14,6 +14,8 @@ import dev.isthmus.tensor.Tensor;
  *
  * <p>Computed by the activation family's kernels rather than oneDNN's LRN: oneDNN centres an even
  * window the other way (c − (size−1)/2 to c + size/2), so it would differ from PyTorch there.
+ * On the CUDA device odd sizes run on cuDNN's LRN, whose window equals PyTorch's only for odd
+ * sizes; even sizes are refused there with that reason.
  */
 public final class LocalResponseNorm extends Layer {
     private final int size;

@@ -22,6 +22,24 @@ public class cudnn_h extends cudnn_h$shared {
 
     static final SymbolLookup SYMBOL_LOOKUP = dev.isthmus.bindings.NativeLibrary.CUDNN.symbols();
 
+    private static final int CUDNN_LRN_MIN_N = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * #define CUDNN_LRN_MIN_N 1
+     * }
+     */
+    public static int CUDNN_LRN_MIN_N() {
+        return CUDNN_LRN_MIN_N;
+    }
+    private static final int CUDNN_LRN_MAX_N = (int)16L;
+    /**
+     * {@snippet lang=c :
+     * #define CUDNN_LRN_MAX_N 16
+     * }
+     */
+    public static int CUDNN_LRN_MAX_N() {
+        return CUDNN_LRN_MAX_N;
+    }
 
     private static class cudnnGetVersion {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
@@ -35,7 +53,7 @@ public class cudnn_h extends cudnn_h$shared {
     /**
      * Function descriptor for:
      * {@snippet lang=c :
-     * size_t cudnnGetVersion()
+     * size_t cudnnGetVersion(void)
      * }
      */
     public static FunctionDescriptor cudnnGetVersion$descriptor() {
@@ -45,7 +63,7 @@ public class cudnn_h extends cudnn_h$shared {
     /**
      * Downcall method handle for:
      * {@snippet lang=c :
-     * size_t cudnnGetVersion()
+     * size_t cudnnGetVersion(void)
      * }
      */
     public static MethodHandle cudnnGetVersion$handle() {
@@ -55,7 +73,7 @@ public class cudnn_h extends cudnn_h$shared {
     /**
      * Address for:
      * {@snippet lang=c :
-     * size_t cudnnGetVersion()
+     * size_t cudnnGetVersion(void)
      * }
      */
     public static MemorySegment cudnnGetVersion$address() {
@@ -64,7 +82,7 @@ public class cudnn_h extends cudnn_h$shared {
 
     /**
      * {@snippet lang=c :
-     * size_t cudnnGetVersion()
+     * size_t cudnnGetVersion(void)
      * }
      */
     public static long cudnnGetVersion() {
@@ -93,7 +111,7 @@ public class cudnn_h extends cudnn_h$shared {
     /**
      * Function descriptor for:
      * {@snippet lang=c :
-     * size_t cudnnGetCudartVersion()
+     * size_t cudnnGetCudartVersion(void)
      * }
      */
     public static FunctionDescriptor cudnnGetCudartVersion$descriptor() {
@@ -103,7 +121,7 @@ public class cudnn_h extends cudnn_h$shared {
     /**
      * Downcall method handle for:
      * {@snippet lang=c :
-     * size_t cudnnGetCudartVersion()
+     * size_t cudnnGetCudartVersion(void)
      * }
      */
     public static MethodHandle cudnnGetCudartVersion$handle() {
@@ -113,7 +131,7 @@ public class cudnn_h extends cudnn_h$shared {
     /**
      * Address for:
      * {@snippet lang=c :
-     * size_t cudnnGetCudartVersion()
+     * size_t cudnnGetCudartVersion(void)
      * }
      */
     public static MemorySegment cudnnGetCudartVersion$address() {
@@ -122,7 +140,7 @@ public class cudnn_h extends cudnn_h$shared {
 
     /**
      * {@snippet lang=c :
-     * size_t cudnnGetCudartVersion()
+     * size_t cudnnGetCudartVersion(void)
      * }
      */
     public static long cudnnGetCudartVersion() {
@@ -141,7 +159,7 @@ public class cudnn_h extends cudnn_h$shared {
     private static final int CUDNN_STATUS_SUCCESS = (int)0L;
     /**
      * {@snippet lang=c :
-     * enum <anonymous>.CUDNN_STATUS_SUCCESS = 0
+     * enum cudnnStatus_t.CUDNN_STATUS_SUCCESS = 0
      * }
      */
     public static int CUDNN_STATUS_SUCCESS() {
@@ -391,7 +409,7 @@ public class cudnn_h extends cudnn_h$shared {
     private static final int CUDNN_DATA_FLOAT = (int)0L;
     /**
      * {@snippet lang=c :
-     * enum <anonymous>.CUDNN_DATA_FLOAT = 0
+     * enum cudnnDataType_t.CUDNN_DATA_FLOAT = 0
      * }
      */
     public static int CUDNN_DATA_FLOAT() {
@@ -400,7 +418,7 @@ public class cudnn_h extends cudnn_h$shared {
     private static final int CUDNN_DEFAULT_MATH = (int)0L;
     /**
      * {@snippet lang=c :
-     * enum <anonymous>.CUDNN_DEFAULT_MATH = 0
+     * enum cudnnMathType_t.CUDNN_DEFAULT_MATH = 0
      * }
      */
     public static int CUDNN_DEFAULT_MATH() {
@@ -409,7 +427,7 @@ public class cudnn_h extends cudnn_h$shared {
     private static final int CUDNN_TENSOR_OP_MATH = (int)1L;
     /**
      * {@snippet lang=c :
-     * enum <anonymous>.CUDNN_TENSOR_OP_MATH = 1
+     * enum cudnnMathType_t.CUDNN_TENSOR_OP_MATH = 1
      * }
      */
     public static int CUDNN_TENSOR_OP_MATH() {
@@ -418,7 +436,7 @@ public class cudnn_h extends cudnn_h$shared {
     private static final int CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION = (int)2L;
     /**
      * {@snippet lang=c :
-     * enum <anonymous>.CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION = 2
+     * enum cudnnMathType_t.CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION = 2
      * }
      */
     public static int CUDNN_TENSOR_OP_MATH_ALLOW_CONVERSION() {
@@ -427,7 +445,7 @@ public class cudnn_h extends cudnn_h$shared {
     private static final int CUDNN_FMA_MATH = (int)3L;
     /**
      * {@snippet lang=c :
-     * enum <anonymous>.CUDNN_FMA_MATH = 3
+     * enum cudnnMathType_t.CUDNN_FMA_MATH = 3
      * }
      */
     public static int CUDNN_FMA_MATH() {
@@ -436,7 +454,7 @@ public class cudnn_h extends cudnn_h$shared {
     private static final int CUDNN_NOT_PROPAGATE_NAN = (int)0L;
     /**
      * {@snippet lang=c :
-     * enum <anonymous>.CUDNN_NOT_PROPAGATE_NAN = 0
+     * enum cudnnNanPropagation_t.CUDNN_NOT_PROPAGATE_NAN = 0
      * }
      */
     public static int CUDNN_NOT_PROPAGATE_NAN() {
@@ -445,7 +463,7 @@ public class cudnn_h extends cudnn_h$shared {
     private static final int CUDNN_PROPAGATE_NAN = (int)1L;
     /**
      * {@snippet lang=c :
-     * enum <anonymous>.CUDNN_PROPAGATE_NAN = 1
+     * enum cudnnNanPropagation_t.CUDNN_PROPAGATE_NAN = 1
      * }
      */
     public static int CUDNN_PROPAGATE_NAN() {
@@ -454,7 +472,7 @@ public class cudnn_h extends cudnn_h$shared {
     private static final int CUDNN_TENSOR_NCHW = (int)0L;
     /**
      * {@snippet lang=c :
-     * enum <anonymous>.CUDNN_TENSOR_NCHW = 0
+     * enum cudnnTensorFormat_t.CUDNN_TENSOR_NCHW = 0
      * }
      */
     public static int CUDNN_TENSOR_NCHW() {
@@ -463,7 +481,7 @@ public class cudnn_h extends cudnn_h$shared {
     private static final int CUDNN_ACTIVATION_SIGMOID = (int)0L;
     /**
      * {@snippet lang=c :
-     * enum <anonymous>.CUDNN_ACTIVATION_SIGMOID = 0
+     * enum cudnnActivationMode_t.CUDNN_ACTIVATION_SIGMOID = 0
      * }
      */
     public static int CUDNN_ACTIVATION_SIGMOID() {
@@ -472,7 +490,7 @@ public class cudnn_h extends cudnn_h$shared {
     private static final int CUDNN_ACTIVATION_RELU = (int)1L;
     /**
      * {@snippet lang=c :
-     * enum <anonymous>.CUDNN_ACTIVATION_RELU = 1
+     * enum cudnnActivationMode_t.CUDNN_ACTIVATION_RELU = 1
      * }
      */
     public static int CUDNN_ACTIVATION_RELU() {
@@ -481,7 +499,7 @@ public class cudnn_h extends cudnn_h$shared {
     private static final int CUDNN_ACTIVATION_TANH = (int)2L;
     /**
      * {@snippet lang=c :
-     * enum <anonymous>.CUDNN_ACTIVATION_TANH = 2
+     * enum cudnnActivationMode_t.CUDNN_ACTIVATION_TANH = 2
      * }
      */
     public static int CUDNN_ACTIVATION_TANH() {
@@ -490,7 +508,7 @@ public class cudnn_h extends cudnn_h$shared {
     private static final int CUDNN_ACTIVATION_CLIPPED_RELU = (int)3L;
     /**
      * {@snippet lang=c :
-     * enum <anonymous>.CUDNN_ACTIVATION_CLIPPED_RELU = 3
+     * enum cudnnActivationMode_t.CUDNN_ACTIVATION_CLIPPED_RELU = 3
      * }
      */
     public static int CUDNN_ACTIVATION_CLIPPED_RELU() {
@@ -499,7 +517,7 @@ public class cudnn_h extends cudnn_h$shared {
     private static final int CUDNN_ACTIVATION_ELU = (int)4L;
     /**
      * {@snippet lang=c :
-     * enum <anonymous>.CUDNN_ACTIVATION_ELU = 4
+     * enum cudnnActivationMode_t.CUDNN_ACTIVATION_ELU = 4
      * }
      */
     public static int CUDNN_ACTIVATION_ELU() {
@@ -508,7 +526,7 @@ public class cudnn_h extends cudnn_h$shared {
     private static final int CUDNN_ACTIVATION_IDENTITY = (int)5L;
     /**
      * {@snippet lang=c :
-     * enum <anonymous>.CUDNN_ACTIVATION_IDENTITY = 5
+     * enum cudnnActivationMode_t.CUDNN_ACTIVATION_IDENTITY = 5
      * }
      */
     public static int CUDNN_ACTIVATION_IDENTITY() {
@@ -517,7 +535,7 @@ public class cudnn_h extends cudnn_h$shared {
     private static final int CUDNN_CONVOLUTION = (int)0L;
     /**
      * {@snippet lang=c :
-     * enum <anonymous>.CUDNN_CONVOLUTION = 0
+     * enum cudnnConvolutionMode_t.CUDNN_CONVOLUTION = 0
      * }
      */
     public static int CUDNN_CONVOLUTION() {
@@ -526,11 +544,29 @@ public class cudnn_h extends cudnn_h$shared {
     private static final int CUDNN_CROSS_CORRELATION = (int)1L;
     /**
      * {@snippet lang=c :
-     * enum <anonymous>.CUDNN_CROSS_CORRELATION = 1
+     * enum cudnnConvolutionMode_t.CUDNN_CROSS_CORRELATION = 1
      * }
      */
     public static int CUDNN_CROSS_CORRELATION() {
         return CUDNN_CROSS_CORRELATION;
+    }
+    private static final int CUDNN_NON_DETERMINISTIC = (int)0L;
+    /**
+     * {@snippet lang=c :
+     * enum cudnnDeterminism_t.CUDNN_NON_DETERMINISTIC = 0
+     * }
+     */
+    public static int CUDNN_NON_DETERMINISTIC() {
+        return CUDNN_NON_DETERMINISTIC;
+    }
+    private static final int CUDNN_DETERMINISTIC = (int)1L;
+    /**
+     * {@snippet lang=c :
+     * enum cudnnDeterminism_t.CUDNN_DETERMINISTIC = 1
+     * }
+     */
+    public static int CUDNN_DETERMINISTIC() {
+        return CUDNN_DETERMINISTIC;
     }
 
     private static class cudnnCreateTensorDescriptor {
@@ -920,7 +956,7 @@ public class cudnn_h extends cudnn_h$shared {
     private static final int CUDNN_OP_TENSOR_ADD = (int)0L;
     /**
      * {@snippet lang=c :
-     * enum <anonymous>.CUDNN_OP_TENSOR_ADD = 0
+     * enum cudnnOpTensorOp_t.CUDNN_OP_TENSOR_ADD = 0
      * }
      */
     public static int CUDNN_OP_TENSOR_ADD() {
@@ -929,7 +965,7 @@ public class cudnn_h extends cudnn_h$shared {
     private static final int CUDNN_OP_TENSOR_MUL = (int)1L;
     /**
      * {@snippet lang=c :
-     * enum <anonymous>.CUDNN_OP_TENSOR_MUL = 1
+     * enum cudnnOpTensorOp_t.CUDNN_OP_TENSOR_MUL = 1
      * }
      */
     public static int CUDNN_OP_TENSOR_MUL() {
@@ -1441,6 +1477,70 @@ public class cudnn_h extends cudnn_h$shared {
         }
     }
 
+    private static class cudnnSetFilterNdDescriptor {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            cudnn_h.C_INT,
+            cudnn_h.C_POINTER,
+            cudnn_h.C_INT,
+            cudnn_h.C_INT,
+            cudnn_h.C_INT,
+            cudnn_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("cudnnSetFilterNdDescriptor");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * cudnnStatus_t cudnnSetFilterNdDescriptor(cudnnFilterDescriptor_t filterDesc, cudnnDataType_t dataType, cudnnTensorFormat_t format, int nbDims, const int filterDimA[])
+     * }
+     */
+    public static FunctionDescriptor cudnnSetFilterNdDescriptor$descriptor() {
+        return cudnnSetFilterNdDescriptor.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * cudnnStatus_t cudnnSetFilterNdDescriptor(cudnnFilterDescriptor_t filterDesc, cudnnDataType_t dataType, cudnnTensorFormat_t format, int nbDims, const int filterDimA[])
+     * }
+     */
+    public static MethodHandle cudnnSetFilterNdDescriptor$handle() {
+        return cudnnSetFilterNdDescriptor.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * cudnnStatus_t cudnnSetFilterNdDescriptor(cudnnFilterDescriptor_t filterDesc, cudnnDataType_t dataType, cudnnTensorFormat_t format, int nbDims, const int filterDimA[])
+     * }
+     */
+    public static MemorySegment cudnnSetFilterNdDescriptor$address() {
+        return cudnnSetFilterNdDescriptor.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * cudnnStatus_t cudnnSetFilterNdDescriptor(cudnnFilterDescriptor_t filterDesc, cudnnDataType_t dataType, cudnnTensorFormat_t format, int nbDims, const int filterDimA[])
+     * }
+     */
+    public static int cudnnSetFilterNdDescriptor(MemorySegment filterDesc, int dataType, int format, int nbDims, MemorySegment filterDimA) {
+        var mh$ = cudnnSetFilterNdDescriptor.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("cudnnSetFilterNdDescriptor", filterDesc, dataType, format, nbDims, filterDimA);
+            }
+            return (int)mh$.invokeExact(filterDesc, dataType, format, nbDims, filterDimA);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
     private static class cudnnDestroyFilterDescriptor {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
             cudnn_h.C_INT,
@@ -1503,7 +1603,7 @@ public class cudnn_h extends cudnn_h$shared {
     private static final int CUDNN_SOFTMAX_FAST = (int)0L;
     /**
      * {@snippet lang=c :
-     * enum <anonymous>.CUDNN_SOFTMAX_FAST = 0
+     * enum cudnnSoftmaxAlgorithm_t.CUDNN_SOFTMAX_FAST = 0
      * }
      */
     public static int CUDNN_SOFTMAX_FAST() {
@@ -1512,7 +1612,7 @@ public class cudnn_h extends cudnn_h$shared {
     private static final int CUDNN_SOFTMAX_ACCURATE = (int)1L;
     /**
      * {@snippet lang=c :
-     * enum <anonymous>.CUDNN_SOFTMAX_ACCURATE = 1
+     * enum cudnnSoftmaxAlgorithm_t.CUDNN_SOFTMAX_ACCURATE = 1
      * }
      */
     public static int CUDNN_SOFTMAX_ACCURATE() {
@@ -1521,7 +1621,7 @@ public class cudnn_h extends cudnn_h$shared {
     private static final int CUDNN_SOFTMAX_LOG = (int)2L;
     /**
      * {@snippet lang=c :
-     * enum <anonymous>.CUDNN_SOFTMAX_LOG = 2
+     * enum cudnnSoftmaxAlgorithm_t.CUDNN_SOFTMAX_LOG = 2
      * }
      */
     public static int CUDNN_SOFTMAX_LOG() {
@@ -1530,7 +1630,7 @@ public class cudnn_h extends cudnn_h$shared {
     private static final int CUDNN_SOFTMAX_MODE_INSTANCE = (int)0L;
     /**
      * {@snippet lang=c :
-     * enum <anonymous>.CUDNN_SOFTMAX_MODE_INSTANCE = 0
+     * enum cudnnSoftmaxMode_t.CUDNN_SOFTMAX_MODE_INSTANCE = 0
      * }
      */
     public static int CUDNN_SOFTMAX_MODE_INSTANCE() {
@@ -1539,7 +1639,7 @@ public class cudnn_h extends cudnn_h$shared {
     private static final int CUDNN_SOFTMAX_MODE_CHANNEL = (int)1L;
     /**
      * {@snippet lang=c :
-     * enum <anonymous>.CUDNN_SOFTMAX_MODE_CHANNEL = 1
+     * enum cudnnSoftmaxMode_t.CUDNN_SOFTMAX_MODE_CHANNEL = 1
      * }
      */
     public static int CUDNN_SOFTMAX_MODE_CHANNEL() {
@@ -1616,7 +1716,7 @@ public class cudnn_h extends cudnn_h$shared {
     private static final int CUDNN_POOLING_MAX = (int)0L;
     /**
      * {@snippet lang=c :
-     * enum <anonymous>.CUDNN_POOLING_MAX = 0
+     * enum cudnnPoolingMode_t.CUDNN_POOLING_MAX = 0
      * }
      */
     public static int CUDNN_POOLING_MAX() {
@@ -1625,7 +1725,7 @@ public class cudnn_h extends cudnn_h$shared {
     private static final int CUDNN_POOLING_AVERAGE_COUNT_INCLUDE_PADDING = (int)1L;
     /**
      * {@snippet lang=c :
-     * enum <anonymous>.CUDNN_POOLING_AVERAGE_COUNT_INCLUDE_PADDING = 1
+     * enum cudnnPoolingMode_t.CUDNN_POOLING_AVERAGE_COUNT_INCLUDE_PADDING = 1
      * }
      */
     public static int CUDNN_POOLING_AVERAGE_COUNT_INCLUDE_PADDING() {
@@ -1634,7 +1734,7 @@ public class cudnn_h extends cudnn_h$shared {
     private static final int CUDNN_POOLING_AVERAGE_COUNT_EXCLUDE_PADDING = (int)2L;
     /**
      * {@snippet lang=c :
-     * enum <anonymous>.CUDNN_POOLING_AVERAGE_COUNT_EXCLUDE_PADDING = 2
+     * enum cudnnPoolingMode_t.CUDNN_POOLING_AVERAGE_COUNT_EXCLUDE_PADDING = 2
      * }
      */
     public static int CUDNN_POOLING_AVERAGE_COUNT_EXCLUDE_PADDING() {
@@ -1643,7 +1743,7 @@ public class cudnn_h extends cudnn_h$shared {
     private static final int CUDNN_POOLING_MAX_DETERMINISTIC = (int)3L;
     /**
      * {@snippet lang=c :
-     * enum <anonymous>.CUDNN_POOLING_MAX_DETERMINISTIC = 3
+     * enum cudnnPoolingMode_t.CUDNN_POOLING_MAX_DETERMINISTIC = 3
      * }
      */
     public static int CUDNN_POOLING_MAX_DETERMINISTIC() {
@@ -1771,6 +1871,135 @@ public class cudnn_h extends cudnn_h$shared {
                 traceDowncall("cudnnSetPooling2dDescriptor", poolingDesc, mode, maxpoolingNanOpt, windowHeight, windowWidth, verticalPadding, horizontalPadding, verticalStride, horizontalStride);
             }
             return (int)mh$.invokeExact(poolingDesc, mode, maxpoolingNanOpt, windowHeight, windowWidth, verticalPadding, horizontalPadding, verticalStride, horizontalStride);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class cudnnSetPoolingNdDescriptor {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            cudnn_h.C_INT,
+            cudnn_h.C_POINTER,
+            cudnn_h.C_INT,
+            cudnn_h.C_INT,
+            cudnn_h.C_INT,
+            cudnn_h.C_POINTER,
+            cudnn_h.C_POINTER,
+            cudnn_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("cudnnSetPoolingNdDescriptor");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * cudnnStatus_t cudnnSetPoolingNdDescriptor(cudnnPoolingDescriptor_t poolingDesc, const cudnnPoolingMode_t mode, const cudnnNanPropagation_t maxpoolingNanOpt, int nbDims, const int windowDimA[], const int paddingA[], const int strideA[])
+     * }
+     */
+    public static FunctionDescriptor cudnnSetPoolingNdDescriptor$descriptor() {
+        return cudnnSetPoolingNdDescriptor.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * cudnnStatus_t cudnnSetPoolingNdDescriptor(cudnnPoolingDescriptor_t poolingDesc, const cudnnPoolingMode_t mode, const cudnnNanPropagation_t maxpoolingNanOpt, int nbDims, const int windowDimA[], const int paddingA[], const int strideA[])
+     * }
+     */
+    public static MethodHandle cudnnSetPoolingNdDescriptor$handle() {
+        return cudnnSetPoolingNdDescriptor.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * cudnnStatus_t cudnnSetPoolingNdDescriptor(cudnnPoolingDescriptor_t poolingDesc, const cudnnPoolingMode_t mode, const cudnnNanPropagation_t maxpoolingNanOpt, int nbDims, const int windowDimA[], const int paddingA[], const int strideA[])
+     * }
+     */
+    public static MemorySegment cudnnSetPoolingNdDescriptor$address() {
+        return cudnnSetPoolingNdDescriptor.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * cudnnStatus_t cudnnSetPoolingNdDescriptor(cudnnPoolingDescriptor_t poolingDesc, const cudnnPoolingMode_t mode, const cudnnNanPropagation_t maxpoolingNanOpt, int nbDims, const int windowDimA[], const int paddingA[], const int strideA[])
+     * }
+     */
+    public static int cudnnSetPoolingNdDescriptor(MemorySegment poolingDesc, int mode, int maxpoolingNanOpt, int nbDims, MemorySegment windowDimA, MemorySegment paddingA, MemorySegment strideA) {
+        var mh$ = cudnnSetPoolingNdDescriptor.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("cudnnSetPoolingNdDescriptor", poolingDesc, mode, maxpoolingNanOpt, nbDims, windowDimA, paddingA, strideA);
+            }
+            return (int)mh$.invokeExact(poolingDesc, mode, maxpoolingNanOpt, nbDims, windowDimA, paddingA, strideA);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class cudnnGetPoolingNdForwardOutputDim {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            cudnn_h.C_INT,
+            cudnn_h.C_POINTER,
+            cudnn_h.C_POINTER,
+            cudnn_h.C_INT,
+            cudnn_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("cudnnGetPoolingNdForwardOutputDim");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * cudnnStatus_t cudnnGetPoolingNdForwardOutputDim(const cudnnPoolingDescriptor_t poolingDesc, const cudnnTensorDescriptor_t inputTensorDesc, int nbDims, int outputTensorDimA[])
+     * }
+     */
+    public static FunctionDescriptor cudnnGetPoolingNdForwardOutputDim$descriptor() {
+        return cudnnGetPoolingNdForwardOutputDim.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * cudnnStatus_t cudnnGetPoolingNdForwardOutputDim(const cudnnPoolingDescriptor_t poolingDesc, const cudnnTensorDescriptor_t inputTensorDesc, int nbDims, int outputTensorDimA[])
+     * }
+     */
+    public static MethodHandle cudnnGetPoolingNdForwardOutputDim$handle() {
+        return cudnnGetPoolingNdForwardOutputDim.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * cudnnStatus_t cudnnGetPoolingNdForwardOutputDim(const cudnnPoolingDescriptor_t poolingDesc, const cudnnTensorDescriptor_t inputTensorDesc, int nbDims, int outputTensorDimA[])
+     * }
+     */
+    public static MemorySegment cudnnGetPoolingNdForwardOutputDim$address() {
+        return cudnnGetPoolingNdForwardOutputDim.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * cudnnStatus_t cudnnGetPoolingNdForwardOutputDim(const cudnnPoolingDescriptor_t poolingDesc, const cudnnTensorDescriptor_t inputTensorDesc, int nbDims, int outputTensorDimA[])
+     * }
+     */
+    public static int cudnnGetPoolingNdForwardOutputDim(MemorySegment poolingDesc, MemorySegment inputTensorDesc, int nbDims, MemorySegment outputTensorDimA) {
+        var mh$ = cudnnGetPoolingNdForwardOutputDim.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("cudnnGetPoolingNdForwardOutputDim", poolingDesc, inputTensorDesc, nbDims, outputTensorDimA);
+            }
+            return (int)mh$.invokeExact(poolingDesc, inputTensorDesc, nbDims, outputTensorDimA);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
@@ -2154,10 +2383,271 @@ public class cudnn_h extends cudnn_h$shared {
            throw new AssertionError("should not reach here", ex$);
         }
     }
+
+    private static class cudnnCreateLRNDescriptor {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            cudnn_h.C_INT,
+            cudnn_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("cudnnCreateLRNDescriptor");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * cudnnStatus_t cudnnCreateLRNDescriptor(cudnnLRNDescriptor_t *normDesc)
+     * }
+     */
+    public static FunctionDescriptor cudnnCreateLRNDescriptor$descriptor() {
+        return cudnnCreateLRNDescriptor.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * cudnnStatus_t cudnnCreateLRNDescriptor(cudnnLRNDescriptor_t *normDesc)
+     * }
+     */
+    public static MethodHandle cudnnCreateLRNDescriptor$handle() {
+        return cudnnCreateLRNDescriptor.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * cudnnStatus_t cudnnCreateLRNDescriptor(cudnnLRNDescriptor_t *normDesc)
+     * }
+     */
+    public static MemorySegment cudnnCreateLRNDescriptor$address() {
+        return cudnnCreateLRNDescriptor.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * cudnnStatus_t cudnnCreateLRNDescriptor(cudnnLRNDescriptor_t *normDesc)
+     * }
+     */
+    public static int cudnnCreateLRNDescriptor(MemorySegment normDesc) {
+        var mh$ = cudnnCreateLRNDescriptor.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("cudnnCreateLRNDescriptor", normDesc);
+            }
+            return (int)mh$.invokeExact(normDesc);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+    private static final int CUDNN_LRN_CROSS_CHANNEL_DIM1 = (int)0L;
+    /**
+     * {@snippet lang=c :
+     * enum cudnnLRNMode_t.CUDNN_LRN_CROSS_CHANNEL_DIM1 = 0
+     * }
+     */
+    public static int CUDNN_LRN_CROSS_CHANNEL_DIM1() {
+        return CUDNN_LRN_CROSS_CHANNEL_DIM1;
+    }
+
+    private static class cudnnSetLRNDescriptor {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            cudnn_h.C_INT,
+            cudnn_h.C_POINTER,
+            cudnn_h.C_INT,
+            cudnn_h.C_DOUBLE,
+            cudnn_h.C_DOUBLE,
+            cudnn_h.C_DOUBLE
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("cudnnSetLRNDescriptor");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * cudnnStatus_t cudnnSetLRNDescriptor(cudnnLRNDescriptor_t normDesc, unsigned int lrnN, double lrnAlpha, double lrnBeta, double lrnK)
+     * }
+     */
+    public static FunctionDescriptor cudnnSetLRNDescriptor$descriptor() {
+        return cudnnSetLRNDescriptor.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * cudnnStatus_t cudnnSetLRNDescriptor(cudnnLRNDescriptor_t normDesc, unsigned int lrnN, double lrnAlpha, double lrnBeta, double lrnK)
+     * }
+     */
+    public static MethodHandle cudnnSetLRNDescriptor$handle() {
+        return cudnnSetLRNDescriptor.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * cudnnStatus_t cudnnSetLRNDescriptor(cudnnLRNDescriptor_t normDesc, unsigned int lrnN, double lrnAlpha, double lrnBeta, double lrnK)
+     * }
+     */
+    public static MemorySegment cudnnSetLRNDescriptor$address() {
+        return cudnnSetLRNDescriptor.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * cudnnStatus_t cudnnSetLRNDescriptor(cudnnLRNDescriptor_t normDesc, unsigned int lrnN, double lrnAlpha, double lrnBeta, double lrnK)
+     * }
+     */
+    public static int cudnnSetLRNDescriptor(MemorySegment normDesc, int lrnN, double lrnAlpha, double lrnBeta, double lrnK) {
+        var mh$ = cudnnSetLRNDescriptor.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("cudnnSetLRNDescriptor", normDesc, lrnN, lrnAlpha, lrnBeta, lrnK);
+            }
+            return (int)mh$.invokeExact(normDesc, lrnN, lrnAlpha, lrnBeta, lrnK);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class cudnnDestroyLRNDescriptor {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            cudnn_h.C_INT,
+            cudnn_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("cudnnDestroyLRNDescriptor");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * cudnnStatus_t cudnnDestroyLRNDescriptor(cudnnLRNDescriptor_t lrnDesc)
+     * }
+     */
+    public static FunctionDescriptor cudnnDestroyLRNDescriptor$descriptor() {
+        return cudnnDestroyLRNDescriptor.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * cudnnStatus_t cudnnDestroyLRNDescriptor(cudnnLRNDescriptor_t lrnDesc)
+     * }
+     */
+    public static MethodHandle cudnnDestroyLRNDescriptor$handle() {
+        return cudnnDestroyLRNDescriptor.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * cudnnStatus_t cudnnDestroyLRNDescriptor(cudnnLRNDescriptor_t lrnDesc)
+     * }
+     */
+    public static MemorySegment cudnnDestroyLRNDescriptor$address() {
+        return cudnnDestroyLRNDescriptor.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * cudnnStatus_t cudnnDestroyLRNDescriptor(cudnnLRNDescriptor_t lrnDesc)
+     * }
+     */
+    public static int cudnnDestroyLRNDescriptor(MemorySegment lrnDesc) {
+        var mh$ = cudnnDestroyLRNDescriptor.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("cudnnDestroyLRNDescriptor", lrnDesc);
+            }
+            return (int)mh$.invokeExact(lrnDesc);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class cudnnLRNCrossChannelForward {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            cudnn_h.C_INT,
+            cudnn_h.C_POINTER,
+            cudnn_h.C_POINTER,
+            cudnn_h.C_INT,
+            cudnn_h.C_POINTER,
+            cudnn_h.C_POINTER,
+            cudnn_h.C_POINTER,
+            cudnn_h.C_POINTER,
+            cudnn_h.C_POINTER,
+            cudnn_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("cudnnLRNCrossChannelForward");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * cudnnStatus_t cudnnLRNCrossChannelForward(cudnnHandle_t handle, cudnnLRNDescriptor_t normDesc, cudnnLRNMode_t lrnMode, const void *alpha, const cudnnTensorDescriptor_t xDesc, const void *x, const void *beta, const cudnnTensorDescriptor_t yDesc, void *y)
+     * }
+     */
+    public static FunctionDescriptor cudnnLRNCrossChannelForward$descriptor() {
+        return cudnnLRNCrossChannelForward.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * cudnnStatus_t cudnnLRNCrossChannelForward(cudnnHandle_t handle, cudnnLRNDescriptor_t normDesc, cudnnLRNMode_t lrnMode, const void *alpha, const cudnnTensorDescriptor_t xDesc, const void *x, const void *beta, const cudnnTensorDescriptor_t yDesc, void *y)
+     * }
+     */
+    public static MethodHandle cudnnLRNCrossChannelForward$handle() {
+        return cudnnLRNCrossChannelForward.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * cudnnStatus_t cudnnLRNCrossChannelForward(cudnnHandle_t handle, cudnnLRNDescriptor_t normDesc, cudnnLRNMode_t lrnMode, const void *alpha, const cudnnTensorDescriptor_t xDesc, const void *x, const void *beta, const cudnnTensorDescriptor_t yDesc, void *y)
+     * }
+     */
+    public static MemorySegment cudnnLRNCrossChannelForward$address() {
+        return cudnnLRNCrossChannelForward.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * cudnnStatus_t cudnnLRNCrossChannelForward(cudnnHandle_t handle, cudnnLRNDescriptor_t normDesc, cudnnLRNMode_t lrnMode, const void *alpha, const cudnnTensorDescriptor_t xDesc, const void *x, const void *beta, const cudnnTensorDescriptor_t yDesc, void *y)
+     * }
+     */
+    public static int cudnnLRNCrossChannelForward(MemorySegment handle, MemorySegment normDesc, int lrnMode, MemorySegment alpha, MemorySegment xDesc, MemorySegment x, MemorySegment beta, MemorySegment yDesc, MemorySegment y) {
+        var mh$ = cudnnLRNCrossChannelForward.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("cudnnLRNCrossChannelForward", handle, normDesc, lrnMode, alpha, xDesc, x, beta, yDesc, y);
+            }
+            return (int)mh$.invokeExact(handle, normDesc, lrnMode, alpha, xDesc, x, beta, yDesc, y);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
     private static final int CUDNN_BATCHNORM_PER_ACTIVATION = (int)0L;
     /**
      * {@snippet lang=c :
-     * enum <anonymous>.CUDNN_BATCHNORM_PER_ACTIVATION = 0
+     * enum cudnnBatchNormMode_t.CUDNN_BATCHNORM_PER_ACTIVATION = 0
      * }
      */
     public static int CUDNN_BATCHNORM_PER_ACTIVATION() {
@@ -2166,7 +2656,7 @@ public class cudnn_h extends cudnn_h$shared {
     private static final int CUDNN_BATCHNORM_SPATIAL = (int)1L;
     /**
      * {@snippet lang=c :
-     * enum <anonymous>.CUDNN_BATCHNORM_SPATIAL = 1
+     * enum cudnnBatchNormMode_t.CUDNN_BATCHNORM_SPATIAL = 1
      * }
      */
     public static int CUDNN_BATCHNORM_SPATIAL() {
@@ -2175,7 +2665,7 @@ public class cudnn_h extends cudnn_h$shared {
     private static final int CUDNN_BATCHNORM_SPATIAL_PERSISTENT = (int)2L;
     /**
      * {@snippet lang=c :
-     * enum <anonymous>.CUDNN_BATCHNORM_SPATIAL_PERSISTENT = 2
+     * enum cudnnBatchNormMode_t.CUDNN_BATCHNORM_SPATIAL_PERSISTENT = 2
      * }
      */
     public static int CUDNN_BATCHNORM_SPATIAL_PERSISTENT() {
@@ -2522,6 +3012,78 @@ public class cudnn_h extends cudnn_h$shared {
                 traceDowncall("cudnnActivationBackward", handle, activationDesc, alpha, yDesc, y, dyDesc, dy, xDesc, x, beta, dxDesc, dx);
             }
             return (int)mh$.invokeExact(handle, activationDesc, alpha, yDesc, y, dyDesc, dy, xDesc, x, beta, dxDesc, dx);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class cudnnLRNCrossChannelBackward {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            cudnn_h.C_INT,
+            cudnn_h.C_POINTER,
+            cudnn_h.C_POINTER,
+            cudnn_h.C_INT,
+            cudnn_h.C_POINTER,
+            cudnn_h.C_POINTER,
+            cudnn_h.C_POINTER,
+            cudnn_h.C_POINTER,
+            cudnn_h.C_POINTER,
+            cudnn_h.C_POINTER,
+            cudnn_h.C_POINTER,
+            cudnn_h.C_POINTER,
+            cudnn_h.C_POINTER,
+            cudnn_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("cudnnLRNCrossChannelBackward");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * cudnnStatus_t cudnnLRNCrossChannelBackward(cudnnHandle_t handle, cudnnLRNDescriptor_t normDesc, cudnnLRNMode_t lrnMode, const void *alpha, const cudnnTensorDescriptor_t yDesc, const void *y, const cudnnTensorDescriptor_t dyDesc, const void *dy, const cudnnTensorDescriptor_t xDesc, const void *x, const void *beta, const cudnnTensorDescriptor_t dxDesc, void *dx)
+     * }
+     */
+    public static FunctionDescriptor cudnnLRNCrossChannelBackward$descriptor() {
+        return cudnnLRNCrossChannelBackward.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * cudnnStatus_t cudnnLRNCrossChannelBackward(cudnnHandle_t handle, cudnnLRNDescriptor_t normDesc, cudnnLRNMode_t lrnMode, const void *alpha, const cudnnTensorDescriptor_t yDesc, const void *y, const cudnnTensorDescriptor_t dyDesc, const void *dy, const cudnnTensorDescriptor_t xDesc, const void *x, const void *beta, const cudnnTensorDescriptor_t dxDesc, void *dx)
+     * }
+     */
+    public static MethodHandle cudnnLRNCrossChannelBackward$handle() {
+        return cudnnLRNCrossChannelBackward.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * cudnnStatus_t cudnnLRNCrossChannelBackward(cudnnHandle_t handle, cudnnLRNDescriptor_t normDesc, cudnnLRNMode_t lrnMode, const void *alpha, const cudnnTensorDescriptor_t yDesc, const void *y, const cudnnTensorDescriptor_t dyDesc, const void *dy, const cudnnTensorDescriptor_t xDesc, const void *x, const void *beta, const cudnnTensorDescriptor_t dxDesc, void *dx)
+     * }
+     */
+    public static MemorySegment cudnnLRNCrossChannelBackward$address() {
+        return cudnnLRNCrossChannelBackward.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * cudnnStatus_t cudnnLRNCrossChannelBackward(cudnnHandle_t handle, cudnnLRNDescriptor_t normDesc, cudnnLRNMode_t lrnMode, const void *alpha, const cudnnTensorDescriptor_t yDesc, const void *y, const cudnnTensorDescriptor_t dyDesc, const void *dy, const cudnnTensorDescriptor_t xDesc, const void *x, const void *beta, const cudnnTensorDescriptor_t dxDesc, void *dx)
+     * }
+     */
+    public static int cudnnLRNCrossChannelBackward(MemorySegment handle, MemorySegment normDesc, int lrnMode, MemorySegment alpha, MemorySegment yDesc, MemorySegment y, MemorySegment dyDesc, MemorySegment dy, MemorySegment xDesc, MemorySegment x, MemorySegment beta, MemorySegment dxDesc, MemorySegment dx) {
+        var mh$ = cudnnLRNCrossChannelBackward.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("cudnnLRNCrossChannelBackward", handle, normDesc, lrnMode, alpha, yDesc, y, dyDesc, dy, xDesc, x, beta, dxDesc, dx);
+            }
+            return (int)mh$.invokeExact(handle, normDesc, lrnMode, alpha, yDesc, y, dyDesc, dy, xDesc, x, beta, dxDesc, dx);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
@@ -2993,6 +3555,72 @@ public class cudnn_h extends cudnn_h$shared {
         }
     }
 
+    private static class cudnnSetConvolutionNdDescriptor {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            cudnn_h.C_INT,
+            cudnn_h.C_POINTER,
+            cudnn_h.C_INT,
+            cudnn_h.C_POINTER,
+            cudnn_h.C_POINTER,
+            cudnn_h.C_POINTER,
+            cudnn_h.C_INT,
+            cudnn_h.C_INT
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("cudnnSetConvolutionNdDescriptor");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * cudnnStatus_t cudnnSetConvolutionNdDescriptor(cudnnConvolutionDescriptor_t convDesc, int arrayLength, const int padA[], const int filterStrideA[], const int dilationA[], cudnnConvolutionMode_t mode, cudnnDataType_t computeType)
+     * }
+     */
+    public static FunctionDescriptor cudnnSetConvolutionNdDescriptor$descriptor() {
+        return cudnnSetConvolutionNdDescriptor.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * cudnnStatus_t cudnnSetConvolutionNdDescriptor(cudnnConvolutionDescriptor_t convDesc, int arrayLength, const int padA[], const int filterStrideA[], const int dilationA[], cudnnConvolutionMode_t mode, cudnnDataType_t computeType)
+     * }
+     */
+    public static MethodHandle cudnnSetConvolutionNdDescriptor$handle() {
+        return cudnnSetConvolutionNdDescriptor.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * cudnnStatus_t cudnnSetConvolutionNdDescriptor(cudnnConvolutionDescriptor_t convDesc, int arrayLength, const int padA[], const int filterStrideA[], const int dilationA[], cudnnConvolutionMode_t mode, cudnnDataType_t computeType)
+     * }
+     */
+    public static MemorySegment cudnnSetConvolutionNdDescriptor$address() {
+        return cudnnSetConvolutionNdDescriptor.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * cudnnStatus_t cudnnSetConvolutionNdDescriptor(cudnnConvolutionDescriptor_t convDesc, int arrayLength, const int padA[], const int filterStrideA[], const int dilationA[], cudnnConvolutionMode_t mode, cudnnDataType_t computeType)
+     * }
+     */
+    public static int cudnnSetConvolutionNdDescriptor(MemorySegment convDesc, int arrayLength, MemorySegment padA, MemorySegment filterStrideA, MemorySegment dilationA, int mode, int computeType) {
+        var mh$ = cudnnSetConvolutionNdDescriptor.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("cudnnSetConvolutionNdDescriptor", convDesc, arrayLength, padA, filterStrideA, dilationA, mode, computeType);
+            }
+            return (int)mh$.invokeExact(convDesc, arrayLength, padA, filterStrideA, dilationA, mode, computeType);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
     private static class cudnnGetConvolution2dForwardOutputDim {
         public static final FunctionDescriptor DESC = FunctionDescriptor.of(
             cudnn_h.C_INT,
@@ -3052,6 +3680,70 @@ public class cudnn_h extends cudnn_h$shared {
                 traceDowncall("cudnnGetConvolution2dForwardOutputDim", convDesc, inputTensorDesc, filterDesc, n, c, h, w);
             }
             return (int)mh$.invokeExact(convDesc, inputTensorDesc, filterDesc, n, c, h, w);
+        } catch (Error | RuntimeException ex) {
+           throw ex;
+        } catch (Throwable ex$) {
+           throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
+    private static class cudnnGetConvolutionNdForwardOutputDim {
+        public static final FunctionDescriptor DESC = FunctionDescriptor.of(
+            cudnn_h.C_INT,
+            cudnn_h.C_POINTER,
+            cudnn_h.C_POINTER,
+            cudnn_h.C_POINTER,
+            cudnn_h.C_INT,
+            cudnn_h.C_POINTER
+        );
+
+        public static final MemorySegment ADDR = SYMBOL_LOOKUP.findOrThrow("cudnnGetConvolutionNdForwardOutputDim");
+
+        public static final MethodHandle HANDLE = Linker.nativeLinker().downcallHandle(ADDR, DESC);
+    }
+
+    /**
+     * Function descriptor for:
+     * {@snippet lang=c :
+     * cudnnStatus_t cudnnGetConvolutionNdForwardOutputDim(const cudnnConvolutionDescriptor_t convDesc, const cudnnTensorDescriptor_t inputTensorDesc, const cudnnFilterDescriptor_t filterDesc, int nbDims, int tensorOuputDimA[])
+     * }
+     */
+    public static FunctionDescriptor cudnnGetConvolutionNdForwardOutputDim$descriptor() {
+        return cudnnGetConvolutionNdForwardOutputDim.DESC;
+    }
+
+    /**
+     * Downcall method handle for:
+     * {@snippet lang=c :
+     * cudnnStatus_t cudnnGetConvolutionNdForwardOutputDim(const cudnnConvolutionDescriptor_t convDesc, const cudnnTensorDescriptor_t inputTensorDesc, const cudnnFilterDescriptor_t filterDesc, int nbDims, int tensorOuputDimA[])
+     * }
+     */
+    public static MethodHandle cudnnGetConvolutionNdForwardOutputDim$handle() {
+        return cudnnGetConvolutionNdForwardOutputDim.HANDLE;
+    }
+
+    /**
+     * Address for:
+     * {@snippet lang=c :
+     * cudnnStatus_t cudnnGetConvolutionNdForwardOutputDim(const cudnnConvolutionDescriptor_t convDesc, const cudnnTensorDescriptor_t inputTensorDesc, const cudnnFilterDescriptor_t filterDesc, int nbDims, int tensorOuputDimA[])
+     * }
+     */
+    public static MemorySegment cudnnGetConvolutionNdForwardOutputDim$address() {
+        return cudnnGetConvolutionNdForwardOutputDim.ADDR;
+    }
+
+    /**
+     * {@snippet lang=c :
+     * cudnnStatus_t cudnnGetConvolutionNdForwardOutputDim(const cudnnConvolutionDescriptor_t convDesc, const cudnnTensorDescriptor_t inputTensorDesc, const cudnnFilterDescriptor_t filterDesc, int nbDims, int tensorOuputDimA[])
+     * }
+     */
+    public static int cudnnGetConvolutionNdForwardOutputDim(MemorySegment convDesc, MemorySegment inputTensorDesc, MemorySegment filterDesc, int nbDims, MemorySegment tensorOuputDimA) {
+        var mh$ = cudnnGetConvolutionNdForwardOutputDim.HANDLE;
+        try {
+            if (TRACE_DOWNCALLS) {
+                traceDowncall("cudnnGetConvolutionNdForwardOutputDim", convDesc, inputTensorDesc, filterDesc, nbDims, tensorOuputDimA);
+            }
+            return (int)mh$.invokeExact(convDesc, inputTensorDesc, filterDesc, nbDims, tensorOuputDimA);
         } catch (Error | RuntimeException ex) {
            throw ex;
         } catch (Throwable ex$) {
@@ -4155,6 +4847,24 @@ public class cudnn_h extends cudnn_h$shared {
         } catch (Throwable ex$) {
            throw new AssertionError("should not reach here", ex$);
         }
+    }
+    private static final double CUDNN_LRN_MIN_K = 1.0E-5d;
+    /**
+     * {@snippet lang=c :
+     * #define CUDNN_LRN_MIN_K 1.0E-5
+     * }
+     */
+    public static double CUDNN_LRN_MIN_K() {
+        return CUDNN_LRN_MIN_K;
+    }
+    private static final double CUDNN_LRN_MIN_BETA = 0.01d;
+    /**
+     * {@snippet lang=c :
+     * #define CUDNN_LRN_MIN_BETA 0.01
+     * }
+     */
+    public static double CUDNN_LRN_MIN_BETA() {
+        return CUDNN_LRN_MIN_BETA;
     }
 }
 

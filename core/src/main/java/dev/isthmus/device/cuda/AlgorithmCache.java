@@ -1,7 +1,5 @@
 package dev.isthmus.device.cuda;
 
-import dev.isthmus.device.ConvGeometry;
-
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 
@@ -12,8 +10,8 @@ import java.util.function.Supplier;
  * which take time and allocate GPU memory.
  */
 final class AlgorithmCache {
-    /** What the choice depends on. */
-    record Key(int ordinal, ConvGeometry geometry, int dataType, boolean tf32, boolean deterministic) {
+    /** What the choice depends on; the geometry is a ConvGeometry or a Conv3dGeometry (records, compared by value). */
+    record Key(int ordinal, Record geometry, int dataType, boolean tf32, boolean deterministic) {
     }
 
     /** The three directions' choices; one workspace big enough for all three serves the plan. */

@@ -15,12 +15,8 @@ import java.util.List;
  * @param mathType       cudnnMathType_t to set before running it
  */
 record AlgorithmChoice(int algo, long workspaceBytes, int mathType) {
-    /**
-     * cudnnDeterminism_t's CUDNN_DETERMINISTIC. Not among the generated constants: jextract is not
-     * available where this was written, so it is written out here and added to
-     * bindings/jextract/cudnn.args for the next regeneration.
-     */
-    static final int CUDNN_DETERMINISTIC = 1;
+    /** cudnnDeterminism_t's CUDNN_DETERMINISTIC (generated since the cuDNN 9.6 regeneration). */
+    static final int CUDNN_DETERMINISTIC = cudnn_h.CUDNN_DETERMINISTIC();
 
     /** One result of cudnnFind*, as the three perf structs report it. */
     record Candidate(int algo, int status, long memory, int determinism, int mathType) {

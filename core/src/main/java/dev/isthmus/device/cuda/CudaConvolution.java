@@ -1,8 +1,5 @@
 package dev.isthmus.device.cuda;
 
-import dev.isthmus.bindings.cudnn.cudnnConvolutionBwdDataAlgoPerfStruct;
-import dev.isthmus.bindings.cudnn.cudnnConvolutionBwdFilterAlgoPerfStruct;
-import dev.isthmus.bindings.cudnn.cudnnConvolutionFwdAlgoPerfStruct;
 import dev.isthmus.bindings.cudnn.cudnn_h;
 import dev.isthmus.device.ConvGeometry;
 import dev.isthmus.device.ConvolutionPlan;
@@ -11,11 +8,8 @@ import dev.isthmus.tensor.Shape;
 import dev.isthmus.tensor.Tensor;
 
 import java.lang.foreign.Arena;
-import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.util.ArrayList;
-import java.util.List;
 
 /**
  * Convolution through cuDNN. The three algorithms (forward, backward data, backward filter) are
@@ -34,11 +28,6 @@ import java.util.List;
  * gradient stay F32.
  */
 final class CudaConvolution extends ConvolutionPlan {
-    /** The most workspace an algorithm may ask for (cuDNN's fastest sometimes want gigabytes). */
-    private static final long WORKSPACE_LIMIT = 512L << 20;
-    /** At least each direction's algorithm count (cuDNN 9 has 8 forward, 6 backward-data, 7 backward-filter). */
-    private static final int REQUESTED = 8;
-
     private final CudaDevice cuda;
     private final Arena arena = Arena.ofShared();
     private final MemorySegment xDesc;
@@ -128,56 +117,9 @@ final class CudaConvolution extends ConvolutionPlan {
         return lowWeights;
     }
 
-    /** Times the candidates of the three directions on this GPU and picks by {@link AlgorithmChoice#pick}. */
+    /** Times the candidates of the three directions on this GPU (see {@link ConvolutionAlgorithmSearch}). */
     private AlgorithmCache.Algorithms find() {
-        // cudnnFind allocates each candidate's workspace itself: memory our cache holds would make
-        // it skip the algorithms that need more.
-        cuda.releaseCachedMemory();
-        AlgorithmChoice.Rules rules = new AlgorithmChoice.Rules(cuda.deterministic(), allowTensorOps(), WORKSPACE_LIMIT);
-        MemorySegment handle = cuda.cudnn();
-        ConvGeometry g = geometry;
-        try (Arena search = Arena.ofConfined()) {
-            MemorySegment count = search.allocate(ValueLayout.JAVA_INT);
-            MemoryLayout fwdLayout = cudnnConvolutionFwdAlgoPerfStruct.layout();
-            MemorySegment fwd = search.allocate(fwdLayout, REQUESTED);
-            Cudnn.check(cudnn_h.cudnnFindConvolutionForwardAlgorithm(handle, xDesc, wDesc, convDesc, yDesc, REQUESTED, count, fwd),
-                    "cudnnFindConvolutionForwardAlgorithm for " + g);
-            AlgorithmChoice forward = AlgorithmChoice.pick("forward", candidates(fwd, fwdLayout.byteSize(),
-                    count.get(ValueLayout.JAVA_INT, 0), 0), rules);
-            MemoryLayout dataLayout = cudnnConvolutionBwdDataAlgoPerfStruct.layout();
-            MemorySegment data = search.allocate(dataLayout, REQUESTED);
-            Cudnn.check(cudnn_h.cudnnFindConvolutionBackwardDataAlgorithm(handle, wDesc, yDesc, convDesc, xDesc, REQUESTED, count,
-                    data), "cudnnFindConvolutionBackwardDataAlgorithm for " + g);
-            AlgorithmChoice backwardData = AlgorithmChoice.pick("backward-data", candidates(data, dataLayout.byteSize(),
-                    count.get(ValueLayout.JAVA_INT, 0), 1), rules);
-            MemoryLayout filterLayout = cudnnConvolutionBwdFilterAlgoPerfStruct.layout();
-            MemorySegment filter = search.allocate(filterLayout, REQUESTED);
-            Cudnn.check(cudnn_h.cudnnFindConvolutionBackwardFilterAlgorithm(handle, xDesc, yDesc, convDesc, wDesc, REQUESTED, count,
-                    filter), "cudnnFindConvolutionBackwardFilterAlgorithm for " + g);
-            AlgorithmChoice backwardFilter = AlgorithmChoice.pick("backward-filter", candidates(filter, filterLayout.byteSize(),
-                    count.get(ValueLayout.JAVA_INT, 0), 2), rules);
-            return new AlgorithmCache.Algorithms(forward, backwardData, backwardFilter);
-        }
-    }
-
-    /** cuDNN's results, fastest first, read from the perf structs of {@code kind} (0 forward, 1 data, 2 filter). */
-    private static List<AlgorithmChoice.Candidate> candidates(MemorySegment results, long stride, int count, int kind) {
-        List<AlgorithmChoice.Candidate> candidates = new ArrayList<>(count);
-        for (int i = 0; i < count; i++) {
-            MemorySegment r = results.asSlice(i * stride, stride);
-            candidates.add(switch (kind) {
-                case 0 -> new AlgorithmChoice.Candidate(cudnnConvolutionFwdAlgoPerfStruct.algo(r),
-                        cudnnConvolutionFwdAlgoPerfStruct.status(r), cudnnConvolutionFwdAlgoPerfStruct.memory(r),
-                        cudnnConvolutionFwdAlgoPerfStruct.determinism(r), cudnnConvolutionFwdAlgoPerfStruct.mathType(r));
-                case 1 -> new AlgorithmChoice.Candidate(cudnnConvolutionBwdDataAlgoPerfStruct.algo(r),
-                        cudnnConvolutionBwdDataAlgoPerfStruct.status(r), cudnnConvolutionBwdDataAlgoPerfStruct.memory(r),
-                        cudnnConvolutionBwdDataAlgoPerfStruct.determinism(r), cudnnConvolutionBwdDataAlgoPerfStruct.mathType(r));
-                default -> new AlgorithmChoice.Candidate(cudnnConvolutionBwdFilterAlgoPerfStruct.algo(r),
-                        cudnnConvolutionBwdFilterAlgoPerfStruct.status(r), cudnnConvolutionBwdFilterAlgoPerfStruct.memory(r),
-                        cudnnConvolutionBwdFilterAlgoPerfStruct.determinism(r), cudnnConvolutionBwdFilterAlgoPerfStruct.mathType(r));
-            });
-        }
-        return candidates;
+        return ConvolutionAlgorithmSearch.find(cuda, allowTensorOps(), xDesc, wDesc, convDesc, yDesc, geometry);
     }
 
     /** Sets the math type {@code choice} was timed with: one convolution descriptor serves the three directions. */

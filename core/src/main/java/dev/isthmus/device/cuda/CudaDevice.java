@@ -375,21 +375,18 @@ public final class CudaDevice extends Device {
         return new CudaPooling(this, geometry);
     }
 
-    /**
-     * cuDNN does 3-D convolution through its N-d descriptors, but the committed bindings
-     * (bindings/jextract/cudnn.args) include only cudnnSetTensorNdDescriptor, not the N-d filter,
-     * convolution and pooling descriptors: regenerating them is the way to add this.
-     */
+    /** 3-D convolution through cuDNN's N-d descriptors (F32; see {@link CudaConvolution3d}). */
     @Override
     protected Convolution3dPlan newConvolution3d(Conv3dGeometry geometry) {
-        throw new UnsupportedOperationException("convolution3d on " + name() + ": the cuDNN bindings lack "
-                + "cudnnSetFilterNdDescriptor and cudnnSetConvolutionNdDescriptor (see bindings/jextract/cudnn.args)");
+        enterContext();
+        return new CudaConvolution3d(this, geometry);
     }
 
+    /** 3-D max and average pooling through cuDNN's N-d pooling descriptor (see {@link CudaPooling3d}). */
     @Override
     protected Pooling3dPlan newPooling3d(Pool3dGeometry geometry) {
-        throw new UnsupportedOperationException("pooling3d on " + name() + ": the cuDNN bindings lack "
-                + "cudnnSetPoolingNdDescriptor (see bindings/jextract/cudnn.args)");
+        enterContext();
+        return new CudaPooling3d(this, geometry);
     }
 
     @Override

@@ -17,7 +17,7 @@ import java.util.Objects;
 
 /**
  * The CUDA device's element-wise and activation families: cuDNN for the activations and softmax it
- * has (ReLU, sigmoid, tanh, ELU), the PTX kernels for the rest (fill, add, mul, bias and its
+ * has (ReLU, sigmoid, tanh, ELU; local response normalisation of odd sizes), the PTX kernels for the rest (fill, add, mul, bias and its
  * gradient, leaky ReLU, GELU, dropout). cuDNN descriptors are made once per shape and found again
  * by a scan of a short list.
  */
@@ -34,10 +34,12 @@ final class CudaElementwise implements ElementwiseKernels.Backend, ActivationKer
     private final CudaKernels kernels;
     private final Arena arena = Arena.ofShared();
     private final List<Descriptor> descriptors = new ArrayList<>();
+    private final CudaLocalResponseNorm lrn;
 
     CudaElementwise(CudaDevice cuda, CudaKernels kernels) {
         this.cuda = cuda;
         this.kernels = kernels;
+        this.lrn = new CudaLocalResponseNorm(cuda);
     }
 
     private MemorySegment descriptor(int kind, Shape shape) {
@@ -239,15 +241,16 @@ final class CudaElementwise implements ElementwiseKernels.Backend, ActivationKer
                 + "run the model with --device cpu");
     }
 
+    /** cuDNN's cross-channel LRN for the odd sizes and settings where it equals PyTorch's (see {@link CudaLocalResponseNorm}). */
     @Override
     public void localResponseNormForward(int size, float alpha, float beta, float k, Tensor x, Tensor y) {
-        throw notOnCuda("local response norm forward");
+        lrn.forward(size, alpha, beta, k, x, y);
     }
 
     @Override
     public void localResponseNormBackward(int size, float alpha, float beta, float k, Tensor x, Tensor gradOutput,
                                           Tensor gradInput) {
-        throw notOnCuda("local response norm backward");
+        lrn.backward(size, alpha, beta, k, x, gradOutput, gradInput);
     }
 
     @Override
@@ -281,6 +284,7 @@ final class CudaElementwise implements ElementwiseKernels.Backend, ActivationKer
             }
         }
         descriptors.clear();
+        lrn.close();
         arena.close();
     }
 }

@@ -128,6 +128,41 @@ final class Cudnn {
         return desc;
     }
 
+    /**
+     * A new descriptor of a packed row-major F32 tensor of {@code shape}, rank 3 to CUDNN_DIM_MAX (8):
+     * the N-d form the 3-D convolution and pooling need (cuDNN's N-d tensors have at least 3 dimensions).
+     */
+    static MemorySegment tensorNd(Arena arena, Shape shape) {
+        int rank = shape.rank();
+        if (rank < 3 || rank > 8) {
+            throw new IllegalArgumentException("cuda: cuDNN N-d tensors have rank 3 to 8, got " + shape);
+        }
+        MemorySegment dims = arena.allocate(ValueLayout.JAVA_INT, rank);
+        MemorySegment strides = arena.allocate(ValueLayout.JAVA_INT, rank);
+        long stride = 1;
+        for (int i = rank - 1; i >= 0; i--) {
+            dims.setAtIndex(ValueLayout.JAVA_INT, i, shape.dim(i));
+            strides.setAtIndex(ValueLayout.JAVA_INT, i, Math.toIntExact(stride));
+            stride *= Math.max(1, shape.dim(i));
+        }
+        MemorySegment out = arena.allocate(ValueLayout.ADDRESS);
+        check(cudnn_h.cudnnCreateTensorDescriptor(out), "cudnnCreateTensorDescriptor");
+        MemorySegment desc = out.get(ValueLayout.ADDRESS, 0);
+        try {
+            check(cudnn_h.cudnnSetTensorNdDescriptor(desc, cudnn_h.CUDNN_DATA_FLOAT(), rank, dims, strides),
+                    "cudnnSetTensorNdDescriptor for " + shape);
+        } catch (RuntimeException e) {
+            cudnn_h.cudnnDestroyTensorDescriptor(desc);
+            throw e;
+        }
+        return desc;
+    }
+
+    /** An int[] copied into {@code arena}, for cuDNN's N-d array arguments. */
+    static MemorySegment ints(Arena arena, int... values) {
+        return arena.allocateFrom(ValueLayout.JAVA_INT, values);
+    }
+
     /** [N, C, inner, 1]: the view cuDNN's per-channel operations need of an [N, C, ...] tensor. */
     static MemorySegment channelView(Arena arena, Shape shape) {
         int inner = (int) (shape.elementCount() / Math.max(1, (long) shape.dim(0) * shape.dim(1)));
