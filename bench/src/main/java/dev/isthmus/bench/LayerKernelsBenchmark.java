@@ -9,6 +9,7 @@ import dev.isthmus.device.PoolGeometry;
 import dev.isthmus.device.PoolMode;
 import dev.isthmus.device.PoolingPlan;
 import dev.isthmus.device.cpu.CpuDevice;
+import dev.isthmus.tensor.DType;
 import dev.isthmus.tensor.Shape;
 import dev.isthmus.tensor.Tensor;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -33,6 +34,13 @@ import java.util.concurrent.TimeUnit;
  * the device's own layout: convolution forward / backward-data / backward-filter, max pooling,
  * batch norm and ReLU. The report turns convolution times into GFLOP/s (2 · multiply-adds / time)
  * and sets them next to the SGEMM ceiling measured in the same run.
+ *
+ * <p>The {@code ...Bf16} methods run the same three convolution kernels as mixed precision does
+ * ({@code device.convolution(geometry, BF16)}: BF16 input and output gradient, the F32 master
+ * weights converted by the plan on each call, F32 results); the report sets them against the BF16
+ * GEMM ceiling ({@link Bf16GemmBenchmark}). They are separate methods rather than a precision
+ * parameter so that pooling, batch norm and ReLU (F32 in a bf16 model too) are not run twice.
+ * Where the CPU has no BF16 kernels they throw with the reason (ci/bench-report leaves them out).
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -57,6 +65,11 @@ public class LayerKernelsBenchmark {
     private Tensor dx;
     private Tensor pooled;
     private Tensor[] perChannel;
+    private ConvolutionPlan bf16Convolution;
+    private Tensor bf16X;
+    private Tensor bf16Dy;
+    /** Why there are no BF16 kernels here (null when there are). */
+    private String noBf16;
 
     /** Multiply-adds of one convolution pass, for the report's GFLOP/s. */
     public static long multiplyAdds(String conv) {
@@ -93,6 +106,23 @@ public class LayerKernelsBenchmark {
             device.elementwise().fill(perChannel[i], 1f);
         }
         convolution.forward(x, weight, null, y);
+        noBf16 = device.lowPrecisionSupport(DType.BF16);
+        if (noBf16 == null) {
+            bf16Convolution = device.convolution(g, DType.BF16);
+            bf16Convolution.prepare(false);
+            bf16X = device.allocate(g.inputShape(), DType.BF16, x.layout());
+            bf16Dy = device.allocate(g.outputShape(), DType.BF16, dy.layout());
+            device.elementwise().convert(x, bf16X);
+            device.elementwise().convert(dy, bf16Dy);
+            bf16Convolution.forward(bf16X, weight, null, y);
+        }
+    }
+
+    private ConvolutionPlan bf16() {
+        if (bf16Convolution == null) {
+            throw new UnsupportedOperationException("LayerKernelsBenchmark: no BF16 convolution on this CPU: " + noBf16);
+        }
+        return bf16Convolution;
     }
 
     private static Tensor filled(Tensor tensor, SplittableRandom random) {
@@ -119,6 +149,21 @@ public class LayerKernelsBenchmark {
     }
 
     @Benchmark
+    public void convolutionForwardBf16() {
+        bf16().forward(bf16X, weight, null, y);
+    }
+
+    @Benchmark
+    public void convolutionBackwardDataBf16() {
+        bf16().backwardData(bf16Dy, weight, dx);
+    }
+
+    @Benchmark
+    public void convolutionBackwardFilterBf16() {
+        bf16().backwardFilter(bf16X, bf16Dy, weightGrad, null);
+    }
+
+    @Benchmark
     public void maxPoolForward() {
         pooling.forward(y, pooled);
     }
@@ -139,6 +184,11 @@ public class LayerKernelsBenchmark {
         convolution.close();
         pooling.close();
         batchNorm.close();
+        if (bf16Convolution != null) {
+            bf16Convolution.close();
+            bf16X.close();
+            bf16Dy.close();
+        }
         for (Tensor t : new Tensor[] {x, weight, weightGrad, y, dy, dx, pooled}) {
             t.close();
         }

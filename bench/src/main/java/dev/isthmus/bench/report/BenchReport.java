@@ -24,6 +24,10 @@ import java.util.Map;
  */
 public final class BenchReport {
     static final double REGRESSION = 0.15;
+    /** The summary row of the F32 ceiling: the best SGEMM GFLOP/s of OpenBLAS called through FFM. */
+    static final String SGEMM_CEILING = "SGEMM ceiling (OpenBLAS through FFM, best size)";
+    /** The summary row of the BF16 ceiling: the best GFLOP/s of Bf16GemmBenchmark (oneDNN's BF16 inner product). */
+    static final String BF16_CEILING = "BF16 GEMM ceiling (oneDNN, best size)";
 
     private BenchReport() {
     }
@@ -31,10 +35,13 @@ public final class BenchReport {
     /**
      * One canonical-suite row: a model, a mode and a precision; the peer's figure is its best configuration's
      * ({@code torchConfig}, e.g. {@code 2-clean}), and {@code torchBlas} the BLAS that process had mapped.
+     * {@code gflops} is Isthmus's img/s × {@link ModelFlops#perImage} and {@code ofCeiling} its fraction of
+     * the GEMM ceiling of its precision measured in the same run (NaN when either is unknown).
      */
     record Row(String model, String mode, String precision, int batch, double isthmus, double isthmusMin, double isthmusMax,
                long isthmusRss, long heapBytes, long deviceAllocations, double torch, double torchMin, double torchMax,
-               int torchThreads, String torchConfig, String torchBlas, long torchRss, Double previous) {
+               int torchThreads, String torchConfig, String torchBlas, long torchRss, Double previous, double gflops,
+               double ofCeiling) {
         double ratio() {
             return torch > 0 ? isthmus / torch : Double.NaN;
         }
@@ -98,8 +105,8 @@ public final class BenchReport {
             }
         }
         Map<String, Double> previous = previous(options.containsKey("previous") ? Path.of(single(options, "previous")) : null);
-        List<Row> rows = rows(isthmus, torch, previous);
         List<Map<String, Object>> jmh = options.containsKey("jmh") ? jmh(Path.of(single(options, "jmh"))) : List.of();
+        List<Row> rows = rows(isthmus, torch, previous, jmh);
 
         String title = options.containsKey("title") ? String.join(" ", options.get("title")) : "Isthmus benchmark report";
         String markdown = Markdown.render(title, rows, jmh, peers);
@@ -120,12 +127,25 @@ public final class BenchReport {
         }
     }
 
-    private static List<Row> rows(List<Map<String, Object>> isthmus, List<Map<String, Object>> torch, Map<String, Double> previous) {
+    private static List<Row> rows(List<Map<String, Object>> isthmus, List<Map<String, Object>> torch, Map<String, Double> previous,
+                                  List<Map<String, Object>> jmh) {
         List<Row> rows = new ArrayList<>();
         for (Map<String, Object> ours : isthmus) {
             String model = (String) ours.get("model");
             String mode = (String) ours.get("mode");
             String precision = precision(ours);
+            // GFLOP/s of the row against the ceiling of its precision; also written into results.json.
+            double flops = ModelFlops.perImage(model, mode);
+            double gflops = number(ours, "images_per_s") * flops / 1e9;
+            double ceiling = ceiling(jmh, "bf16".equals(precision) ? BF16_CEILING : SGEMM_CEILING);
+            double ofCeiling = ceiling > 0 ? gflops / ceiling : Double.NaN;
+            if (!Double.isNaN(gflops)) {
+                ours.put("flops_per_image", flops);
+                ours.put("gflops", gflops);
+                if (!Double.isNaN(ofCeiling)) {
+                    ours.put("fraction_of_ceiling", ofCeiling);
+                }
+            }
             Map<String, Object> best = null;
             for (Map<String, Object> peer : torch) {
                 if (model.equals(peer.get("model")) && mode.equals(peer.get("mode")) && precision.equals(precision(peer))
@@ -141,7 +161,8 @@ public final class BenchReport {
                     peerSpread[1], best == null ? 0 : (int) number(best, "threads"),
                     best == null ? "" : String.valueOf(best.getOrDefault("config", best.get("threads") + " threads")),
                     best == null ? "" : String.valueOf(best.getOrDefault("blas", "?")),
-                    best == null ? -1 : (long) number(best, "peak_rss_MiB"), previous.get(model + "/" + mode + "/" + precision)));
+                    best == null ? -1 : (long) number(best, "peak_rss_MiB"), previous.get(model + "/" + mode + "/" + precision),
+                    gflops, ofCeiling));
         }
         return rows;
     }
@@ -170,11 +191,16 @@ public final class BenchReport {
         return figures;
     }
 
-    /** JMH results with, for the convolution kernels, GFLOP/s next to the run's SGEMM ceiling. */
-    private static List<Map<String, Object>> jmh(Path file) throws IOException {
+    /**
+     * JMH results with, for the convolution kernels, GFLOP/s next to the ceiling of their precision
+     * measured in the same run: F32 kernels against the SGEMM ceiling, {@code ...Bf16} kernels against
+     * the BF16 GEMM ceiling; each ceiling is a summary row at the end.
+     */
+    static List<Map<String, Object>> jmh(Path file) throws IOException {
         List<Map<String, Object>> results = new ArrayList<>();
         Object parsed = Json.parse(Files.readString(file));
-        double ceiling = 0;
+        double sgemmCeiling = 0;
+        double bf16Ceiling = 0;
         for (Object item : (List<?>) parsed) {
             Map<String, Object> result = cast(item);
             Map<String, Object> metric = cast(result.get("primaryMetric"));
@@ -185,15 +211,17 @@ public final class BenchReport {
             row.put("params", params);
             row.put("score", number(metric, "score"));
             row.put("unit", metric.get("scoreUnit"));
-            if (benchmark.startsWith("SgemmBenchmark")) {
+            if (benchmark.startsWith("SgemmBenchmark") || benchmark.startsWith("Bf16GemmBenchmark")) {
                 double n = Double.parseDouble((String) params.get("size"));
                 Map<String, Object> percentiles = cast(metric.get("scorePercentiles"));
                 double medianMs = number(percentiles, "50.0");
                 double gflops = 2 * n * n * n / (medianMs * 1e-3) / 1e9;
                 row.put("gflops", gflops);
-                // The ceiling is OpenBLAS's, as issue 5 sets it; the device's (oneDNN) SGEMM is shown beside it.
+                // The F32 ceiling is OpenBLAS's, as issue 5 sets it; the device's (oneDNN) SGEMM is shown beside it.
                 if (benchmark.endsWith(".openBlas")) {
-                    ceiling = Math.max(ceiling, gflops);
+                    sgemmCeiling = Math.max(sgemmCeiling, gflops);
+                } else if (benchmark.startsWith("Bf16GemmBenchmark")) {
+                    bf16Ceiling = Math.max(bf16Ceiling, gflops);
                 }
             }
             results.add(row);
@@ -205,18 +233,41 @@ public final class BenchReport {
                 double microseconds = ((Number) row.get("score")).doubleValue();
                 double gflops = 2.0 * LayerKernelsBenchmark.multiplyAdds((String) params.get("conv")) / (microseconds * 1e-6) / 1e9;
                 row.put("gflops", gflops);
+                boolean bf16 = benchmark.endsWith("Bf16");
+                double ceiling = bf16 ? bf16Ceiling : sgemmCeiling;
                 if (ceiling > 0) {
-                    row.put("fraction_of_sgemm", gflops / ceiling);
+                    row.put("ceiling", bf16 ? "BF16 GEMM" : "SGEMM");
+                    row.put("fraction_of_ceiling", gflops / ceiling);
+                    if (!bf16) {
+                        row.put("fraction_of_sgemm", gflops / ceiling);
+                    }
                 }
             }
         }
-        if (ceiling > 0) {
-            Map<String, Object> summary = new LinkedHashMap<>();
-            summary.put("benchmark", "SGEMM ceiling (OpenBLAS through FFM, best size)");
-            summary.put("gflops", ceiling);
-            results.add(summary);
+        if (sgemmCeiling > 0) {
+            results.add(summary(SGEMM_CEILING, sgemmCeiling));
+        }
+        if (bf16Ceiling > 0) {
+            results.add(summary(BF16_CEILING, bf16Ceiling));
         }
         return results;
+    }
+
+    private static Map<String, Object> summary(String name, double gflops) {
+        Map<String, Object> summary = new LinkedHashMap<>();
+        summary.put("benchmark", name);
+        summary.put("gflops", gflops);
+        return summary;
+    }
+
+    /** {@return the GFLOP/s of the summary row {@code name} in the JMH results, or 0 when it was not measured} */
+    static double ceiling(List<Map<String, Object>> jmh, String name) {
+        for (Map<String, Object> row : jmh) {
+            if (name.equals(row.get("benchmark"))) {
+                return ((Number) row.get("gflops")).doubleValue();
+            }
+        }
+        return 0;
     }
 
     /** A result's precision; results written before precisions existed are fp32. */
