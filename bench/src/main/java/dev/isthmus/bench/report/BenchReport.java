@@ -17,10 +17,11 @@ import java.util.Map;
  * and {@code results.json}, and flags every row more than 15% slower than a previous report.
  *
  * <pre>
- * BenchReport --out DIR --isthmus FILE... --torch FILE... [--jmh FILE] [--previous results.json] [--title TEXT]
+ * BenchReport --out DIR --isthmus FILE... --torch FILE... [--jmh FILE...] [--previous results.json] [--title TEXT]
  * </pre>
  * Isthmus files hold {@code isthmus bench --json} output (the JSON is the last line); torch files
- * hold {@code torch_bench.py --json} output (one JSON line per result).
+ * hold {@code torch_bench.py --json} output (one JSON line per result); JMH files hold JMH's JSON
+ * results ({@code -rf json}), from one run or several (ci/bench-report --quick runs two).
  */
 public final class BenchReport {
     static final double REGRESSION = 0.15;
@@ -105,7 +106,7 @@ public final class BenchReport {
             }
         }
         Map<String, Double> previous = previous(options.containsKey("previous") ? Path.of(single(options, "previous")) : null);
-        List<Map<String, Object>> jmh = options.containsKey("jmh") ? jmh(Path.of(single(options, "jmh"))) : List.of();
+        List<Map<String, Object>> jmh = jmh(options.getOrDefault("jmh", List.of()).stream().map(Path::of).toList());
         List<Row> rows = rows(isthmus, torch, previous, jmh);
 
         String title = options.containsKey("title") ? String.join(" ", options.get("title")) : "Isthmus benchmark report";
@@ -196,12 +197,15 @@ public final class BenchReport {
      * measured in the same run: F32 kernels against the SGEMM ceiling, {@code ...Bf16} kernels against
      * the BF16 GEMM ceiling; each ceiling is a summary row at the end.
      */
-    static List<Map<String, Object>> jmh(Path file) throws IOException {
+    static List<Map<String, Object>> jmh(List<Path> files) throws IOException {
         List<Map<String, Object>> results = new ArrayList<>();
-        Object parsed = Json.parse(Files.readString(file));
+        List<Object> parsed = new ArrayList<>();
+        for (Path file : files) {
+            parsed.addAll((List<?>) Json.parse(Files.readString(file)));
+        }
         double sgemmCeiling = 0;
         double bf16Ceiling = 0;
-        for (Object item : (List<?>) parsed) {
+        for (Object item : parsed) {
             Map<String, Object> result = cast(item);
             Map<String, Object> metric = cast(result.get("primaryMetric"));
             Map<String, Object> params = result.get("params") == null ? Map.of() : cast(result.get("params"));
