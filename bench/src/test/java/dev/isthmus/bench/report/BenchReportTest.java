@@ -64,6 +64,15 @@ class BenchReportTest {
     }
 
     @Test
+    void canonicalModelsHaveTheirPublishedSizes() {
+        // Batch norm is not counted: vgg-small-bn costs what vgg-small does.
+        assertEquals(ModelFlops.forwardPerImage("vgg-small"), ModelFlops.forwardPerImage("vgg-small-bn"));
+        // ResNet-20 on CIFAR: about 41 M multiply-adds per image (He et al. 2016, table 6, with its shortcuts).
+        double resnet20 = ModelFlops.forwardPerImage("resnet20") / 2;
+        assertTrue(resnet20 > 40e6 && resnet20 < 42e6, "resnet20 multiply-adds " + resnet20);
+    }
+
+    @Test
     void reportShowsBothCeilingsAndSetsEachRowAgainstItsPrecision(@TempDir Path dir) throws IOException {
         Path jmh = Files.writeString(dir.resolve("jmh.json"), JMH);
         Path jmhBf16 = Files.writeString(dir.resolve("jmh-bf16.json"), JMH_BF16_KERNELS);
