@@ -73,7 +73,7 @@ class CountSegmentationTest {
             hits += predicted[i] == labels[i] ? 1 : 0;
         }
         for (boolean activation : new boolean[] {false, true}) {
-            try (CpuDevice oneDnn = new CpuDevice(1);
+            try (CpuDevice oneDnn = new CpuDevice(1, CpuBackend.ONEDNN);
                  Tensor x = activation ? oneDnn.allocateActivation(shape).copyFrom(values) : oneDnn.fromArray(shape, values);
                  Tensor y = oneDnn.fromInts(Shape.of(4, 6, 5), labels);
                  Tensor counts = oneDnn.allocate(Shape.of(ReductionKernels.segmentationCountsLength(3)), DType.I32)) {
