@@ -29,9 +29,16 @@ final class PixelCounts implements AutoCloseable {
     private final DiceScore dice;
     /** Pixels added on the device since the last fold: a bound on every count there. */
     private long pending;
+    /** The most pixels the device counts may hold before a fold: 2^31 - 1, lower in tests. */
+    private final long foldAbove;
 
     PixelCounts(Device device, int classes) {
+        this(device, classes, Integer.MAX_VALUE);
+    }
+
+    PixelCounts(Device device, int classes, long foldAbove) {
         this.device = device;
+        this.foldAbove = foldAbove;
         this.classes = classes;
         int length = ReductionKernels.segmentationCountsLength(classes);
         this.counts = device.allocate(Shape.of(length), DType.I32);
@@ -64,7 +71,7 @@ final class PixelCounts implements AutoCloseable {
      * @param pixels the labels of the batch about to be counted
      */
     void reserve(long pixels) {
-        if (pending + pixels > Integer.MAX_VALUE) {
+        if (pending + pixels > foldAbove) {
             fold();
         }
         pending += pixels;
