@@ -330,6 +330,40 @@ extern "C" __global__ void count_correct(const float *logits, const int *labels,
     if (count) atomicAdd(counter, count);
 }
 
+// counts += a segmentation batch's pixel counts, one thread per pixel: [correct, counted,
+// intersection[C], predicted[C], labelled[C]] (see ReductionKernels.countSegmentation). The predicted
+// class is torch.argmax's (NaN above every number, the first maximum on ties); a pixel labelled
+// ignoreIndex or outside [0, classes) counts for nothing. Logits [N, C, H, W] row-major or channels-last.
+extern "C" __global__ void count_segmentation(const float *logits, const int *labels, int *counts, long long positions,
+                                              long long pixels, long long classes, int ignoreIndex, int channelsLast) {
+    int correct = 0, counted = 0;
+    GRID_STRIDE(q, positions) {
+        int label = labels[q];
+        if (label == ignoreIndex || label < 0 || label >= classes) continue;
+        long long n = q / pixels, p = q % pixels;
+        long long base = channelsLast ? q * classes : n * classes * pixels + p;
+        long long stride = channelsLast ? 1 : pixels;
+        int best = 0;
+        float bestValue = logits[base];
+        for (long long c = 1; c < classes; c++) {
+            float value = logits[base + c * stride];
+            if (!isnan(bestValue) && (isnan(value) || value > bestValue)) {
+                best = (int) c;
+                bestValue = value;
+            }
+        }
+        counted++;
+        atomicAdd(counts + 2 + classes + best, 1);
+        atomicAdd(counts + 2 + 2 * classes + label, 1);
+        if (best == label) {
+            correct++;
+            atomicAdd(counts + 2 + label, 1);
+        }
+    }
+    if (correct) atomicAdd(counts, correct);
+    if (counted) atomicAdd(counts + 1, counted);
+}
+
 // ---------------------------------------------------------------- optimizer updates (torch.optim)
 
 extern "C" __global__ void sgd_step(float *p, const float *g, float *buf, float lr, float momentum, float dampening,

@@ -6,7 +6,7 @@ import java.lang.foreign.MemorySegment;
 
 /**
  * One batch in native memory owned by its {@link DataLoader}: images as F32 [n, C, H, W] and
- * labels as I32 [n], both in native byte order and sized exactly for the n samples, so each can be
+ * labels as I32 [n] (a class per sample) or [n, H, W] (a class per pixel, segmentation), both in native byte order and sized exactly for the n samples, so each can be
  * copied whole into a device tensor of the same shape. Valid until the loader's next call to
  * {@code next()} or {@code startEpoch()}, which may overwrite it; copy what must outlive that.
  */
@@ -14,11 +14,13 @@ public final class Batch {
     private final MemorySegment images;
     private final MemorySegment labels;
     private final Shape shape;
+    private final Shape labelShape;
 
-    Batch(MemorySegment images, MemorySegment labels, Shape shape) {
+    Batch(MemorySegment images, MemorySegment labels, Shape shape, Shape labelShape) {
         this.images = images;
         this.labels = labels;
         this.shape = shape;
+        this.labelShape = labelShape;
     }
 
     /**
@@ -31,9 +33,9 @@ public final class Batch {
     }
 
     /**
-     * n 32-bit class indices.
+     * The 32-bit class indices of {@link #labelShape()}: one per sample, or one per pixel, sample-major.
      *
-     * @return n 32-bit class indices
+     * @return the 32-bit class indices
      */
     public MemorySegment labels() {
         return labels;
@@ -57,8 +59,17 @@ public final class Batch {
         return shape;
     }
 
+    /**
+     * [n] for a class per sample, [n, H, W] for a class per pixel.
+     *
+     * @return the shape of the labels
+     */
+    public Shape labelShape() {
+        return labelShape;
+    }
+
     @Override
     public String toString() {
-        return "Batch" + shape;
+        return "Batch" + shape + " labels" + labelShape;
     }
 }

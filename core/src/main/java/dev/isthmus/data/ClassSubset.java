@@ -29,6 +29,10 @@ public final class ClassSubset implements Dataset {
         if (source == null || classes == null || classes.length == 0) {
             throw new IllegalArgumentException("ClassSubset: a dataset and at least one class are required");
         }
+        if (source.labelShape().rank() != 0) {
+            throw new IllegalArgumentException("ClassSubset: " + source.describe() + " has a class per pixel "
+                    + source.labelShape() + ", not one class per sample to select by");
+        }
         labelOf = new int[source.classes()];
         Arrays.fill(labelOf, -1);
         for (int position = 0; position < classes.length; position++) {

@@ -49,6 +49,9 @@ public final class DataLoader implements AutoCloseable {
     private final int height;
     private final int width;
     private final int sampleFloats;
+    /** Per sample: [] and 1 for a class per sample, [H, W] and H·W for a class per pixel. */
+    private final Shape labelShape;
+    private final int labelInts;
     private final int batchesPerEpoch;
     private final int lastBatchSize;
     private final long shuffleSeed;
@@ -145,6 +148,18 @@ public final class DataLoader implements AutoCloseable {
             throw new IllegalArgumentException("DataLoader: samples must be [channels, height, width] images or "
                     + "[channels, frames, height, width] clips, " + dataset.describe() + " has " + sampleShape);
         }
+        Shape labelShape = dataset.labelShape();
+        if (labelShape == null || (labelShape.rank() != 0 && !labelShape.equals(Shape.of(
+                sampleShape.dim(sampleShape.rank() - 2), sampleShape.dim(sampleShape.rank() - 1))))) {
+            throw new IllegalArgumentException("DataLoader: labels must be one class per sample [] or one per pixel "
+                    + "[height, width], " + dataset.describe() + " has labels " + labelShape + " for samples " + sampleShape);
+        }
+        // A crop or flip would have to move the mask too, and the padding it brings in has no class:
+        // refused rather than training on masks that no longer match their images.
+        if (labelShape.rank() != 0 && augmentation != null && !augmentation.isIdentity()) {
+            throw new IllegalArgumentException("DataLoader: augmentation " + augmentation + " is for a class per sample; "
+                    + dataset.describe() + " has a class per pixel " + labelShape + ", which a crop or flip would not move");
+        }
         int channels = sampleShape.dim(0);
         if (normalization != null && normalization.channels() != channels) {
             throw new IllegalArgumentException("DataLoader: normalization has " + normalization.channels()
@@ -166,6 +181,8 @@ public final class DataLoader implements AutoCloseable {
         this.height = sampleShape.dim(sampleShape.rank() - 2);
         this.width = sampleShape.dim(sampleShape.rank() - 1);
         this.sampleFloats = (int) sampleShape.elementCount();
+        this.labelShape = labelShape;
+        this.labelInts = (int) labelShape.elementCount();
         this.batchesPerEpoch = dropLast ? samples / batchSize : Math.ceilDiv(samples, batchSize);
         this.lastBatchSize = dropLast || batchesPerEpoch == 0 ? capacity : samples - (batchesPerEpoch - 1) * batchSize;
         this.shuffleSeed = CounterRng.mix(seed, SHUFFLE_STREAM, 0);
@@ -199,7 +216,7 @@ public final class DataLoader implements AutoCloseable {
 
     private Buffer allocateBuffer(Shape sampleShape, int capacity) {
         MemorySegment images = arena.allocate(ValueLayout.JAVA_FLOAT, (long) capacity * sampleFloats);
-        MemorySegment labels = arena.allocate(ValueLayout.JAVA_INT, capacity);
+        MemorySegment labels = arena.allocate(ValueLayout.JAVA_INT, (long) capacity * labelInts);
         Batch full = batchView(images, labels, sampleShape, capacity);
         Batch last = lastBatchSize == capacity ? full : batchView(images, labels, sampleShape, lastBatchSize);
         return new Buffer(images, labels, full, last);
@@ -207,8 +224,8 @@ public final class DataLoader implements AutoCloseable {
 
     private Batch batchView(MemorySegment images, MemorySegment labels, Shape sampleShape, int samples) {
         return new Batch(images.asSlice(0, (long) samples * sampleFloats * Float.BYTES),
-                labels.asSlice(0, (long) samples * Integer.BYTES),
-                batchShape(sampleShape, samples));
+                labels.asSlice(0, (long) samples * labelInts * Integer.BYTES),
+                batchShape(sampleShape, samples), batchShape(labelShape, samples));
     }
 
     /** [samples, ...sampleShape]. */
@@ -226,6 +243,11 @@ public final class DataLoader implements AutoCloseable {
     /** {@return the dataset batches are read from} */
     public Dataset dataset() {
         return dataset;
+    }
+
+    /** {@return the shape of one sample's labels: [] for a class per sample, [H, W] for a class per pixel} */
+    public Shape labelShape() {
+        return labelShape;
     }
 
     /** {@return the samples per batch} */
@@ -421,12 +443,17 @@ public final class DataLoader implements AutoCloseable {
         for (int sample = 0; sample < count && !stopping; sample++) {
             int position = shard.globalPosition(first + sample, order.length);
             int index = order[position];
-            int label = dataset.label(index);
-            if (label < 0 || label >= classes) {
-                throw new IllegalStateException(dataset.describe() + ": label " + label + " of sample " + index
-                        + " is outside [0, " + classes + ")");
+            if (labelInts == 1 && labelShape.rank() == 0) {
+                int label = dataset.label(index);
+                if (label < 0 || label >= classes) {
+                    throw new IllegalStateException(dataset.describe() + ": label " + label + " of sample " + index
+                            + " is outside [0, " + classes + ")");
+                }
+                buffer.labels().setAtIndex(ValueLayout.JAVA_INT, sample, label);
+            } else {
+                // A mask may hold the loss's ignore index, which the loader does not know: the loss checks the values.
+                dataset.readLabels(index, buffer.labels(), (long) sample * labelInts);
             }
-            buffer.labels().setAtIndex(ValueLayout.JAVA_INT, sample, label);
             long offset = (long) sample * sampleFloats;
             if (augmentation == null) {
                 dataset.read(index, buffer.images(), offset);

@@ -78,6 +78,19 @@ public final class ShapesSegmentation implements SegmentationDataset {
         return CLASSES;
     }
 
+    /**
+     * The first {@code count} images of this set (the same images, from the same first index).
+     *
+     * @param count the images kept, in [0, size]
+     * @return the first count images
+     */
+    public ShapesSegmentation first(int count) {
+        if (count < 0 || count > size) {
+            throw new IllegalArgumentException(describe() + ": cannot keep the first " + count + " of " + size + " images");
+        }
+        return new ShapesSegmentation(channels, side, count, seed, firstIndex);
+    }
+
     private float draw(long image, int k) {
         return CounterRng.uniform(CounterRng.mix(seed, IMAGE_STREAM, image), k, 0);
     }

@@ -35,6 +35,31 @@ public final class ReductionKernels {
          * @param counter the I32 one-element counter added to
          */
         void countCorrect(Tensor logits, Tensor labels, int k, Tensor counter);
+
+        /**
+         * counts += a segmentation batch's pixel counts (see {@link ReductionKernels#countSegmentation}).
+         *
+         * @param logits the logits, [N, C, H, W], row-major or channels-last
+         * @param labels the labels, I32 [N, H, W]
+         * @param ignoreIndex the label of pixels that count for nothing
+         * @param counts the I32 [2 + 3·C] counts added to
+         */
+        void countSegmentation(Tensor logits, Tensor labels, int ignoreIndex, Tensor counts);
+    }
+
+    /** Where the correct pixels are counted in {@link #countSegmentation}'s vector. */
+    public static final int SEGMENTATION_CORRECT = 0;
+    /** Where the counted (not ignored) pixels are counted in {@link #countSegmentation}'s vector. */
+    public static final int SEGMENTATION_COUNTED = 1;
+
+    /**
+     * The length of {@link #countSegmentation}'s vector for {@code classes} classes: 2 + 3·classes.
+     *
+     * @param classes the classes C
+     * @return 2 + 3·classes
+     */
+    public static int segmentationCountsLength(int classes) {
+        return 2 + 3 * classes;
     }
 
     private final Device device;
@@ -109,6 +134,47 @@ public final class ReductionKernels {
         }
         try (Device.Guard ignored = device.enter()) {
             backend.countCorrect(logits, labels, k, counter);
+        }
+    }
+
+    /**
+     * Adds a segmentation batch's pixel counts to {@code counts} (I32 [2 + 3·C]): at
+     * {@link #SEGMENTATION_CORRECT} the pixels whose predicted class is their label, at
+     * {@link #SEGMENTATION_COUNTED} the pixels counted, then for each class c at 2 + c the pixels
+     * predicted c and labelled c (the intersection), at 2 + C + c those predicted c, at 2 + 2C + c
+     * those labelled c: what pixel accuracy and {@link dev.isthmus.metric.DiceScore}'s Dice are
+     * computed from. The predicted class is torch.argmax's over the C logits of a pixel (NaN above
+     * every number, the first maximum on ties). Pixels labelled {@code ignoreIndex}, or with a label
+     * outside [0, C) (the loss on the same labels reports those), count for nothing. Nothing is
+     * read on the host. The caller keeps each count below 2^31 (read and reset in time).
+     *
+     * @param logits the logits, [N, C, H, W] (any activation layout)
+     * @param labels the labels, I32 [N, H, W]
+     * @param ignoreIndex the label of pixels that count for nothing
+     * @param counts the I32 [2 + 3·C] counts added to
+     */
+    public void countSegmentation(Tensor logits, Tensor labels, int ignoreIndex, Tensor counts) {
+        final String op = "countSegmentation";
+        Checks.floating(op, "logits", logits, device);
+        Checks.tensor(op, "labels", labels, device, DType.I32);
+        Checks.tensor(op, "counts", counts, device, DType.I32);
+        int[] dims = logits.shape().dims();
+        if (dims.length != 4) {
+            throw new IllegalArgumentException(op + ": logits " + logits.shape() + " must be [N, C, H, W]");
+        }
+        if (!labels.shape().equals(dev.isthmus.tensor.Shape.of(dims[0], dims[2], dims[3]))) {
+            throw new IllegalArgumentException(op + ": labels " + labels.shape() + " must be [N, H, W] = ["
+                    + dims[0] + ", " + dims[2] + ", " + dims[3] + "] for logits " + logits.shape());
+        }
+        if (counts.elementCount() != segmentationCountsLength(dims[1])) {
+            throw new IllegalArgumentException(op + ": counts must hold 2 + 3·C = " + segmentationCountsLength(dims[1])
+                    + " elements for logits " + logits.shape() + ", got " + counts.shape());
+        }
+        if (labels.elementCount() == 0) {
+            return;
+        }
+        try (Device.Guard ignored = device.enter()) {
+            backend.countSegmentation(logits, labels, ignoreIndex, counts);
         }
     }
 }

@@ -48,6 +48,11 @@ public final class CrossEntropyLoss extends Loss {
         this.ignoreIndex = ignoreIndex;
     }
 
+    /** {@return the label whose positions count for nothing (segmentation's form only)} */
+    public int ignoreIndex() {
+        return ignoreIndex;
+    }
+
     /**
      * Per-position cross-entropy for segmentation, positions labelled {@code ignoreIndex} left out.
      *

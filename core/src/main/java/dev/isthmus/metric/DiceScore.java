@@ -110,6 +110,27 @@ public final class DiceScore {
         }
     }
 
+    /**
+     * Adds per-class counts made elsewhere (a device's
+     * {@link dev.isthmus.device.ReductionKernels#countSegmentation}): for each class, the pixels
+     * predicted and labelled it, those predicted it, those labelled it.
+     *
+     * @param intersections per class, the pixels predicted and labelled it
+     * @param predictions per class, the pixels predicted it
+     * @param labelled per class, the pixels labelled it
+     */
+    public void add(long[] intersections, long[] predictions, long[] labelled) {
+        if (intersections.length != classes || predictions.length != classes || labelled.length != classes) {
+            throw new IllegalArgumentException("DiceScore: counts of " + intersections.length + ", " + predictions.length
+                    + " and " + labelled.length + " classes for a score of " + classes);
+        }
+        for (int c = 0; c < classes; c++) {
+            intersection[c] += intersections[c];
+            predicted[c] += predictions[c];
+            actual[c] += labelled[c];
+        }
+    }
+
     /** The arg-max over axis 1 of row-major [N, C, positions] logits. */
     static int[] argmax(float[] logits, int batch, int classes) {
         int positions = logits.length / (batch * classes);

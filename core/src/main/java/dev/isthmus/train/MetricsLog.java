@@ -109,6 +109,11 @@ public final class MetricsLog implements TrainingListener, AutoCloseable {
         Evaluation test = result.validation();
         line.put("test_loss", test == null ? null : test.loss());
         line.put("test_accuracy", test == null ? null : test.accuracy());
+        // A segmentation's Dice; a classifier's lines keep their keys as they were.
+        if (result.hasDice() || (test != null && test.hasDice())) {
+            line.put("train_dice", result.hasDice() ? result.trainDice() : null);
+            line.put("test_dice", test != null && test.hasDice() ? test.dice() : null);
+        }
         line.put("learning_rate", result.learningRate());
         line.put("images_per_s", result.imagesPerSecond());
         line.put("seconds", result.seconds());

@@ -51,10 +51,19 @@ public final class ProgressReporter implements TrainingListener {
     }
 
     static String summary(EpochResult r) {
-        StringBuilder text = new StringBuilder(String.format("epoch %d: train loss %.4f acc %s", r.epoch(), r.trainLoss(),
-                percent(r.trainAccuracy())));
+        // A segmentation's accuracy is of pixels; its line says so and adds the Dice.
+        String accuracy = r.hasDice() ? "pixel acc" : "acc";
+        StringBuilder text = new StringBuilder(String.format("epoch %d: train loss %.4f %s %s", r.epoch(), r.trainLoss(),
+                accuracy, percent(r.trainAccuracy())));
+        if (r.hasDice()) {
+            text.append(String.format(" dice %.4f", r.trainDice()));
+        }
         if (r.validation() != null) {
-            text.append(String.format(" | test loss %.4f acc %s", r.validation().loss(), percent(r.validation().accuracy())));
+            text.append(String.format(" | test loss %.4f %s %s", r.validation().loss(), accuracy,
+                    percent(r.validation().accuracy())));
+            if (r.validation().hasDice()) {
+                text.append(String.format(" dice %.4f", r.validation().dice()));
+            }
         }
         return text.append(String.format(" | %,.0f img/s, %.1f s, lr %.4g", r.imagesPerSecond(), r.seconds(), r.learningRate()))
                 .toString();

@@ -1,10 +1,12 @@
 package dev.isthmus.train;
 
 import dev.isthmus.data.Batch;
+import dev.isthmus.loss.CrossEntropyLoss;
 import dev.isthmus.loss.Loss;
 import dev.isthmus.nn.Model;
 import dev.isthmus.nn.Parameter;
 import dev.isthmus.optim.Optimizer;
+import dev.isthmus.tensor.Shape;
 import dev.isthmus.tensor.Tensor;
 
 import java.util.ArrayList;
@@ -133,11 +135,14 @@ public final class TrainStep implements AutoCloseable {
     public DeviceBatch copyIn(Batch batch) {
         int size = batch.size();
         for (int i = 0; i < batches.size(); i++) {
-            if (batches.get(i).size() == size) {
-                return batches.get(i).copyFrom(batch);
+            DeviceBatch candidate = batches.get(i);
+            if (candidate.size() == size && candidate.labels().shape().equals(batch.labelShape())) {
+                return candidate.copyFrom(batch);
             }
         }
-        DeviceBatch made = DeviceBatch.allocate(model, size);
+        Shape labels = batch.labelShape();
+        int[] perSample = java.util.Arrays.copyOfRange(labels.dims(), 1, labels.rank());
+        DeviceBatch made = DeviceBatch.allocate(model, size, Shape.of(perSample));
         batches.add(made);
         return made.copyFrom(batch);
     }
@@ -153,10 +158,12 @@ public final class TrainStep implements AutoCloseable {
     }
 
     /**
-     * A training step that also adds its top-1 hits to {@code correct} (I32, one element) before backward.
+     * A training step that also adds its top-1 hits to {@code correct} (I32, one element) before
+     * backward; for a batch with a class per pixel, {@code correct} is a segmentation counts vector
+     * (I32 [2 + 3·C], see {@link dev.isthmus.device.ReductionKernels#countSegmentation}).
      *
      * @param batch the batch
-     * @param correct unless null, an I32 device counter the step's top-1 hits are added to
+     * @param correct unless null, an I32 device counter the step's top-1 hits (or pixel counts) are added to
      * @return the loss, a one-element device tensor
      */
     public Tensor train(DeviceBatch batch, Tensor correct) {
@@ -166,7 +173,9 @@ public final class TrainStep implements AutoCloseable {
     /**
      * A training step, telling {@code phases} (unless null) as each part finishes.
      *
-     * @param correct unless null, an I32 device counter the step's top-1 hits are added to
+     * @param correct unless null, an I32 device counter the step's top-1 hits are added to (for a
+     *                batch with a class per pixel, the I32 [2 + 3·C] counts of
+     *                {@link dev.isthmus.device.ReductionKernels#countSegmentation})
      * @param batch the batch
      * @param phases told as each phase finishes, or null
      * @return the loss, a one-element device tensor
@@ -183,7 +192,7 @@ public final class TrainStep implements AutoCloseable {
         loss.observeBatch(batch.input());
         Tensor value = loss.forward(logits, batch.labels(), true);
         if (correct != null) {
-            model.device().reductions().countCorrect(logits, batch.labels(), 1, correct);
+            count(logits, batch, correct);
         }
         if (phases != null) {
             phases.finished(Phase.LOSS);
@@ -232,6 +241,27 @@ public final class TrainStep implements AutoCloseable {
         Tensor output = infer(batch);
         loss.observeBatch(batch.input());
         return loss.forward(output, batch.labels(), false);
+    }
+
+    /**
+     * Adds the batch's hits to {@code counter}: top-1 hits of a class per sample (one I32), or the
+     * pixel counts of a class per pixel (I32 [2 + 3·C]), pixels the loss ignores left out.
+     *
+     * @param logits the logits of the batch, [n, C] or [n, C, H, W]
+     * @param batch the batch
+     * @param counter the device counter added to
+     */
+    public void count(Tensor logits, DeviceBatch batch, Tensor counter) {
+        if (batch.perPixel()) {
+            model.device().reductions().countSegmentation(logits, batch.labels(), ignoreIndex(), counter);
+        } else {
+            model.device().reductions().countCorrect(logits, batch.labels(), 1, counter);
+        }
+    }
+
+    /** {@return the label the loss skips (PyTorch's -100 unless the cross-entropy says otherwise)} */
+    public int ignoreIndex() {
+        return loss instanceof CrossEntropyLoss crossEntropy ? crossEntropy.ignoreIndex() : CrossEntropyLoss.DEFAULT_IGNORE_INDEX;
     }
 
     /**

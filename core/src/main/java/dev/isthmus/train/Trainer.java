@@ -20,7 +20,7 @@ import java.util.Collections;
 import java.util.List;
 
 /**
- * The training loop of DESIGN.md §2 for classifiers, as a loop plus listeners: batches from a
+ * The training loop of DESIGN.md §2 for classifiers and segmentation networks, as a loop plus listeners: batches from a
  * {@link DataLoader} go through one {@link TrainStep}; after each epoch the model is evaluated on
  * the validation set; everything else (learning-rate schedule, NaN guard, checkpoints, progress,
  * early stopping) is a {@link TrainingListener}, installed from the {@link TrainingConfig} and
@@ -30,6 +30,13 @@ import java.util.List;
  * <p>What the host waits for: each step's loss, one float, because the guard must stop at the step
  * that diverged while the layers still hold its outputs; accuracy is counted on the device and read
  * once per epoch, and evaluation reads its losses and counts once at the end.
+ *
+ * <p><b>Segmentation.</b> A dataset whose {@linkplain Dataset#labelShape() labels} are [H, W] (a
+ * {@link dev.isthmus.data.SegmentationDataset}) trains a model whose output is [N, C, H, W]: the
+ * loss is the caller's (a {@link dev.isthmus.loss.CrossEntropyLoss} is PyTorch's per-pixel mean
+ * over the pixels not ignored), accuracy is pixel accuracy and the epoch's figures carry the mean
+ * foreground Dice, all counted on the device ({@link dev.isthmus.device.ReductionKernels#countSegmentation}).
+ * A dataset whose labels do not fit the model's output is refused before anything is allocated.
  */
 public final class Trainer implements AutoCloseable {
     private final Model model;
@@ -42,6 +49,9 @@ public final class Trainer implements AutoCloseable {
     private final DeviceCounter correct;
     private final DeviceCounter evaluationCorrect;
     private final DeviceCounter evaluationCorrectTopK;
+    /** A segmentation model's pixel counts (training and evaluation apart, as above); null for a classifier. */
+    private final PixelCounts pixels;
+    private final PixelCounts evaluationPixels;
     private final float[] lossOnHost = new float[1];
     private final MemorySegment lossView = MemorySegment.ofArray(lossOnHost);
     private int completedEpochs;
@@ -75,6 +85,10 @@ public final class Trainer implements AutoCloseable {
         this.correct = new DeviceCounter(model.device());
         this.evaluationCorrect = new DeviceCounter(model.device());
         this.evaluationCorrectTopK = new DeviceCounter(model.device());
+        Shape output = model.root().outputShape();
+        boolean perPixel = output != null && output.rank() == 4;
+        this.pixels = perPixel ? new PixelCounts(model.device(), output.dim(1)) : null;
+        this.evaluationPixels = perPixel ? new PixelCounts(model.device(), output.dim(1)) : null;
         listeners.addAll(defaultListeners(config));
     }
 
@@ -292,6 +306,13 @@ public final class Trainer implements AutoCloseable {
      */
     public List<EpochResult> fit(Dataset train, Dataset validation) {
         requireNotFitting();
+        if (train == null) {
+            throw new IllegalArgumentException("Trainer: the training set is null");
+        }
+        checkLabels(train, "training");
+        if (validation != null) {
+            checkLabels(validation, "validation");
+        }
         List<EpochResult> results = new ArrayList<>();
         stopReason = null;
         fitting = true;
@@ -328,6 +349,26 @@ public final class Trainer implements AutoCloseable {
         return results;
     }
 
+    /**
+     * Refuses {@code dataset} when its labels do not fit the model's output: a class per sample
+     * ([]) for logits [N, C], a class per pixel ([H, W]) for logits [N, C, H, W].
+     */
+    private void checkLabels(Dataset dataset, String role) {
+        Shape output = model.root().outputShape();
+        Shape labels = dataset.labelShape();
+        Shape expected = output.rank() == 2 ? Shape.of()
+                : Shape.of(java.util.Arrays.copyOfRange(output.dims(), 2, output.rank()));
+        if (!expected.equals(labels)) {
+            throw new IllegalArgumentException("Trainer: " + model.name() + " outputs " + output + " ("
+                    + describeLabels(expected) + " " + expected + " per sample), but the " + role + " set "
+                    + dataset.describe() + " has " + describeLabels(labels) + " " + labels + " per sample");
+        }
+    }
+
+    private static String describeLabels(Shape perSample) {
+        return perSample.rank() == 0 ? "one class" : "a class per pixel";
+    }
+
     private EpochResult trainEpoch(DataLoader loader, int epoch, Dataset validation) {
         loader.startEpoch(epoch);
         for (int i = 0; i < listeners.size(); i++) {
@@ -335,7 +376,12 @@ public final class Trainer implements AutoCloseable {
         }
         double rate = optimizer.learningRate();
         int batches = loader.batchesPerEpoch();
-        correct.reset();
+        boolean perPixel = loader.labelShape().rank() > 0;
+        if (perPixel) {
+            pixels.reset();
+        } else {
+            correct.reset();
+        }
         long start = System.nanoTime();
         double lossSum = 0;
         long seen = 0;
@@ -344,7 +390,12 @@ public final class Trainer implements AutoCloseable {
         while ((batch = loader.next()) != null) {
             stepInEpoch++;
             DeviceBatch onDevice = step.copyIn(batch);
-            float value = read(step.train(onDevice, correct.tensor()));
+            Tensor counter = correct.tensor();
+            if (perPixel) {
+                pixels.reserve(onDevice.labels().elementCount());
+                counter = pixels.tensor();
+            }
+            float value = read(step.train(onDevice, counter));
             lossSum += (double) value * batch.size();
             seen += batch.size();
             StepResult result = new StepResult(epoch + 1, stepInEpoch, batches, batch.size(), value);
@@ -353,6 +404,19 @@ public final class Trainer implements AutoCloseable {
             }
         }
         double seconds = (System.nanoTime() - start) / 1e9;
+        if (perPixel) {
+            pixels.fold();
+            if (group != null) {
+                double[] totals = {lossSum, seen};
+                group.sum(totals);
+                lossSum = totals[0];
+                seen = (long) totals[1];
+                sumOverGroup(pixels.totals());
+            }
+            Evaluation evaluation = validation == null ? null : evaluate(validation);
+            return new EpochResult(epoch + 1, lossSum / seen, pixels.pixelAccuracy(), evaluation, seen / seconds, seconds,
+                    rate, pixels.dice());
+        }
         long hits = correct.read();
         if (group != null) {
             // Every rank reports the epoch of the whole group: the sums of its shares.
@@ -365,6 +429,18 @@ public final class Trainer implements AutoCloseable {
         double accuracy = (double) hits / seen;
         Evaluation evaluation = validation == null ? null : evaluate(validation);
         return new EpochResult(epoch + 1, lossSum / seen, accuracy, evaluation, seen / seconds, seconds, rate);
+    }
+
+    /** Adds each rank's counts into every rank's (exact: counts stay far below 2^53). */
+    private void sumOverGroup(long[] counts) {
+        double[] values = new double[counts.length];
+        for (int i = 0; i < counts.length; i++) {
+            values[i] = counts[i];
+        }
+        group.sum(values);
+        for (int i = 0; i < counts.length; i++) {
+            counts[i] = (long) values[i];
+        }
     }
 
     /** A one-element device tensor's value, through a host float kept for it (waits for the device). */
@@ -383,7 +459,12 @@ public final class Trainer implements AutoCloseable {
      * @return loss and accuracy (top-1 and top-k) of the model in eval mode over {@code dataset}
      */
     public Evaluation evaluate(Dataset dataset) {
-        int k = Math.min(config.topK(), dataset.classes());
+        if (dataset == null) {
+            throw new IllegalArgumentException("Trainer: the evaluation set is null");
+        }
+        checkLabels(dataset, "evaluation");
+        boolean perPixel = dataset.labelShape().rank() > 0;
+        int k = perPixel ? 1 : Math.min(config.topK(), dataset.classes());
         Device device = model.device();
         if (group != null) {
             group.broadcastBuffers(model);
@@ -393,16 +474,25 @@ public final class Trainer implements AutoCloseable {
                 group == null ? DataShard.WHOLE : new DataShard(group.rank(), group.size(), false));
              Tensor losses = device.allocate(Shape.of(Math.max(1, loader.batchesPerEpoch())))) {
             loader.startEpoch(0);
-            evaluationCorrect.reset();
-            evaluationCorrectTopK.reset();
+            if (perPixel) {
+                evaluationPixels.reset();
+            } else {
+                evaluationCorrect.reset();
+                evaluationCorrectTopK.reset();
+            }
             int[] sizes = new int[loader.batchesPerEpoch()];
             int batches = 0;
             Batch batch;
             while ((batch = loader.next()) != null) {
                 DeviceBatch onDevice = step.copyIn(batch);
                 device.copy(step.evaluate(onDevice), losses.slice(batches, Shape.of(1)));
-                device.reductions().countCorrect(step.logits(), onDevice.labels(), 1, evaluationCorrect.tensor());
-                device.reductions().countCorrect(step.logits(), onDevice.labels(), k, evaluationCorrectTopK.tensor());
+                if (perPixel) {
+                    evaluationPixels.reserve(onDevice.labels().elementCount());
+                    step.count(step.logits(), onDevice, evaluationPixels.tensor());
+                } else {
+                    device.reductions().countCorrect(step.logits(), onDevice.labels(), 1, evaluationCorrect.tensor());
+                    device.reductions().countCorrect(step.logits(), onDevice.labels(), k, evaluationCorrectTopK.tensor());
+                }
                 sizes[batches++] = batch.size();
             }
             float[] values = losses.toFloatArray();
@@ -411,6 +501,18 @@ public final class Trainer implements AutoCloseable {
             for (int i = 0; i < batches; i++) {
                 lossSum += (double) values[i] * sizes[i];
                 seen += sizes[i];
+            }
+            if (perPixel) {
+                evaluationPixels.fold();
+                if (group != null) {
+                    double[] totals = {lossSum, seen};
+                    group.sum(totals);
+                    lossSum = totals[0];
+                    seen = (long) totals[1];
+                    sumOverGroup(evaluationPixels.totals());
+                }
+                double accuracy = evaluationPixels.pixelAccuracy();
+                return new Evaluation(lossSum / seen, accuracy, accuracy, 1, (int) seen, evaluationPixels.dice());
             }
             long hits = evaluationCorrect.read();
             long hitsTopK = evaluationCorrectTopK.read();
@@ -434,5 +536,9 @@ public final class Trainer implements AutoCloseable {
         correct.close();
         evaluationCorrect.close();
         evaluationCorrectTopK.close();
+        if (pixels != null) {
+            pixels.close();
+            evaluationPixels.close();
+        }
     }
 }

@@ -285,6 +285,39 @@ public abstract class DeviceConformanceSuite {
         }
     }
 
+    /**
+     * Segmentation's pixel counts on the device's activation layout (channels-last where it
+     * computes so) against the reference's row-major ones, with ignored and out-of-range labels and
+     * tied logits (small integers), counted twice into one vector.
+     */
+    @Test
+    void countSegmentationAgainstTheReference() {
+        Shape shape = Shape.of(3, 4, 5, 7);
+        float[] values = new float[(int) shape.elementCount()];
+        SplittableRandom random = new SplittableRandom(21);
+        for (int i = 0; i < values.length; i++) {
+            values[i] = random.nextInt(4) - 1f;
+        }
+        int[] labels = TestData.labels(3 * 5 * 7, 4, 22);
+        labels[5] = 255;
+        labels[40] = 255;
+        labels[77] = 9;
+        int[][] counts = new int[2][];
+        int index = 0;
+        for (Device d : List.of(reference, device)) {
+            try (Tensor logits = d.allocateActivation(shape).copyFrom(values);
+                 Tensor target = d.fromInts(Shape.of(3, 5, 7), labels);
+                 Tensor total = d.allocate(Shape.of(ReductionKernels.segmentationCountsLength(4)), DType.I32)) {
+                d.reductions().countSegmentation(logits, target, 255, total);
+                d.reductions().countSegmentation(logits, target, 255, total);
+                counts[index++] = total.toIntArray();
+            }
+        }
+        assertEquals(2 * (labels.length - 3), counts[0][ReductionKernels.SEGMENTATION_COUNTED], "pixels counted");
+        assertTrue(counts[0][ReductionKernels.SEGMENTATION_CORRECT] > 0, "a case with hits: " + counts[0][0]);
+        assertArrayEquals(counts[0], counts[1], "segmentation counts on " + device.name() + " against the reference");
+    }
+
     /** Per-pixel cross-entropy with ignored labels, on the device's activation layout for [N, C, H, W]. */
     @Test
     void spatialCrossEntropyWithIgnoredPixels() {

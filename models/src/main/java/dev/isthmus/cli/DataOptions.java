@@ -8,6 +8,7 @@ import dev.isthmus.data.ImageTransform;
 import dev.isthmus.data.InMemoryDataset;
 import dev.isthmus.data.MovingShapes;
 import dev.isthmus.data.Normalization;
+import dev.isthmus.data.ShapesSegmentation;
 import dev.isthmus.io.InputMetadata;
 import dev.isthmus.models.Zoo;
 import dev.isthmus.tensor.Shape;
@@ -36,9 +37,10 @@ final class DataOptions {
      */
     static final long HOLD_OUT_SEED = 0;
 
-    @Option(names = "--data", paramLabel = "fashion-mnist|mnist|cifar10|synthetic|moving-shapes|folder", order = 10,
+    @Option(names = "--data", paramLabel = "fashion-mnist|mnist|cifar10|synthetic|moving-shapes|shapes|folder", order = 10,
             description = {"the dataset (default: fashion-mnist for 28x28 models, cifar10 for 32x32 ones, moving-shapes for "
-                    + "clip models); folder: your images in --data-dir DIR, as DIR/train/CLASS/*.png|jpg and DIR/test/CLASS/..., "
+                    + "clip models, shapes for segmentation models); shapes: generated circles and rectangles with a class "
+                    + "per pixel (background, circle, rectangle), for segmentation models; folder: your images in --data-dir DIR, as DIR/train/CLASS/*.png|jpg and DIR/test/CLASS/..., "
                     + "or DIR/CLASS/... with --split; moving-shapes: generated clips of a shape moving in one of 4 directions"})
     String data;
 
@@ -62,10 +64,19 @@ final class DataOptions {
         testLimit = Bounds.check(command, "--test-limit", value, 0, Integer.MAX_VALUE);
     }
 
+    /** 0: the generated set's own size ({@link #DEFAULT_SYNTHETIC_SIZE}, or {@link #SHAPES_TRAIN_SIZE} for shapes). */
     int syntheticSize;
 
-    @Option(names = "--synthetic-size", paramLabel = "N", defaultValue = "10000", order = 14,
-            description = "training samples of --data synthetic (default: ${DEFAULT-VALUE})")
+    /** Training samples of --data synthetic and moving-shapes unless --synthetic-size says otherwise. */
+    static final int DEFAULT_SYNTHETIC_SIZE = 10_000;
+    /** --data shapes: UNetTest's recipe, 512 training and 128 held-out images (unet-small reaches Dice 0.9+ on them). */
+    static final int SHAPES_TRAIN_SIZE = 512;
+    static final int SHAPES_TEST_SIZE = 128;
+    /** The seed of --data shapes' images, as UNetTest's: the set does not change with --seed, which orders and initialises. */
+    static final long SHAPES_SEED = 7;
+
+    @Option(names = "--synthetic-size", paramLabel = "N", order = 14,
+            description = "training samples of --data synthetic, moving-shapes or shapes (default: 10000; shapes: 512)")
     void syntheticSize(int value) {
         syntheticSize = Bounds.check(command, "--synthetic-size", value, 1, 10_000_000);
     }
@@ -110,7 +121,8 @@ final class DataOptions {
 
     /** Fashion-MNIST for 28×28 models, CIFAR-10 for 32×32 ones, moving shapes for clip models, unless --data says otherwise. */
     static String defaultData(Zoo.Entry entry) {
-        return entry.isClip() ? "moving-shapes" : entry.height() == 28 ? "fashion-mnist" : "cifar10";
+        return entry.isClip() ? "moving-shapes" : entry.isSegmentation() ? "shapes" : entry.height() == 28 ? "fashion-mnist"
+                : "cifar10";
     }
 
     /**
@@ -121,23 +133,36 @@ final class DataOptions {
         if (!data.equals("folder") && (split > 0 || resize > 0 || centerCrop > 0 || strict)) {
             throw new UsageException(command + ": --split, --resize, --center-crop and --strict apply to --data folder only");
         }
+        int generated = syntheticSize > 0 ? syntheticSize : DEFAULT_SYNTHETIC_SIZE;
         Datasets.Split split = switch (data) {
             case "fashion-mnist" -> Datasets.fashionMnist(directory);
             case "mnist" -> Datasets.mnist(directory);
             case "cifar10" -> Datasets.cifar10(directory);
             case "synthetic" -> Datasets.synthetic(Shape.of(entry.channels(), entry.height(), entry.width()), 10,
-                    syntheticSize, 2_000, seed);
+                    generated, 2_000, seed);
             // Held-out clips are a far index range of the same generator.
             case "moving-shapes" -> entry.isClip()
-                    ? new Datasets.Split(new MovingShapes(entry.channels(), entry.frames(), entry.height(), syntheticSize, seed, 0),
+                    ? new Datasets.Split(new MovingShapes(entry.channels(), entry.frames(), entry.height(), generated, seed, 0),
                             new MovingShapes(entry.channels(), entry.frames(), entry.height(), 2_000, seed, 1L << 40))
                     : usageError(command + ": moving-shapes are clips; " + entry.name() + " takes images");
+            // Held-out images are a far index range of the same generator, as UNetTest's.
+            case "shapes" -> entry.isClip() || !entry.isSegmentation()
+                    ? usageError(command + ": shapes has a class per pixel, for segmentation models (unet, unet-small); "
+                            + entry.name() + " gives one class per " + (entry.isClip() ? "clip" : "image"))
+                    : new Datasets.Split(
+                            new ShapesSegmentation(entry.channels(), entry.height(), syntheticSize > 0 ? syntheticSize
+                                    : SHAPES_TRAIN_SIZE, SHAPES_SEED, 0),
+                            new ShapesSegmentation(entry.channels(), entry.height(), SHAPES_TEST_SIZE, SHAPES_SEED, 1L << 40));
             case "folder" -> ImageFolders.open(directory, imageTransform(command, entry),
                     new ImageFolders.Options(this.split, HOLD_OUT_SEED, strict,
                             warning -> err.println("isthmus " + command + ": warning: " + warning)));
             default -> throw new UsageException(command + ": unknown --data '" + data
-                    + "' (fashion-mnist, mnist, cifar10, synthetic, moving-shapes, folder)");
+                    + "' (fashion-mnist, mnist, cifar10, synthetic, moving-shapes, shapes, folder)");
         };
+        if (entry.isSegmentation() && split.train().labelShape().rank() == 0) {
+            throw new UsageException(command + ": " + entry.name() + " is a segmentation model (a class per pixel) but "
+                    + data + " has one class per image; use --data shapes");
+        }
         Shape sample = split.train().sampleShape();
         if (entry.isClip() && !sample.equals(entry.sampleShape(sample.dim(0)))) {
             throw new UsageException(command + ": " + entry.name() + " takes clips of " + entry.sampleShape(entry.channels())
@@ -207,6 +232,9 @@ final class DataOptions {
         }
         if (dataset instanceof ImageFolder folder) {
             return folder.evenlySpaced(limit);
+        }
+        if (dataset instanceof ShapesSegmentation shapes) {
+            return shapes.first(limit);
         }
         throw new UsageException("--limit works with file datasets only; use --synthetic-size for synthetic data");
     }

@@ -86,18 +86,34 @@ final class EvalCommand implements Subcommand {
                     dataOptions.normalization(command.name()), null);
             try (Sgd unused = new Sgd(model.parameters(), 0); Trainer trainer = new Trainer(model, loss, unused, config)) {
                 Evaluation test = trainer.evaluate(data.test());
-                out.printf("%s from %s: test accuracy %.2f%% (top-%d %.2f%%), loss %.4f on %,d images%n", model.name(),
-                        checkpoint, 100 * test.accuracy(), test.topK(), 100 * test.topKAccuracy(), test.loss(), test.samples());
+                out.printf("%s from %s: test %s, loss %.4f on %,d images%n", model.name(), checkpoint, accuracyText(test),
+                        test.loss(), test.samples());
                 if (standard.json) {
                     Map<String, Object> json = new LinkedHashMap<>();
                     json.put("model", model.name());
                     json.put("test_accuracy", test.accuracy());
                     json.put("test_loss", test.loss());
+                    if (test.hasDice()) {
+                        json.put("test_dice", test.dice());
+                    }
                     json.put("samples", test.samples());
                     out.println(Json.write(json));
                 }
             }
         }
         return 0;
+    }
+
+    /**
+     * "accuracy 91.20% (top-5 99.10%)" for a classifier, "pixel accuracy 98.70%, Dice 0.9531" for a segmentation.
+     *
+     * @param test the evaluation
+     * @return its accuracy, and Dice where measured
+     */
+    static String accuracyText(Evaluation test) {
+        if (test.hasDice()) {
+            return String.format("pixel accuracy %.2f%%, Dice %.4f", 100 * test.accuracy(), test.dice());
+        }
+        return String.format("accuracy %.2f%% (top-%d %.2f%%)", 100 * test.accuracy(), test.topK(), 100 * test.topKAccuracy());
     }
 }

@@ -185,15 +185,23 @@ final class TrainCommand implements Subcommand {
                 double seconds = (System.nanoTime() - started) / 1e9;
                 double trainImages = results.stream().mapToDouble(r -> r.imagesPerSecond() * r.seconds()).sum();
                 double trainSeconds = results.stream().mapToDouble(EpochResult::seconds).sum();
-                out.printf("test accuracy: %.2f%% (top-%d %.2f%%), test loss %.4f, %d epochs in %.1f s%n",
-                        100 * test.accuracy(), test.topK(), 100 * test.topKAccuracy(), test.loss(), trainer.completedEpochs(),
-                        seconds);
+                if (test.hasDice()) {
+                    out.printf("test pixel accuracy: %.2f%%, Dice %.4f, test loss %.4f, %d epochs in %.1f s%n",
+                            100 * test.accuracy(), test.dice(), test.loss(), trainer.completedEpochs(), seconds);
+                } else {
+                    out.printf("test accuracy: %.2f%% (top-%d %.2f%%), test loss %.4f, %d epochs in %.1f s%n",
+                            100 * test.accuracy(), test.topK(), 100 * test.topKAccuracy(), test.loss(),
+                            trainer.completedEpochs(), seconds);
+                }
                 if (standard.json) {
                     Map<String, Object> json = new LinkedHashMap<>();
                     json.put("model", model.name());
                     json.put("epochs", trainer.completedEpochs());
                     json.put("test_accuracy", test.accuracy());
                     json.put("test_loss", test.loss());
+                    if (test.hasDice()) {
+                        json.put("test_dice", test.dice());
+                    }
                     json.put("train_loss", results.isEmpty() ? null : results.getLast().trainLoss());
                     json.put("images_per_s", trainSeconds > 0 ? trainImages / trainSeconds : null);
                     json.put("seconds", seconds);

@@ -45,6 +45,11 @@ public final class Zoo {
             return new Model(name, factory.create(inChannels, classes), sampleShape(inChannels));
         }
 
+        /** {@return whether the model gives a class per pixel (logits [N, C, H, W]) rather than per sample} */
+        public boolean isSegmentation() {
+            return SEGMENTATION.contains(name);
+        }
+
         /** {@return whether samples are clips (video) rather than images} */
         public boolean isClip() {
             return frames > 0;
@@ -66,6 +71,8 @@ public final class Zoo {
     }
 
     private static final Map<String, Entry> ENTRIES = new LinkedHashMap<>();
+    /** The entries whose output is a class per pixel; their data is a SegmentationDataset. */
+    private static final java.util.Set<String> SEGMENTATION = java.util.Set.of("unet", "unet-small");
 
     static {
         add("lenet5", "LeNet-5 for 28x28 images", 1, 28, LeNet5::create);

@@ -1,11 +1,9 @@
 package dev.isthmus.models;
 
-import dev.isthmus.data.ShapesSegmentation;
 import dev.isthmus.device.cpu.CpuDevice;
 import dev.isthmus.io.Checkpoint;
 import dev.isthmus.io.SafeTensors;
 import dev.isthmus.loss.CrossEntropyLoss;
-import dev.isthmus.metric.DiceScore;
 import dev.isthmus.nn.Model;
 import dev.isthmus.nn.Parameter;
 import dev.isthmus.optim.Adam;
@@ -17,14 +15,16 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import java.lang.foreign.MemorySegment;
 import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-/** U-Net's shapes, names and counts, its input check, and unet-small learning the synthetic shapes. */
+/**
+ * U-Net's shapes, names and counts, its gradients, PyTorch's logits and its input check; unet-small
+ * learning the synthetic shapes through the trainer is SegmentationTrainingTest.
+ */
 class UNetTest {
     private static CpuDevice device;
 
@@ -148,63 +148,5 @@ class UNetTest {
         }
         assertThrows(IllegalArgumentException.class, () -> new UNet(1, 2, 0, 4, false));
         assertThrows(IllegalArgumentException.class, () -> new UNet(1, 2, 3, 0, false));
-    }
-
-    /**
-     * The zoo's unet-small (depth 3, width 8, batch norm) trained with the spatial cross-entropy
-     * and Adam (lr 3e-3 for 3 epochs, 1e-3 for 2, 3e-4 for the last) for 6 epochs of 512 images of 32x32
-     * synthetic shapes, batch 8: mean Dice over circles and rectangles on 128 held-out images.
-     */
-    @Test
-    void smallLearnsToSegmentTheSyntheticShapes() {
-        int side = 32;
-        int batch = 8;
-        ShapesSegmentation train = new ShapesSegmentation(1, side, 512, 7, 0);
-        ShapesSegmentation test = new ShapesSegmentation(1, side, 128, 7, 1L << 40);
-        long started = System.nanoTime();
-        try (Model model = Zoo.entry("unet-small").create().build(device, batch, 0);
-             CrossEntropyLoss loss = new CrossEntropyLoss();
-             Adam adam = new Adam(model.parameters(), 3e-3, 0.9, 0.999, 1e-8, 0, false)) {
-            float[] images = new float[batch * side * side];
-            int[] masks = new int[batch * side * side];
-            double[] rates = {3e-3, 3e-3, 3e-3, 1e-3, 1e-3, 3e-4};
-            DiceScore dice = new DiceScore(ShapesSegmentation.CLASSES);
-            for (int epoch = 0; epoch < rates.length; epoch++) {
-                adam.setLearningRate(rates[epoch]);
-                for (int first = 0; first + batch <= train.size(); first += batch) {
-                    read(train, first, batch, images, masks);
-                    try (Tensor x = device.fromArray(Shape.of(batch, 1, side, side), images);
-                         Tensor y = device.fromInts(Shape.of(batch, side, side), masks)) {
-                        adam.zeroGrad();
-                        Tensor logits = model.forward(x, true);
-                        loss.forward(logits, y, true);
-                        model.backward(loss.backward());
-                        adam.step();
-                    }
-                }
-            }
-            for (int first = 0; first + batch <= test.size(); first += batch) {
-                read(test, first, batch, images, masks);
-                try (Tensor x = device.fromArray(Shape.of(batch, 1, side, side), images);
-                     Tensor y = device.fromInts(Shape.of(batch, side, side), masks)) {
-                    dice.update(model.forward(x, false), y);
-                }
-            }
-            double seconds = (System.nanoTime() - started) / 1e9;
-            assertTrue(dice.mean() >= 0.9, "mean Dice " + dice.mean() + " (circle " + dice.dice(1) + ", rectangle "
-                    + dice.dice(2) + ") after " + seconds + " s");
-            System.out.printf("unet-small: mean Dice %.4f (circle %.4f, rectangle %.4f) in %.1f s%n", dice.mean(),
-                    dice.dice(1), dice.dice(2), seconds);
-        }
-    }
-
-    private static void read(ShapesSegmentation data, int first, int count, float[] images, int[] masks) {
-        MemorySegment imageMemory = MemorySegment.ofArray(images);
-        MemorySegment maskMemory = MemorySegment.ofArray(masks);
-        int pixels = data.sampleShape().dim(1) * data.sampleShape().dim(2);
-        for (int i = 0; i < count; i++) {
-            data.read(first + i, imageMemory, (long) i * pixels * data.sampleShape().dim(0));
-            data.readMask(first + i, maskMemory, (long) i * pixels);
-        }
     }
 }

@@ -1,6 +1,7 @@
 package dev.isthmus.device.cpu;
 
 import dev.isthmus.device.ReductionKernels;
+import dev.isthmus.tensor.Layout;
 import dev.isthmus.tensor.Tensor;
 
 import java.lang.foreign.MemorySegment;
@@ -65,6 +66,57 @@ final class CpuReductions implements ReductionKernels.Backend {
         }
         MemorySegment total = counter.memory();
         total.set(JAVA_INT, 0, total.get(JAVA_INT, 0) + correct);
+    }
+
+    /**
+     * counts += the pixel counts of logits [N, C, H, W] against labels [N, H, W] (see
+     * ReductionKernels.countSegmentation); the logits are read in their layout, so a channels-last
+     * network output needs no conversion.
+     */
+    @Override
+    public void countSegmentation(Tensor logits, Tensor labels, int ignoreIndex, Tensor counts) {
+        MemorySegment scores = logits.memory();
+        MemorySegment truth = labels.memory();
+        MemorySegment total = counts.memory();
+        int batch = logits.shape().dim(0);
+        int classes = logits.shape().dim(1);
+        long pixels = (long) logits.shape().dim(2) * logits.shape().dim(3);
+        boolean channelsLast = logits.layout() == Layout.CHANNELS_LAST;
+        long classStride = channelsLast ? 1 : pixels;
+        int correct = 0;
+        int counted = 0;
+        for (int n = 0; n < batch; n++) {
+            for (long p = 0; p < pixels; p++) {
+                int label = truth.getAtIndex(JAVA_INT, n * pixels + p);
+                if (label == ignoreIndex || label < 0 || label >= classes) {
+                    continue;
+                }
+                long base = channelsLast ? (n * pixels + p) * classes : (long) n * classes * pixels + p;
+                int best = 0;
+                float bestValue = scores.getAtIndex(JAVA_FLOAT, base);
+                for (int c = 1; c < classes; c++) {
+                    float value = scores.getAtIndex(JAVA_FLOAT, base + c * classStride);
+                    // torch.argmax: NaN above every number, the first maximum kept on ties.
+                    if (!Float.isNaN(bestValue) && (Float.isNaN(value) || value > bestValue)) {
+                        best = c;
+                        bestValue = value;
+                    }
+                }
+                counted++;
+                add(total, 2 + classes + best, 1);
+                add(total, 2 + 2 * classes + label, 1);
+                if (best == label) {
+                    correct++;
+                    add(total, 2 + label, 1);
+                }
+            }
+        }
+        add(total, ReductionKernels.SEGMENTATION_CORRECT, correct);
+        add(total, ReductionKernels.SEGMENTATION_COUNTED, counted);
+    }
+
+    private static void add(MemorySegment counts, long index, int amount) {
+        counts.setAtIndex(JAVA_INT, index, counts.getAtIndex(JAVA_INT, index) + amount);
     }
 
     /**

@@ -2,6 +2,7 @@ package dev.isthmus.device.cuda;
 
 import dev.isthmus.bindings.cuda.cuda_h;
 import dev.isthmus.device.ReductionKernels;
+import dev.isthmus.tensor.Layout;
 import dev.isthmus.tensor.Shape;
 import dev.isthmus.tensor.Tensor;
 
@@ -47,6 +48,18 @@ final class CudaReductions implements ReductionKernels.Backend, AutoCloseable {
         kernels.pointer(0, logits.memory()).pointer(1, labels.memory()).pointer(2, counter.memory()).int64(3, batch)
                 .int64(4, logits.shape().dim(1)).int64(5, k).launch("count_correct", batch, cuda.stream());
         cuda.afterOperation("count correct");
+    }
+
+    @Override
+    public void countSegmentation(Tensor logits, Tensor labels, int ignoreIndex, Tensor counts) {
+        cuda.enterContext();
+        long pixels = (long) logits.shape().dim(2) * logits.shape().dim(3);
+        long positions = labels.elementCount();
+        kernels.pointer(0, logits.memory()).pointer(1, labels.memory()).pointer(2, counts.memory()).int64(3, positions)
+                .int64(4, pixels).int64(5, logits.shape().dim(1)).int32(6, ignoreIndex)
+                .int32(7, logits.layout() == Layout.CHANNELS_LAST ? 1 : 0)
+                .launch("count_segmentation", positions, cuda.stream());
+        cuda.afterOperation("count segmentation");
     }
 
     @Override

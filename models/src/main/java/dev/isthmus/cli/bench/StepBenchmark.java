@@ -8,6 +8,7 @@ import dev.isthmus.nn.Model;
 import dev.isthmus.nn.Profile;
 import dev.isthmus.nn.Residual;
 import dev.isthmus.optim.Sgd;
+import dev.isthmus.tensor.Shape;
 import dev.isthmus.train.DeviceBatch;
 import dev.isthmus.train.TrainStep;
 
@@ -104,8 +105,8 @@ public final class StepBenchmark {
              Sgd optimizer = new Sgd(model.parameters(), 0.01, 0.9, 0, 0, false);
              TrainStep step = new TrainStep(model, loss, optimizer, 0);
              // Shared, not confined: the CPU device converts a multi-channel batch to channels-last on its worker threads.
-             DeviceBatch input = DeviceBatch.allocate(model, batch); Arena arena = Arena.ofShared()) {
-            float[] values = randomBatch(input, new SplittableRandom(seed));
+             DeviceBatch input = allocateBatch(model, batch); Arena arena = Arena.ofShared()) {
+            float[] values = randomBatch(input, new SplittableRandom(seed), model.root().outputShape().dim(1));
             MemorySegment host = arena.allocate((long) values.length * Float.BYTES);
             MemorySegment.copy(values, 0, host, ValueLayout.JAVA_FLOAT, 0, values.length);
             // Warm up unprofiled first: the JIT's first seconds would otherwise dominate small models.
@@ -148,15 +149,27 @@ public final class StepBenchmark {
         }
     }
 
-    /** Fills a device batch with Gaussian pixels, then labels in [0, 10), drawn from {@code random}; returns the pixels. */
-    private static float[] randomBatch(DeviceBatch batch, SplittableRandom random) {
+    /**
+     * A device batch whose labels fit the model's output: a class per sample for logits [N, C], a
+     * class per pixel [N, H, W] for a segmentation's [N, C, H, W].
+     */
+    private static DeviceBatch allocateBatch(Model model, int batch) {
+        Shape output = model.root().outputShape();
+        return DeviceBatch.allocate(model, batch, Shape.of(Arrays.copyOfRange(output.dims(), 2, output.rank())));
+    }
+
+    /**
+     * Fills a device batch with Gaussian pixels, then labels (one per sample, or per pixel) in
+     * [0, min(10, C)), drawn from {@code random}; returns the pixels.
+     */
+    private static float[] randomBatch(DeviceBatch batch, SplittableRandom random, int outputClasses) {
         float[] values = new float[(int) batch.input().elementCount()];
-        int[] classes = new int[batch.size()];
+        int[] classes = new int[(int) batch.labels().elementCount()];
         for (int j = 0; j < values.length; j++) {
             values[j] = (float) random.nextGaussian();
         }
         for (int j = 0; j < classes.length; j++) {
-            classes[j] = random.nextInt(10);
+            classes[j] = random.nextInt(Math.min(10, outputClasses));
         }
         batch.input().copyFrom(values);
         batch.labels().copyFrom(classes);
@@ -206,8 +219,8 @@ public final class StepBenchmark {
              Sgd optimizer = mode == Mode.TRAIN ? new Sgd(model.parameters(), 0.01, 0.9, 0, 0, false) : null;
              TrainStep trainStep = new TrainStep(model, loss, optimizer, 0)) {
             for (int i = 0; i < batches.length; i++) {
-                batches[i] = DeviceBatch.allocate(model, batch);
-                randomBatch(batches[i], random);
+                batches[i] = allocateBatch(model, batch);
+                randomBatch(batches[i], random, model.root().outputShape().dim(1));
             }
             Runnable step = mode == Mode.TRAIN ? new Runnable() {
                 private int i;
