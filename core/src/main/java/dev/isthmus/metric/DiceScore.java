@@ -131,7 +131,11 @@ public final class DiceScore {
         }
     }
 
-    /** The arg-max over axis 1 of row-major [N, C, positions] logits. */
+    /**
+     * The arg-max over axis 1 of row-major [N, C, positions] logits, as torch.argmax: NaN above
+     * every number (the first NaN wins), the first maximum on ties; the device's segmentation
+     * counts use the same rule.
+     */
     static int[] argmax(float[] logits, int batch, int classes) {
         int positions = logits.length / (batch * classes);
         int[] result = new int[batch * positions];
@@ -139,9 +143,12 @@ public final class DiceScore {
             for (int p = 0; p < positions; p++) {
                 int base = n * classes * positions + p;
                 int best = 0;
+                float bestValue = logits[base];
                 for (int c = 1; c < classes; c++) {
-                    if (logits[base + c * positions] > logits[base + best * positions]) {
+                    float value = logits[base + c * positions];
+                    if (!Float.isNaN(bestValue) && (Float.isNaN(value) || value > bestValue)) {
                         best = c;
+                        bestValue = value;
                     }
                 }
                 result[n * positions + p] = best;

@@ -6,6 +6,7 @@ import dev.isthmus.tensor.Shape;
 import dev.isthmus.tensor.Tensor;
 import org.junit.jupiter.api.Test;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -50,5 +51,19 @@ class DiceScoreTest {
                 assertThrows(IllegalArgumentException.class, () -> new DiceScore(3).update(logits, labels));
             }
         }
+    }
+
+    /**
+     * torch.argmax's rule (torch 1.13.1: argmax([[[1,2],[nan,2],[3,5],[nan,5]]], dim=1) = [[1, 2]],
+     * argmax([[[2,-1],[2,-1],[1,-1]]], dim=1) = [[0, 0]]): the first NaN beats every number, the
+     * first maximum wins a tie.
+     */
+    @Test
+    void argmaxTakesTheFirstNanAndTheFirstOfTiedMaxima() {
+        float nan = Float.NaN;
+        // [N=1, C=4, positions=2], row-major
+        assertArrayEquals(new int[] {1, 2}, DiceScore.argmax(new float[] {1, 2, nan, 2, 3, 5, nan, 5}, 1, 4));
+        // [N=1, C=3, positions=2]
+        assertArrayEquals(new int[] {0, 0}, DiceScore.argmax(new float[] {2, -1, 2, -1, 1, -1}, 1, 3));
     }
 }
