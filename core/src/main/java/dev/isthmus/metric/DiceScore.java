@@ -135,8 +135,13 @@ public final class DiceScore {
      * The arg-max over axis 1 of row-major [N, C, positions] logits, as torch.argmax: NaN above
      * every number (the first NaN wins), the first maximum on ties; the device's segmentation
      * counts use the same rule.
+     *
+     * @param logits  row-major [N, C, positions] scores
+     * @param batch   N
+     * @param classes C
+     * @return the winning class of each of the N × positions pixels, row-major
      */
-    static int[] argmax(float[] logits, int batch, int classes) {
+    public static int[] argmax(float[] logits, int batch, int classes) {
         int positions = logits.length / (batch * classes);
         int[] result = new int[batch * positions];
         for (int n = 0; n < batch; n++) {

@@ -66,7 +66,7 @@ class CountSegmentationTest {
         float[] values = TestData.uniform((int) shape.elementCount(), 2.0, 5);
         int[] labels = TestData.labels(4 * 6 * 5, 3, 6);
         DiceScore reference = new DiceScore(3);
-        int[] predicted = argmax(values, 4, 3, 30);
+        int[] predicted = DiceScore.argmax(values, 4, 3);
         reference.update(predicted, labels);
         int hits = 0;
         for (int i = 0; i < labels.length; i++) {
@@ -89,23 +89,6 @@ class CountSegmentationTest {
                 assertTrue(reference.mean() > 0 && reference.mean() < 1, "a case with hits and misses: " + reference.mean());
             }
         }
-    }
-
-    private static int[] argmax(float[] logits, int batch, int classes, int pixels) {
-        int[] best = new int[batch * pixels];
-        for (int n = 0; n < batch; n++) {
-            for (int p = 0; p < pixels; p++) {
-                int base = n * classes * pixels + p;
-                int c = 0;
-                for (int k = 1; k < classes; k++) {
-                    if (logits[base + k * pixels] > logits[base + c * pixels]) {
-                        c = k;
-                    }
-                }
-                best[n * pixels + p] = c;
-            }
-        }
-        return best;
     }
 
     @Test

@@ -82,7 +82,7 @@ class SegmentationTrainingTest {
                      Tensor y = device.fromInts(Shape.of(batch, SIDE, SIDE), masks)) {
                     Tensor logits = model.forward(x, false);
                     reference.update(logits, y);
-                    int[] predicted = argmax(logits.toFloatArray(), batch);
+                    int[] predicted = DiceScore.argmax(logits.toFloatArray(), batch, ShapesSegmentation.CLASSES);
                     for (int p = 0; p < masks.length; p++) {
                         correct += predicted[p] == masks[p] ? 1 : 0;
                     }
@@ -93,25 +93,6 @@ class SegmentationTrainingTest {
             System.out.printf("unet-small through the trainer: held-out Dice %.4f, pixel accuracy %.2f%% in %.1f s%n",
                     held.dice(), 100 * held.accuracy(), seconds);
         }
-    }
-
-    private static int[] argmax(float[] logits, int batch) {
-        int classes = ShapesSegmentation.CLASSES;
-        int pixels = SIDE * SIDE;
-        int[] best = new int[batch * pixels];
-        for (int n = 0; n < batch; n++) {
-            for (int p = 0; p < pixels; p++) {
-                int base = n * classes * pixels + p;
-                int c = 0;
-                for (int k = 1; k < classes; k++) {
-                    if (logits[base + k * pixels] > logits[base + c * pixels]) {
-                        c = k;
-                    }
-                }
-                best[n * pixels + p] = c;
-            }
-        }
-        return best;
     }
 
     @Test
