@@ -148,9 +148,10 @@ public final class ActivationKernels {
         if (function == null) {
             throw new IllegalArgumentException(op + ": function must not be null");
         }
-        DType dtype = Checks.floating(op, "input", x, device);
+        DType dtype = activationType(op, function, x);
         Checks.tensor(op, "output", y, device, dtype);
         Checks.sameShape(op, x, "input", y, "output");
+        sameLayout(op, dtype, x, y, "output");
         try (Device.Guard ignored = device.enter()) {
             backend.forward(function, alpha, x, y);
         }
@@ -175,15 +176,38 @@ public final class ActivationKernels {
         if (function == Activation.BINARY_STEP) {
             throw new IllegalArgumentException(op + ": BINARY_STEP is constant almost everywhere; it has no useful gradient");
         }
-        DType dtype = Checks.floating(op, "input", x, device);
+        DType dtype = activationType(op, function, x);
         Checks.tensor(op, "output", y, device, dtype);
         Checks.tensor(op, "output gradient", gradOutput, device, dtype);
         Checks.tensor(op, "input gradient", gradInput, device, dtype);
         Checks.sameShape(op, x, "input", y, "output");
         Checks.sameShape(op, x, "input", gradOutput, "output gradient");
         Checks.sameShape(op, x, "input", gradInput, "input gradient");
+        sameLayout(op, dtype, x, y, "output");
+        sameLayout(op, dtype, x, gradOutput, "output gradient");
+        sameLayout(op, dtype, x, gradInput, "input gradient");
         try (Device.Guard ignored = device.enter()) {
             backend.backward(function, alpha, x, y, gradOutput, gradInput);
+        }
+    }
+
+    /**
+     * The type an activation computes in: the input's, which must be F32, or for ReLU the low
+     * precision a device {@link Device#carriesLowPrecision carries} between layers.
+     */
+    private DType activationType(String op, Activation function, Tensor x) {
+        if (function == Activation.RELU && x != null && x.dtype().isLowPrecision() && device.carriesLowPrecision(x.dtype())) {
+            Checks.tensor(op, "input", x, device, x.dtype());
+            return x.dtype();
+        }
+        return Checks.floating(op, "input", x, device);
+    }
+
+    /** Low-precision operands are not relaid out on the way: they share the input's layout. */
+    private static void sameLayout(String op, DType dtype, Tensor x, Tensor other, String role) {
+        if (dtype != DType.F32 && other.layout() != x.layout()) {
+            throw new IllegalArgumentException(op + ": " + role + " is " + other.layout() + " but the input is " + x.layout()
+                    + "; " + dtype + " operands share one layout");
         }
     }
 

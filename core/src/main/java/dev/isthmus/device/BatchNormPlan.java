@@ -1,5 +1,6 @@
 package dev.isthmus.device;
 
+import dev.isthmus.tensor.DType;
 import dev.isthmus.tensor.Shape;
 import dev.isthmus.tensor.Tensor;
 
@@ -63,14 +64,15 @@ public abstract class BatchNormPlan implements AutoCloseable {
     public final void forwardTraining(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
                                       float momentum, float eps, Tensor y, Tensor savedMean, Tensor savedInvStd) {
         final String op = "batch norm forward (training)";
-        check(op, "input", x, inputShape);
+        DType data = dataType(x);
+        checkDatum(op, "input", x, data, x);
+        checkDatum(op, "output", y, data, x);
         check(op, "gamma", gamma, channelShape);
         check(op, "beta", beta, channelShape);
         check(op, "running mean", runningMean, channelShape);
         check(op, "running variance", runningVar, channelShape);
         check(op, "saved mean", savedMean, channelShape);
         check(op, "saved inverse std", savedInvStd, channelShape);
-        check(op, "output", y, inputShape);
         if (!(momentum >= 0 && momentum <= 1)) {
             throw new IllegalArgumentException(op + ": momentum must be in [0, 1], got " + momentum);
         }
@@ -100,12 +102,13 @@ public abstract class BatchNormPlan implements AutoCloseable {
     public final void forwardInference(Tensor x, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
                                        float eps, Tensor y) {
         final String op = "batch norm forward (inference)";
-        check(op, "input", x, inputShape);
+        DType data = dataType(x);
+        checkDatum(op, "input", x, data, x);
+        checkDatum(op, "output", y, data, x);
         check(op, "gamma", gamma, channelShape);
         check(op, "beta", beta, channelShape);
         check(op, "running mean", runningMean, channelShape);
         check(op, "running variance", runningVar, channelShape);
-        check(op, "output", y, inputShape);
         if (!(eps > 0)) {
             throw new IllegalArgumentException(op + ": eps must be > 0, got " + eps);
         }
@@ -134,9 +137,10 @@ public abstract class BatchNormPlan implements AutoCloseable {
         if (!(eps > 0)) {
             throw new IllegalArgumentException(op + ": eps must be > 0, got " + eps);
         }
-        check(op, "input", x, inputShape);
-        check(op, "output gradient", gradOutput, inputShape);
-        check(op, "input gradient", gradInput, inputShape);
+        DType data = dataType(x);
+        checkDatum(op, "input", x, data, x);
+        checkDatum(op, "output gradient", gradOutput, data, x);
+        checkDatum(op, "input gradient", gradInput, data, x);
         check(op, "gamma", gamma, channelShape);
         check(op, "saved mean", savedMean, channelShape);
         check(op, "saved inverse std", savedInvStd, channelShape);
@@ -144,6 +148,21 @@ public abstract class BatchNormPlan implements AutoCloseable {
         check(op, "beta gradient", betaGrad, channelShape);
         try (Device.Guard ignored = device.enter()) {
             doBackward(x, gradOutput, gamma, savedMean, savedInvStd, eps, gradInput, gammaGrad, betaGrad);
+        }
+    }
+
+    /** The data operands' type: F32, or the low precision of x where the device {@link Device#carriesLowPrecision carries} it. */
+    private DType dataType(Tensor x) {
+        return x != null && x.dtype().isLowPrecision() && device.carriesLowPrecision(x.dtype()) ? x.dtype() : DType.F32;
+    }
+
+    /** A data operand: of the input's shape and of {@code dtype}; low-precision ones in the input's layout. */
+    private void checkDatum(String op, String role, Tensor tensor, DType dtype, Tensor x) {
+        Checks.tensor(op, role, tensor, device, dtype);
+        Checks.shape(op, role, tensor, inputShape);
+        if (dtype != DType.F32 && tensor.layout() != x.layout()) {
+            throw new IllegalArgumentException(op + ": " + role + " is " + tensor.layout() + " but the input is "
+                    + x.layout() + "; " + dtype + " operands share one layout");
         }
     }
 

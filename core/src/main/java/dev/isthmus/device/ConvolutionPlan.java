@@ -79,8 +79,31 @@ public abstract class ConvolutionPlan implements AutoCloseable {
      * @param bias whether forward and backwardFilter will be given a bias
      */
     public final void prepare(boolean bias) {
+        prepare(bias, DType.F32, DType.F32);
+    }
+
+    /**
+     * As {@link #prepare(boolean)} for an output and an input gradient of these types: F32, or
+     * the operand type where the device {@link Device#carriesLowPrecision carries it} between layers.
+     *
+     * @param bias whether forward and backwardFilter will be given a bias
+     * @param output the type forward writes
+     * @param gradInput the type backwardData writes
+     */
+    public final void prepare(boolean bias, DType output, DType gradInput) {
         try (Device.Guard ignored = device.enter()) {
-            doPrepare(bias);
+            checkWritten("conv2d prepare", "output", output);
+            checkWritten("conv2d prepare", "input gradient", gradInput);
+            doPrepare(bias, output, gradInput);
+        }
+    }
+
+    /** The types a plan may write: F32, or its operand type where the device carries it. */
+    private void checkWritten(String op, String role, DType dtype) {
+        if (dtype != DType.F32 && !(dtype == operands && device.carriesLowPrecision(dtype))) {
+            throw new IllegalArgumentException(op + ": " + role + " is " + dtype + "; a " + operands + " convolution on "
+                    + device.name() + " writes F32" + (operands == DType.F32 ? "" : device.carriesLowPrecision(operands)
+                    ? " or " + operands : ""));
         }
     }
 
@@ -108,7 +131,7 @@ public abstract class ConvolutionPlan implements AutoCloseable {
         if (bias != null) {
             check(op, "bias", bias, biasShape, DType.F32);
         }
-        check(op, "output", y, outputShape, DType.F32);
+        writtenCheck(op, "output", y, outputShape);
         try (Device.Guard ignored = device.enter()) {
             PlanTimer timing = timer;
             long started = timing == null ? 0 : synchronizedNanos();
@@ -130,7 +153,7 @@ public abstract class ConvolutionPlan implements AutoCloseable {
         final String op = "conv2d backward data";
         check(op, "output gradient", gradOutput, outputShape, operands);
         check(op, "weight", weight, weightShape, DType.F32);
-        check(op, "input gradient", gradInput, inputShape, DType.F32);
+        writtenCheck(op, "input gradient", gradInput, inputShape);
         try (Device.Guard ignored = device.enter()) {
             PlanTimer timing = timer;
             long started = timing == null ? 0 : synchronizedNanos();
@@ -173,6 +196,14 @@ public abstract class ConvolutionPlan implements AutoCloseable {
         return System.nanoTime();
     }
 
+    private void writtenCheck(String op, String role, Tensor tensor, Shape expected) {
+        if (tensor == null) {
+            throw new IllegalArgumentException(op + ": " + role + " is null");
+        }
+        checkWritten(op, role, tensor.dtype());
+        check(op, role, tensor, expected, tensor.dtype());
+    }
+
     private void check(String op, String role, Tensor tensor, Shape expected, DType dtype) {
         Checks.tensor(op, role, tensor, device, dtype);
         Checks.shape(op, role, tensor, expected);
@@ -184,6 +215,18 @@ public abstract class ConvolutionPlan implements AutoCloseable {
      * @param bias the bias, or null
      */
     protected void doPrepare(boolean bias) {
+    }
+
+    /**
+     * Makes ahead what the calls will use when they write these types; by default
+     * {@link #doPrepare(boolean)} (the types are F32 wherever the device does not carry low precision).
+     *
+     * @param bias whether a bias is given
+     * @param output the type forward writes
+     * @param gradInput the type backwardData writes
+     */
+    protected void doPrepare(boolean bias, DType output, DType gradInput) {
+        doPrepare(bias);
     }
 
     /**

@@ -495,6 +495,19 @@ public abstract class Device implements AutoCloseable {
     }
 
     /**
+     * Whether this device's batch norm, ReLU and residual-sum kernels also take {@code dtype}
+     * (BF16) activations, so that a mixed-precision model can hand a convolution's output to the
+     * next convolution through them without converting (autocast's layout). False unless a device
+     * says otherwise: there every activation between layers stays F32.
+     *
+     * @param dtype the low-precision type
+     * @return whether activations may stay in {@code dtype} between layers
+     */
+    public boolean carriesLowPrecision(DType dtype) {
+        return false;
+    }
+
+    /**
      * The kernels a training convolution on {@code dtype} operands runs here, for reports: on the
      * CPU the implementation oneDNN picks ({@code jit:avx512_core}, {@code jit:avx512_core_bf16},
      * {@code brgconv:avx512_core_amx}...), which names the ISA it dispatched to.

@@ -110,7 +110,7 @@ public final class ElementwiseKernels {
      * @param out the result; may be one of the operands
      */
     public void add(Tensor a, Tensor b, Tensor out) {
-        checkBinary("add", a, b, out);
+        checkSum("add", a, b, out);
         try (Device.Guard ignored = device.enter()) {
             backend.add(a, b, out);
         }
@@ -125,7 +125,7 @@ public final class ElementwiseKernels {
      * @param out the result; may be one of the operands
      */
     public void addRelu(Tensor a, Tensor b, Tensor out) {
-        checkBinary("addRelu", a, b, out);
+        checkSum("addRelu", a, b, out);
         try (Device.Guard ignored = device.enter()) {
             backend.addRelu(a, b, out);
         }
@@ -142,6 +142,29 @@ public final class ElementwiseKernels {
         checkBinary("mul", a, b, out);
         try (Device.Guard ignored = device.enter()) {
             backend.mul(a, b, out);
+        }
+    }
+
+    /**
+     * A sum's operands: as {@link #checkBinary}, except that a and b may each be in the low
+     * precision the device {@link Device#carriesLowPrecision carries} (a residual block's branches
+     * ending in BF16 batch norm), then in out's layout; out is F32.
+     */
+    private void checkSum(String op, Tensor a, Tensor b, Tensor out) {
+        boolean lowA = a != null && a.dtype().isLowPrecision() && device.carriesLowPrecision(a.dtype());
+        boolean lowB = b != null && b.dtype().isLowPrecision() && device.carriesLowPrecision(b.dtype());
+        if (!lowA && !lowB) {
+            checkBinary(op, a, b, out);
+            return;
+        }
+        Checks.f32(op, "out", out, device);
+        Checks.tensor(op, "a", a, device, a.dtype() == DType.F32 || lowA ? a.dtype() : DType.F32);
+        Checks.tensor(op, "b", b, device, b.dtype() == DType.F32 || lowB ? b.dtype() : DType.F32);
+        Checks.sameShape(op, a, "a", b, "b");
+        Checks.sameShape(op, a, "a", out, "out");
+        if (a.layout() != out.layout() || b.layout() != out.layout()) {
+            throw new IllegalArgumentException(op + ": a is " + a.layout() + ", b " + b.layout() + ", out " + out.layout()
+                    + "; with " + (lowA ? a.dtype() : b.dtype()) + " operands all share one layout");
         }
     }
 

@@ -40,6 +40,9 @@ public abstract class BatchNorm extends Layer {
     private Tensor input;
     private SumAcrossProcesses processes;
     private SyncedBatchStatistics synced;
+    // Low-precision activations only: F32 copies for the eval-mode backward's sums, made on its first use.
+    private Tensor frozenNormalized;
+    private Tensor frozenGradOutput;
 
     /**
      * Batch norm over {@code numFeatures} channels, with PyTorch's arguments.
@@ -157,9 +160,17 @@ public abstract class BatchNorm extends Layer {
         }
     }
 
+    /** Over [N, C, H, W] and not synchronised, oneDNN normalises BF16 data with F32 statistics. */
+    @Override
+    protected LowPrecisionCarry lowPrecisionCarry() {
+        return acceptsRank(4) && processes == null ? LowPrecisionCarry.SAME_TYPE : LowPrecisionCarry.NONE;
+    }
+
     @Override
     protected void releaseBuffers() {
-        closeAll(plan, output);
+        closeAll(plan, output, frozenNormalized, frozenGradOutput);
+        frozenNormalized = null;
+        frozenGradOutput = null;
         if (synced != null) {
             synced.closeScratch();
         }
@@ -188,7 +199,7 @@ public abstract class BatchNorm extends Layer {
     /** The device computes dx together with dγ and dβ, so the buffer is needed even when nobody reads it. */
     @Override
     protected Tensor planGradients(GradientPlan plan, Tensor gradOutput) {
-        useGradInput(plan.buffer(inputShape(), gradOutput));
+        useGradInput(plan.buffer(inputShape(), inputType(), gradOutput));
         return propagatesDown() ? gradInput() : null;
     }
 
@@ -220,9 +231,22 @@ public abstract class BatchNorm extends Layer {
         Tensor gradInput = gradInput();
         if (!isFrozen()) {
             plan.forwardInference(input, ones, zeros, runningMean, runningVar, eps, gradInput);
-            device.elementwise().mul(gradInput, gradOutput, gradInput);
-            device.elementwise().biasGradient(gradInput, weightGrad);
-            device.elementwise().biasGradient(gradOutput, biasGrad);
+            Tensor normalized = gradInput;
+            Tensor upstream = gradOutput;
+            if (gradInput.dtype() != dev.isthmus.tensor.DType.F32) {
+                // The sums run on F32 copies (the element-wise kernels are F32); rare, so made here.
+                if (frozenNormalized == null) {
+                    frozenNormalized = device.allocateActivation(inputShape());
+                    frozenGradOutput = device.allocateActivation(inputShape());
+                }
+                device.elementwise().convert(gradInput, frozenNormalized);
+                device.elementwise().convert(gradOutput, frozenGradOutput);
+                normalized = frozenNormalized;
+                upstream = frozenGradOutput;
+            }
+            device.elementwise().mul(normalized, upstream, normalized);
+            device.elementwise().biasGradient(normalized, weightGrad);
+            device.elementwise().biasGradient(upstream, biasGrad);
         }
         if (!propagatesDown()) {
             return null;

@@ -243,12 +243,21 @@ public final class Conv2d extends Layer {
     protected void allocateBuffers(Device device, Shape input, Shape output) {
         DType operands = precision().operandType();
         plan = device.convolution(geometry(input.dim(0), input.dim(2), input.dim(3)), operands);
-        plan.prepare(hasBias);
+        plan.prepare(hasBias, outputType(), inputType());
         this.output = allocateOutput(device, output);
-        if (precision().isMixed()) {
+        // Mixed precision: a neighbour in a low-precision run hands its tensor over as is;
+        // from an F32 neighbour it is converted into these.
+        if (precision().isMixed() && inputType() != operands) {
             lowInput = device.allocate(input, operands, device.activationLayout(input));
+        }
+        if (precision().isMixed() && outputType() != operands) {
             lowGradOutput = device.allocate(output, operands, device.activationLayout(output));
         }
+    }
+
+    @Override
+    protected LowPrecisionCarry lowPrecisionCarry() {
+        return LowPrecisionCarry.CONVERTS;
     }
 
     @Override

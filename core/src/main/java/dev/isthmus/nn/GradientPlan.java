@@ -51,8 +51,21 @@ public final class GradientPlan implements AutoCloseable {
      * @return a buffer for a gradient of {@code shape}, in the device's activation layout, that shares no memory with {@code reading} (the gradient its user reads while writing it; may be null) or with a reserved gradient: the first such buffer made so far, else a new one
      */
     public Tensor buffer(Shape shape, Tensor reading) {
+        return buffer(shape, DType.F32, reading);
+    }
+
+    /**
+     * As {@link #buffer(Shape, Tensor)} for a gradient of {@code dtype} elements (a run of layers
+     * a mixed-precision model keeps in BF16 passes its gradients on in BF16).
+     *
+     * @param shape the buffer's shape
+     * @param dtype the element type
+     * @param reading the tensor whose reader writes into the buffer, or null
+     * @return the buffer
+     */
+    public Tensor buffer(Shape shape, DType dtype, Tensor reading) {
         for (Tensor candidate : buffers) {
-            if (candidate.shape().equals(shape) && candidate.layout() == device.activationLayout(shape)
+            if (candidate.shape().equals(shape) && candidate.dtype() == dtype && candidate.layout() == device.activationLayout(shape)
                     && (reading == null || !candidate.sharesMemoryWith(reading)) && !isReserved(candidate)) {
                 return candidate;
             }
@@ -60,13 +73,13 @@ public final class GradientPlan implements AutoCloseable {
         if (allocated) {
             throw new IllegalStateException("gradient plan: its buffers are allocated; plan again for another network");
         }
-        Tensor made = withoutMemory(shape);
+        Tensor made = withoutMemory(shape, dtype);
         buffers.add(made);
         return made;
     }
 
-    private Tensor withoutMemory(Shape shape) {
-        return Tensor.owning(Storage.planned(device, shape.elementCount() * DType.F32.byteSize()), shape, DType.F32,
+    private Tensor withoutMemory(Shape shape, DType dtype) {
+        return Tensor.owning(Storage.planned(device, shape.elementCount() * dtype.byteSize()), shape, dtype,
                 device.activationLayout(shape));
     }
 
@@ -91,7 +104,7 @@ public final class GradientPlan implements AutoCloseable {
      * @return a stand-in for a gradient that comes from outside the network (the loss's dL/dlogits): it has no memory, and no buffer handed out shares it
      */
     public Tensor outside(Shape shape) {
-        return withoutMemory(shape);
+        return withoutMemory(shape, DType.F32);
     }
 
     /**

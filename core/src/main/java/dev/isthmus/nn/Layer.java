@@ -2,6 +2,7 @@ package dev.isthmus.nn;
 
 import dev.isthmus.device.Device;
 import dev.isthmus.device.MemoryPlan;
+import dev.isthmus.tensor.DType;
 import dev.isthmus.tensor.Shape;
 import dev.isthmus.tensor.Tensor;
 
@@ -47,6 +48,72 @@ public abstract class Layer implements AutoCloseable {
     private Precision precision = Precision.FP32;
     private Tensor plannedOutput;
     private boolean inferenceOnly;
+    private DType inputType = DType.F32;
+    private DType outputType = DType.F32;
+
+    /**
+     * How a leaf layer can hand low-precision activations on under a mixed-precision policy, on a
+     * device that {@link Device#carriesLowPrecision carries them}: a container that sees a run
+     * convolution → (batch norm | ReLU)* → convolution keeps the whole run in the low precision,
+     * so no activation or gradient between them is converted (autocast's layout).
+     */
+    protected enum LowPrecisionCarry {
+        /** Takes and gives F32 only. */
+        NONE,
+        /** Takes and gives either type, the same on both sides (batch norm, ReLU). */
+        SAME_TYPE,
+        /** Converts: its input and its output may each be F32 or low precision (a convolution). */
+        CONVERTS
+    }
+
+    /**
+     * How this layer carries low-precision activations (NONE unless a subclass says otherwise).
+     *
+     * @return how this layer carries low-precision activations
+     */
+    protected LowPrecisionCarry lowPrecisionCarry() {
+        return LowPrecisionCarry.NONE;
+    }
+
+    /** For containers, before setup: the types of this layer's input and output (and of dL/dx and dL/dy). */
+    final void carryTypes(DType input, DType output) {
+        if (input == null || output == null) {
+            throw new IllegalArgumentException(describe() + ": activation types must not be null");
+        }
+        if (inputShape != null && (input != inputType || output != outputType)) {
+            // The buffers were made for the old types; the next setup makes them again.
+            releaseBuffers();
+            forgetGradientPlan();
+            inputShape = null;
+            outputShape = null;
+        }
+        inputType = input;
+        outputType = output;
+    }
+
+    /** For containers: the output type, once set up. */
+    final void declareOutputType(DType output) {
+        outputType = output;
+    }
+
+    /**
+     * The element type of the input forward takes and of dL/dx backward returns: F32, or the
+     * policy's low precision inside a run its container keeps in it.
+     *
+     * @return the element type of the input forward takes and of dL/dx backward returns
+     */
+    public final DType inputType() {
+        return inputType;
+    }
+
+    /**
+     * The element type of the output forward returns and of dL/dy backward takes.
+     *
+     * @return the element type of the output forward returns and of dL/dy backward takes
+     */
+    public final DType outputType() {
+        return outputType;
+    }
 
     /**
      * What the layer is, with its configuration, for messages and summaries: "Conv2d(3, 16, kernel=3x3)".
@@ -184,7 +251,7 @@ public abstract class Layer implements AutoCloseable {
      * @return the output buffer
      */
     protected final Tensor allocateOutput(Device device, Shape shape) {
-        plannedOutput = device.allocateActivation(shape);
+        plannedOutput = device.allocate(shape, outputType, device.activationLayout(shape));
         return plannedOutput;
     }
 
@@ -309,7 +376,7 @@ public abstract class Layer implements AutoCloseable {
         if (!propagatesDown()) {
             return null;
         }
-        useGradInput(plan.buffer(inputShape, gradOutput));
+        useGradInput(plan.buffer(inputShape, inputType, gradOutput));
         return gradInput;
     }
 
@@ -473,6 +540,10 @@ public abstract class Layer implements AutoCloseable {
             throw new IllegalArgumentException(describe() + ": input " + x.shape() + " does not match the shape "
                     + inputShape + " the layer was set up for (set it up again for a new shape)");
         }
+        if (x.dtype() != inputType) {
+            throw new IllegalArgumentException(describe() + ": input " + x.shape() + " is " + x.dtype() + "; the layer takes "
+                    + inputType);
+        }
         if (training && inferenceOnly) {
             throw new IllegalStateException(describe() + ": part of a model built for inference only (Model.inferenceOnly),"
                     + " whose layers share activation memory; a training-mode forward needs a model built for training");
@@ -552,6 +623,10 @@ public abstract class Layer implements AutoCloseable {
         if (!gradOutput.shape().equals(outputShape)) {
             throw new IllegalArgumentException(describe() + ": output gradient " + gradOutput.shape()
                     + " does not match the output shape " + outputShape);
+        }
+        if (gradOutput.dtype() != outputType) {
+            throw new IllegalArgumentException(describe() + ": output gradient " + gradOutput.shape() + " is "
+                    + gradOutput.dtype() + "; the layer's output is " + outputType);
         }
     }
 

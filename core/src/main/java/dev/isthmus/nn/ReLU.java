@@ -13,4 +13,10 @@ public final class ReLU extends ElementwiseActivation {
     public String describe() {
         return "ReLU()";
     }
+
+    /** oneDNN's ReLU reads and writes BF16 as it does F32, so a mixed-precision run goes through it unconverted. */
+    @Override
+    protected LowPrecisionCarry lowPrecisionCarry() {
+        return LowPrecisionCarry.SAME_TYPE;
+    }
 }

@@ -2,6 +2,7 @@ package dev.isthmus.nn;
 
 import dev.isthmus.device.Activation;
 import dev.isthmus.device.Device;
+import dev.isthmus.tensor.DType;
 import dev.isthmus.tensor.Shape;
 import dev.isthmus.tensor.Tensor;
 
@@ -21,6 +22,8 @@ public final class Residual extends Layer {
     private final boolean finalRelu;
     private Tensor output;
     private Tensor sumGradient;
+    // Mixed precision: dL/d(sum) in the low precision, for branches that end in it.
+    private Tensor lowSumGradient;
 
     /**
      * A residual block: the main branch and the shortcut, added.
@@ -58,6 +61,14 @@ public final class Residual extends Layer {
     @Override
     protected void allocateBuffers(Device device, Shape input, Shape output) {
         // Both branches need dL/dx of the block, so both propagate down.
+        // The sum reads the main branch in either type, so it may end in BF16 batch norm (see
+        // Sequential); the projection stays F32: oneDNN 2.6 has no JIT sum of two BF16 operands
+        // into F32 (its reference kernel is slower than the conversion it would save).
+        main.allowLowPrecisionOutput(finalRelu);
+        // children() lists the branch's layers, not the branch: its precision is passed on here.
+        if (main.precision() != precision()) {
+            main.setPrecision(precision());
+        }
         main.setPropagateDown(true);
         main.setup(device, input);
         if (shortcut != null) {
@@ -96,18 +107,22 @@ public final class Residual extends Layer {
     protected Tensor planGradients(GradientPlan plan, Tensor gradOutput) {
         sumGradient = finalRelu ? plan.buffer(outputShape(), gradOutput) : gradOutput;
         plan.reserve(sumGradient);
-        Tensor mainGrad = main.planBackward(plan, sumGradient);
+        DType low = lowBranchType();
+        lowSumGradient = low == null ? null : plan.buffer(outputShape(), low, sumGradient);
+        plan.reserve(lowSumGradient);
+        Tensor mainGrad = main.planBackward(plan, branchGradient(main, sumGradient));
         plan.reserve(mainGrad);
         if (shortcut != null) {
-            shortcut.planBackward(plan, sumGradient);
+            shortcut.planBackward(plan, branchGradient(shortcut, sumGradient));
         }
         plan.release(mainGrad);
+        plan.release(lowSumGradient);
         plan.release(sumGradient);
         if (!propagatesDown()) {
             return null;
         }
         boolean overwritable = plan.isFree(mainGrad) && !mainGrad.sharesMemoryWith(gradOutput)
-                && mainGrad.shape().equals(inputShape());
+                && mainGrad.shape().equals(inputShape()) && mainGrad.dtype() == inputType();
         useGradInput(overwritable ? mainGrad : plan.buffer(inputShape(), gradOutput));
         return gradInput();
     }
@@ -120,13 +135,29 @@ public final class Residual extends Layer {
             device.activations().backward(Activation.RELU, 0f, output, output, gradOutput, sumGradient);
             gradient = sumGradient;
         }
-        Tensor mainGrad = main.backward(gradient);
-        Tensor skipGrad = shortcut == null ? gradient : shortcut.backward(gradient);
+        if (lowSumGradient != null) {
+            device.elementwise().convert(gradient, lowSumGradient);
+        }
+        Tensor mainGrad = main.backward(branchGradient(main, gradient));
+        Tensor skipGrad = shortcut == null ? gradient : shortcut.backward(branchGradient(shortcut, gradient));
         if (!propagatesDown()) {
             return null;
         }
         device.elementwise().add(mainGrad, skipGrad, gradInput());
         return gradInput();
+    }
+
+    /** The low precision a branch ends in, or null when both hand the sum F32. */
+    private DType lowBranchType() {
+        if (main.outputType() != DType.F32) {
+            return main.outputType();
+        }
+        return shortcut != null && shortcut.outputType() != DType.F32 ? shortcut.outputType() : null;
+    }
+
+    /** dL/d(sum) in the type {@code branch} ends in: {@code f32}, or its low-precision copy. */
+    private Tensor branchGradient(Layer branch, Tensor f32) {
+        return branch.outputType() == DType.F32 ? f32 : lowSumGradient;
     }
 
     @Override

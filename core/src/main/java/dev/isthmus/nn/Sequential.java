@@ -1,6 +1,7 @@
 package dev.isthmus.nn;
 
 import dev.isthmus.device.Device;
+import dev.isthmus.tensor.DType;
 import dev.isthmus.tensor.Shape;
 import dev.isthmus.tensor.Tensor;
 
@@ -100,8 +101,61 @@ public final class Sequential extends Layer {
         return shape;
     }
 
+    /**
+     * For a container that takes this sequence's output in low precision (a residual block's sum
+     * does): a run of low-precision layers at the end may then hand its output on unconverted.
+     */
+    void allowLowPrecisionOutput(boolean allowed) {
+        this.lowOutputAllowed = allowed;
+    }
+
+    private boolean lowOutputAllowed;
+
+    /**
+     * Under a mixed-precision policy, on a device that carries low-precision activations, finds
+     * the runs convolution → (batch norm | ReLU)* → convolution (or → the end, where the container
+     * allows it) and keeps each in the low precision: the convolution writes its output in it, the
+     * layers between take and give it, the next convolution reads it as is; their gradients flow
+     * back the same way. Every other hand-off stays F32.
+     */
+    private void chooseActivationTypes(Device device) {
+        int n = layers.size();
+        DType[] in = new DType[n];
+        DType[] out = new DType[n];
+        java.util.Arrays.fill(in, DType.F32);
+        java.util.Arrays.fill(out, DType.F32);
+        DType low = precision().operandType();
+        if (precision().isMixed() && device.carriesLowPrecision(low)) {
+            for (int i = 0; i < n; i++) {
+                if (layers.get(i).lowPrecisionCarry() != LowPrecisionCarry.CONVERTS) {
+                    continue;
+                }
+                int end = i + 1;
+                while (end < n && layers.get(end).lowPrecisionCarry() == LowPrecisionCarry.SAME_TYPE) {
+                    end++;
+                }
+                boolean intoConvolution = end < n && layers.get(end).lowPrecisionCarry() == LowPrecisionCarry.CONVERTS;
+                if (intoConvolution || (end == n && lowOutputAllowed)) {
+                    out[i] = low;
+                    for (int k = i + 1; k < end; k++) {
+                        in[k] = low;
+                        out[k] = low;
+                    }
+                    if (end < n) {
+                        in[end] = low;
+                    }
+                }
+            }
+        }
+        for (int i = 0; i < n; i++) {
+            layers.get(i).carryTypes(in[i], out[i]);
+        }
+        declareOutputType(out[n - 1]);
+    }
+
     @Override
     protected void allocateBuffers(Device device, Shape input, Shape output) {
+        chooseActivationTypes(device);
         Shape shape = input;
         // A layer computes dL/dx only when a layer before it has something to train (or the caller
         // wants dL/dx): below the lowest trainable layer, backward stops.

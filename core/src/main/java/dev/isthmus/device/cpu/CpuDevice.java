@@ -215,6 +215,12 @@ public final class CpuDevice extends Device {
         return engine.convolutionKernel(dtype);
     }
 
+    /** oneDNN's batch norm, eltwise and binary primitives take BF16 wherever its BF16 convolutions are real. */
+    @Override
+    public boolean carriesLowPrecision(DType dtype) {
+        return dtype == DType.BF16 && usesOneDnn() && lowPrecisionSupport(dtype) == null;
+    }
+
     @Override
     protected String whyNotLowPrecision(DType dtype) {
         return engine.whyNotLowPrecision(dtype);

@@ -24,7 +24,7 @@ final class DnnlActivations extends CpuActivations {
             return;
         }
         Tensor input = scratch.inLayout(x, y.layout(), CpuScratch.Slot.FIRST_INPUT);
-        DnnlPrimitive forward = primitives.forward(function, alpha, y.elementCount());
+        DnnlPrimitive forward = primitives.forward(function, alpha, y.elementCount(), y.dtype());
         forward.bind(0, input.memory());
         forward.bind(1, y.memory());
         forward.execute();
@@ -39,7 +39,7 @@ final class DnnlActivations extends CpuActivations {
         Layout layout = gradInput.layout();
         Tensor input = scratch.inLayout(x, layout, CpuScratch.Slot.FIRST_INPUT);
         Tensor upstream = scratch.inLayout(gradOutput, layout, CpuScratch.Slot.THIRD_INPUT);
-        DnnlPrimitive backward = primitives.backward(function, alpha, gradInput.elementCount());
+        DnnlPrimitive backward = primitives.backward(function, alpha, gradInput.elementCount(), gradInput.dtype());
         backward.bind(0, input.memory());
         backward.bind(1, upstream.memory());
         backward.bind(2, gradInput.memory());

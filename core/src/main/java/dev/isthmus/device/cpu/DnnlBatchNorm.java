@@ -2,6 +2,7 @@ package dev.isthmus.device.cpu;
 
 import dev.isthmus.bindings.dnnl.dnnl_h;
 import dev.isthmus.device.BatchNormPlan;
+import dev.isthmus.tensor.DType;
 import dev.isthmus.tensor.Layout;
 import dev.isthmus.tensor.Shape;
 import dev.isthmus.tensor.Tensor;
@@ -15,7 +16,8 @@ import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
  * Batch normalisation through oneDNN on [N, C, H, W] activations of either layout (BatchNorm1d
  * inputs, rank 2 or 3, go to the Java plan). oneDNN returns the biased batch variance; the running
  * variance is updated here with the unbiased one, and the layer's saved 1/sqrt(var + eps) is
- * derived from it, so the plan keeps the device-independent contract of BatchNormPlan.
+ * derived from it, so the plan keeps the device-independent contract of BatchNormPlan. BF16 data
+ * (a mixed-precision run) is normalised with F32 statistics, scale and shift, as autocast's.
  */
 final class DnnlBatchNorm extends BatchNormPlan {
     private final CpuDevice cpu;
@@ -26,6 +28,7 @@ final class DnnlBatchNorm extends BatchNormPlan {
     private final Tensor shiftGrad;
     private final Tensor unusedShift;
     private Layout layout;
+    private DType dataType;
     private DnnlPrimitive training;
     private DnnlPrimitive inference;
     private DnnlPrimitive backward;
@@ -40,9 +43,9 @@ final class DnnlBatchNorm extends BatchNormPlan {
         this.unusedShift = cpu.allocate(Shape.of(channels));
     }
 
-    private MemorySegment opDescriptor(int propKind, int flags, Layout dataLayout, float epsilon) {
+    private MemorySegment opDescriptor(int propKind, int flags, Layout dataLayout, DType type, float epsilon) {
         MemorySegment desc = DnnlRuntime.operationDescriptor(arena);
-        MemorySegment data = dnnl.descriptor(arena, inputShape, dataLayout);
+        MemorySegment data = dnnl.descriptor(arena, inputShape, dataLayout, type);
         int status = propKind == dnnl_h.dnnl_backward()
                 ? dnnl_h.dnnl_batch_normalization_backward_desc_init(desc, propKind, data, data, epsilon, flags)
                 : dnnl_h.dnnl_batch_normalization_forward_desc_init(desc, propKind, data, epsilon, flags);
@@ -51,14 +54,14 @@ final class DnnlBatchNorm extends BatchNormPlan {
     }
 
     /** Makes the three primitives for this layout and eps (oneDNN fixes eps in the primitive). */
-    private void prepare(Layout dataLayout, float eps) {
-        if (layout == dataLayout && eps == preparedEps) {
+    private void prepare(Layout dataLayout, DType type, float eps) {
+        if (layout == dataLayout && type == dataType && eps == preparedEps) {
             return;
         }
         closePrimitives();
         MemorySegment perChannel = dnnl.descriptor(arena, new int[] {channels}, dnnl_h.dnnl_a());
         int scaleShift = dnnl_h.dnnl_use_scale() | dnnl_h.dnnl_use_shift();
-        MemorySegment trainingDesc = opDescriptor(dnnl_h.dnnl_forward_training(), scaleShift, dataLayout, eps);
+        MemorySegment trainingDesc = opDescriptor(dnnl_h.dnnl_forward_training(), scaleShift, dataLayout, type, eps);
         MemorySegment[] fourPerChannel = {null, null, perChannel, perChannel, perChannel, perChannel};
         int[] trainingKinds = {dnnl_h.DNNL_ARG_SRC(), dnnl_h.DNNL_ARG_DST(), dnnl_h.DNNL_ARG_SCALE(), dnnl_h.DNNL_ARG_SHIFT(),
             dnnl_h.DNNL_ARG_MEAN(), dnnl_h.DNNL_ARG_VARIANCE()};
@@ -68,13 +71,13 @@ final class DnnlBatchNorm extends BatchNormPlan {
                 trainingQueries, new int[6], fourPerChannel);
 
         MemorySegment inferenceDesc = opDescriptor(dnnl_h.dnnl_forward_inference(), scaleShift | dnnl_h.dnnl_use_global_stats(),
-                dataLayout, eps);
+                dataLayout, type, eps);
         int[] inferenceQueries = {dnnl_h.dnnl_query_src_md(), dnnl_h.dnnl_query_dst_md(), dnnl_h.dnnl_query_weights_md(),
             dnnl_h.dnnl_query_weights_md(), dnnl_h.dnnl_query_src_md(), dnnl_h.dnnl_query_src_md()};
         inference = DnnlPrimitive.create(dnnl, "batch norm inference", inferenceDesc, dnnl.plainAttributes(), null, trainingKinds,
                 inferenceQueries, new int[6], fourPerChannel);
 
-        MemorySegment backwardDesc = opDescriptor(dnnl_h.dnnl_backward(), scaleShift, dataLayout, eps);
+        MemorySegment backwardDesc = opDescriptor(dnnl_h.dnnl_backward(), scaleShift, dataLayout, type, eps);
         // oneDNN 2.6 counts the shift among the backward's inputs when use_shift is set, though the
         // gradients do not depend on it; a zero tensor stands in.
         int[] backwardKinds = {dnnl_h.DNNL_ARG_SRC(), dnnl_h.DNNL_ARG_DIFF_DST(), dnnl_h.DNNL_ARG_SCALE(), dnnl_h.DNNL_ARG_MEAN(),
@@ -86,6 +89,7 @@ final class DnnlBatchNorm extends BatchNormPlan {
                 backwardKinds, backwardQueries, new int[9],
                 new MemorySegment[] {null, null, perChannel, perChannel, perChannel, null, perChannel, perChannel, perChannel});
         layout = dataLayout;
+        dataType = type;
         preparedEps = eps;
     }
 
@@ -95,7 +99,7 @@ final class DnnlBatchNorm extends BatchNormPlan {
     protected void doForwardTraining(Tensor input, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
                                      float momentum, float eps, Tensor y, Tensor savedMean, Tensor savedInvStd) {
         Tensor x = cpu.scratch().inLayout(input, y.layout(), CpuScratch.Slot.FIRST_INPUT);
-        prepare(x.layout(), eps);
+        prepare(x.layout(), x.dtype(), eps);
         training.bind(0, x.memory());
         training.bind(1, y.memory());
         training.bind(2, gamma.memory());
@@ -122,7 +126,7 @@ final class DnnlBatchNorm extends BatchNormPlan {
     protected void doForwardInference(Tensor input, Tensor gamma, Tensor beta, Tensor runningMean, Tensor runningVar,
                                       float eps, Tensor y) {
         Tensor x = cpu.scratch().inLayout(input, y.layout(), CpuScratch.Slot.FIRST_INPUT);
-        prepare(x.layout(), eps);
+        prepare(x.layout(), x.dtype(), eps);
         inference.bind(0, x.memory());
         inference.bind(1, y.memory());
         inference.bind(2, gamma.memory());
@@ -138,7 +142,7 @@ final class DnnlBatchNorm extends BatchNormPlan {
         // oneDNN normalises within one layout: the result's; other operands are converted first.
         Tensor x = cpu.scratch().inLayout(input, gradInput.layout(), CpuScratch.Slot.FIRST_INPUT);
         Tensor gradOutput = cpu.scratch().inLayout(upstream, gradInput.layout(), CpuScratch.Slot.SECOND_INPUT);
-        prepare(x.layout(), eps);
+        prepare(x.layout(), x.dtype(), eps);
         // oneDNN wants the variance: recover it from the saved 1/sqrt(var + eps).
         MemorySegment invStd = savedInvStd.memory();
         MemorySegment v = variance.memory();

@@ -21,8 +21,9 @@ import java.lang.foreign.ValueLayout;
  *
  * <p>With BF16 operands, the input and output gradient arrive in BF16, and the weight reorders
  * convert the F32 master weights into the BF16 blocked copy the primitives read (one pass, as
- * before); the output, the input gradient and the weight gradient come out in F32, which oneDNN's
- * BF16 kernels (avx512_core_bf16, AMX) accumulate in F32 anyway.
+ * before); the weight gradient comes out in F32, which oneDNN's BF16 kernels (avx512_core_bf16,
+ * AMX) accumulate in F32 anyway, and the output and the input gradient in the type of the tensor
+ * given (F32, or BF16 inside a run of layers the model keeps in BF16).
  */
 final class DnnlConvolution extends ConvolutionPlan {
     private final CpuDevice cpu;
@@ -59,15 +60,15 @@ final class DnnlConvolution extends ConvolutionPlan {
         return dnnl.descriptor(arena, weightDims(), dnnl_h.dnnl_format_tag_any(), dtype);
     }
 
-    /** The descriptor of an operation between src/dst of the given layouts. */
-    private MemorySegment opDescriptor(int kind, Layout x, Layout y, boolean bias) {
+    /** The descriptor of an operation between src/dst of the given layouts; {@code written} is the type of what it writes. */
+    private MemorySegment opDescriptor(int kind, Layout x, Layout y, boolean bias, DType written) {
         ConvGeometry g = geometry;
         MemorySegment desc = DnnlRuntime.operationDescriptor(arena);
         DType low = operandType();
-        // Read operands (input, output gradient, weights) are in the operand type; what the
-        // primitive writes (output, input gradient, weight gradient) is F32.
-        MemorySegment src = dnnl.descriptor(arena, g.inputShape(), x, kind == 1 ? DType.F32 : low);
-        MemorySegment dst = dnnl.descriptor(arena, g.outputShape(), y, kind == 0 ? DType.F32 : low);
+        // Read operands (input, output gradient, weights) are in the operand type; the output and
+        // the input gradient in {@code written}, the weight gradient in F32.
+        MemorySegment src = dnnl.descriptor(arena, g.inputShape(), x, kind == 1 ? written : low);
+        MemorySegment dst = dnnl.descriptor(arena, g.outputShape(), y, kind == 0 ? written : low);
         MemorySegment weights = anyWeights(kind == 2 ? DType.F32 : low);
         MemorySegment biasDesc = bias ? userBias : MemorySegment.NULL;
         MemorySegment strides = DnnlRuntime.dims(arena, g.strideHeight(), g.strideWidth());
@@ -109,14 +110,16 @@ final class DnnlConvolution extends ConvolutionPlan {
     private final class Forward implements AutoCloseable {
         final Layout x;
         final Layout y;
+        final DType yType;
         final boolean bias;
         final DnnlPrimitive primitive;
         final DnnlPrimitive weightReorder;
         final Tensor weights;
 
-        Forward(Layout x, Layout y, boolean bias) {
+        Forward(Layout x, Layout y, DType yType, boolean bias) {
             this.x = x;
             this.y = y;
+            this.yType = yType;
             this.bias = bias;
             int[] kinds = bias ? new int[] {dnnl_h.DNNL_ARG_SRC(), dnnl_h.DNNL_ARG_WEIGHTS(), dnnl_h.DNNL_ARG_DST(), dnnl_h.DNNL_ARG_BIAS()}
                     : new int[] {dnnl_h.DNNL_ARG_SRC(), dnnl_h.DNNL_ARG_WEIGHTS(), dnnl_h.DNNL_ARG_DST()};
@@ -124,7 +127,7 @@ final class DnnlConvolution extends ConvolutionPlan {
                     dnnl_h.dnnl_query_weights_md()}
                     : new int[] {dnnl_h.dnnl_query_src_md(), dnnl_h.dnnl_query_weights_md(), dnnl_h.dnnl_query_dst_md()};
             int[] indexes = bias ? new int[] {0, 0, 0, 1} : new int[] {0, 0, 0};
-            primitive = DnnlPrimitive.create(dnnl, "convolution forward", opDescriptor(0, x, y, bias), dnnl.plainAttributes(),
+            primitive = DnnlPrimitive.create(dnnl, "convolution forward", opDescriptor(0, x, y, bias, yType), dnnl.plainAttributes(),
                     null, kinds, queries, indexes);
             MemorySegment wanted = primitive.descriptor(dnnl_h.dnnl_query_weights_md(), 0);
             if (needsReorder(wanted, userWeights)) {
@@ -149,15 +152,17 @@ final class DnnlConvolution extends ConvolutionPlan {
     private final class BackwardData implements AutoCloseable {
         final Layout dy;
         final Layout dx;
+        final DType dxType;
         final DnnlPrimitive primitive;
         final DnnlPrimitive weightReorder;
         final Tensor weights;
 
-        BackwardData(Layout dy, Layout dx) {
+        BackwardData(Layout dy, Layout dx, DType dxType) {
             this.dy = dy;
             this.dx = dx;
-            Forward hint = forwardFor(dx, dy, false);
-            primitive = DnnlPrimitive.create(dnnl, "convolution backward data", opDescriptor(1, dx, dy, false),
+            this.dxType = dxType;
+            Forward hint = hintFor(dx, dy);
+            primitive = DnnlPrimitive.create(dnnl, "convolution backward data", opDescriptor(1, dx, dy, false, dxType),
                     dnnl.plainAttributes(), hint.primitive.primitiveDesc(),
                     new int[] {dnnl_h.DNNL_ARG_DIFF_DST(), dnnl_h.DNNL_ARG_WEIGHTS(), dnnl_h.DNNL_ARG_DIFF_SRC()},
                     new int[] {dnnl_h.dnnl_query_diff_dst_md(), dnnl_h.dnnl_query_weights_md(), dnnl_h.dnnl_query_diff_src_md()},
@@ -195,7 +200,7 @@ final class DnnlConvolution extends ConvolutionPlan {
             this.x = x;
             this.dy = dy;
             this.bias = bias;
-            Forward hint = forwardFor(x, dy, false);
+            Forward hint = hintFor(x, dy);
             // The bias gradient comes out of the same pass over dy (a Java sum over NHWC rows costs more than the filter).
             int[] kinds = bias ? new int[] {dnnl_h.DNNL_ARG_SRC(), dnnl_h.DNNL_ARG_DIFF_DST(), dnnl_h.DNNL_ARG_DIFF_WEIGHTS(),
                 dnnl_h.DNNL_ARG_DIFF_BIAS()}
@@ -203,7 +208,7 @@ final class DnnlConvolution extends ConvolutionPlan {
             int[] queries = bias ? new int[] {dnnl_h.dnnl_query_src_md(), dnnl_h.dnnl_query_diff_dst_md(),
                 dnnl_h.dnnl_query_diff_weights_md(), dnnl_h.dnnl_query_diff_weights_md()}
                     : new int[] {dnnl_h.dnnl_query_src_md(), dnnl_h.dnnl_query_diff_dst_md(), dnnl_h.dnnl_query_diff_weights_md()};
-            primitive = DnnlPrimitive.create(dnnl, "convolution backward weights", opDescriptor(2, x, dy, bias),
+            primitive = DnnlPrimitive.create(dnnl, "convolution backward weights", opDescriptor(2, x, dy, bias, DType.F32),
                     dnnl.plainAttributes(), hint.primitive.primitiveDesc(), kinds, queries,
                     bias ? new int[] {0, 0, 0, 1} : new int[] {0, 0, 0});
             biasGradient = bias ? cpu.allocate(Shape.of(geometry.outChannels())) : null;
@@ -224,20 +229,26 @@ final class DnnlConvolution extends ConvolutionPlan {
         }
     }
 
-    /** The forward primitive for these layouts (made on first use; remade if the layouts change). */
-    private Forward forwardFor(Layout x, Layout y, boolean bias) {
-        if (forward == null || forward.x != x || forward.y != y || (bias && !forward.bias)) {
+    /** The forward primitive for these layouts and output type (made on first use; remade if they change). */
+    private Forward forwardFor(Layout x, Layout y, DType yType, boolean bias) {
+        if (forward == null || forward.x != x || forward.y != y || forward.yType != yType || (bias && !forward.bias)) {
+            boolean hadBias = forward != null && forward.bias;
             if (forward != null) {
                 forward.close();
             }
-            forward = new Forward(x, y, bias || (forward != null && forward.bias));
+            forward = new Forward(x, y, yType, bias || hadBias);
         }
         return forward;
     }
 
+    /** The forward primitive a backward one is hinted with: the current one when its layouts fit (whatever it writes). */
+    private Forward hintFor(Layout x, Layout y) {
+        return forward != null && forward.x == x && forward.y == y ? forward : forwardFor(x, y, DType.F32, false);
+    }
+
     @Override
     protected void doForward(Tensor x, Tensor weight, Tensor bias, Tensor y) {
-        Forward f = forwardFor(x.layout(), y.layout(), bias != null);
+        Forward f = forwardFor(x.layout(), y.layout(), y.dtype(), bias != null);
         Tensor weights = weight;
         if (f.weightReorder != null) {
             f.weightReorder.bind(0, weight.memory());
@@ -269,13 +280,13 @@ final class DnnlConvolution extends ConvolutionPlan {
         return zeroBias;
     }
 
-    /** The backward-data primitive for these layouts (made once; remade if the layouts change). */
-    private BackwardData backwardDataFor(Layout dy, Layout dx) {
-        if (backwardData == null || backwardData.dy != dy || backwardData.dx != dx) {
+    /** The backward-data primitive for these layouts and input-gradient type (made once; remade if they change). */
+    private BackwardData backwardDataFor(Layout dy, Layout dx, DType dxType) {
+        if (backwardData == null || backwardData.dy != dy || backwardData.dx != dx || backwardData.dxType != dxType) {
             if (backwardData != null) {
                 backwardData.close();
             }
-            backwardData = new BackwardData(dy, dx);
+            backwardData = new BackwardData(dy, dx, dxType);
         }
         return backwardData;
     }
@@ -294,16 +305,21 @@ final class DnnlConvolution extends ConvolutionPlan {
     /** The three primitives for the device's activation layouts, and their buffers, made now. */
     @Override
     protected void doPrepare(boolean bias) {
+        doPrepare(bias, DType.F32, DType.F32);
+    }
+
+    @Override
+    protected void doPrepare(boolean bias, DType output, DType gradInput) {
         Layout x = cpu.activationLayout(geometry.inputShape());
         Layout y = cpu.activationLayout(geometry.outputShape());
-        forwardFor(x, y, bias);
-        backwardDataFor(y, x);
+        forwardFor(x, y, output, bias);
+        backwardDataFor(y, x, gradInput);
         backwardWeightsFor(x, y, bias);
     }
 
     @Override
     protected void doBackwardData(Tensor gradOutput, Tensor weight, Tensor gradInput) {
-        BackwardData b = backwardDataFor(gradOutput.layout(), gradInput.layout());
+        BackwardData b = backwardDataFor(gradOutput.layout(), gradInput.layout(), gradInput.dtype());
         Tensor weights = weight;
         if (b.weightReorder != null) {
             b.weightReorder.bind(0, weight.memory());

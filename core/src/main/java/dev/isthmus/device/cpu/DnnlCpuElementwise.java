@@ -22,9 +22,11 @@ final class DnnlCpuElementwise extends CpuElementwise {
     }
 
     private void add(Tensor a, Tensor b, Tensor out, boolean relu) {
-        Tensor left = scratch.inLayout(a, out.layout(), CpuScratch.Slot.FIRST_INPUT);
-        Tensor right = scratch.inLayout(b, out.layout(), CpuScratch.Slot.SECOND_INPUT);
-        DnnlPrimitive add = primitives.add(out.elementCount(), relu);
+        // oneDNN's JIT binary wants src0 in dst's type: an F32 operand goes first (the sum commutes).
+        boolean swap = a.dtype() != out.dtype() && b.dtype() == out.dtype();
+        Tensor left = scratch.inLayout(swap ? b : a, out.layout(), CpuScratch.Slot.FIRST_INPUT);
+        Tensor right = scratch.inLayout(swap ? a : b, out.layout(), CpuScratch.Slot.SECOND_INPUT);
+        DnnlPrimitive add = primitives.add(out.elementCount(), relu, left.dtype(), right.dtype());
         add.bind(0, left.memory());
         add.bind(1, right.memory());
         add.bind(2, out.memory());

@@ -26,6 +26,7 @@ final class DnnlElementwise implements AutoCloseable {
     private static final int CONVERT = 16;
     /** Moves between NCHW and NHWC: this plus the destination layout's ordinal. */
     private static final int RELAYOUT = 128;
+    private static final int TYPED = 1024;
 
     /** {@code shape} is null except for relayouts, where the element count does not fix the order. */
     private record Entry(int kind, Activation function, int alphaBits, long count, Shape shape, DnnlPrimitive primitive) {
@@ -72,17 +73,28 @@ final class DnnlElementwise implements AutoCloseable {
 
     /** Slots: 0 source, 1 destination. */
     DnnlPrimitive forward(Activation function, float alpha, long count) {
-        DnnlPrimitive found = find(FORWARD, function, alpha, count);
+        return forward(function, alpha, count, DType.F32);
+    }
+
+    /** The forward on {@code count} elements of {@code type} (F32, or BF16 in a mixed-precision run). */
+    DnnlPrimitive forward(Activation function, float alpha, long count, DType type) {
+        int kind = typed(FORWARD, type);
+        DnnlPrimitive found = find(kind, function, alpha, count);
         if (found != null) {
             return found;
         }
-        DnnlPrimitive made = makeForward(function, alpha, count);
-        entries.add(new Entry(FORWARD, function, Float.floatToIntBits(alpha), count, made));
+        DnnlPrimitive made = makeForward(function, alpha, count, type);
+        entries.add(new Entry(kind, function, Float.floatToIntBits(alpha), count, made));
         return made;
     }
 
-    private DnnlPrimitive makeForward(Activation function, float alpha, long count) {
-        MemorySegment data = dnnl.flatDescriptor(arena, count);
+    /** A kind told apart by element type (F32 keeps the plain kind). */
+    private static int typed(int kind, DType type) {
+        return type == DType.F32 ? kind : kind + TYPED * (1 + type.ordinal());
+    }
+
+    private DnnlPrimitive makeForward(Activation function, float alpha, long count, DType type) {
+        MemorySegment data = dnnl.flatDescriptor(arena, count, type);
         MemorySegment desc = DnnlRuntime.operationDescriptor(arena);
         DnnlRuntime.check(dnnl_h.dnnl_eltwise_forward_desc_init(desc, dnnl_h.dnnl_forward_training(), algorithm(function), data,
                 alpha, 0f), "dnnl_eltwise_forward_desc_init(" + function + ")");
@@ -93,19 +105,25 @@ final class DnnlElementwise implements AutoCloseable {
 
     /** Slots: 0 forward input x, 1 output gradient dy, 2 input gradient dx. */
     DnnlPrimitive backward(Activation function, float alpha, long count) {
-        DnnlPrimitive found = find(BACKWARD, function, alpha, count);
+        return backward(function, alpha, count, DType.F32);
+    }
+
+    /** The backward on {@code count} elements of {@code type}: input, gradients all of it. */
+    DnnlPrimitive backward(Activation function, float alpha, long count, DType type) {
+        int kind = typed(BACKWARD, type);
+        DnnlPrimitive found = find(kind, function, alpha, count);
         if (found != null) {
             return found;
         }
-        DnnlPrimitive hint = forward(function, alpha, count);
-        MemorySegment data = dnnl.flatDescriptor(arena, count);
+        DnnlPrimitive hint = forward(function, alpha, count, type);
+        MemorySegment data = dnnl.flatDescriptor(arena, count, type);
         MemorySegment desc = DnnlRuntime.operationDescriptor(arena);
         DnnlRuntime.check(dnnl_h.dnnl_eltwise_backward_desc_init(desc, algorithm(function), data, data, alpha, 0f),
                 "dnnl_eltwise_backward_desc_init(" + function + ")");
         DnnlPrimitive made = DnnlPrimitive.create(dnnl, function + " backward", desc, dnnl.plainAttributes(), hint.primitiveDesc(),
                 new int[] {dnnl_h.DNNL_ARG_SRC(), dnnl_h.DNNL_ARG_DIFF_DST(), dnnl_h.DNNL_ARG_DIFF_SRC()},
                 new int[] {dnnl_h.dnnl_query_src_md(), dnnl_h.dnnl_query_diff_dst_md(), dnnl_h.dnnl_query_diff_src_md()}, new int[3]);
-        entries.add(new Entry(BACKWARD, function, Float.floatToIntBits(alpha), count, made));
+        entries.add(new Entry(kind, function, Float.floatToIntBits(alpha), count, made));
         return made;
     }
 
@@ -116,14 +134,22 @@ final class DnnlElementwise implements AutoCloseable {
 
     /** Slots: 0 and 1 the addends, 2 the sum, through a ReLU when {@code relu} (one pass: a post-op). */
     DnnlPrimitive add(long count, boolean relu) {
-        int kind = relu ? ADD_RELU : ADD;
+        return add(count, relu, DType.F32, DType.F32);
+    }
+
+    /** F32 out ← a + b (then ReLU) with a and b each F32 or BF16: oneDNN's binary reads mixed types. */
+    DnnlPrimitive add(long count, boolean relu, DType a, DType b) {
+        int plain = relu ? ADD_RELU : ADD;
+        int kind = a == DType.F32 && b == DType.F32 ? plain : plain + TYPED * (1 + a.ordinal() + 8 * (1 + b.ordinal()));
         DnnlPrimitive found = find(kind, null, 0f, count);
         if (found != null) {
             return found;
         }
         MemorySegment data = dnnl.flatDescriptor(arena, count);
+        MemorySegment first = a == DType.F32 ? data : dnnl.flatDescriptor(arena, count, a);
+        MemorySegment second = b == DType.F32 ? data : dnnl.flatDescriptor(arena, count, b);
         MemorySegment desc = DnnlRuntime.operationDescriptor(arena);
-        DnnlRuntime.check(dnnl_h.dnnl_binary_desc_init(desc, dnnl_h.dnnl_binary_add(), data, data, data), "dnnl_binary_desc_init");
+        DnnlRuntime.check(dnnl_h.dnnl_binary_desc_init(desc, dnnl_h.dnnl_binary_add(), first, second, data), "dnnl_binary_desc_init");
         DnnlPrimitive made = DnnlPrimitive.create(dnnl, relu ? "add+relu" : "add", desc,
                 relu ? dnnl.reluAttributes() : dnnl.plainAttributes(), null,
                 new int[] {dnnl_h.DNNL_ARG_SRC_0(), dnnl_h.DNNL_ARG_SRC_1(), dnnl_h.DNNL_ARG_DST()},
