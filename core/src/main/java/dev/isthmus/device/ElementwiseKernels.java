@@ -148,7 +148,7 @@ public final class ElementwiseKernels {
     /**
      * A sum's operands: as {@link #checkBinary}, except that a and b may each be in the low
      * precision the device {@link Device#carriesLowPrecision carries} (a residual block's branches
-     * ending in BF16 batch norm), then in out's layout; out is F32.
+     * ending in BF16 batch norm), then in out's layout (F32 ones are relaid out); out is F32.
      */
     private void checkSum(String op, Tensor a, Tensor b, Tensor out) {
         boolean lowA = a != null && a.dtype().isLowPrecision() && device.carriesLowPrecision(a.dtype());
@@ -162,9 +162,9 @@ public final class ElementwiseKernels {
         Checks.tensor(op, "b", b, device, b.dtype() == DType.F32 || lowB ? b.dtype() : DType.F32);
         Checks.sameShape(op, a, "a", b, "b");
         Checks.sameShape(op, a, "a", out, "out");
-        if (a.layout() != out.layout() || b.layout() != out.layout()) {
+        if ((lowA && a.layout() != out.layout()) || (lowB && b.layout() != out.layout())) {
             throw new IllegalArgumentException(op + ": a is " + a.layout() + ", b " + b.layout() + ", out " + out.layout()
-                    + "; with " + (lowA ? a.dtype() : b.dtype()) + " operands all share one layout");
+                    + "; a " + (lowA ? a.dtype() : b.dtype()) + " operand is read in out's layout");
         }
     }
 
