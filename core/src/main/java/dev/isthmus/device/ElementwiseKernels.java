@@ -148,7 +148,8 @@ public final class ElementwiseKernels {
     /**
      * A sum's operands: as {@link #checkBinary}, except that a and b may each be in the low
      * precision the device {@link Device#carriesLowPrecision carries} (a residual block's branches
-     * ending in BF16 batch norm), then in out's layout (F32 ones are relaid out); out is F32.
+     * ending in BF16 batch norm), then in out's layout (F32 ones are relaid out); out is F32, or
+     * that type when a and b both are.
      */
     private void checkSum(String op, Tensor a, Tensor b, Tensor out) {
         boolean lowA = a != null && a.dtype().isLowPrecision() && device.carriesLowPrecision(a.dtype());
@@ -157,7 +158,9 @@ public final class ElementwiseKernels {
             checkBinary(op, a, b, out);
             return;
         }
-        Checks.f32(op, "out", out, device);
+        // All three in the carried type (a BF16 block's sum), or F32 out from either type.
+        DType result = lowA && lowB && out != null && out.dtype() == a.dtype() && b.dtype() == a.dtype() ? a.dtype() : DType.F32;
+        Checks.tensor(op, "out", out, device, result);
         Checks.tensor(op, "a", a, device, a.dtype() == DType.F32 || lowA ? a.dtype() : DType.F32);
         Checks.tensor(op, "b", b, device, b.dtype() == DType.F32 || lowB ? b.dtype() : DType.F32);
         Checks.sameShape(op, a, "a", b, "b");

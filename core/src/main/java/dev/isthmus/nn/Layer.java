@@ -50,6 +50,7 @@ public abstract class Layer implements AutoCloseable {
     private boolean inferenceOnly;
     private DType inputType = DType.F32;
     private DType outputType = DType.F32;
+    private DType requestedOutputType = DType.F32;
 
     /**
      * How a leaf layer can hand low-precision activations on under a mixed-precision policy, on a
@@ -89,6 +90,18 @@ public abstract class Layer implements AutoCloseable {
         }
         inputType = input;
         outputType = output;
+        requestedOutputType = output;
+    }
+
+    /** For containers, before setup: the input type only (the container chooses its output type; see Sequential). */
+    final void carryInputType(DType input) {
+        carryTypes(input, outputType);
+        requestedOutputType = DType.F32;
+    }
+
+    /** For containers: the output type their container asked for. */
+    final DType requestedOutputType() {
+        return requestedOutputType;
     }
 
     /** For containers: the output type, once set up. */

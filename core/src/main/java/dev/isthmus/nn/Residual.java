@@ -21,8 +21,13 @@ public final class Residual extends Layer {
     private final Layer shortcut;
     private final boolean finalRelu;
     private Tensor output;
+    // The sum (after the final ReLU) in its type: the output itself when their types agree.
+    private Tensor sum;
+    private DType sumType = DType.F32;
     private Tensor sumGradient;
-    // Mixed precision: dL/d(sum) in the low precision, for branches that end in it.
+    // Mixed precision: dL/dy in the sum's type when the output's differs, and dL/d(sum) in the
+    // low precision for a branch that ends in it while the sum is F32.
+    private Tensor typedGradOutput;
     private Tensor lowSumGradient;
 
     /**
@@ -58,29 +63,55 @@ public final class Residual extends Layer {
         return mainShape;
     }
 
+    /**
+     * Under mixed precision a block converts (takes and gives BF16 or F32) when both branches
+     * start with a convolution and a ReLU ends it: a stage of blocks then hands BF16 from block to
+     * block, and the sum and its ReLU run in BF16 (see Sequential).
+     */
+    @Override
+    protected LowPrecisionCarry lowPrecisionCarry() {
+        boolean shortcutConverts = shortcut == null
+                || (shortcut instanceof Sequential projection && startsConverting(projection));
+        return finalRelu && startsConverting(main) && shortcutConverts ? LowPrecisionCarry.CONVERTS : LowPrecisionCarry.NONE;
+    }
+
+    private static boolean startsConverting(Sequential branch) {
+        return !branch.layers().isEmpty() && branch.layers().get(0).lowPrecisionCarry() == LowPrecisionCarry.CONVERTS;
+    }
+
     @Override
     protected void allocateBuffers(Device device, Shape input, Shape output) {
-        // Both branches need dL/dx of the block, so both propagate down.
-        // The sum reads the main branch in either type, so it may end in BF16 batch norm (see
-        // Sequential); the projection stays F32: oneDNN 2.6 has no JIT sum of two BF16 operands
-        // into F32 (its reference kernel is slower than the conversion it would save).
-        main.allowLowPrecisionOutput(finalRelu);
+        DType in = inputType();
         // children() lists the branch's layers, not the branch: its precision is passed on here.
         if (main.precision() != precision()) {
             main.setPrecision(precision());
         }
+        // Both branches need dL/dx of the block, so both propagate down. The sum reads a branch in
+        // either type, so the main branch may end in BF16 batch norm (see Sequential); the
+        // projection does only when the block's input is BF16 too, because oneDNN 2.6 sums two
+        // BF16 operands into F32 only with its reference kernel (slower than what it saves).
+        main.carryInputType(in);
+        main.allowLowPrecisionOutput(finalRelu);
         main.setPropagateDown(true);
         main.setup(device, input);
         if (shortcut != null) {
+            shortcut.carryInputType(in);
+            if (shortcut instanceof Sequential projection) {
+                projection.allowLowPrecisionOutput(finalRelu && in != DType.F32);
+            }
             shortcut.setPropagateDown(true);
             shortcut.setup(device, input);
         }
+        DType skip = shortcut == null ? in : shortcut.outputType();
+        sumType = finalRelu && main.outputType() == skip ? skip : DType.F32;
         this.output = allocateOutput(device, output);
+        sum = sumType == outputType() ? this.output : device.allocate(output, sumType, device.activationLayout(output));
     }
 
     @Override
     protected void releaseBuffers() {
-        closeAll(output);
+        closeAll(output, sum == output ? null : sum);
+        sum = null;
     }
 
     @Override
@@ -88,12 +119,15 @@ public final class Residual extends Layer {
         Device device = device();
         Tensor branch = main.forward(x, training);
         Tensor skip = shortcut == null ? x : shortcut.forward(x, training);
-        // The sum and the ReLU in one pass; backward reads the ReLU's mask from the output
-        // (output > 0 exactly where the sum is), so the sum is never kept.
+        // The sum and the ReLU in one pass; backward reads the ReLU's mask from the result
+        // (> 0 exactly where the sum is), so the sum before the ReLU is never kept.
         if (finalRelu) {
-            device.elementwise().addRelu(branch, skip, output);
+            device.elementwise().addRelu(branch, skip, sum);
         } else {
-            device.elementwise().add(branch, skip, output);
+            device.elementwise().add(branch, skip, sum);
+        }
+        if (sum != output) {
+            device.elementwise().convert(sum, output);
         }
         return output;
     }
@@ -105,7 +139,10 @@ public final class Residual extends Layer {
      */
     @Override
     protected Tensor planGradients(GradientPlan plan, Tensor gradOutput) {
-        sumGradient = finalRelu ? plan.buffer(outputShape(), gradOutput) : gradOutput;
+        typedGradOutput = finalRelu && outputType() != sumType ? plan.buffer(outputShape(), sumType, gradOutput) : null;
+        plan.reserve(typedGradOutput);
+        Tensor upstream = typedGradOutput != null ? typedGradOutput : gradOutput;
+        sumGradient = finalRelu ? plan.buffer(outputShape(), sumType, upstream) : gradOutput;
         plan.reserve(sumGradient);
         DType low = lowBranchType();
         lowSumGradient = low == null ? null : plan.buffer(outputShape(), low, sumGradient);
@@ -118,23 +155,29 @@ public final class Residual extends Layer {
         plan.release(mainGrad);
         plan.release(lowSumGradient);
         plan.release(sumGradient);
+        plan.release(typedGradOutput);
         if (!propagatesDown()) {
             return null;
         }
         boolean overwritable = plan.isFree(mainGrad) && !mainGrad.sharesMemoryWith(gradOutput)
                 && mainGrad.shape().equals(inputShape()) && mainGrad.dtype() == inputType();
-        useGradInput(overwritable ? mainGrad : plan.buffer(inputShape(), gradOutput));
+        useGradInput(overwritable ? mainGrad : plan.buffer(inputShape(), inputType(), gradOutput));
         return gradInput();
     }
 
     @Override
     protected Tensor doBackward(Tensor gradOutput) {
         Device device = device();
-        Tensor gradient = gradOutput;
         if (finalRelu) {
-            device.activations().backward(Activation.RELU, 0f, output, output, gradOutput, sumGradient);
-            gradient = sumGradient;
+            Tensor upstream = gradOutput;
+            if (typedGradOutput != null) {
+                device.elementwise().convert(gradOutput, typedGradOutput);
+                upstream = typedGradOutput;
+            }
+            device.activations().backward(Activation.RELU, 0f, sum, sum, upstream, sumGradient);
         }
+        // Without the final ReLU the branches read dL/dy itself (whatever buffer it arrived in).
+        Tensor gradient = finalRelu ? sumGradient : gradOutput;
         if (lowSumGradient != null) {
             device.elementwise().convert(gradient, lowSumGradient);
         }
@@ -147,17 +190,20 @@ public final class Residual extends Layer {
         return gradInput();
     }
 
-    /** The low precision a branch ends in, or null when both hand the sum F32. */
+    /** The low precision a branch ends in while the sum is F32, or null. */
     private DType lowBranchType() {
+        if (sumType != DType.F32) {
+            return null;
+        }
         if (main.outputType() != DType.F32) {
             return main.outputType();
         }
         return shortcut != null && shortcut.outputType() != DType.F32 ? shortcut.outputType() : null;
     }
 
-    /** dL/d(sum) in the type {@code branch} ends in: {@code f32}, or its low-precision copy. */
-    private Tensor branchGradient(Layer branch, Tensor f32) {
-        return branch.outputType() == DType.F32 ? f32 : lowSumGradient;
+    /** dL/d(sum) in the type {@code branch} ends in: {@code gradient} (the sum's type), or its low-precision copy. */
+    private Tensor branchGradient(Layer branch, Tensor gradient) {
+        return branch.outputType() == sumType ? gradient : lowSumGradient;
     }
 
     @Override

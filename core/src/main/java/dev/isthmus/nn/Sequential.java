@@ -112,45 +112,59 @@ public final class Sequential extends Layer {
     private boolean lowOutputAllowed;
 
     /**
+     * A sequence converts (takes and gives either type) when its first and last layers do, and
+     * keeps the type when all its layers do; a container may then pass it low-precision input
+     * or ask for low-precision output.
+     */
+    @Override
+    protected LowPrecisionCarry lowPrecisionCarry() {
+        if (layers.isEmpty()) {
+            return LowPrecisionCarry.NONE;
+        }
+        boolean allSame = true;
+        for (Layer layer : layers) {
+            allSame &= layer.lowPrecisionCarry() == LowPrecisionCarry.SAME_TYPE;
+        }
+        if (allSame) {
+            return LowPrecisionCarry.SAME_TYPE;
+        }
+        return layers.get(0).lowPrecisionCarry() == LowPrecisionCarry.CONVERTS
+                && layers.get(layers.size() - 1).lowPrecisionCarry() == LowPrecisionCarry.CONVERTS
+                ? LowPrecisionCarry.CONVERTS : LowPrecisionCarry.NONE;
+    }
+
+    /**
      * Under a mixed-precision policy, on a device that carries low-precision activations, finds
-     * the runs convolution → (batch norm | ReLU)* → convolution (or → the end, where the container
-     * allows it) and keeps each in the low precision: the convolution writes its output in it, the
-     * layers between take and give it, the next convolution reads it as is; their gradients flow
-     * back the same way. Every other hand-off stays F32.
+     * the runs converting layer → (layers keeping the type)* → converting layer (or → the end,
+     * where the container takes low precision) and keeps each in the low precision: the first
+     * writes its output in it, the layers between take and give it, the last reads it as is;
+     * their gradients flow back the same way. Every other hand-off stays F32. The sequence's
+     * input is of the type its container set (low only when the first layer converts or keeps the type).
      */
     private void chooseActivationTypes(Device device) {
         int n = layers.size();
-        DType[] in = new DType[n];
-        DType[] out = new DType[n];
-        java.util.Arrays.fill(in, DType.F32);
-        java.util.Arrays.fill(out, DType.F32);
         DType low = precision().operandType();
-        if (precision().isMixed() && device.carriesLowPrecision(low)) {
-            for (int i = 0; i < n; i++) {
-                if (layers.get(i).lowPrecisionCarry() != LowPrecisionCarry.CONVERTS) {
-                    continue;
-                }
+        boolean carries = precision().isMixed() && device.carriesLowPrecision(low);
+        boolean lowEnd = carries && (lowOutputAllowed || requestedOutputType() == low);
+        DType current = inputType();
+        for (int i = 0; i < n; i++) {
+            Layer layer = layers.get(i);
+            LowPrecisionCarry carry = layer.lowPrecisionCarry();
+            DType out = DType.F32;
+            if (carry == LowPrecisionCarry.SAME_TYPE) {
+                out = current;
+            } else if (carry == LowPrecisionCarry.CONVERTS && carries) {
                 int end = i + 1;
                 while (end < n && layers.get(end).lowPrecisionCarry() == LowPrecisionCarry.SAME_TYPE) {
                     end++;
                 }
-                boolean intoConvolution = end < n && layers.get(end).lowPrecisionCarry() == LowPrecisionCarry.CONVERTS;
-                if (intoConvolution || (end == n && lowOutputAllowed)) {
-                    out[i] = low;
-                    for (int k = i + 1; k < end; k++) {
-                        in[k] = low;
-                        out[k] = low;
-                    }
-                    if (end < n) {
-                        in[end] = low;
-                    }
-                }
+                boolean intoConverting = end < n && layers.get(end).lowPrecisionCarry() == LowPrecisionCarry.CONVERTS;
+                out = intoConverting || (end == n && lowEnd) ? low : DType.F32;
             }
+            layer.carryTypes(carry == LowPrecisionCarry.NONE ? DType.F32 : current, out);
+            current = out;
         }
-        for (int i = 0; i < n; i++) {
-            layers.get(i).carryTypes(in[i], out[i]);
-        }
-        declareOutputType(out[n - 1]);
+        declareOutputType(current);
     }
 
     @Override

@@ -89,6 +89,78 @@ class LowPrecisionRunTest {
         }
     }
 
+    /** A CIFAR ResNet in small: stem, a stage of two blocks, pooling, the classifier. */
+    private static Sequential network() {
+        Sequential stage = new Sequential().add("0", block(8, 8, 1)).add("1", block(8, 16, 2));
+        return new Sequential().add("conv1", conv3x3(3, 8, 1)).add("bn1", new BatchNorm2d(8)).add("relu", new ReLU())
+                .add("layer1", stage).add("avgpool", new GlobalAvgPool2d()).add("flatten", new Flatten())
+                .add("fc", new Linear(16, 5));
+    }
+
+    @Test
+    void aStageOfBlocksHandsBf16FromBlockToBlockAndF32ToThePooling() {
+        assumeBf16();
+        try (Sequential network = network()) {
+            network.setPrecision(Precision.BF16);
+            network.setup(onednn, Shape.of(4, 3, 12, 12));
+            Sequential stage = (Sequential) network.layers().get(3);
+            Residual first = (Residual) stage.layers().get(0);
+            Residual second = (Residual) stage.layers().get(1);
+            assertEquals(DType.F32, network.layers().get(0).inputType(), "the image reaches the stem in F32");
+            assertEquals(DType.BF16, network.layers().get(0).outputType());
+            assertEquals(DType.BF16, stage.inputType());
+            assertEquals(DType.BF16, first.inputType());
+            assertEquals(DType.BF16, first.outputType(), "block to block in BF16");
+            assertEquals(DType.BF16, second.inputType());
+            assertEquals(DType.BF16, second.shortcut().outputType(), "a BF16 block's projection ends in BF16");
+            assertEquals(DType.F32, second.outputType(), "the last block hands the pooling F32");
+            assertEquals(DType.F32, stage.outputType());
+            assertEquals(DType.F32, network.outputType());
+        }
+    }
+
+    @Test
+    void aStageInBf16TracksFp32() {
+        assumeBf16();
+        Shape inputShape = Shape.of(8, 3, 12, 12);
+        try (Sequential fp32 = network(); Sequential bf16 = network()) {
+            fp32.setup(onednn, inputShape);
+            bf16.setPrecision(Precision.BF16);
+            bf16.setup(onednn, inputShape);
+            fp32.resetParameters(new SplittableRandom(5));
+            bf16.resetParameters(new SplittableRandom(5));
+            SplittableRandom values = new SplittableRandom(9);
+            float[] x = new float[(int) inputShape.elementCount()];
+            for (int i = 0; i < x.length; i++) {
+                x[i] = (float) values.nextGaussian();
+            }
+            float[] dy = new float[(int) fp32.outputShape().elementCount()];
+            for (int i = 0; i < dy.length; i++) {
+                dy[i] = (float) values.nextGaussian();
+            }
+            float[][] expected = run(fp32, inputShape, x, dy, true);
+            float[][] actual = run(bf16, inputShape, x, dy, true);
+            assertWithin("logits", expected[0], actual[0], OUTPUT_RELATIVE);
+            // Per tensor, batch norm's γ/β gradients deep in a freshly initialised network are
+            // near-cancelling sums: with every activation F32 the worst measured 20.0% from FP32
+            // here (layer1.1.bn1.bias), with the stage in BF16 21.5% (layer1.0.bn2.bias), others
+            // better than before. So each tensor is held to 3e-1, and all gradients together, a
+            // measure the large convolution gradients dominate, to the per-layer bound 1.5e-1.
+            List<Parameter> expectedParameters = fp32.parameters();
+            List<Parameter> actualParameters = bf16.parameters();
+            float[] allExpected = new float[0];
+            float[] allActual = new float[0];
+            for (int i = 0; i < expectedParameters.size(); i++) {
+                float[] want = expectedParameters.get(i).grad().toFloatArray();
+                float[] got = actualParameters.get(i).grad().toFloatArray();
+                assertWithin(actualParameters.get(i).name() + " gradient", want, got, 2 * GRADIENT_RELATIVE);
+                allExpected = concat(allExpected, want);
+                allActual = concat(allActual, got);
+            }
+            assertWithin("all parameter gradients", allExpected, allActual, GRADIENT_RELATIVE);
+        }
+    }
+
     @Test
     void withoutBf16ActivationsEverythingStaysF32() {
         try (Residual block = block(8, 8, 1)) {
@@ -168,7 +240,7 @@ class LowPrecisionRunTest {
         }
     }
 
-    private static float[][] run(Residual block, Shape inputShape, float[] x, float[] dy, boolean training) {
+    private static float[][] run(Layer block, Shape inputShape, float[] x, float[] dy, boolean training) {
         for (Parameter parameter : block.parameters()) {
             onednn.elementwise().fill(parameter.grad(), 0f);
         }
@@ -179,6 +251,12 @@ class LowPrecisionRunTest {
             float[] gradInput = block.backward(gradOutput).toFloatArray();
             return new float[][] {output, gradInput};
         }
+    }
+
+    private static float[] concat(float[] first, float[] second) {
+        float[] joined = java.util.Arrays.copyOf(first, first.length + second.length);
+        System.arraycopy(second, 0, joined, first.length, second.length);
+        return joined;
     }
 
     private static void assertWithin(String what, float[] fp32, float[] bf16, double bound) {

@@ -26,7 +26,7 @@ final class DnnlCpuElementwise extends CpuElementwise {
         boolean swap = a.dtype() != out.dtype() && b.dtype() == out.dtype();
         Tensor left = scratch.inLayout(swap ? b : a, out.layout(), CpuScratch.Slot.FIRST_INPUT);
         Tensor right = scratch.inLayout(swap ? a : b, out.layout(), CpuScratch.Slot.SECOND_INPUT);
-        DnnlPrimitive add = primitives.add(out.elementCount(), relu, left.dtype(), right.dtype());
+        DnnlPrimitive add = primitives.add(out.elementCount(), relu, left.dtype(), right.dtype(), out.dtype());
         add.bind(0, left.memory());
         add.bind(1, right.memory());
         add.bind(2, out.memory());

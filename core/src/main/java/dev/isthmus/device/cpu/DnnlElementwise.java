@@ -134,20 +134,21 @@ final class DnnlElementwise implements AutoCloseable {
 
     /** Slots: 0 and 1 the addends, 2 the sum, through a ReLU when {@code relu} (one pass: a post-op). */
     DnnlPrimitive add(long count, boolean relu) {
-        return add(count, relu, DType.F32, DType.F32);
+        return add(count, relu, DType.F32, DType.F32, DType.F32);
     }
 
-    /** F32 out ← a + b (then ReLU) with a and b each F32 or BF16: oneDNN's binary reads mixed types. */
-    DnnlPrimitive add(long count, boolean relu, DType a, DType b) {
+    /** out ← a + b (then ReLU), each F32 or BF16: oneDNN's binary reads and writes mixed types. */
+    DnnlPrimitive add(long count, boolean relu, DType a, DType b, DType out) {
         int plain = relu ? ADD_RELU : ADD;
-        int kind = a == DType.F32 && b == DType.F32 ? plain : plain + TYPED * (1 + a.ordinal() + 8 * (1 + b.ordinal()));
+        int kind = a == DType.F32 && b == DType.F32 && out == DType.F32 ? plain
+                : plain + TYPED * (1 + a.ordinal() + 8 * (b.ordinal() + 8 * (1 + out.ordinal())));
         DnnlPrimitive found = find(kind, null, 0f, count);
         if (found != null) {
             return found;
         }
-        MemorySegment data = dnnl.flatDescriptor(arena, count);
-        MemorySegment first = a == DType.F32 ? data : dnnl.flatDescriptor(arena, count, a);
-        MemorySegment second = b == DType.F32 ? data : dnnl.flatDescriptor(arena, count, b);
+        MemorySegment data = dnnl.flatDescriptor(arena, count, out);
+        MemorySegment first = a == out ? data : dnnl.flatDescriptor(arena, count, a);
+        MemorySegment second = b == out ? data : dnnl.flatDescriptor(arena, count, b);
         MemorySegment desc = DnnlRuntime.operationDescriptor(arena);
         DnnlRuntime.check(dnnl_h.dnnl_binary_desc_init(desc, dnnl_h.dnnl_binary_add(), first, second, data), "dnnl_binary_desc_init");
         DnnlPrimitive made = DnnlPrimitive.create(dnnl, relu ? "add+relu" : "add", desc,
