@@ -196,7 +196,7 @@ public final class ActivationKernels {
      * precision a device {@link Device#carriesLowPrecision carries} between layers.
      */
     private DType activationType(String op, Activation function, Tensor x) {
-        if (function == Activation.RELU && x != null && x.dtype().isLowPrecision() && device.carriesLowPrecision(x.dtype())) {
+        if (function == Activation.RELU && Checks.carriedLowPrecision(x, device)) {
             Checks.tensor(op, "input", x, device, x.dtype());
             return x.dtype();
         }

@@ -153,7 +153,7 @@ public abstract class BatchNormPlan implements AutoCloseable {
 
     /** The data operands' type: F32, or the low precision of x where the device {@link Device#carriesLowPrecision carries} it. */
     private DType dataType(Tensor x) {
-        return x != null && x.dtype().isLowPrecision() && device.carriesLowPrecision(x.dtype()) ? x.dtype() : DType.F32;
+        return Checks.carriedLowPrecision(x, device) ? x.dtype() : DType.F32;
     }
 
     /** A data operand: of the input's shape and of {@code dtype}; low-precision ones in the input's layout. */

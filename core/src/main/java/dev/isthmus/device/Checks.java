@@ -64,6 +64,18 @@ public final class Checks {
     }
 
     /**
+     * Whether {@code tensor} holds the low precision {@code device} carries between layers (see
+     * {@link Device#carriesLowPrecision}): the kernels that take it then accept it.
+     *
+     * @param tensor the tensor, or null
+     * @param device the device
+     * @return whether the tensor is BF16 (or F16) on a device that carries that type
+     */
+    public static boolean carriedLowPrecision(Tensor tensor, Device device) {
+        return tensor != null && tensor.dtype().isLowPrecision() && device.carriesLowPrecision(tensor.dtype());
+    }
+
+    /**
      * Throws unless {@code tensor} is an open F32 tensor on {@code device}.
      *
      * @param operation the operation, for the message

@@ -152,8 +152,8 @@ public final class ElementwiseKernels {
      * that type when a and b both are.
      */
     private void checkSum(String op, Tensor a, Tensor b, Tensor out) {
-        boolean lowA = a != null && a.dtype().isLowPrecision() && device.carriesLowPrecision(a.dtype());
-        boolean lowB = b != null && b.dtype().isLowPrecision() && device.carriesLowPrecision(b.dtype());
+        boolean lowA = Checks.carriedLowPrecision(a, device);
+        boolean lowB = Checks.carriedLowPrecision(b, device);
         if (!lowA && !lowB) {
             checkBinary(op, a, b, out);
             return;

@@ -130,14 +130,8 @@ class LowPrecisionRunTest {
             fp32.resetParameters(new SplittableRandom(5));
             bf16.resetParameters(new SplittableRandom(5));
             SplittableRandom values = new SplittableRandom(9);
-            float[] x = new float[(int) inputShape.elementCount()];
-            for (int i = 0; i < x.length; i++) {
-                x[i] = (float) values.nextGaussian();
-            }
-            float[] dy = new float[(int) fp32.outputShape().elementCount()];
-            for (int i = 0; i < dy.length; i++) {
-                dy[i] = (float) values.nextGaussian();
-            }
+            float[] x = gaussian(values, inputShape);
+            float[] dy = gaussian(values, fp32.outputShape());
             float[][] expected = run(fp32, inputShape, x, dy, true);
             float[][] actual = run(bf16, inputShape, x, dy, true);
             assertWithin("logits", expected[0], actual[0], OUTPUT_RELATIVE);
@@ -201,15 +195,8 @@ class LowPrecisionRunTest {
             fp32.resetParameters(new SplittableRandom(7));
             bf16.resetParameters(new SplittableRandom(7));
             SplittableRandom values = new SplittableRandom(11);
-            float[] x = new float[(int) inputShape.elementCount()];
-            for (int i = 0; i < x.length; i++) {
-                x[i] = (float) values.nextGaussian();
-            }
-            Shape outputShape = fp32.outputShape();
-            float[] dy = new float[(int) outputShape.elementCount()];
-            for (int i = 0; i < dy.length; i++) {
-                dy[i] = (float) values.nextGaussian();
-            }
+            float[] x = gaussian(values, inputShape);
+            float[] dy = gaussian(values, fp32.outputShape());
             if (!training) {
                 // Running statistics away from (0, 1), from a few training forwards, for eval mode to use.
                 try (Tensor input = onednn.fromArray(inputShape, x)) {
@@ -251,6 +238,14 @@ class LowPrecisionRunTest {
             float[] gradInput = block.backward(gradOutput).toFloatArray();
             return new float[][] {output, gradInput};
         }
+    }
+
+    private static float[] gaussian(SplittableRandom random, Shape shape) {
+        float[] values = new float[(int) shape.elementCount()];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = (float) random.nextGaussian();
+        }
+        return values;
     }
 
     private static float[] concat(float[] first, float[] second) {
