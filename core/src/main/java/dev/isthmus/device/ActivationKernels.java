@@ -203,11 +203,10 @@ public final class ActivationKernels {
         return Checks.floating(op, "input", x, device);
     }
 
-    /** Low-precision operands are not relaid out on the way: they share the input's layout. */
+    /** Low-precision operands share the input's layout (see {@link Checks#sameLayout}). */
     private static void sameLayout(String op, DType dtype, Tensor x, Tensor other, String role) {
-        if (dtype != DType.F32 && other.layout() != x.layout()) {
-            throw new IllegalArgumentException(op + ": " + role + " is " + other.layout() + " but the input is " + x.layout()
-                    + "; " + dtype + " operands share one layout");
+        if (dtype != DType.F32) {
+            Checks.sameLayout(op, role, other, x);
         }
     }
 

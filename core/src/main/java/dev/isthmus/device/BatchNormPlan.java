@@ -160,9 +160,8 @@ public abstract class BatchNormPlan implements AutoCloseable {
     private void checkDatum(String op, String role, Tensor tensor, DType dtype, Tensor x) {
         Checks.tensor(op, role, tensor, device, dtype);
         Checks.shape(op, role, tensor, inputShape);
-        if (dtype != DType.F32 && tensor.layout() != x.layout()) {
-            throw new IllegalArgumentException(op + ": " + role + " is " + tensor.layout() + " but the input is "
-                    + x.layout() + "; " + dtype + " operands share one layout");
+        if (dtype != DType.F32) {
+            Checks.sameLayout(op, role, tensor, x);
         }
     }
 

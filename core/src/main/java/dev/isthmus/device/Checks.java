@@ -76,6 +76,22 @@ public final class Checks {
     }
 
     /**
+     * Low-precision operands are not relaid out on the way: {@code tensor} must share
+     * {@code reference}'s layout.
+     *
+     * @param operation the operation, for the message
+     * @param role the tensor's name, for the message
+     * @param tensor the tensor checked
+     * @param reference the operand whose layout it must share
+     */
+    public static void sameLayout(String operation, String role, Tensor tensor, Tensor reference) {
+        if (tensor.layout() != reference.layout()) {
+            throw new IllegalArgumentException(operation + ": " + role + " is " + tensor.layout() + " but " + reference.layout()
+                    + " is expected; " + tensor.dtype() + " operands are read in one layout");
+        }
+    }
+
+    /**
      * Throws unless {@code tensor} is an open F32 tensor on {@code device}.
      *
      * @param operation the operation, for the message

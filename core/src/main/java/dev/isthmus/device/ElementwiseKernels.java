@@ -165,9 +165,11 @@ public final class ElementwiseKernels {
         Checks.tensor(op, "b", b, device, b.dtype() == DType.F32 || lowB ? b.dtype() : DType.F32);
         Checks.sameShape(op, a, "a", b, "b");
         Checks.sameShape(op, a, "a", out, "out");
-        if ((lowA && a.layout() != out.layout()) || (lowB && b.layout() != out.layout())) {
-            throw new IllegalArgumentException(op + ": a is " + a.layout() + ", b " + b.layout() + ", out " + out.layout()
-                    + "; a " + (lowA ? a.dtype() : b.dtype()) + " operand is read in out's layout");
+        if (lowA) {
+            Checks.sameLayout(op, "a", a, out);
+        }
+        if (lowB) {
+            Checks.sameLayout(op, "b", b, out);
         }
     }
 

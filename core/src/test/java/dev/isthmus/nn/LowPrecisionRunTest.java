@@ -124,11 +124,7 @@ class LowPrecisionRunTest {
         assumeBf16();
         Shape inputShape = Shape.of(8, 3, 12, 12);
         try (Sequential fp32 = network(); Sequential bf16 = network()) {
-            fp32.setup(onednn, inputShape);
-            bf16.setPrecision(Precision.BF16);
-            bf16.setup(onednn, inputShape);
-            fp32.resetParameters(new SplittableRandom(5));
-            bf16.resetParameters(new SplittableRandom(5));
+            setUpTwins(fp32, bf16, inputShape, 5);
             SplittableRandom values = new SplittableRandom(9);
             float[] x = gaussian(values, inputShape);
             float[] dy = gaussian(values, fp32.outputShape());
@@ -189,11 +185,7 @@ class LowPrecisionRunTest {
     private static void compareWithFp32(int in, int out, int stride, boolean training) {
         Shape inputShape = Shape.of(4, in, 10, 10);
         try (Residual fp32 = block(in, out, stride); Residual bf16 = block(in, out, stride)) {
-            fp32.setup(onednn, inputShape);
-            bf16.setPrecision(Precision.BF16);
-            bf16.setup(onednn, inputShape);
-            fp32.resetParameters(new SplittableRandom(7));
-            bf16.resetParameters(new SplittableRandom(7));
+            setUpTwins(fp32, bf16, inputShape, 7);
             SplittableRandom values = new SplittableRandom(11);
             float[] x = gaussian(values, inputShape);
             float[] dy = gaussian(values, fp32.outputShape());
@@ -238,6 +230,15 @@ class LowPrecisionRunTest {
             float[] gradInput = block.backward(gradOutput).toFloatArray();
             return new float[][] {output, gradInput};
         }
+    }
+
+    /** The same network twice, FP32 and BF16, with the same initial parameters. */
+    private static void setUpTwins(Layer fp32, Layer bf16, Shape inputShape, long seed) {
+        fp32.setup(onednn, inputShape);
+        bf16.setPrecision(Precision.BF16);
+        bf16.setup(onednn, inputShape);
+        fp32.resetParameters(new SplittableRandom(seed));
+        bf16.resetParameters(new SplittableRandom(seed));
     }
 
     private static float[] gaussian(SplittableRandom random, Shape shape) {

@@ -218,8 +218,19 @@ public final class CpuDevice extends Device {
     /** oneDNN's batch norm, eltwise and binary primitives take BF16 wherever its BF16 convolutions are real. */
     @Override
     public boolean carriesLowPrecision(DType dtype) {
-        return dtype == DType.BF16 && usesOneDnn() && lowPrecisionSupport(dtype) == null;
+        if (dtype != DType.BF16) {
+            return false;
+        }
+        // Asked by every kernel check with a BF16 operand: answered once (the CPU does not change).
+        Boolean carries = carriesBf16;
+        if (carries == null) {
+            carries = usesOneDnn() && lowPrecisionSupport(dtype) == null;
+            carriesBf16 = carries;
+        }
+        return carries;
     }
+
+    private volatile Boolean carriesBf16;
 
     @Override
     protected String whyNotLowPrecision(DType dtype) {

@@ -26,12 +26,12 @@ final class DnnlElementwise implements AutoCloseable {
     private static final int CONVERT = 16;
     /** Moves between NCHW and NHWC: this plus the destination layout's ordinal. */
     private static final int RELAYOUT = 128;
-    private static final int TYPED = 1024;
 
     /** {@code shape} is null except for relayouts, where the element count does not fix the order. */
-    private record Entry(int kind, Activation function, int alphaBits, long count, Shape shape, DnnlPrimitive primitive) {
-        Entry(int kind, Activation function, int alphaBits, long count, DnnlPrimitive primitive) {
-            this(kind, function, alphaBits, count, null, primitive);
+    /** {@code types}: the element types of its operands, packed by {@link #types}; F32 throughout is 0. */
+    private record Entry(int kind, int types, Activation function, int alphaBits, long count, Shape shape, DnnlPrimitive primitive) {
+        Entry(int kind, int types, Activation function, int alphaBits, long count, DnnlPrimitive primitive) {
+            this(kind, types, function, alphaBits, count, null, primitive);
         }
     }
 
@@ -55,15 +55,15 @@ final class DnnlElementwise implements AutoCloseable {
         };
     }
 
-    private DnnlPrimitive find(int kind, Activation function, float alpha, long count) {
-        return find(kind, function, alpha, count, null);
+    private DnnlPrimitive find(int kind, int types, Activation function, float alpha, long count) {
+        return find(kind, types, function, alpha, count, null);
     }
 
-    private DnnlPrimitive find(int kind, Activation function, float alpha, long count, Shape shape) {
+    private DnnlPrimitive find(int kind, int types, Activation function, float alpha, long count, Shape shape) {
         int alphaBits = Float.floatToIntBits(alpha);
         for (int i = 0; i < entries.size(); i++) {
             Entry entry = entries.get(i);
-            if (entry.kind == kind && entry.function == function && entry.alphaBits == alphaBits && entry.count == count
+            if (entry.kind == kind && entry.types == types && entry.function == function && entry.alphaBits == alphaBits && entry.count == count
                     && (shape == null || shape.equals(entry.shape))) {
                 return entry.primitive;
             }
@@ -78,19 +78,23 @@ final class DnnlElementwise implements AutoCloseable {
 
     /** The forward on {@code count} elements of {@code type} (F32, or BF16 in a mixed-precision run). */
     DnnlPrimitive forward(Activation function, float alpha, long count, DType type) {
-        int kind = typed(FORWARD, type);
-        DnnlPrimitive found = find(kind, function, alpha, count);
+        int types = types(type, type, type);
+        DnnlPrimitive found = find(FORWARD, types, function, alpha, count);
         if (found != null) {
             return found;
         }
         DnnlPrimitive made = makeForward(function, alpha, count, type);
-        entries.add(new Entry(kind, function, Float.floatToIntBits(alpha), count, made));
+        entries.add(new Entry(FORWARD, types, function, Float.floatToIntBits(alpha), count, made));
         return made;
     }
 
-    /** A kind told apart by element type (F32 keeps the plain kind). */
-    private static int typed(int kind, DType type) {
-        return type == DType.F32 ? kind : kind + TYPED * (1 + type.ordinal());
+    /** Three operands' element types in one int, for the cache's lookup (allocates nothing; F32 is 0). */
+    private static int types(DType first, DType second, DType third) {
+        return code(first) | code(second) << 4 | code(third) << 8;
+    }
+
+    private static int code(DType type) {
+        return type == DType.F32 ? 0 : 1 + type.ordinal();
     }
 
     private DnnlPrimitive makeForward(Activation function, float alpha, long count, DType type) {
@@ -110,8 +114,8 @@ final class DnnlElementwise implements AutoCloseable {
 
     /** The backward on {@code count} elements of {@code type}: input, gradients all of it. */
     DnnlPrimitive backward(Activation function, float alpha, long count, DType type) {
-        int kind = typed(BACKWARD, type);
-        DnnlPrimitive found = find(kind, function, alpha, count);
+        int types = types(type, type, type);
+        DnnlPrimitive found = find(BACKWARD, types, function, alpha, count);
         if (found != null) {
             return found;
         }
@@ -123,7 +127,7 @@ final class DnnlElementwise implements AutoCloseable {
         DnnlPrimitive made = DnnlPrimitive.create(dnnl, function + " backward", desc, dnnl.plainAttributes(), hint.primitiveDesc(),
                 new int[] {dnnl_h.DNNL_ARG_SRC(), dnnl_h.DNNL_ARG_DIFF_DST(), dnnl_h.DNNL_ARG_DIFF_SRC()},
                 new int[] {dnnl_h.dnnl_query_src_md(), dnnl_h.dnnl_query_diff_dst_md(), dnnl_h.dnnl_query_diff_src_md()}, new int[3]);
-        entries.add(new Entry(kind, function, Float.floatToIntBits(alpha), count, made));
+        entries.add(new Entry(BACKWARD, types, function, Float.floatToIntBits(alpha), count, made));
         return made;
     }
 
@@ -139,10 +143,9 @@ final class DnnlElementwise implements AutoCloseable {
 
     /** out ← a + b (then ReLU), each F32 or BF16: oneDNN's binary reads and writes mixed types. */
     DnnlPrimitive add(long count, boolean relu, DType a, DType b, DType out) {
-        int plain = relu ? ADD_RELU : ADD;
-        int kind = a == DType.F32 && b == DType.F32 && out == DType.F32 ? plain
-                : plain + TYPED * (1 + a.ordinal() + 8 * (b.ordinal() + 8 * (1 + out.ordinal())));
-        DnnlPrimitive found = find(kind, null, 0f, count);
+        int kind = relu ? ADD_RELU : ADD;
+        int types = types(a, b, out);
+        DnnlPrimitive found = find(kind, types, null, 0f, count);
         if (found != null) {
             return found;
         }
@@ -155,20 +158,20 @@ final class DnnlElementwise implements AutoCloseable {
                 relu ? dnnl.reluAttributes() : dnnl.plainAttributes(), null,
                 new int[] {dnnl_h.DNNL_ARG_SRC_0(), dnnl_h.DNNL_ARG_SRC_1(), dnnl_h.DNNL_ARG_DST()},
                 new int[] {dnnl_h.dnnl_query_src_md(), dnnl_h.dnnl_query_src_md(), dnnl_h.dnnl_query_dst_md()}, new int[] {0, 1, 0});
-        entries.add(new Entry(kind, null, 0, count, made));
+        entries.add(new Entry(kind, types, null, 0, count, made));
         return made;
     }
 
     /** Slots: 0 source, 1 destination; a reorder that converts {@code count} elements, rounding to nearest even. */
     DnnlPrimitive convert(DType from, DType to, long count) {
-        int kind = CONVERT + 8 * from.ordinal() + to.ordinal();
-        DnnlPrimitive found = find(kind, null, 0f, count);
+        int types = types(from, to, DType.F32);
+        DnnlPrimitive found = find(CONVERT, types, null, 0f, count);
         if (found != null) {
             return found;
         }
         DnnlPrimitive made = DnnlReorder.create(dnnl, "convert " + from + " to " + to,
                 dnnl.flatDescriptor(arena, count, from), dnnl.flatDescriptor(arena, count, to), false);
-        entries.add(new Entry(kind, null, 0, count, made));
+        entries.add(new Entry(CONVERT, types, null, 0, count, made));
         return made;
     }
 
@@ -180,13 +183,13 @@ final class DnnlElementwise implements AutoCloseable {
      */
     DnnlPrimitive relayout(Shape shape, Layout from, Layout to) {
         int kind = RELAYOUT + to.ordinal();
-        DnnlPrimitive found = find(kind, null, 0f, shape.elementCount(), shape);
+        DnnlPrimitive found = find(kind, 0, null, 0f, shape.elementCount(), shape);
         if (found != null) {
             return found;
         }
         DnnlPrimitive made = DnnlReorder.create(dnnl, "relayout " + shape + " " + from + " to " + to,
                 dnnl.descriptor(arena, shape, from), dnnl.descriptor(arena, shape, to), false);
-        entries.add(new Entry(kind, null, 0, shape.elementCount(), shape, made));
+        entries.add(new Entry(kind, 0, null, 0, shape.elementCount(), shape, made));
         return made;
     }
 
